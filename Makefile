@@ -1,0 +1,55 @@
+# Lifeline: `make run` to serve the site, `make test` to run every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+.PHONY: run test bench worker beat lint format migrate sync clean
+
+$(PY):
+	@interp=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$interp"; \
+	"$$interp" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input
+
+sync: migrate
+	$(PY) manage.py sync_content
+
+# Local development serves with DEBUG on unless the environment says otherwise.
+run: export DEBUG ?= true
+run: sync
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
+
+worker: $(VENV)/.installed
+	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
+	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
+	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule; \
+	kill %1
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3 staticfiles

@@ -1,0 +1,106 @@
+"""Accounts: the learner (or staff member) who signs in by e-mail.
+
+The user row also holds the profile printed on certificates (legal name) and the
+profession that drives course recommendations. There is no username: the e-mail address
+is the login, unique regardless of letter case.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Profession(models.TextChoices):
+    NURSE = "nurse", "Nurse"
+    PHYSICIAN = "physician", "Physician"
+    PARAMEDIC = "paramedic", "Paramedic / EMT"
+    ADVANCED_PRACTICE = "advanced_practice", "Advanced practice provider (NP, PA, CRNA)"
+    MEDICAL_ASSISTANT = "medical_assistant", "Medical assistant"
+    DENTAL = "dental", "Dental professional"
+    EDUCATOR = "educator", "Teacher, coach or childcare"
+    OTHER = "other", "Other"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        # Lower-case the whole address: people type their e-mail in any case, and
+        # two accounts that differ only by case would be a support nightmare.
+        return (email or "").strip().lower()
+
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, email: str) -> User:
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("e-mail address", max_length=254)
+    legal_name = models.CharField(
+        "legal full name",
+        max_length=100,
+        blank=True,
+        help_text="Printed on your certificates exactly as written here.",
+    )
+    profession = models.CharField(max_length=32, choices=Profession, blank=True)
+    organisation = models.CharField(max_length=150, blank=True)
+    licence_number = models.CharField("licence number", max_length=64, blank=True)
+    renewal_reminders = models.BooleanField(
+        "e-mail me before my certificates expire", default=True
+    )
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_ci",
+                violation_error_message="A user with this e-mail address already exists.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.legal_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.legal_name.split(" ")[0] if self.legal_name else self.email
+
+    @property
+    def profile_complete(self) -> bool:
+        """A certificate can only be issued to a learner with a legal name on file."""
+        return bool(self.legal_name)

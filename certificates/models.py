@@ -1,0 +1,171 @@
+"""Certificates: what a learner holds and anyone can verify.
+
+- Certificate: issued by Lifeline for one completed enrollment (never two), with a
+  snapshot of what it certifies, so later edits to a name or course never change it.
+- ExternalCertificate: an outside card (e.g. another provider's BLS) a learner uploads
+  to meet a prerequisite; it counts only once staff approved it.
+- RenewalReminder: one row per reminder e-mail sent, so none is ever sent twice.
+
+Evidence is never cascaded away: certificates and reminders PROTECT what they refer to.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Certificate(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        REVOKED = "revoked", "Revoked"
+
+    enrollment = models.OneToOneField(
+        "courses.Enrollment", on_delete=models.PROTECT, related_name="certificate"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.PROTECT, related_name="certificates"
+    )
+    code = models.CharField(max_length=32, unique=True)
+    holder_name = models.CharField(max_length=100)
+    course_title = models.CharField(max_length=200)
+    course_code = models.CharField(max_length=8)
+    hours = models.DecimalField("CE hours", max_digits=4, decimal_places=1)
+    issued_on = models.DateField()
+    expires_on = models.DateField()
+    status = models.CharField(max_length=16, choices=Status, default=Status.VALID)
+    issued_at = models.DateTimeField(default=timezone.now)
+    pdf = models.FileField(upload_to="certificates/", blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=models.F("issued_on")),
+                name="certificate_expires_after_issue",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="valid") | Q(revoked_at__isnull=False),
+                name="certificate_revoked_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_on"], name="certificate_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.holder_name} · {self.course_code}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("certificates:verify_code", args=[self.code])
+
+    @property
+    def verify_url(self) -> str:
+        return settings.SITE_URL + self.get_absolute_url()
+
+    def is_expired(self, today: date | None = None) -> bool:
+        return (today or timezone.localdate()) > self.expires_on
+
+    def display_status(self, today: date | None = None) -> str:
+        """valid, expired or revoked: what a verifier is told."""
+        if self.status == self.Status.REVOKED:
+            return "revoked"
+        return "expired" if self.is_expired(today) else "valid"
+
+
+def external_card_path(instance: ExternalCertificate, filename: str) -> str:
+    # The learner's file name is never trusted or reused: only the checked extension.
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+    return (
+        f"external-cards/{instance.user_id}/"
+        f"{timezone.now():%Y%m%d%H%M%S}.{extension.get(instance.content_type, 'bin')}"
+    )
+
+
+class ExternalCertificate(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="external_certificates",
+    )
+    course = models.ForeignKey(
+        "courses.Course",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The course this outside card stands in for (e.g. BLS).",
+    )
+    issuer = models.CharField(max_length=150)
+    card_number = models.CharField(max_length=64)
+    issued_on = models.DateField()
+    expires_on = models.DateField()
+    file = models.FileField(upload_to=external_card_path)
+    content_type = models.CharField(max_length=50)
+    status = models.CharField(max_length=16, choices=Status, default=Status.PENDING)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = "outside certificate"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=models.F("issued_on")),
+                name="external_expires_after_issue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.card_number} ({self.get_status_display()})"
+
+
+class RenewalReminder(models.Model):
+    class Kind(models.TextChoices):
+        DAYS_90 = "90d", "90 days before expiry"
+        DAYS_30 = "30d", "30 days before expiry"
+        DAYS_7 = "7d", "7 days before expiry"
+        EXPIRED = "expired", "Expired yesterday"
+
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="reminders"
+    )
+    kind = models.CharField(max_length=16, choices=Kind)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate", "kind"], name="reminder_once_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate.code} · {self.kind}"

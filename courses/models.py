@@ -1,0 +1,308 @@
+"""Courses: the curriculum (Course, Module, Lesson, images, bundles) and each learner's
+record of studying it (Enrollment, LessonProgress).
+
+Curriculum rows come from `content/` through `sync_content` and are edited in the admin.
+Each carries `slug` as its stable content identity (row ids never change on re-sync, so
+progress survives edits) and `synced_hash`, the fingerprint of what the last sync wrote:
+a row whose current fingerprint differs was edited in the admin since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .markdown import render_markdown
+
+
+class SyncedContent(models.Model):
+    """A row of curriculum that `sync_content` owns together with the admin."""
+
+    # Field names whose values make up the content fingerprint; set by subclasses.
+    CONTENT_FIELDS: tuple[str, ...] = ()
+
+    synced_hash = models.CharField(max_length=64, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def content_fingerprint(self) -> str:
+        values = {name: _jsonable(getattr(self, name)) for name in self.CONTENT_FIELDS}
+        return hashlib.sha256(
+            json.dumps(values, sort_keys=True).encode()
+        ).hexdigest()
+
+    @property
+    def edited_since_sync(self) -> bool:
+        return bool(self.synced_hash) and self.synced_hash != self.content_fingerprint()
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+class CourseQuerySet(models.QuerySet["Course"]):
+    def published(self) -> CourseQuerySet:
+        return self.filter(is_published=True)
+
+
+class Course(SyncedContent):
+    CONTENT_FIELDS = (
+        "title",
+        "code",
+        "summary",
+        "audience",
+        "recommended_for",
+        "hours",
+        "validity_months",
+        "order",
+        "guidelines",
+        "is_published",
+        "description_md",
+    )
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=8, unique=True, help_text="Short code printed on certificates."
+    )
+    summary = models.CharField(max_length=300)
+    audience = models.CharField(max_length=300, blank=True)
+    # Profession keys (accounts.Profession) this course is the recommendation for.
+    recommended_for = models.JSONField(default=list, blank=True)
+    hours = models.DecimalField(
+        "CE hours", max_digits=4, decimal_places=1, validators=[MinValueValidator(0)]
+    )
+    validity_months = models.PositiveSmallIntegerField(default=24)
+    order = models.PositiveSmallIntegerField(default=0)
+    guidelines = models.CharField(max_length=200, blank=True)
+    is_published = models.BooleanField("published", default=False)
+    description_md = models.TextField("description (Markdown)", blank=True)
+    description_html = models.TextField(editable=False, blank=True)
+    prerequisites = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="required_by",
+        blank=True,
+        help_text="Courses whose current certificate is required to enrol.",
+    )
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # Rendering belongs to saving: pages serve the stored, sanitized HTML.
+        self.description_html = render_markdown(self.description_md, course_slug=self.slug).html
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:detail", args=[self.slug])
+
+
+class Module(SyncedContent):
+    CONTENT_FIELDS = ("title", "order", "summary_md")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    slug = models.SlugField()
+    title = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+    summary_md = models.TextField("summary (Markdown)", blank=True)
+    summary_html = models.TextField(editable=False, blank=True)
+
+    class Meta:
+        ordering = ["course", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="module_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} · {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.summary_html = render_markdown(
+            self.summary_md, course_slug=self.course.slug
+        ).html
+        super().save(*args, **kwargs)
+
+
+class LessonQuerySet(models.QuerySet["Lesson"]):
+    def published(self) -> LessonQuerySet:
+        return self.filter(is_published=True)
+
+    def in_order(self) -> LessonQuerySet:
+        return self.order_by("module__order", "module_id", "order", "id")
+
+
+class Lesson(SyncedContent):
+    CONTENT_FIELDS = ("title", "minutes", "order", "is_published", "body_md", "module_id")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    slug = models.SlugField(help_text="Stable identity within the course.")
+    title = models.CharField(max_length=200)
+    minutes = models.PositiveSmallIntegerField(default=10)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField("published", default=True)
+    body_md = models.TextField("body (Markdown)")
+    body_html = models.TextField(editable=False, blank=True)
+    toc_html = models.TextField(editable=False, blank=True)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["module__order", "order", "id"]
+        constraints = [
+            # Exam questions point at lessons by slug, so slugs are unique per course.
+            models.UniqueConstraint(fields=["course", "slug"], name="lesson_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.course_id = self.module.course_id
+        rendered = render_markdown(self.body_md, course_slug=self.module.course.slug)
+        self.body_html, self.toc_html = rendered.html, rendered.toc_html
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "courses:lesson", args=[self.course.slug, self.module.slug, self.slug]
+        )
+
+
+class CourseImage(SyncedContent):
+    """A figure or ECG strip a lesson or question shows; served by the course."""
+
+    CONTENT_FIELDS = ("sha256",)
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="images")
+    path = models.CharField(max_length=200, help_text="e.g. images/ecg/asystole.svg")
+    content_type = models.CharField(max_length=100)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "path"], name="image_path_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug}/{self.path}"
+
+
+class Bundle(SyncedContent):
+    """Several courses taken in order, e.g. BLS then ACLS."""
+
+    CONTENT_FIELDS = ("title", "summary", "order", "is_published")
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField("published", default=False)
+    courses = models.ManyToManyField(Course, through="BundleCourse", related_name="bundles")
+
+    class Meta:
+        ordering = ["order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BundleCourse(models.Model):
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bundle", "course"], name="bundle_course_unique"
+            )
+        ]
+
+
+class Enrollment(models.Model):
+    """A learner's pass through a course. Completed ones are kept as history."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "In progress"
+        WAITING = "waiting", "Waiting for prerequisite"
+        COMPLETED = "completed", "Completed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
+    bundle = models.ForeignKey(
+        Bundle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.ACTIVE)
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Where "Resume" takes the learner: the lesson they last opened.
+    last_lesson = models.ForeignKey(
+        Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-enrolled_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "course"],
+                condition=Q(status__in=["active", "waiting"]),
+                name="enrollment_one_open_per_course",
+                violation_error_message="You are already enrolled in this course.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="completed", completed_at__isnull=False)
+                | (~Q(status="completed") & Q(completed_at__isnull=True)),
+                name="enrollment_completed_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.course.code} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.ACTIVE, self.Status.WAITING)
+
+
+class LessonProgress(models.Model):
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    completed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "lesson progress"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "lesson"], name="progress_once_per_lesson"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} · {self.lesson_id}"

@@ -1,0 +1,157 @@
+"""Writes of enrolment and progress. Views, admin and tasks call these; nothing else
+changes Enrollment or LessonProgress rows."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from certificates.selectors import prerequisites_missing
+
+from .models import Bundle, Course, Enrollment, Lesson, LessonProgress
+from .selectors import renewal_opens_on
+
+
+class EnrollmentRefused(ValidationError):
+    """Enrolment is not allowed; `missing` lists prerequisite courses not held."""
+
+    def __init__(self, message: str, *, missing: list[Course] | None = None):
+        super().__init__(message)
+        self.missing = missing or []
+
+
+def _open_enrollment(*, user, course: Course) -> Enrollment | None:
+    return Enrollment.objects.filter(
+        user=user,
+        course=course,
+        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+    ).first()
+
+
+def _check_renewal_window(*, user, course: Course) -> None:
+    opens = renewal_opens_on(user=user, course=course)
+    if opens:
+        raise EnrollmentRefused(
+            f"You already hold a current {course.title} certificate. You can renew it "
+            f"from {opens:%-d %B %Y}, 90 days before it expires."
+        )
+
+
+@transaction.atomic
+def enrollment_create(*, user, course: Course) -> Enrollment:
+    """Enrols `user` in `course`, or returns their open enrollment if they have one.
+
+    Refuses (EnrollmentRefused) a draft course, a course whose prerequisites the user
+    does not currently hold, and a course the user holds a certificate for that is not
+    yet within 90 days of expiry. A waiting enrollment (from a bundle) whose
+    prerequisites are now met is activated.
+    """
+    if not course.is_published:
+        raise EnrollmentRefused("This course is not open for enrolment.")
+    existing = _open_enrollment(user=user, course=course)
+    missing = prerequisites_missing(user=user, course=course)
+    if existing:
+        if existing.status == Enrollment.Status.WAITING and not missing:
+            _activate(existing)
+        return existing
+    if missing:
+        names = ", ".join(c.title for c in missing)
+        raise EnrollmentRefused(
+            f"{course.title} requires a current certificate in {names}.", missing=missing
+        )
+    _check_renewal_window(user=user, course=course)
+    try:
+        with transaction.atomic():
+            return Enrollment.objects.create(
+                user=user,
+                course=course,
+                status=Enrollment.Status.ACTIVE,
+                activated_at=timezone.now(),
+            )
+    except IntegrityError:
+        # A concurrent request enrolled first; the unique constraint kept one.
+        return _open_enrollment(user=user, course=course)
+
+
+def _activate(enrollment: Enrollment) -> None:
+    enrollment.status = Enrollment.Status.ACTIVE
+    enrollment.activated_at = timezone.now()
+    enrollment.save(update_fields=["status", "activated_at"])
+
+
+@transaction.atomic
+def bundle_enroll(*, user, bundle: Bundle) -> list[Enrollment]:
+    """Enrols `user` in every course of `bundle`, in order.
+
+    A course whose prerequisites are met now is active; one whose prerequisites come
+    earlier in the bundle waits (status WAITING) and is activated by
+    `enrollments_activate_waiting` once the certificate is issued. A prerequisite that
+    is neither held nor part of the bundle refuses the whole bundle.
+    """
+    if not bundle.is_published:
+        raise EnrollmentRefused("This bundle is not open for enrolment.")
+    courses = [item.course for item in bundle.items.select_related("course")]
+    in_bundle = {c.pk for c in courses}
+    result = []
+    for course in courses:
+        missing = prerequisites_missing(user=user, course=course)
+        outside = [c for c in missing if c.pk not in in_bundle]
+        if outside:
+            names = ", ".join(c.title for c in outside)
+            raise EnrollmentRefused(
+                f"{course.title} requires a current certificate in {names}.",
+                missing=outside,
+            )
+        existing = _open_enrollment(user=user, course=course)
+        if existing:
+            result.append(existing)
+            continue
+        if not missing:
+            _check_renewal_window(user=user, course=course)
+        result.append(
+            Enrollment.objects.create(
+                user=user,
+                course=course,
+                bundle=bundle,
+                status=Enrollment.Status.WAITING if missing else Enrollment.Status.ACTIVE,
+                activated_at=None if missing else timezone.now(),
+            )
+        )
+    return result
+
+
+@transaction.atomic
+def enrollments_activate_waiting(*, user) -> list[Enrollment]:
+    """Activates the user's waiting enrollments whose prerequisites are now all held.
+
+    Called after a certificate is issued or an outside card approved.
+    """
+    activated = []
+    waiting = Enrollment.objects.select_for_update().filter(
+        user=user, status=Enrollment.Status.WAITING
+    )
+    for enrollment in waiting.select_related("course"):
+        if not prerequisites_missing(user=user, course=enrollment.course):
+            _activate(enrollment)
+            activated.append(enrollment)
+    return activated
+
+
+def lesson_visit(*, enrollment: Enrollment, lesson: Lesson) -> None:
+    """Remembers the lesson as where the learner resumes. No write if unchanged."""
+    if enrollment.last_lesson_id != lesson.pk:
+        enrollment.last_lesson = lesson
+        enrollment.save(update_fields=["last_lesson"])
+
+
+def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
+    """Marks the lesson done in this enrollment; returns the existing mark if any."""
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise ValidationError("Lessons can be completed only in an active enrollment.")
+    if lesson.course_id != enrollment.course_id:
+        raise ValidationError("This lesson is not part of the course.")
+    progress, _ = LessonProgress.objects.get_or_create(
+        enrollment=enrollment, lesson=lesson, defaults={"completed_at": timezone.now()}
+    )
+    return progress

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import http_date
+from django.views.decorators.http import condition, require_POST
+
+from accounts.models import Profession
+from certificates.selectors import prerequisites_missing
+
+from . import selectors, services
+from .models import Bundle, CourseImage, Enrollment
+
+
+def catalog(request: HttpRequest) -> HttpResponse:
+    """All published courses, with "which certification do I need?" by profession."""
+    courses = list(selectors.courses_for_catalog())
+    profession = request.GET.get("profession")
+    if profession is None and request.user.is_authenticated:
+        profession = request.user.profession
+    if profession not in Profession.values:
+        profession = ""
+    recommended = [c for c in courses if profession and profession in c.recommended_for]
+    return render(
+        request,
+        "courses/catalog.html",
+        {
+            "courses": courses,
+            "bundles": selectors.bundles_for_catalog(),
+            "professions": Profession.choices,
+            "profession": profession,
+            "profession_label": Profession(profession).label if profession else "",
+            "recommended": recommended,
+        },
+    )
+
+
+def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    course = selectors.course_for_viewer(slug=slug, user=request.user)
+    modules = selectors.modules_with_lessons(course=course)
+    user = request.user
+    context = {
+        "course": course,
+        "modules": modules,
+        "lesson_count": sum(len(m.visible_lessons) for m in modules),
+        "prerequisites": list(course.prerequisites.all()),
+        "missing": prerequisites_missing(user=user, course=course)
+        if user.is_authenticated
+        else list(course.prerequisites.all()),
+        "enrollment": selectors.enrollment_open(user=user, course=course),
+        "renewal_opens_on": selectors.renewal_opens_on(user=user, course=course)
+        if user.is_authenticated
+        else None,
+    }
+    return render(request, "courses/course_detail.html", context)
+
+
+@login_required
+@require_POST
+def enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    course = selectors.course_for_viewer(slug=slug, user=request.user)
+    try:
+        enrollment = services.enrollment_create(user=request.user, course=course)
+    except services.EnrollmentRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(course)
+    messages.success(request, f"You are enrolled in {course.title}.")
+    if enrollment.status == Enrollment.Status.WAITING:
+        return redirect("courses:dashboard")
+    return redirect("courses:home", slug=course.slug)
+
+
+@login_required
+@require_POST
+def bundle_enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    bundle = get_object_or_404(Bundle, slug=slug, is_published=True)
+    try:
+        services.bundle_enroll(user=request.user, bundle=bundle)
+    except services.EnrollmentRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("courses:catalog")
+    messages.success(request, f"You are enrolled in {bundle.title}.")
+    return redirect("courses:dashboard")
+
+
+def _require_enrollment(request: HttpRequest, course) -> Enrollment | None:
+    """The learner's open enrollment, or None after queueing a message."""
+    enrollment = selectors.enrollment_open(user=request.user, course=course)
+    if enrollment is None:
+        messages.info(request, f"Enrol in {course.title} to study it.")
+    elif enrollment.status == Enrollment.Status.WAITING:
+        messages.info(
+            request,
+            f"{course.title} opens as soon as you hold its prerequisite certificate.",
+        )
+        return None
+    return enrollment
+
+
+@login_required
+def course_home(request: HttpRequest, slug: str) -> HttpResponse:
+    course = selectors.course_for_viewer(slug=slug, user=request.user)
+    enrollment = _require_enrollment(request, course)
+    if enrollment is None:
+        return redirect(course)
+    modules = selectors.modules_with_lessons(course=course)
+    done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
+    progress = selectors.progress_for(modules=modules, done_ids=done_ids)
+    return render(
+        request,
+        "courses/course_home.html",
+        {
+            "course": course,
+            "enrollment": enrollment,
+            "modules": modules,
+            "done_ids": done_ids,
+            "progress": progress,
+            "resume": enrollment.last_lesson,
+        },
+    )
+
+
+@login_required
+def lesson_detail(
+    request: HttpRequest, slug: str, module: str, lesson: str
+) -> HttpResponse:
+    course = selectors.course_for_viewer(slug=slug, user=request.user)
+    enrollment = selectors.enrollment_open(user=request.user, course=course)
+    staff_preview = request.user.is_staff and (
+        enrollment is None or enrollment.status != Enrollment.Status.ACTIVE
+    )
+    if not staff_preview:
+        enrollment = _require_enrollment(request, course)
+        if enrollment is None:
+            return redirect(course)
+    current = selectors.lesson_for_viewer(
+        course=course, module_slug=module, lesson_slug=lesson, user=request.user
+    )
+    modules = selectors.modules_with_lessons(
+        course=course, include_drafts=request.user.is_staff
+    )
+    sequence = [item for m in modules for item in m.visible_lessons]
+    index = next((i for i, item in enumerate(sequence) if item.pk == current.pk), None)
+    if index is None:
+        raise Http404("No such lesson.")
+    module_by_id = {m.pk: m for m in modules}
+    for item in sequence:
+        item.module = module_by_id[item.module_id]
+    done_ids = set()
+    if not staff_preview:
+        services.lesson_visit(enrollment=enrollment, lesson=current)
+        done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
+    return render(
+        request,
+        "courses/lesson_detail.html",
+        {
+            "course": course,
+            "module": module_by_id[current.module_id],
+            "lesson": current,
+            "previous": sequence[index - 1] if index > 0 else None,
+            "next": sequence[index + 1] if index + 1 < len(sequence) else None,
+            "done_ids": done_ids,
+            "is_done": current.pk in done_ids,
+            "staff_preview": staff_preview,
+        },
+    )
+
+
+@login_required
+@require_POST
+def lesson_complete(
+    request: HttpRequest, slug: str, module: str, lesson: str
+) -> HttpResponse:
+    course = selectors.course_for_viewer(slug=slug, user=request.user)
+    enrollment = _require_enrollment(request, course)
+    if enrollment is None:
+        return redirect(course)
+    current = selectors.lesson_for_viewer(
+        course=course, module_slug=module, lesson_slug=lesson, user=request.user
+    )
+    try:
+        services.lesson_complete(enrollment=enrollment, lesson=current)
+    except ValidationError as error:
+        messages.error(request, error.message)
+        return redirect(current)
+    next_url = request.POST.get("next", "")
+    modules = selectors.modules_with_lessons(course=course)
+    sequence = [item for m in modules for item in m.visible_lessons]
+    following = next(
+        (
+            sequence[i + 1]
+            for i, item in enumerate(sequence[:-1])
+            if item.pk == current.pk
+        ),
+        None,
+    )
+    if next_url == "stay" or following is None:
+        messages.success(request, f"“{current.title}” marked complete.")
+        return redirect("courses:home", slug=course.slug)
+    following.module = next(m for m in modules if m.pk == following.module_id)
+    following.course = course
+    return redirect(following)
+
+
+def _image_etag(request: HttpRequest, slug: str, path: str) -> str | None:
+    sha = (
+        CourseImage.objects.filter(course__slug=slug, path=path)
+        .values_list("sha256", flat=True)
+        .first()
+    )
+    return f'"{sha}"' if sha else None
+
+
+@condition(etag_func=_image_etag)
+def course_image(request: HttpRequest, slug: str, path: str) -> HttpResponse:
+    """A course figure or ECG strip. Public like the course page it belongs to."""
+    image = get_object_or_404(
+        CourseImage.objects.select_related("course"), course__slug=slug, path=path
+    )
+    if not image.course.is_published and not request.user.is_staff:
+        raise Http404("No such image.")
+    response = HttpResponse(bytes(image.data), content_type=image.content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Last-Modified"] = http_date(image.updated_at.timestamp())
+    # An SVG opened on its own must not run anything, whatever an author put in it.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    return response
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "courses/dashboard.html", selectors.dashboard_for(user=request.user)
+    )

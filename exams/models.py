@@ -1,0 +1,216 @@
+"""Exams: the definitions (Exam, Question, Choice) kept apart from the learner's record
+of taking them (Attempt, AttemptQuestion).
+
+An Attempt stores exactly what was presented (question order, choice order, each choice
+under a per-attempt key) and snapshots which key is correct, so grading never looks at
+the live bank: editing a question after an attempt started cannot change its grade.
+Attempts are evidence and are never cascaded away.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from courses.markdown import render_markdown
+from courses.models import Course, Lesson, Module, SyncedContent
+
+
+class Exam(SyncedContent):
+    CONTENT_FIELDS = ("title", "pass_mark", "draw_size", "time_limit_minutes", "shuffle")
+
+    class Kind(models.TextChoices):
+        MODULE = "module", "Module exam"
+        FINAL = "final", "Final exam"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="exams")
+    module = models.OneToOneField(
+        Module, on_delete=models.CASCADE, null=True, blank=True, related_name="exam"
+    )
+    kind = models.CharField(max_length=16, choices=Kind)
+    title = models.CharField(max_length=200)
+    pass_mark = models.PositiveSmallIntegerField(
+        "pass mark (%)", validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    draw_size = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Questions per attempt; empty for all."
+    )
+    time_limit_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    shuffle = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["course", "kind", "module__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"], condition=Q(kind="final"), name="exam_one_final"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="final") & Q(module__isnull=True))
+                | (Q(kind="module") & Q(module__isnull=False)),
+                name="exam_kind_matches_module",
+            ),
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=1, pass_mark__lte=100),
+                name="exam_pass_mark_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course.code} · {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:home", args=[self.course.slug])
+
+
+class Question(SyncedContent):
+    CONTENT_FIELDS = (
+        "text_md",
+        "image",
+        "image_alt",
+        "explanation_md",
+        "topic",
+        "review_lesson_id",
+        "is_active",
+        "order",
+    )
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(
+        max_length=100, unique=True, help_text="Stable content id from the bank file."
+    )
+    text_md = models.TextField("question (Markdown)")
+    text_html = models.TextField(editable=False, blank=True)
+    image = models.CharField(
+        max_length=200, blank=True, help_text="Course image path, e.g. images/ecg/vf.svg"
+    )
+    image_alt = models.CharField(max_length=300, blank=True)
+    explanation_md = models.TextField("explanation (Markdown)")
+    explanation_html = models.TextField(editable=False, blank=True)
+    topic = models.CharField(max_length=120)
+    review_lesson = models.ForeignKey(
+        Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField("active", default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["exam", "order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(image="") | ~Q(image_alt=""), name="question_image_has_alt"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def save(self, *args, **kwargs) -> None:
+        slug = self.exam.course.slug
+        self.text_html = render_markdown(self.text_md, course_slug=slug).html
+        self.explanation_html = render_markdown(self.explanation_md, course_slug=slug).html
+        super().save(*args, **kwargs)
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    text = models.CharField(max_length=500)
+    is_correct = models.BooleanField("correct", default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["question", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=Q(is_correct=True),
+                name="choice_one_correct_per_question",
+            ),
+            models.UniqueConstraint(
+                fields=["question", "text"], name="choice_text_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Attempt(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts"
+    )
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    enrollment = models.ForeignKey(
+        "courses.Enrollment", on_delete=models.PROTECT, related_name="attempts"
+    )
+    status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
+    started_at = models.DateTimeField()
+    # Answers saved after this instant do not count (time limit, enforced on the server).
+    deadline = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    pass_mark = models.PositiveSmallIntegerField(help_text="Snapshot at start.")
+    question_count = models.PositiveSmallIntegerField(default=0)
+    correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "exam"],
+                condition=Q(status="open"),
+                name="attempt_one_open_per_exam",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", submitted_at__isnull=True, passed__isnull=True)
+                | Q(status="submitted", submitted_at__isnull=False, passed__isnull=False),
+                name="attempt_submitted_is_graded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} · {self.exam}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("exams:attempt", args=[self.pk])
+
+
+class AttemptQuestion(models.Model):
+    """One presented question of an attempt, with its choices as presented.
+
+    `choices` is a list of {"key", "text", "correct"} in display order. Keys are random
+    per attempt, so a posted answer reveals nothing and database ids never reach the
+    page; `correct` stays on the server.
+    """
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    text_html = models.TextField()
+    image = models.CharField(max_length=200, blank=True)
+    image_alt = models.CharField(max_length=300, blank=True)
+    choices = models.JSONField()
+    selected_key = models.CharField(max_length=16, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    is_correct = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "position"], name="attempt_question_position"
+            ),
+            models.UniqueConstraint(
+                fields=["attempt", "question"], name="attempt_question_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}#{self.position}"

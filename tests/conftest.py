@@ -1,0 +1,144 @@
+"""Shared fixtures.
+
+The database is whatever DATABASE_URL names (SQLite by default, PostgreSQL in CI).
+Tests that need a service ask for it through a fixture (`postgres`, `redis_url`,
+`celery_worker_process`, `browser`) or a marker; when the service is absent the test
+skips with the reason, except under REQUIRE_SERVICES=1, where it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from config.celery import app as celery_app
+
+from . import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip the test, or fail it when CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _test_defaults(settings, tmp_path):
+    """Fast hashing, private media per test, eager Celery, an empty cache."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    cache.clear()
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture(autouse=True)
+def _service_markers(request):
+    if request.node.get_closest_marker("postgres"):
+        request.getfixturevalue("postgres")
+    if request.node.get_closest_marker("redis"):
+        request.getfixturevalue("redis_url")
+
+
+@pytest.fixture
+def postgres(db):
+    """The test database is PostgreSQL (row locks, real concurrency)."""
+    if connection.vendor != "postgresql":
+        service_missing("PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+    return connection
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        service_missing("Redis is not configured (set REDIS_URL=redis://...)")
+    if not _reachable(url, 6379):
+        service_missing(f"Redis at {url} is not answering")
+    return url
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        service_missing("Chromium is not installed (apt-get install -y chromium)")
+    return path
+
+
+@pytest.fixture
+def user(db):
+    return factories.UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    return factories.StaffFactory()
+
+
+@pytest.fixture
+def learner_client(client, user):
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    client.user = staff
+    return client
+
+
+@pytest.fixture
+def bls(db):
+    """A published BLS course with one module of two lessons."""
+    course = factories.CourseFactory(slug="bls", title="Basic Life Support", code="BLS")
+    module = factories.ModuleFactory(course=course, slug="adult-cpr", order=1)
+    factories.LessonFactory(module=module, slug="adult-compressions", order=1)
+    factories.LessonFactory(module=module, slug="two-rescuer-cpr", order=2)
+    return course
+
+
+@pytest.fixture
+def acls(db, bls):
+    """ACLS, which requires a current BLS certificate."""
+    course = factories.CourseFactory(
+        slug="acls", title="Advanced Cardiovascular Life Support", code="ACLS",
+        prerequisites=[bls],
+    )  # fmt: skip
+    module = factories.ModuleFactory(course=course, slug="rhythms", order=1)
+    factories.LessonFactory(module=module, slug="vf", order=1)
+    return course
+
+
+__all__ = ["service_missing", "settings"]
