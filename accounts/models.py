@@ -55,7 +55,7 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField("e-mail address", max_length=254)
+    email = models.EmailField("e-mail address", max_length=254, unique=True)
     legal_name = models.CharField(
         "legal full name",
         max_length=100,

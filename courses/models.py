@@ -34,11 +34,14 @@ class SyncedContent(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def fingerprint(cls, values: dict) -> str:
+        """Fingerprint of the CONTENT_FIELDS values in `values`."""
+        data = {name: _jsonable(values[name]) for name in cls.CONTENT_FIELDS}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
     def content_fingerprint(self) -> str:
-        values = {name: _jsonable(getattr(self, name)) for name in self.CONTENT_FIELDS}
-        return hashlib.sha256(
-            json.dumps(values, sort_keys=True).encode()
-        ).hexdigest()
+        return self.fingerprint({name: getattr(self, name) for name in self.CONTENT_FIELDS})
 
     @property
     def edited_since_sync(self) -> bool:
@@ -48,8 +51,12 @@ class SyncedContent(models.Model):
 def _jsonable(value):
     if isinstance(value, Decimal):
         return str(value.normalize())
+    if isinstance(value, float):
+        return str(Decimal(str(value)).normalize())
     if isinstance(value, models.Model):
         return value.pk
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
     return value
 
 
@@ -71,6 +78,7 @@ class Course(SyncedContent):
         "guidelines",
         "is_published",
         "description_md",
+        "prerequisite_slugs",
     )
 
     slug = models.SlugField(unique=True)
@@ -114,6 +122,12 @@ class Course(SyncedContent):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:detail", args=[self.slug])
+
+    @property
+    def prerequisite_slugs(self) -> list[str]:
+        if self.pk is None:
+            return []
+        return sorted(self.prerequisites.values_list("slug", flat=True))
 
 
 class Module(SyncedContent):

@@ -69,6 +69,11 @@ def modules_with_lessons(*, course: Course, include_drafts: bool = False) -> lis
         )
         .order_by("order", "id")
     )
+    for module in modules:
+        for lesson in module.visible_lessons:
+            # Templates build lesson URLs from module and course: no query per lesson.
+            lesson.module = module
+            module.course = lesson.course = course
     return [m for m in modules if m.visible_lessons]
 
 

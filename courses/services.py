@@ -155,3 +155,23 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress
         enrollment=enrollment, lesson=lesson, defaults={"completed_at": timezone.now()}
     )
     return progress
+
+
+@transaction.atomic
+def enrollment_complete(*, enrollment: Enrollment) -> bool:
+    """Records the enrollment as completed (once) and, after commit, enqueues the
+    certificate. Returns False when it was already completed (nothing changes).
+
+    The caller (the exam service) has checked every completion rule inside the same
+    transaction as the passing attempt.
+    """
+    from certificates.tasks import issue_certificate
+
+    updated = Enrollment.objects.filter(
+        pk=enrollment.pk, status=Enrollment.Status.ACTIVE
+    ).update(status=Enrollment.Status.COMPLETED, completed_at=timezone.now())
+    if not updated:
+        return False
+    enrollment.refresh_from_db(fields=["status", "completed_at"])
+    issue_certificate.delay_on_commit(enrollment.pk)
+    return True

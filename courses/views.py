@@ -146,9 +146,6 @@ def lesson_detail(
     index = next((i for i, item in enumerate(sequence) if item.pk == current.pk), None)
     if index is None:
         raise Http404("No such lesson.")
-    module_by_id = {m.pk: m for m in modules}
-    for item in sequence:
-        item.module = module_by_id[item.module_id]
     done_ids = set()
     if not staff_preview:
         services.lesson_visit(enrollment=enrollment, lesson=current)
@@ -158,7 +155,7 @@ def lesson_detail(
         "courses/lesson_detail.html",
         {
             "course": course,
-            "module": module_by_id[current.module_id],
+            "module": sequence[index].module,
             "lesson": current,
             "previous": sequence[index - 1] if index > 0 else None,
             "next": sequence[index + 1] if index + 1 < len(sequence) else None,
@@ -200,8 +197,6 @@ def lesson_complete(
     if next_url == "stay" or following is None:
         messages.success(request, f"“{current.title}” marked complete.")
         return redirect("courses:home", slug=course.slug)
-    following.module = next(m for m in modules if m.pk == following.module_id)
-    following.course = course
     return redirect(following)
 
 

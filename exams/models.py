@@ -75,6 +75,7 @@ class Question(SyncedContent):
         "review_lesson_id",
         "is_active",
         "order",
+        "choice_signature",
     )
 
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
@@ -106,6 +107,18 @@ class Question(SyncedContent):
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def choice_signature(self) -> list[list]:
+        """The choices as [text, correct] in order: part of the content fingerprint."""
+        if self.pk is None:
+            return []
+        return [
+            [text, correct]
+            for text, correct in self.choices.order_by("order", "id").values_list(
+                "text", "is_correct"
+            )
+        ]
 
     def save(self, *args, **kwargs) -> None:
         slug = self.exam.course.slug

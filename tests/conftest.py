@@ -20,7 +20,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 
-from . import factories
+from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 

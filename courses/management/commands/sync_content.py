@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from courses.content_sync import ContentError, content_sync
+
+
+class Command(BaseCommand):
+    help = (
+        "Validate content/ and load it into the database, all or nothing. Reports what "
+        "was created, updated and removed; refuses to overwrite admin edits unless --force."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", nargs="?", help="content folder (default: CONTENT_DIR)")
+        parser.add_argument(
+            "--force", action="store_true", help="overwrite rows edited in the admin"
+        )
+
+    def handle(self, *args, path=None, force=False, **options):
+        root = Path(path) if path else settings.CONTENT_DIR
+        try:
+            report = content_sync(root=root, force=force)
+        except ContentError as error:
+            raise CommandError(
+                f"Content not loaded; the database is unchanged.\n{error}"
+            ) from None
+        for warning in report.warnings:
+            self.stderr.write(self.style.WARNING(f"warning: {warning}"))
+        for line in report.lines():
+            self.stdout.write(line)
+        if report.changed:
+            self.stdout.write(self.style.SUCCESS(f"Content from {root} loaded."))
+        else:
+            self.stdout.write("No changes: the database already matches the content.")

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_without_touching_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_is_ok_when_database_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_readyz_503_when_database_unreachable(client, monkeypatch):
+    def broken_cursor(*args, **kwargs):
+        from django.db import OperationalError
+
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", broken_cursor)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "database unreachable" in response.json()["checks"]["database"]
+
+
+@pytest.mark.django_db
+def test_readyz_503_when_broker_unreachable(client, monkeypatch):
+    # A real connection attempt to a port where nothing listens.
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "broker unreachable" in response.json()["checks"]["broker"]
+
+
+@pytest.mark.django_db
+def test_readyz_checks_real_broker_when_configured(client, redis_url, monkeypatch):
+    monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+        response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["broker"] == "ok"
+
+
+def _environment_without_project_settings() -> dict:
+    # Also drops PYTEST_VERSION, so the subprocess sees settings exactly as production.
+    names = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
+             "PYTEST_VERSION", "EMAIL_URL")  # fmt: skip
+    return {k: v for k, v in os.environ.items() if k not in names}
+
+
+def _settings_in_subprocess(env: dict, expression: str) -> str:
+    """Imports the settings fresh with `env`, prints `expression` evaluated on them."""
+    code = f"import config.settings as s; print({expression})"
+    clean = _environment_without_project_settings()
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, cwd=ROOT,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+def test_settings_read_database_redis_and_hosts_from_environment():
+    out = _settings_in_subprocess(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": "x" * 60,
+            "ALLOWED_HOSTS": "lifeline.example,www.lifeline.example",
+            "DATABASE_URL": "postgres://app:pw@db.internal:5433/lifeline",
+            "REDIS_URL": "redis://cache.internal:6380/2",
+        },
+        "s.DATABASES['default']['ENGINE'], s.DATABASES['default']['HOST'], "
+        "s.ALLOWED_HOSTS, s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'], "
+        "'eager' if s.CELERY_TASK_ALWAYS_EAGER else 'broker', "
+        "'debug' if s.DEBUG else 'production'",
+    )
+    assert "postgresql" in out and "db.internal" in out
+    assert "['lifeline.example', 'www.lifeline.example']" in out
+    assert "redis://cache.internal:6380/2" in out
+    assert "RedisCache" in out
+    assert out.endswith("broker production")
+
+
+def test_settings_default_to_sqlite_and_eager_celery():
+    out = _settings_in_subprocess(
+        {"DEBUG": "true"},
+        "s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.MAILERS",
+    )
+    assert "sqlite3" in out
+    assert "True" in out
+    assert "console" in out
+
+
+def test_production_settings_refuse_to_start_without_secret_key():
+    with pytest.raises(subprocess.CalledProcessError) as error:
+        _settings_in_subprocess({"DEBUG": "false"}, "s.SECRET_KEY")
+    assert "SECRET_KEY" in error.value.stderr
+
+
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    env = _environment_without_project_settings()
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
+        ALLOWED_HOSTS="lifeline.example",
+        DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
+        EMAIL_URL="smtp+tls://mailer:pw@smtp.example:587",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_responses_carry_strict_csp(client):
+    response = client.get("/healthz")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
