@@ -39,5 +39,7 @@ class ProfileForm(forms.ModelForm):
         # Collapse runs of whitespace: "Ana   María" prints as "Ana María".
         name = re.sub(r"\s+", " ", self.cleaned_data["legal_name"]).strip()
         if not any(ch.isalpha() for ch in name):
-            raise forms.ValidationError("Enter your name as it should appear in letters.")
+            raise forms.ValidationError(
+                "Enter your name as it should appear in letters."
+            )
         return name

@@ -7,6 +7,11 @@
 - RenewalReminder: one row per reminder e-mail sent, so none is ever sent twice.
 
 Evidence is never cascaded away: certificates and reminders PROTECT what they refer to.
+Who did what, and when: a certificate is issued by the system for the learner's own
+completed enrollment (`issued_at`; the enrollment records the completion), revoked by a
+staff member (`revoked_by`, `revoked_at`, `revoke_reason`); an outside card is reviewed
+by a staff member (`reviewed_by`, `reviewed_at`, `review_note`); a reminder records when
+it was sent (`sent_at`).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class Certificate(models.Model):
         related_name="+",
     )
     revoke_reason = models.TextField(blank=True)
+    # Set once the issue e-mail (with the PDF) went out; a retried task resends until then.
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -64,6 +71,10 @@ class Certificate(models.Model):
             models.CheckConstraint(
                 condition=Q(status="valid") | Q(revoked_at__isnull=False),
                 name="certificate_revoked_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="valid") | ~Q(revoke_reason=""),
+                name="certificate_revoked_has_reason",
             ),
         ]
         indexes = [models.Index(fields=["expires_on"], name="certificate_expiry_idx")]
@@ -77,6 +88,11 @@ class Certificate(models.Model):
     @property
     def verify_url(self) -> str:
         return settings.SITE_URL + self.get_absolute_url()
+
+    @property
+    def pdf_filename(self) -> str:
+        """What a download is saved as, e.g. Lifeline-BLS-7KQ4-M2XD-9TRA.pdf."""
+        return f"{settings.SITE_NAME}-{self.code}.pdf"
 
     def is_expired(self, today: date | None = None) -> bool:
         return (today or timezone.localdate()) > self.expires_on
@@ -131,6 +147,8 @@ class ExternalCertificate(models.Model):
         related_name="+",
     )
     review_note = models.TextField(blank=True)
+    # Set once the learner was e-mailed the current decision; a new decision clears it.
+    decision_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-uploaded_at"]
@@ -140,10 +158,18 @@ class ExternalCertificate(models.Model):
                 condition=Q(expires_on__gt=models.F("issued_on")),
                 name="external_expires_after_issue",
             ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(reviewed_at__isnull=False),
+                name="external_reviewed_has_date",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.issuer} {self.card_number} ({self.get_status_display()})"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
 
 
 class RenewalReminder(models.Model):

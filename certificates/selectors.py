@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
-from courses.models import Course
+from courses.models import Course, Enrollment
 
-from .models import Certificate, ExternalCertificate
+from .models import Certificate, ExternalCertificate, RenewalReminder
 
 
 def certificates_current(*, user, today: date | None = None) -> QuerySet[Certificate]:
@@ -74,7 +74,155 @@ def certificate_current_for(
 
 
 def prerequisites_missing(*, user, course: Course) -> list[Course]:
-    """The prerequisite courses of `course` the user holds no current certificate for."""
+    """The prerequisites of `course` the user holds no current certificate for."""
     required = list(course.prerequisites.all())
     held = certified_course_ids(user=user, course_ids=[c.pk for c in required])
     return [c for c in required if c.pk not in held]
+
+
+# --- Verification and download ------------------------------------------------------
+
+
+def certificate_for_verification(*, code: str) -> Certificate | None:
+    """The certificate with this normalised code, with only what a verifier sees."""
+    return (
+        Certificate.objects.filter(code=code)
+        .only(
+            "code",
+            "holder_name",
+            "course_title",
+            "course_code",
+            "hours",
+            "issued_on",
+            "expires_on",
+            "status",
+            "revoked_at",
+        )
+        .first()
+    )
+
+
+def certificate_for_download(*, code: str, user) -> Certificate | None:
+    """The certificate if `user` may download it: its holder (unless it was revoked),
+    or staff allowed to view certificates. None for everyone else."""
+    if not user.is_authenticated:
+        return None
+    certificate = Certificate.objects.filter(code=code).first()
+    if certificate is None:
+        return None
+    if user.is_staff and user.has_perm("certificates.view_certificate"):
+        return certificate
+    if (
+        certificate.user_id == user.pk
+        and certificate.status == Certificate.Status.VALID
+    ):
+        return certificate
+    return None
+
+
+# --- Outside cards ------------------------------------------------------------------
+
+
+def courses_accepting_outside_cards() -> QuerySet[Course]:
+    """Published courses another published course requires (e.g. BLS for ACLS): an
+    outside card can stand in only for a prerequisite."""
+    return (
+        Course.objects.published()
+        .filter(required_by__is_published=True)
+        .distinct()
+        .order_by("order", "title")
+    )
+
+
+def external_certificates_for(*, user) -> QuerySet[ExternalCertificate]:
+    """The learner's own uploaded cards, newest first, with their course."""
+    return (
+        ExternalCertificate.objects.filter(user=user)
+        .select_related("course")
+        .order_by("-uploaded_at", "-id")
+    )
+
+
+def external_certificate_for_preview(*, pk: int, user) -> ExternalCertificate | None:
+    """The uploaded card if `user` is staff allowed to review cards; else None."""
+    if not (user.is_staff and user.has_perm("certificates.view_externalcertificate")):
+        return None
+    return ExternalCertificate.objects.filter(pk=pk).first()
+
+
+# --- Renewal reminders and the sweeper ----------------------------------------------
+
+# Days from `today` to a certificate's expiry on which each reminder goes out.
+REMINDER_DAYS_BEFORE_EXPIRY = {
+    RenewalReminder.Kind.DAYS_90: 90,
+    RenewalReminder.Kind.DAYS_30: 30,
+    RenewalReminder.Kind.DAYS_7: 7,
+    RenewalReminder.Kind.EXPIRED: -1,  # it expired yesterday
+}
+
+
+def certificates_due_for_reminder(
+    *, today: date | None = None
+) -> QuerySet[Certificate]:
+    """Certificates owed a renewal reminder today, each annotated with `reminder_kind`.
+
+    Due: expiry exactly 90, 30 or 7 days after `today`, or the day before it. Never for
+    a revoked certificate, one its holder renewed (holds a valid certificate of the same
+    course expiring later), a holder who turned reminders off or whose account is
+    closed, or a (certificate, kind) already sent. Uses the expiry index: its cost
+    follows the number due, not the number of certificates.
+    """
+    today = today or timezone.localdate()
+    expiry_for_kind = {
+        kind: today + timedelta(days=days)
+        for kind, days in REMINDER_DAYS_BEFORE_EXPIRY.items()
+    }
+    kind = Case(
+        *(
+            When(expires_on=expiry, then=Value(k))
+            for k, expiry in expiry_for_kind.items()
+        ),
+        output_field=CharField(),
+    )
+    renewed = Certificate.objects.filter(
+        user=OuterRef("user_id"),
+        course=OuterRef("course_id"),
+        status=Certificate.Status.VALID,
+        expires_on__gt=OuterRef("expires_on"),
+    )
+    already_sent = RenewalReminder.objects.filter(
+        certificate=OuterRef("pk"), kind=OuterRef("reminder_kind")
+    )
+    return (
+        Certificate.objects.filter(
+            status=Certificate.Status.VALID,
+            expires_on__in=expiry_for_kind.values(),
+            user__renewal_reminders=True,
+            user__is_active=True,
+        )
+        .annotate(reminder_kind=kind)
+        .exclude(Exists(renewed))
+        .exclude(Exists(already_sent))
+        .select_related("user", "course")
+        .order_by("expires_on", "pk")
+    )
+
+
+def enrollments_missing_certificate(
+    *, completed_before: datetime
+) -> QuerySet[Enrollment]:
+    """Completed enrollments without a certificate, completed before the cut-off.
+
+    What the sweeper issues when the completion task was lost (broker down, worker
+    died). Learners without a legal name are left out: their certificate waits until
+    they add it (the completion task e-mailed them), then the next sweep issues it.
+    """
+    return (
+        Enrollment.objects.filter(
+            status=Enrollment.Status.COMPLETED,
+            completed_at__lte=completed_before,
+            certificate__isnull=True,
+        )
+        .exclude(user__legal_name="")
+        .order_by("completed_at", "pk")
+    )

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -197,7 +198,9 @@ MAILERS = {
 }
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"].setdefault("timeout", 10)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lifeline <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Lifeline <no-reply@localhost>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ------------------------------------------------------------------------
@@ -221,7 +224,24 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Run exactly one beat process (see config/celery.py). Times are UTC.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Daily at 07:00 UTC (morning in Europe, before the day shift in the Americas is
+    # over): renewal reminders for certificates expiring in 90, 30 or 7 days or expired
+    # yesterday. Each (certificate, kind) is claimed in the database, so a rerun, a
+    # retry or a second beat never sends one twice.
+    "send-renewal-reminders": {
+        "task": "certificates.tasks.send_renewal_reminders",
+        "schedule": crontab(minute=0, hour=7),
+    },
+    # Hourly, off the top of the hour: issues certificates for completions whose task
+    # was lost (broker down at completion, worker killed). Bounds the delay a learner
+    # can see to about an hour whatever failed.
+    "sweep-missing-certificates": {
+        "task": "certificates.tasks.sweep_missing_certificates",
+        "schedule": crontab(minute=17),
+    },
+}
 
 # --- Internationalisation ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -266,8 +286,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Certificates (issuing, verification, outside cards) ---------------------------
+# The organisation printed on certificates and wallet cards as their issuer.
+CERTIFICATE_ISSUER_NAME = env.str("CERTIFICATE_ISSUER_NAME", default=SITE_NAME)
+# Public verification lookups allowed per client IP per window, counted in the shared
+# cache: enough for an employer checking a roster, far too few to enumerate codes.
+CERTIFICATE_VERIFY_RATE_LIMIT = env.int("CERTIFICATE_VERIFY_RATE_LIMIT", default=30)
+CERTIFICATE_VERIFY_RATE_WINDOW = 60  # seconds
+# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For. The
+# client IP (verify limit and allauth's limits alike) is read that many hops from the
+# right; 0 means REMOTE_ADDR. Wrong here means one shared limit, or a spoofable one.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Outside cards (PDF, JPEG or PNG), checked by content.
+EXTERNAL_CARD_MAX_BYTES = 5 * 1024 * 1024
+# The sweeper leaves completions this recent to the completion task itself.
+CERTIFICATE_SWEEP_GRACE_MINUTES = 10
+# Several deployments (or CI jobs) can share one Redis by using their own queue name.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")

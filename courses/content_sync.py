@@ -23,7 +23,15 @@ import yaml
 from django.db import transaction
 
 from .markdown import image_paths
-from .models import Bundle, BundleCourse, Course, CourseImage, Lesson, Module, SyncedContent
+from .models import (
+    Bundle,
+    BundleCourse,
+    Course,
+    CourseImage,
+    Lesson,
+    Module,
+    SyncedContent,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBERED_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
@@ -137,13 +145,18 @@ class _Reader:
         try:
             return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            self.error(path, (mark.line + 1) if mark else 1, f"invalid YAML: {exc.problem}")
+            # The context (e.g. where an unclosed list began) points nearer the mistake.
+            mark = exc.context_mark or exc.problem_mark
+            self.error(
+                path, (mark.line + 1) if mark else 1, f"invalid YAML: {exc.problem}"
+            )
         except (OSError, UnicodeDecodeError) as exc:
             self.error(path, 1, f"cannot read: {exc}")
         return None
 
-    def markdown_file(self, path: Path, required: tuple[str, ...]) -> tuple[dict, str, int] | None:
+    def markdown_file(
+        self, path: Path, required: tuple[str, ...]
+    ) -> tuple[dict, str, int] | None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -154,7 +167,9 @@ class _Reader:
             self.error(path, 1, "missing front matter (the file must start with ---)")
             return None
         try:
-            end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
+            end = next(
+                i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"
+            )
         except StopIteration:
             self.error(path, 1, "front matter is not closed with ---")
             return None
@@ -162,7 +177,11 @@ class _Reader:
             meta = yaml.load("\n".join(lines[1:end]), Loader=_LineLoader) or {}  # noqa: S506
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
-            self.error(path, (mark.line + 2) if mark else 1, f"invalid front matter: {exc.problem}")
+            self.error(
+                path,
+                (mark.line + 2) if mark else 1,
+                f"invalid front matter: {exc.problem}",
+            )
             return None
         if not isinstance(meta, dict):
             self.error(path, 2, "front matter must be a mapping of keys to values")
@@ -170,7 +189,8 @@ class _Reader:
         for key in required:
             if meta.get(key) in (None, ""):
                 self.error(path, 2, f"front matter needs '{key}'")
-        return meta, "\n".join(lines[end + 1 :]).strip() + "\n", end + 2
+        # Leading blank lines are kept so body line numbers map onto the file.
+        return meta, "\n".join(lines[end + 1 :]).rstrip() + "\n", end + 2
 
     def read(self) -> Tree:
         tree = Tree(root=self.root)
@@ -226,7 +246,9 @@ class _Reader:
     def read_module(self, module_dir: Path) -> ModuleFile | None:
         match = NUMBERED_RE.match(module_dir.name)
         if not match:
-            self.error(module_dir, 1, "module folders are named NN-slug, e.g. 02-adult-cpr")
+            self.error(
+                module_dir, 1, "module folders are named NN-slug, e.g. 02-adult-cpr"
+            )
             return None
         module_md = module_dir / "module.md"
         if not module_md.exists():
@@ -255,8 +277,12 @@ class _Reader:
                     meta, body, body_line = parsed
                     module.lessons.append(
                         LessonFile(
-                            slug=lesson_match.group(2), order=int(lesson_match.group(1)),
-                            meta=meta, body=body, path=entry, body_line=body_line,
+                            slug=lesson_match.group(2),
+                            order=int(lesson_match.group(1)),
+                            meta=meta,
+                            body=body,
+                            path=entry,
+                            body_line=body_line,
                         )  # fmt: skip
                     )
         return module
@@ -279,7 +305,9 @@ class _Reader:
         for course in tree.courses:
             meta = course.meta
             if codes[str(meta.get("code"))] > 1:
-                self.error(course.path, 2, f"code '{meta.get('code')}' is used by two courses")
+                self.error(
+                    course.path, 2, f"code '{meta.get('code')}' is used by two courses"
+                )
             for key in ("hours",):
                 try:
                     Decimal(str(meta.get(key)))
@@ -287,10 +315,14 @@ class _Reader:
                     self.error(course.path, 2, f"'{key}' must be a number")
             for prerequisite in meta.get("prerequisites") or []:
                 if prerequisite not in slugs:
-                    self.error(course.path, 2, f"unknown prerequisite course '{prerequisite}'")
+                    self.error(
+                        course.path, 2, f"unknown prerequisite course '{prerequisite}'"
+                    )
             unknown = set(meta.get("recommended_for") or []) - PROFESSIONS
             if unknown:
-                self.error(course.path, 2, f"unknown professions: {', '.join(sorted(unknown))}")
+                self.error(
+                    course.path, 2, f"unknown professions: {', '.join(sorted(unknown))}"
+                )
             self.check_images(course, course.path, course.body, 1)
             lesson_slugs = Counter(
                 lesson.slug for module in course.modules for lesson in module.lessons
@@ -300,10 +332,18 @@ class _Reader:
                     self.warn(module.path, 1, "module has no lessons")
                 for lesson in module.lessons:
                     if lesson_slugs[lesson.slug] > 1:
-                        self.error(lesson.path, 1, f"lesson slug '{lesson.slug}' is used twice in this course")
-                    self.check_images(course, lesson.path, lesson.body, lesson.body_line)
+                        self.error(
+                            lesson.path,
+                            1,
+                            f"lesson slug '{lesson.slug}' is used twice in this course",
+                        )
+                    self.check_images(
+                        course, lesson.path, lesson.body, lesson.body_line
+                    )
                 if module.quiz:
-                    self.check_bank(course, module.quiz, set(lesson_slugs), question_ids)
+                    self.check_bank(
+                        course, module.quiz, set(lesson_slugs), question_ids
+                    )
             if course.final:
                 self.check_bank(course, course.final, set(lesson_slugs), question_ids)
         for bundle in tree.bundles:
@@ -316,14 +356,18 @@ class _Reader:
                 if slug not in slugs:
                     self.error(path, line, f"bundle names unknown course '{slug}'")
 
-    def check_images(self, course: CourseFile, path: Path, text: str, first_line: int) -> None:
+    def check_images(
+        self, course: CourseFile, path: Path, text: str, first_line: int
+    ) -> None:
         for line, src, alt in image_paths(text):
             if src not in course.images:
                 self.error(path, first_line + line - 1, f"image '{src}' does not exist")
             if not alt:
                 self.error(path, first_line + line - 1, f"image '{src}' needs alt text")
 
-    def check_bank(self, course, bank: BankFile, lessons: set[str], seen: dict[str, Path]) -> None:
+    def check_bank(
+        self, course, bank: BankFile, lessons: set[str], seen: dict[str, Path]
+    ) -> None:
         meta, path = bank.meta, bank.path
         for key in ("title", "pass_mark"):
             if meta.get(key) in (None, ""):
@@ -333,8 +377,12 @@ class _Reader:
             self.error(path, 1, "pass_mark must be a whole percentage from 1 to 100")
         questions = meta["questions"]
         draw = meta.get("draw")
-        if draw is not None and (not isinstance(draw, int) or not 1 <= draw <= len(questions)):
-            self.error(path, 1, f"draw must be between 1 and the bank size ({len(questions)})")
+        if draw is not None and (
+            not isinstance(draw, int) or not 1 <= draw <= len(questions)
+        ):
+            self.error(
+                path, 1, f"draw must be between 1 and the bank size ({len(questions)})"
+            )
         for question in questions:
             if not isinstance(question, dict):
                 self.error(path, 1, "each question must be a mapping")
@@ -344,28 +392,48 @@ class _Reader:
             if not SLUG_RE.match(qid):
                 self.error(path, line, "question needs an 'id' (a-z, 0-9, -)")
             elif qid in seen:
-                self.error(path, line, f"question id '{qid}' is also used in {self._rel(seen[qid])}")
+                self.error(
+                    path,
+                    line,
+                    f"question id '{qid}' is also used in {self._rel(seen[qid])}",
+                )
             else:
                 seen[qid] = path
             for key in ("text", "topic", "explanation", "lesson"):
                 if not str(question.get(key) or "").strip():
                     self.error(path, line, f"question '{qid}' needs '{key}'")
             if question.get("lesson") and question["lesson"] not in lessons:
-                self.error(path, line, f"question '{qid}' refers to unknown lesson '{question['lesson']}'")
+                self.error(
+                    path,
+                    line,
+                    f"question '{qid}' refers to unknown lesson '{question['lesson']}'",
+                )
             if question.get("image"):
                 if question["image"] not in course.images:
-                    self.error(path, line, f"image '{question['image']}' does not exist")
+                    self.error(
+                        path, line, f"image '{question['image']}' does not exist"
+                    )
                 if not str(question.get("image_alt") or "").strip():
                     self.error(path, line, f"question '{qid}' image needs 'image_alt'")
             choices = question.get("choices") or []
-            texts = [str(c.get("text", "")).strip() for c in choices if isinstance(c, dict)]
+            texts = [
+                str(c.get("text", "")).strip() for c in choices if isinstance(c, dict)
+            ]
             if not 2 <= len(texts) <= 6:
                 self.error(path, line, f"question '{qid}' needs 2 to 6 choices")
             if any(not t for t in texts) or len(set(texts)) != len(texts):
-                self.error(path, line, f"question '{qid}' has an empty or duplicate choice")
-            correct = sum(1 for c in choices if isinstance(c, dict) and c.get("correct") is True)
+                self.error(
+                    path, line, f"question '{qid}' has an empty or duplicate choice"
+                )
+            correct = sum(
+                1 for c in choices if isinstance(c, dict) and c.get("correct") is True
+            )
             if correct != 1:
-                self.error(path, line, f"question '{qid}' needs exactly one correct choice (has {correct})")
+                self.error(
+                    path,
+                    line,
+                    f"question '{qid}' needs exactly one correct choice (has {correct})",
+                )
 
 
 def read_content(root: Path) -> Tree:
@@ -392,7 +460,14 @@ class SyncReport:
         )  # fmt: skip
 
     def lines(self) -> list[str]:
-        order = ("created", "updated", "removed", "deactivated", "unpublished", "unchanged")
+        order = (
+            "created",
+            "updated",
+            "removed",
+            "deactivated",
+            "unpublished",
+            "unchanged",
+        )
         return [
             f"{kind}: " + ", ".join(f"{counter[o]} {o}" for o in order if counter[o])
             for kind, counter in self.counts.items()
@@ -405,7 +480,14 @@ class _Applier:
         self.report = SyncReport(warnings=tree.warnings)
         self.conflicts: list[Problem] = []
 
-    def upsert(self, kind: str, model: type[SyncedContent], lookup: dict, values: dict, path: Path) -> Any:
+    def upsert(
+        self,
+        kind: str,
+        model: type[SyncedContent],
+        lookup: dict,
+        values: dict,
+        path: Path,
+    ) -> Any:
         """Creates or updates one row; returns it. Admin edits are conflicts."""
         row = model.objects.filter(**lookup).first()
         fields = {f.name for f in model._meta.concrete_fields} | {
@@ -457,11 +539,15 @@ class _Applier:
                 "description_md": cf.body,
                 "prerequisite_slugs": sorted(meta.get("prerequisites") or []),
             }  # fmt: skip
-            course_rows[cf.slug] = self.upsert("courses", Course, {"slug": cf.slug}, values, cf.path)
+            course_rows[cf.slug] = self.upsert(
+                "courses", Course, {"slug": cf.slug}, values, cf.path
+            )
         for cf in self.tree.courses:
             course = course_rows[cf.slug]
             wanted = [course_rows[s] for s in cf.meta.get("prerequisites") or []]
-            if sorted(p.pk for p in course.prerequisites.all()) != sorted(p.pk for p in wanted):
+            if sorted(p.pk for p in course.prerequisites.all()) != sorted(
+                p.pk for p in wanted
+            ):
                 course.prerequisites.set(wanted)
             self.sync_images(cf, course)
             lessons = self.sync_modules(cf, course)
@@ -481,7 +567,9 @@ class _Applier:
                  "content_type": IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0]},
                 cf.path,
             )  # fmt: skip
-        stale = CourseImage.objects.filter(course=course).exclude(path__in=list(cf.images))
+        stale = CourseImage.objects.filter(course=course).exclude(
+            path__in=list(cf.images)
+        )
         self._remove("images", stale)
 
     def sync_modules(self, cf: CourseFile, course: Course) -> dict[str, Lesson]:
@@ -500,17 +588,19 @@ class _Applier:
                      "is_published": bool(lf.meta.get("published", True)), "body_md": lf.body},
                     lf.path,
                 )  # fmt: skip
-        stale_lessons = Lesson.objects.filter(course=course, synced_hash__gt="").exclude(
-            slug__in=list(lessons)
-        )
+        stale_lessons = Lesson.objects.filter(
+            course=course, synced_hash__gt=""
+        ).exclude(slug__in=list(lessons))
         self._remove("lessons", stale_lessons)
-        stale_modules = Module.objects.filter(course=course, synced_hash__gt="").exclude(
-            slug__in=[m.slug for m in cf.modules]
-        )
+        stale_modules = Module.objects.filter(
+            course=course, synced_hash__gt=""
+        ).exclude(slug__in=[m.slug for m in cf.modules])
         self._remove("modules", stale_modules)
         return lessons
 
-    def sync_exams(self, cf: CourseFile, course: Course, lessons: dict[str, Lesson], Question) -> None:
+    def sync_exams(
+        self, cf: CourseFile, course: Course, lessons: dict[str, Lesson], Question
+    ) -> None:
         from exams.models import Choice, Exam
 
         banks = [(mf, mf.quiz) for mf in cf.modules if mf.quiz]
@@ -530,7 +620,10 @@ class _Applier:
                 bank.path,
             )  # fmt: skip
             for order, q in enumerate(bank.meta["questions"]):
-                choices = [[str(c["text"]).strip(), c.get("correct") is True] for c in q["choices"]]
+                choices = [
+                    [str(c["text"]).strip(), c.get("correct") is True]
+                    for c in q["choices"]
+                ]
                 question = self.upsert(
                     "questions", Question, {"key": q["id"]},
                     {"exam": exam, "text_md": str(q["text"]), "image": q.get("image") or "",
@@ -546,13 +639,21 @@ class _Applier:
                     # Attempts keep their own snapshot of choices, so replacing is safe.
                     question.choices.all().delete()
                     Choice.objects.bulk_create(
-                        Choice(question=question, text=text, is_correct=correct, order=i)
+                        Choice(
+                            question=question, text=text, is_correct=correct, order=i
+                        )
                         for i, (text, correct) in enumerate(choices)
                     )
         from exams.models import AttemptQuestion
 
-        stale = Question.objects.filter(exam__course=course, synced_hash__gt="").exclude(key__in=kept_keys)
-        used = set(AttemptQuestion.objects.filter(question__in=stale).values_list("question_id", flat=True))
+        stale = Question.objects.filter(
+            exam__course=course, synced_hash__gt=""
+        ).exclude(key__in=kept_keys)
+        used = set(
+            AttemptQuestion.objects.filter(question__in=stale).values_list(
+                "question_id", flat=True
+            )
+        )
         for question in stale:
             if question.pk in used:
                 if question.is_active:
@@ -575,12 +676,15 @@ class _Applier:
             if list(bundle.items.values_list("course_id", flat=True)) != wanted:
                 bundle.items.all().delete()
                 BundleCourse.objects.bulk_create(
-                    BundleCourse(bundle=bundle, course_id=pk, order=i) for i, pk in enumerate(wanted)
+                    BundleCourse(bundle=bundle, course_id=pk, order=i)
+                    for i, pk in enumerate(wanted)
                 )
 
     def remove_missing(self, course_rows: dict[str, Course]) -> None:
         # A course with enrollments is history: unpublished, never deleted.
-        for course in Course.objects.filter(synced_hash__gt="").exclude(slug__in=list(course_rows)):
+        for course in Course.objects.filter(synced_hash__gt="").exclude(
+            slug__in=list(course_rows)
+        ):
             if course.enrollments.exists():
                 if course.is_published:
                     course.is_published = False
@@ -607,3 +711,102 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
     with transaction.atomic():
         return _Applier(tree, force).apply()
 
+
+# --- Writing back ------------------------------------------------------------------
+
+
+def _front_matter(meta: dict, body: str) -> str:
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{head}---\n{body.rstrip()}\n"
+
+
+def _bank(exam) -> dict:
+    data: dict[str, Any] = {"title": exam.title, "pass_mark": exam.pass_mark}
+    if exam.draw_size:
+        data["draw"] = exam.draw_size
+    if exam.time_limit_minutes:
+        data["time_limit_minutes"] = exam.time_limit_minutes
+    if not exam.shuffle:
+        data["shuffle"] = False
+    questions = []
+    for q in exam.questions.filter(is_active=True).select_related("review_lesson"):
+        item: dict[str, Any] = {"id": q.key, "topic": q.topic}
+        if q.review_lesson:
+            item["lesson"] = q.review_lesson.slug
+        item["text"] = q.text_md
+        if q.image:
+            item.update(image=q.image, image_alt=q.image_alt)
+        item["choices"] = [
+            {"text": c.text, "correct": True} if c.is_correct else {"text": c.text}
+            for c in q.choices.all()
+        ]
+        item["explanation"] = q.explanation_md
+        questions.append(item)
+    data["questions"] = questions
+    return data
+
+
+def content_export(*, root: Path) -> int:
+    """Writes every course in the database to `root` in the content layout.
+
+    Returns the number of files written. Existing files under `root` are overwritten.
+    """
+    from exams.models import Exam
+
+    written = 0
+
+    def put(path: Path, data: str | bytes) -> None:
+        nonlocal written
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+        written += 1
+
+    def dump(data: dict) -> str:
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+
+    for course in Course.objects.prefetch_related("prerequisites"):
+        base = root / course.slug
+        meta = {
+            "title": course.title, "code": course.code, "summary": course.summary,
+            "audience": course.audience, "recommended_for": course.recommended_for,
+            "hours": float(course.hours), "validity_months": course.validity_months,
+            "prerequisites": course.prerequisite_slugs, "order": course.order,
+            "guidelines": course.guidelines, "published": course.is_published,
+        }  # fmt: skip
+        put(base / "course.md", _front_matter(meta, course.description_md))
+        for image in course.images.all():
+            put(base / image.path, bytes(image.data))
+        for module in course.modules.order_by("order", "id"):
+            folder = base / f"{module.order:02d}-{module.slug}"
+            put(
+                folder / "module.md",
+                _front_matter(
+                    {"title": module.title, "order": module.order}, module.summary_md
+                ),
+            )
+            for lesson in module.lessons.order_by("order", "id"):
+                lesson_meta = {"title": lesson.title, "minutes": lesson.minutes}
+                if not lesson.is_published:
+                    lesson_meta["published"] = False
+                put(
+                    folder / f"{lesson.order:02d}-{lesson.slug}.md",
+                    _front_matter(lesson_meta, lesson.body_md),
+                )
+            exam = Exam.objects.filter(module=module).first()
+            if exam:
+                put(folder / "quiz.yaml", dump(_bank(exam)))
+        final = Exam.objects.filter(course=course, kind=Exam.Kind.FINAL).first()
+        if final:
+            put(base / "final-exam.yaml", dump(_bank(final)))
+    bundles = [
+        {"slug": b.slug, "title": b.title, "summary": b.summary,
+         "courses": [item.course.slug for item in b.items.select_related("course")],
+         "published": b.is_published}
+        for b in Bundle.objects.all()
+    ]  # fmt: skip
+    if bundles:
+        put(root / "bundles.yaml", dump({"bundles": bundles}))
+    return written

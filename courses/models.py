@@ -41,7 +41,9 @@ class SyncedContent(models.Model):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def content_fingerprint(self) -> str:
-        return self.fingerprint({name: getattr(self, name) for name in self.CONTENT_FIELDS})
+        return self.fingerprint(
+            {name: getattr(self, name) for name in self.CONTENT_FIELDS}
+        )
 
     @property
     def edited_since_sync(self) -> bool:
@@ -117,7 +119,9 @@ class Course(SyncedContent):
 
     def save(self, *args, **kwargs) -> None:
         # Rendering belongs to saving: pages serve the stored, sanitized HTML.
-        self.description_html = render_markdown(self.description_md, course_slug=self.slug).html
+        self.description_html = render_markdown(
+            self.description_md, course_slug=self.slug
+        ).html
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -143,7 +147,9 @@ class Module(SyncedContent):
     class Meta:
         ordering = ["course", "order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["course", "slug"], name="module_slug_unique")
+            models.UniqueConstraint(
+                fields=["course", "slug"], name="module_slug_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -165,7 +171,14 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
 
 
 class Lesson(SyncedContent):
-    CONTENT_FIELDS = ("title", "minutes", "order", "is_published", "body_md", "module_id")
+    CONTENT_FIELDS = (
+        "title",
+        "minutes",
+        "order",
+        "is_published",
+        "body_md",
+        "module_id",
+    )
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
@@ -184,7 +197,9 @@ class Lesson(SyncedContent):
         ordering = ["module__order", "order", "id"]
         constraints = [
             # Exam questions point at lessons by slug, so slugs are unique per course.
-            models.UniqueConstraint(fields=["course", "slug"], name="lesson_slug_unique")
+            models.UniqueConstraint(
+                fields=["course", "slug"], name="lesson_slug_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -232,7 +247,9 @@ class Bundle(SyncedContent):
     summary = models.CharField(max_length=300)
     order = models.PositiveSmallIntegerField(default=0)
     is_published = models.BooleanField("published", default=False)
-    courses = models.ManyToManyField(Course, through="BundleCourse", related_name="bundles")
+    courses = models.ManyToManyField(
+        Course, through="BundleCourse", related_name="bundles"
+    )
 
     class Meta:
         ordering = ["order", "title"]
@@ -266,7 +283,9 @@ class Enrollment(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
     )
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="enrollments"
+    )
     bundle = models.ForeignKey(
         Bundle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -53,11 +53,20 @@ def course_for_viewer(*, slug: str, user) -> Course:
         raise Http404("No such course.") from None
 
 
-def modules_with_lessons(*, course: Course, include_drafts: bool = False) -> list[Module]:
+def modules_with_lessons(
+    *, course: Course, include_drafts: bool = False
+) -> list[Module]:
     """The course's modules in order, each with `.visible_lessons` (published only,
     unless `include_drafts`), and the module's exam when there is one."""
     lessons = Lesson.objects.filter(course=course).only(
-        "id", "slug", "title", "minutes", "order", "module_id", "is_published", "course_id"
+        "id",
+        "slug",
+        "title",
+        "minutes",
+        "order",
+        "module_id",
+        "is_published",
+        "course_id",
     )
     if not include_drafts:
         lessons = lessons.filter(is_published=True)
@@ -65,7 +74,11 @@ def modules_with_lessons(*, course: Course, include_drafts: bool = False) -> lis
         Module.objects.filter(course=course)
         .select_related("exam")
         .prefetch_related(
-            Prefetch("lessons", queryset=lessons.order_by("order", "id"), to_attr="visible_lessons")
+            Prefetch(
+                "lessons",
+                queryset=lessons.order_by("order", "id"),
+                to_attr="visible_lessons",
+            )
         )
         .order_by("order", "id")
     )
@@ -82,7 +95,9 @@ def enrollment_open(*, user, course: Course) -> Enrollment | None:
         return None
     return (
         Enrollment.objects.filter(
-            user=user, course=course, status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING]
+            user=user,
+            course=course,
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
         )
         .select_related("last_lesson__module")
         .first()
@@ -91,7 +106,9 @@ def enrollment_open(*, user, course: Course) -> Enrollment | None:
 
 def completed_lesson_ids(*, enrollment: Enrollment) -> set[int]:
     return set(
-        LessonProgress.objects.filter(enrollment=enrollment).values_list("lesson_id", flat=True)
+        LessonProgress.objects.filter(enrollment=enrollment).values_list(
+            "lesson_id", flat=True
+        )
     )
 
 
@@ -117,7 +134,9 @@ def progress_for(*, modules: list[Module], done_ids: set[int]) -> Progress:
     return Progress(done=done, total=len(lessons), next_lesson=upcoming)
 
 
-def lesson_for_viewer(*, course: Course, module_slug: str, lesson_slug: str, user) -> Lesson:
+def lesson_for_viewer(
+    *, course: Course, module_slug: str, lesson_slug: str, user
+) -> Lesson:
     queryset = Lesson.objects.select_related("module").filter(
         course=course, module__slug=module_slug, slug=lesson_slug
     )
@@ -135,7 +154,10 @@ def renewal_opens_on(*, user, course: Course):
     today = timezone.localdate()
     latest = (
         Certificate.objects.filter(
-            user=user, course=course, status=Certificate.Status.VALID, expires_on__gte=today
+            user=user,
+            course=course,
+            status=Certificate.Status.VALID,
+            expires_on__gte=today,
         )
         .order_by("-expires_on")
         .values_list("expires_on", flat=True)
@@ -170,18 +192,24 @@ def dashboard_for(*, user) -> dict:
         .values_list("course_id", "n")
     )
     done_counts = dict(
-        LessonProgress.objects.filter(enrollment__in=[e.pk for e in enrollments], lesson__is_published=True)
+        LessonProgress.objects.filter(
+            enrollment__in=[e.pk for e in enrollments], lesson__is_published=True
+        )
         .values("enrollment_id")
         .annotate(n=Count("id"))
         .values_list("enrollment_id", "n")
     )
     waiting = [e for e in enrollments if e.status == Enrollment.Status.WAITING]
     prereq_ids = {p.pk for e in waiting for p in e.course.prerequisites.all()}
-    held = certified_course_ids(user=user, course_ids=prereq_ids) if prereq_ids else set()
+    held = (
+        certified_course_ids(user=user, course_ids=prereq_ids) if prereq_ids else set()
+    )
     rows = [
         DashboardCourse(
             enrollment=e,
-            progress=Progress(done=done_counts.get(e.pk, 0), total=lesson_totals.get(e.course_id, 0)),
+            progress=Progress(
+                done=done_counts.get(e.pk, 0), total=lesson_totals.get(e.course_id, 0)
+            ),
             waiting_for=[p for p in e.course.prerequisites.all() if p.pk not in held]
             if e.status == Enrollment.Status.WAITING
             else [],
@@ -189,7 +217,9 @@ def dashboard_for(*, user) -> dict:
         for e in enrollments
     ]
     certificates = list(
-        Certificate.objects.filter(user=user).select_related("course").order_by("-issued_on")
+        Certificate.objects.filter(user=user)
+        .select_related("course")
+        .order_by("-issued_on")
     )
     return {
         "open": [r for r in rows if r.enrollment.is_open],

@@ -58,7 +58,8 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
     if missing:
         names = ", ".join(c.title for c in missing)
         raise EnrollmentRefused(
-            f"{course.title} requires a current certificate in {names}.", missing=missing
+            f"{course.title} requires a current certificate in {names}.",
+            missing=missing,
         )
     _check_renewal_window(user=user, course=course)
     try:
@@ -114,7 +115,9 @@ def bundle_enroll(*, user, bundle: Bundle) -> list[Enrollment]:
                 user=user,
                 course=course,
                 bundle=bundle,
-                status=Enrollment.Status.WAITING if missing else Enrollment.Status.ACTIVE,
+                status=Enrollment.Status.WAITING
+                if missing
+                else Enrollment.Status.ACTIVE,
                 activated_at=None if missing else timezone.now(),
             )
         )

@@ -202,7 +202,7 @@ def lesson_complete(
 
 def _image_etag(request: HttpRequest, slug: str, path: str) -> str | None:
     sha = (
-        CourseImage.objects.filter(course__slug=slug, path=path)
+        CourseImage.objects.filter(course__slug=slug, path=f"images/{path}")
         .values_list("sha256", flat=True)
         .first()
     )
@@ -213,7 +213,9 @@ def _image_etag(request: HttpRequest, slug: str, path: str) -> str | None:
 def course_image(request: HttpRequest, slug: str, path: str) -> HttpResponse:
     """A course figure or ECG strip. Public like the course page it belongs to."""
     image = get_object_or_404(
-        CourseImage.objects.select_related("course"), course__slug=slug, path=path
+        CourseImage.objects.select_related("course"),
+        course__slug=slug,
+        path=f"images/{path}",
     )
     if not image.course.is_published and not request.user.is_staff:
         raise Http404("No such image.")

@@ -11,14 +11,20 @@ from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-SIGNUP = {"email": "Nurse.Jane@Example.org", "password1": PASSWORD, "password2": PASSWORD}
+SIGNUP = {
+    "email": "Nurse.Jane@Example.org",
+    "password1": PASSWORD,
+    "password2": PASSWORD,
+}
 
 
 def _link(mail) -> str:
     return re.search(r"https?://\S+", mail.body).group(0)
 
 
-def test_signup_sends_verification_email_and_creates_unverified_user(client, mailoutbox):
+def test_signup_sends_verification_email_and_creates_unverified_user(
+    client, mailoutbox
+):
     response = client.post(reverse("account_signup"), SIGNUP)
     assert response.status_code == 302
     user = User.objects.get()
@@ -42,7 +48,9 @@ def test_unverified_user_cannot_log_in_to_learner_pages(client, mailoutbox):
     assert reverse("account_login") in dashboard["Location"]
 
 
-def test_following_the_verification_link_logs_in_and_opens_the_profile(client, mailoutbox):
+def test_following_the_verification_link_logs_in_and_opens_the_profile(
+    client, mailoutbox
+):
     client.post(reverse("account_signup"), SIGNUP)
     link = _link(mailoutbox[0])
     path = link.split("://", 1)[1].split("/", 1)[1]
@@ -52,10 +60,14 @@ def test_following_the_verification_link_logs_in_and_opens_the_profile(client, m
     assert client.get(reverse("courses:dashboard")).status_code == 200
 
 
-@pytest.mark.parametrize("typed", ["learner@example.org", "LEARNER@EXAMPLE.ORG", "Learner@Example.Org"])
+@pytest.mark.parametrize(
+    "typed", ["learner@example.org", "LEARNER@EXAMPLE.ORG", "Learner@Example.Org"]
+)
 def test_login_by_email_in_any_letter_case(client, typed):
     UserFactory(email="learner@example.org")
-    response = client.post(reverse("account_login"), {"login": typed, "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": typed, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get(reverse("courses:dashboard")).status_code == 200
 
@@ -63,7 +75,8 @@ def test_login_by_email_in_any_letter_case(client, typed):
 def test_wrong_password_is_refused_with_a_message(client):
     UserFactory(email="learner@example.org")
     response = client.post(
-        reverse("account_login"), {"login": "learner@example.org", "password": "nope nope"}
+        reverse("account_login"),
+        {"login": "learner@example.org", "password": "nope nope"},
     )
     assert response.status_code == 200
     assert b"not correct" in response.content
@@ -72,7 +85,9 @@ def test_wrong_password_is_refused_with_a_message(client):
 
 def test_duplicate_email_in_another_case_creates_nothing(client, mailoutbox):
     UserFactory(email="taken@example.org")
-    response = client.post(reverse("account_signup"), {**SIGNUP, "email": "TAKEN@example.org"})
+    response = client.post(
+        reverse("account_signup"), {**SIGNUP, "email": "TAKEN@example.org"}
+    )
     assert response.status_code == 302
     assert User.objects.count() == 1
     # Enumeration-safe: the address owner is told someone tried, nobody else learns it.
@@ -84,13 +99,31 @@ def test_duplicate_email_in_another_case_creates_nothing(client, mailoutbox):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"email": "", "password1": PASSWORD, "password2": PASSWORD}, b"This field is required"),
-        ({"email": "not-an-email", "password1": PASSWORD, "password2": PASSWORD}, b"valid email"),
-        ({"email": "a@example.org", "password1": PASSWORD, "password2": "other words"}, b"same password"),
-        ({"email": "a@example.org", "password1": "short", "password2": "short"}, b"too short"),
+        (
+            {"email": "", "password1": PASSWORD, "password2": PASSWORD},
+            b"This field is required",
+        ),
+        (
+            {"email": "not-an-email", "password1": PASSWORD, "password2": PASSWORD},
+            b"valid email",
+        ),
+        (
+            {
+                "email": "a@example.org",
+                "password1": PASSWORD,
+                "password2": "other words",
+            },
+            b"same password",
+        ),
+        (
+            {"email": "a@example.org", "password1": "short", "password2": "short"},
+            b"too short",
+        ),
     ],
 )
-def test_bad_signup_form_rerenders_with_message_and_creates_nothing(client, data, message):
+def test_bad_signup_form_rerenders_with_message_and_creates_nothing(
+    client, data, message
+):
     response = client.post(reverse("account_signup"), data)
     assert response.status_code == 200
     assert message in response.content
@@ -148,12 +181,16 @@ def test_invalid_profile_rerenders_with_message_and_changes_nothing(
 ):
     before = User.objects.get(pk=learner_client.user.pk)
     response = learner_client.post(
-        reverse("accounts:profile"), {"legal_name": legal_name, "profession": profession}
+        reverse("accounts:profile"),
+        {"legal_name": legal_name, "profession": profession},
     )
     assert response.status_code == 200
     assert message in response.content
     after = User.objects.get(pk=learner_client.user.pk)
-    assert (after.legal_name, after.profession) == (before.legal_name, before.profession)
+    assert (after.legal_name, after.profession) == (
+        before.legal_name,
+        before.profession,
+    )
 
 
 def test_email_is_unique_regardless_of_case_in_the_database():

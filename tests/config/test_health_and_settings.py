@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
-def test_healthz_answers_without_touching_the_database(client, django_assert_num_queries):
+def test_healthz_answers_without_touching_the_database(
+    client, django_assert_num_queries
+):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
     assert response.status_code == 200

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", nargs="?", help="content folder (default: CONTENT_DIR)")
+        parser.add_argument(
+            "path", nargs="?", help="content folder (default: CONTENT_DIR)"
+        )
         parser.add_argument(
             "--force", action="store_true", help="overwrite rows edited in the admin"
         )

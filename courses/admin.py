@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from .markdown import render_markdown
+from .models import Bundle, BundleCourse, Course, CourseImage, Lesson, Module
+
+
+class ModuleInline(admin.TabularInline):
+    model = Module
+    fields = ("order", "title", "slug", "edit_link")
+    readonly_fields = ("edit_link",)
+    extra = 0
+    ordering = ("order",)
+
+    @admin.display(description="Lessons")
+    def edit_link(self, obj: Module) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:courses_module_change", args=[obj.pk])
+        return format_html('<a href="{}">Edit module and lessons</a>', url)
+
+
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    fields = ("order", "title", "slug", "minutes", "is_published")
+    extra = 0
+    ordering = ("order",)
+    show_change_link = True
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "code",
+        "hours",
+        "validity_months",
+        "is_published",
+        "order",
+    )
+    list_editable = ("order",)
+    list_filter = ("is_published",)
+    search_fields = ("title", "code", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    filter_horizontal = ("prerequisites",)
+    inlines = [ModuleInline]
+    actions = ["publish", "unpublish"]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "title",
+                    "slug",
+                    "code",
+                    "summary",
+                    "audience",
+                    "is_published",
+                )
+            },
+        ),
+        (
+            "Certification",
+            {"fields": ("hours", "validity_months", "prerequisites", "guidelines")},
+        ),
+        ("Catalog", {"fields": ("order", "recommended_for", "description_md")}),
+    )
+
+    @admin.action(description="Publish selected courses")
+    def publish(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_published=True)} published.")
+
+    @admin.action(description="Unpublish selected courses (back to draft)")
+    def unpublish(self, request, queryset):
+        self.message_user(
+            request, f"{queryset.update(is_published=False)} unpublished."
+        )
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    list_display = ("title", "course", "order")
+    list_filter = ("course",)
+    search_fields = ("title", "slug")
+    list_select_related = ("course",)
+    inlines = [LessonInline]
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    """The lesson editor: Markdown on the left, the sanitized preview beside it."""
+
+    list_display = ("title", "module", "course", "minutes", "is_published", "edited")
+    list_filter = ("is_published", "course", "module")
+    list_select_related = ("course", "module")
+    search_fields = ("title", "slug", "body_md")
+    fields = (
+        "module",
+        "title",
+        "slug",
+        "minutes",
+        "order",
+        "is_published",
+        "body_md",
+        "preview",
+    )
+    readonly_fields = ("preview",)
+    actions = ["publish", "unpublish"]
+
+    class Media:
+        js = ("js/lesson-preview.js",)
+        css = {"all": ("css/admin-preview.css",)}
+
+    def get_urls(self):
+        urls = [
+            path(
+                "preview/",
+                self.admin_site.admin_view(require_POST(self.preview_view)),
+                name="courses_lesson_preview",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        """Renders posted Markdown with the site's own renderer and sanitizer."""
+        module = (
+            Module.objects.select_related("course")
+            .filter(pk=request.POST.get("module") or None)
+            .first()
+        )
+        slug = module.course.slug if module else "preview"
+        rendered = render_markdown(request.POST.get("body_md", ""), course_slug=slug)
+        return JsonResponse({"html": rendered.html})
+
+    @admin.display(description="Preview")
+    def preview(self, obj: Lesson) -> str:
+        return format_html(
+            '<div id="lesson-preview" class="lesson-preview prose" data-preview-url="{}">{}</div>',
+            reverse("admin:courses_lesson_preview"),
+            # body_html was sanitized by the renderer when the lesson was saved.
+            mark_safe(obj.body_html),  # noqa: S308
+        )
+
+    @admin.display(boolean=True, description="Edited since sync")
+    def edited(self, obj: Lesson) -> bool:
+        return obj.edited_since_sync
+
+    def view_on_site(self, obj: Lesson) -> str:
+        # Staff may open drafts: the lesson view shows them a preview.
+        return reverse(
+            "courses:lesson", args=[obj.course.slug, obj.module.slug, obj.slug]
+        )
+
+    @admin.action(description="Publish selected lessons")
+    def publish(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_published=True)} published.")
+
+    @admin.action(description="Unpublish selected lessons (back to draft)")
+    def unpublish(self, request, queryset):
+        self.message_user(
+            request,
+            f"{queryset.update(is_published=False)} unpublished.",
+            messages.WARNING,
+        )
+
+
+@admin.register(CourseImage)
+class CourseImageAdmin(admin.ModelAdmin):
+    list_display = ("path", "course", "content_type")
+    list_filter = ("course",)
+    search_fields = ("path",)
+    fields = ("course", "path", "content_type", "sha256")
+    readonly_fields = ("sha256",)
+
+
+class BundleCourseInline(admin.TabularInline):
+    model = BundleCourse
+    extra = 0
+
+
+@admin.register(Bundle)
+class BundleAdmin(admin.ModelAdmin):
+    list_display = ("title", "is_published", "order")
+    inlines = [BundleCourseInline]

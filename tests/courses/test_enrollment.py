@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates.models import Certificate, ExternalCertificate
+from courses.models import Enrollment
+from courses.services import (
+    EnrollmentRefused,
+    bundle_enroll,
+    enrollment_create,
+    enrollments_activate_waiting,
+)
+from tests.factories import (
+    BundleFactory,
+    CertificateFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    ExternalCertificateFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_acls_enrolment_refused_without_current_bls(user, acls):
+    with pytest.raises(EnrollmentRefused) as refused:
+        enrollment_create(user=user, course=acls)
+    assert [c.slug for c in refused.value.missing] == ["bls"]
+    assert not Enrollment.objects.filter(user=user, course=acls).exists()
+
+
+def test_acls_enrolment_post_refused_with_message_naming_both_ways_in(
+    learner_client, acls
+):
+    response = learner_client.post(
+        reverse("courses:enroll", args=["acls"]), follow=True
+    )
+    assert not Enrollment.objects.filter(course=acls).exists()
+    page = response.content.decode()
+    assert "requires a current certificate in Basic Life Support" in page
+    assert reverse("courses:detail", args=["bls"]) in page
+    assert reverse("certificates:external_upload") in page
+
+
+def _bls_certificate(user, bls, **kwargs):
+    return CertificateFactory(
+        enrollment=EnrollmentFactory(
+            user=user, course=bls, status=Enrollment.Status.COMPLETED,
+            completed_at=timezone.now(),
+        ),
+        **kwargs,
+    )  # fmt: skip
+
+
+def test_acls_enrolment_allowed_with_current_bls_certificate(user, bls, acls):
+    _bls_certificate(user, bls)
+    enrollment = enrollment_create(user=user, course=acls)
+    assert enrollment.status == Enrollment.Status.ACTIVE
+
+
+def test_acls_enrolment_refused_with_expired_bls_certificate(user, bls, acls):
+    today = timezone.localdate()
+    _bls_certificate(
+        user,
+        bls,
+        issued_on=today - timedelta(days=800),
+        expires_on=today - timedelta(days=1),
+    )
+    with pytest.raises(EnrollmentRefused):
+        enrollment_create(user=user, course=acls)
+
+
+def test_acls_enrolment_refused_with_revoked_bls_certificate(user, bls, acls):
+    _bls_certificate(
+        user,
+        bls,
+        status=Certificate.Status.REVOKED,
+        revoked_at=timezone.now(),
+        revoke_reason="Issued in error",
+    )
+    with pytest.raises(EnrollmentRefused):
+        enrollment_create(user=user, course=acls)
+
+
+@pytest.mark.parametrize(
+    "status", [ExternalCertificate.Status.PENDING, ExternalCertificate.Status.REJECTED]
+)
+def test_acls_enrolment_refused_with_unapproved_outside_card(
+    user, bls, acls, status, staff
+):
+    reviewed = (
+        {}
+        if status == "pending"
+        else {"reviewed_at": timezone.now(), "reviewed_by": staff}
+    )
+    ExternalCertificateFactory(user=user, course=bls, status=status, **reviewed)
+    with pytest.raises(EnrollmentRefused):
+        enrollment_create(user=user, course=acls)
+
+
+def test_acls_enrolment_refused_with_expired_outside_card(user, bls, acls, staff):
+    today = timezone.localdate()
+    ExternalCertificateFactory(
+        user=user, course=bls, status=ExternalCertificate.Status.APPROVED,
+        reviewed_at=timezone.now(), reviewed_by=staff,
+        issued_on=today - timedelta(days=800), expires_on=today - timedelta(days=1),
+    )  # fmt: skip
+    with pytest.raises(EnrollmentRefused):
+        enrollment_create(user=user, course=acls)
+
+
+def test_acls_enrolment_allowed_with_approved_current_outside_card(
+    user, bls, acls, staff
+):
+    ExternalCertificateFactory(
+        user=user, course=bls, status=ExternalCertificate.Status.APPROVED,
+        reviewed_at=timezone.now(), reviewed_by=staff,
+    )  # fmt: skip
+    assert enrollment_create(user=user, course=acls).status == Enrollment.Status.ACTIVE
+
+
+def test_someone_elses_certificate_does_not_count(user, bls, acls):
+    _bls_certificate(UserFactory(), bls)
+    with pytest.raises(EnrollmentRefused):
+        enrollment_create(user=user, course=acls)
+
+
+def test_enrolment_is_idempotent(user, bls):
+    first = enrollment_create(user=user, course=bls)
+    assert enrollment_create(user=user, course=bls) == first
+    assert Enrollment.objects.filter(user=user, course=bls).count() == 1
+
+
+def test_draft_course_cannot_be_enrolled_or_seen(learner_client):
+    draft = CourseFactory(slug="draft-course", is_published=False)
+    assert learner_client.get(draft.get_absolute_url()).status_code == 404
+    assert (
+        learner_client.post(reverse("courses:enroll", args=[draft.slug])).status_code
+        == 404
+    )
+    assert not Enrollment.objects.exists()
+    assert (
+        draft.title
+        not in learner_client.get(reverse("courses:catalog")).content.decode()
+    )
+
+
+def test_enrol_requires_post_and_login(client, bls):
+    url = reverse("courses:enroll", args=["bls"])
+    assert client.post(url).status_code == 302  # to log in
+    assert not Enrollment.objects.exists()
+    user = UserFactory()
+    client.force_login(user)
+    assert client.get(url).status_code == 405
+
+
+def test_holder_can_renew_only_within_90_days_of_expiry(user, bls):
+    today = timezone.localdate()
+    cert = _bls_certificate(
+        user,
+        bls,
+        issued_on=today - timedelta(days=300),
+        expires_on=today + timedelta(days=120),
+    )
+    with pytest.raises(EnrollmentRefused, match="renew"):
+        enrollment_create(user=user, course=bls)
+    cert.expires_on = today + timedelta(days=90)
+    cert.save(update_fields=["expires_on"])
+    assert enrollment_create(user=user, course=bls).status == Enrollment.Status.ACTIVE
+
+
+def test_bundle_enrolment_waits_for_bls_then_activates_acls(
+    user, bls, acls, learner_client
+):
+    bundle = BundleFactory(courses=[bls, acls])
+    enrollments = bundle_enroll(user=user, bundle=bundle)
+    assert [e.status for e in enrollments] == ["active", "waiting"]
+    dashboard = learner_client.get(reverse("courses:dashboard")).content.decode()
+    assert "Waiting for Basic Life Support" in dashboard
+    # Lessons of the waiting course stay closed.
+    lesson_url = reverse("courses:lesson", args=["acls", "rhythms", "vf"])
+    assert learner_client.get(lesson_url).status_code == 302
+    _bls_certificate(user, bls)
+    activated = enrollments_activate_waiting(user=user)
+    assert [e.course.slug for e in activated] == ["acls"]
+    assert learner_client.get(lesson_url).status_code == 200
+
+
+def test_bundle_refused_when_a_prerequisite_is_outside_the_bundle(user, bls, acls):
+    bundle = BundleFactory(courses=[acls])
+    with pytest.raises(EnrollmentRefused):
+        bundle_enroll(user=user, bundle=bundle)
+    assert not Enrollment.objects.exists()
+
+
+def test_open_enrollment_is_unique_but_completed_ones_are_history(user, bls):
+    EnrollmentFactory(
+        user=user,
+        course=bls,
+        status=Enrollment.Status.COMPLETED,
+        completed_at=timezone.now(),
+    )
+    second = enrollment_create(user=user, course=bls)
+    assert second.status == Enrollment.Status.ACTIVE
+    assert Enrollment.objects.filter(user=user, course=bls).count() == 2
