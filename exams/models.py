@@ -39,7 +39,13 @@ class Exam(SyncedContent):
         null=True, blank=True, help_text="Questions per attempt; empty for all."
     )
     time_limit_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
-    shuffle = models.BooleanField(default=True)
+    # Choices are shuffled whatever this says: banks tend to list the correct one first.
+    shuffle = models.BooleanField(
+        "shuffle questions",
+        default=True,
+        help_text="Present the drawn questions in random order. Choices are always "
+        "shuffled.",
+    )
 
     class Meta:
         ordering = ["course", "kind", "module__order"]
@@ -175,6 +181,11 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        indexes = [
+            # History, "passed this exam?" and the draw's "already shown" all ask
+            # by learner and exam.
+            models.Index(fields=["user", "exam"], name="attempt_user_exam_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "exam"],
@@ -194,13 +205,19 @@ class Attempt(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("exams:attempt", args=[self.pk])
 
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
 
 class AttemptQuestion(models.Model):
     """One presented question of an attempt, with its choices as presented.
 
-    `choices` is a list of {"key", "text", "correct"} in display order. Keys are random
-    per attempt, so a posted answer reveals nothing and database ids never reach the
-    page; `correct` stays on the server.
+    `choices` is a list of {"key", "text", "correct", "choice"} in display order. Keys
+    are random per attempt, so a posted answer reveals nothing and database ids never
+    reach the page; `correct` and `choice` (the Choice id, for statistics) stay on the
+    server. Grading reads only this snapshot. The topic and explanation are snapshots
+    too, so the result explains the question as it was asked.
     """
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
@@ -210,7 +227,14 @@ class AttemptQuestion(models.Model):
     image = models.CharField(max_length=200, blank=True)
     image_alt = models.CharField(max_length=300, blank=True)
     choices = models.JSONField()
+    topic = models.CharField(max_length=120, blank=True)
+    explanation_html = models.TextField(blank=True)
     selected_key = models.CharField(max_length=16, blank=True)
+    # The bank's choice behind selected_key, for "how often is each choice picked";
+    # cleared if the bank replaces its choices, never used for grading.
+    selected_choice = models.ForeignKey(
+        Choice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
     is_correct = models.BooleanField(null=True, blank=True)
 
@@ -227,3 +251,19 @@ class AttemptQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}#{self.position}"
+
+    @property
+    def field_name(self) -> str:
+        """The form field this question is answered in (its position, not its id)."""
+        return f"q{self.position}"
+
+    @property
+    def keys(self) -> list[str]:
+        return [choice["key"] for choice in self.choices]
+
+    @property
+    def correct_key(self) -> str:
+        return next(choice["key"] for choice in self.choices if choice["correct"])
+
+    def choice_for(self, key: str) -> dict | None:
+        return next((choice for choice in self.choices if choice["key"] == key), None)

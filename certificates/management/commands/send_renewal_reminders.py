@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from argparse import ArgumentTypeError
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from certificates.services import renewal_reminders_send
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Send the renewal reminders due today (certificates expiring in 90, 30 or 7 "
+        "days, or expired yesterday), each at most once. For cron users; the Celery "
+        "beat schedule runs the same daily. Safe to run again or concurrently."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--date",
+            type=_iso_date,
+            help="send the reminders due on this day (YYYY-MM-DD), e.g. to catch up "
+            "a day the job did not run; default: today",
+        )
+
+    def handle(self, *args, date=None, **options):
+        today = date or timezone.localdate()
+        try:
+            run = renewal_reminders_send(today=today)
+        except OSError as error:
+            raise CommandError(
+                f"Stopped: the mail server failed ({error}). Reminders sent so far are "
+                "recorded; run the command again to send the rest."
+            ) from error
+        self.stdout.write(
+            f"Renewal reminders for {today.isoformat()}: {run.due} due, "
+            f"{run.sent} sent."
+        )

@@ -1,0 +1,60 @@
+"""Pages run a fixed number of queries whatever the size of the curriculum."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import LessonProgress
+from tests.factories import (
+    CertificateFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    LessonFactory,
+    ModuleFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Session + user + the page's own queries; the same bound for 3 and for 30.
+MAX_QUERIES = {"catalog": 6, "detail": 10, "home": 14, "lesson": 12, "dashboard": 12}
+
+
+def build(size: int, user):
+    """`size` courses; the first has `size` modules of `size` lessons each."""
+    courses = [CourseFactory(slug=f"course-{i}") for i in range(size)]
+    main = courses[0]
+    for m in range(size):
+        module = ModuleFactory(course=main, slug=f"m-{m}", order=m)
+        for n in range(size):
+            LessonFactory(module=module, slug=f"l-{m}-{n}", order=n)
+    prerequisite = courses[1]
+    main.prerequisites.add(prerequisite)
+    CertificateFactory(enrollment=EnrollmentFactory(user=user, course=prerequisite, status="completed", completed_at=timezone.now()))
+    enrollment = EnrollmentFactory(user=user, course=main)
+    for lesson in main.lessons.all()[: size * 2]:
+        LessonProgress.objects.create(enrollment=enrollment, lesson=lesson, completed_at=timezone.now())
+    for course in courses[2:]:
+        EnrollmentFactory(user=user, course=course)
+    return main
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_pages_use_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
+    user = UserFactory()
+    main = build(size, user)
+    client.force_login(user)
+    lesson = main.lessons.order_by("module__order", "order")[1]
+    pages = {
+        "catalog": reverse("courses:catalog"),
+        "detail": main.get_absolute_url(),
+        "home": reverse("courses:home", args=[main.slug]),
+        "lesson": reverse("courses:lesson", args=[main.slug, lesson.module.slug, lesson.slug]),
+        "dashboard": reverse("courses:dashboard"),
+    }
+    for name, url in pages.items():
+        with django_assert_max_num_queries(MAX_QUERIES[name]):
+            response = client.get(url)
+        assert response.status_code == 200, name
