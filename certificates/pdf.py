@@ -83,6 +83,7 @@ CARD_LABEL, CARD_NOTE = Style(SANS, 5, MUTED, "left"), Style(SANS, 6, MUTED, "le
 CARD_NAME = Style(SERIF_BOLD, 12, ACCENT, "left", wrap_below=8)
 CARD_COURSE = Style(SANS_BOLD, 8, align="left", wrap_below=6.5)
 CARD_VALUE, CARD_URL = Style(SANS_BOLD, 7.5, align="left"), Style(SANS, 6)
+CARD_HINT = Style(SANS, 6, MUTED, "left", wrap_below=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +145,9 @@ def _text(c: Canvas, text: str, style: Style, x: float, top: float, w: float) ->
     draw = {"left": c.drawString, "right": c.drawRightString}.get(
         style.align, c.drawCentredString
     )
-    baseline = top - size
     for i, line in enumerate(lines):
-        baseline = top - size - i * size * 1.2
-        draw(x, baseline, line)
-    return baseline
+        draw(x, top - size * (1 + 1.2 * i), line)
+    return top - size * (1 + 1.2 * (len(lines) - 1))
 
 
 def _qr_image(data: str) -> ImageReader:
@@ -178,6 +177,7 @@ def _pulse(c: Canvas, x: float, y: float) -> None:
 
 
 def _certificate_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> None:
+    """Draw page 1, the framed landscape certificate."""
     cx, body = PAGE_W / 2, PAGE_W - 180
     c.setLineWidth(2.5)
     c.setStrokeColor(INK)
@@ -237,6 +237,7 @@ def _field(c: Canvas, label: str, value: str, x: float, top: float, w: float) ->
 
 
 def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> None:
+    """Draw page 2: the card's front and back, true to size, sharing a fold."""
     cx = PAGE_W / 2
     _text(c, "Wallet card", HEADING, cx, PAGE_H - 74, 400)
     hint = "Cut along the corner marks, fold on the dashed line, and keep it with you."
@@ -247,7 +248,7 @@ def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     c.setStrokeColor(RULE)
     c.rect(front, y, 2 * CARD_W, CARD_H)
     c.setStrokeColor(MUTED)
-    # Cut marks stop short of the card so that trimming removes them entirely.
+    # Corner and fold marks stop short of the card so trimming removes them.
     for mx, side in ((front, -1), (cx, 0), (back + CARD_W, 1)):
         for my, d in ((y, -1), (y + CARD_H, 1)):
             c.line(mx, my + d * 4, mx, my + d * 16)
@@ -273,10 +274,8 @@ def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     c.drawImage(qr, back + 6, y + 20, 80, 80)
     col, col_w = back + 92, CARD_W - 102
     _field(c, "Certificate code", doc.code, col, top - 13, col_w)
-    for i, line in enumerate(
-        ("Scan the QR code or visit", "the address below to", "verify this card.")
-    ):
-        _text(c, line, CARD_NOTE, col, y + 68 - i * 8, col_w)
+    hint = "Scan the QR code or visit the address below to verify this card."
+    _text(c, hint, CARD_HINT, col, y + 68, col_w)
     _text(c, doc.verify_url, CARD_URL, back + CARD_W / 2, y + 16, CARD_W - 16)
 
 

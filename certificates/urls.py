@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "certificates"
 
-urlpatterns: list = []
+# /verify/ and /certificates/<code>/pdf/ are printed on certificates and in e-mails:
+# keep them stable.
+urlpatterns = [
+    path("verify/", views.verify, name="verify"),
+    path("verify/<str:code>/", views.verify_code, name="verify_code"),
+    path("certificates/outside/", views.external_upload, name="external_upload"),
+    path(
+        "certificates/outside/<int:pk>/file/",
+        views.external_file,
+        name="external_file",
+    ),
+    path("certificates/<str:code>/pdf/", views.certificate_pdf, name="pdf"),
+]

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import ratelimit, selectors, services
+from .codes import normalize_code
+from .forms import ExternalCertificateForm, VerifyForm
+
+
+@never_cache
+@login_required
+@require_GET
+def certificate_pdf(request: HttpRequest, code: str) -> FileResponse:
+    """The certificate PDF, as an attachment, for its holder and staff; 404 for anyone
+    else. A PDF missing from storage is rendered again first."""
+    certificate = selectors.certificate_for_download(code=code, user=request.user)
+    if certificate is None:
+        raise Http404("No such certificate.")
+    certificate = services.certificate_pdf_ensure(certificate=certificate)
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        as_attachment=True,
+        filename=certificate.pdf_filename,
+        content_type="application/pdf",
+    )
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse | None:
+    verdict = ratelimit.hit(
+        request,
+        scope="verify",
+        limit=settings.CERTIFICATE_VERIFY_RATE_LIMIT,
+        window=settings.CERTIFICATE_VERIFY_RATE_WINDOW,
+    )
+    if verdict.allowed:
+        return None
+    response = render(
+        request,
+        "certificates/certificate_verify_limited.html",
+        {"retry_after": verdict.retry_after},
+        status=429,
+    )
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    # Holder names are for the person checking, not for search engines.
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@never_cache
+@require_GET
+def verify(request: HttpRequest) -> HttpResponse:
+    """The verification form; a submitted code goes to its canonical result page."""
+    form = VerifyForm(request.GET or None)
+    if form.is_valid():
+        return redirect("certificates:verify_code", code=form.cleaned_data["code"])
+    return _public(render(request, "certificates/certificate_verify.html", {"form": form}))
+
+
+@never_cache
+@require_GET
+def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    """Public result for one code: holder, course, dates and valid/expired/revoked.
+
+    Rate-limited per client IP. A code typed in another form (lower case, spaces)
+    redirects to the canonical address; an unknown code answers 404 with the form.
+    """
+    canonical = normalize_code(code)
+    if canonical and canonical != code:
+        return redirect("certificates:verify_code", code=canonical)
+    if limited := _rate_limited(request):
+        return _public(limited)
+    certificate = (
+        selectors.certificate_for_verification(code=canonical) if canonical else None
+    )
+    if certificate is None:
+        form = VerifyForm(initial={"code": code})
+        response = render(
+            request,
+            "certificates/certificate_verify_code.html",
+            {"code": code, "form": form},
+            status=404,
+        )
+        return _public(response)
+    context = {"certificate": certificate, "status": certificate.display_status()}
+    return _public(
+        render(request, "certificates/certificate_verify_code.html", context)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def external_upload(request: HttpRequest) -> HttpResponse:
+    """Upload an outside card for staff review; lists the learner's cards."""
+    form = ExternalCertificateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            card = services.external_certificate_submit(
+                user=request.user,
+                course=data["course"],
+                issuer=data["issuer"],
+                card_number=data["card_number"],
+                issued_on=data["issued_on"],
+                expires_on=data["expires_on"],
+                file=data["file"],
+                content_type=form.content_type,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Your {card.course.title} card is uploaded. Staff review it, usually "
+                "within two working days, and we e-mail you the decision.",
+            )
+            return redirect("certificates:external_upload")
+    cards = selectors.external_certificates_for(user=request.user)
+    return render(
+        request,
+        "certificates/externalcertificate_upload.html",
+        {"form": form, "cards": cards},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def external_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The uploaded card file, inline, for staff reviewing it; 404 for anyone else."""
+    card = selectors.external_certificate_for_preview(pk=pk, user=request.user)
+    if card is None:
+        raise Http404("No such card.")
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+    response = FileResponse(
+        card.file.open("rb"),
+        content_type=card.content_type,
+        filename=f"outside-card-{card.pk}.{extension.get(card.content_type, 'bin')}",
+    )
+    # Whatever is inside the upload runs nothing: no scripts, no sub-resources.
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+        "frame-ancestors 'none'"
+    )
+    return response
