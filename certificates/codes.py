@@ -17,7 +17,8 @@ GROUP_LENGTH = 4
 RANDOM_LENGTH = GROUPS * GROUP_LENGTH
 RANDOM_BITS = RANDOM_LENGTH * (len(ALPHABET).bit_length() - 1)
 
-_RANDOM_PART = rf"[{ALPHABET}]{{{GROUP_LENGTH}}}(?:-[{ALPHABET}]{{{GROUP_LENGTH}}}){{{GROUPS - 1}}}"
+_GROUP = rf"[{ALPHABET}]{{{GROUP_LENGTH}}}"
+_RANDOM_PART = rf"{_GROUP}(?:-{_GROUP}){{{GROUPS - 1}}}"
 CODE_RE = re.compile(rf"^(?P<prefix>[A-Z0-9]{{1,8}})-(?P<random>{_RANDOM_PART})$")
 # Dashes people paste from word processors, and spaces they type between groups.
 _SEPARATORS = re.compile(r"[\s\u2010-\u2015\u2212_]+")
@@ -27,7 +28,9 @@ def generate_code(prefix: str) -> str:
     """A new code for a certificate of the course whose code is `prefix`."""
     prefix = re.sub(r"[^A-Z0-9]", "", prefix.upper()) or "LL"
     chars = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
-    groups = [chars[i : i + GROUP_LENGTH] for i in range(0, RANDOM_LENGTH, GROUP_LENGTH)]
+    groups = [
+        chars[i : i + GROUP_LENGTH] for i in range(0, RANDOM_LENGTH, GROUP_LENGTH)
+    ]
     return "-".join([prefix, *groups])
 
 
@@ -40,7 +43,9 @@ def normalize_code(raw: str) -> str:
     text = _SEPARATORS.sub("-", (raw or "").strip().upper()).strip("-")
     if "-" not in text and len(text) > RANDOM_LENGTH:
         head, tail = text[:-RANDOM_LENGTH], text[-RANDOM_LENGTH:]
-        groups = [tail[i : i + GROUP_LENGTH] for i in range(0, RANDOM_LENGTH, GROUP_LENGTH)]
+        groups = [
+            tail[i : i + GROUP_LENGTH] for i in range(0, RANDOM_LENGTH, GROUP_LENGTH)
+        ]
         text = "-".join([head, *groups])
     text = re.sub(r"-{2,}", "-", text)
     return text if CODE_RE.match(text) else ""

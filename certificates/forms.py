@@ -155,6 +155,7 @@ class ReviewForm(forms.Form):
         field.help_text = (
             "Optional; included in the e-mail to the learner."
             if approve
-            else "Required: the e-mail to the learner gives this as the reason, so say "
-            "what to upload instead (e.g. the card has expired, the scan is unreadable)."
+            else "Required: the e-mail to the learner gives this as the reason, so "
+            "say what to upload instead (e.g. the card has expired, the scan is "
+            "unreadable)."
         )

@@ -58,7 +58,7 @@ class Certificate(models.Model):
         related_name="+",
     )
     revoke_reason = models.TextField(blank=True)
-    # Set once the issue e-mail (with the PDF) went out; a retried task resends until then.
+    # When the issue e-mail (PDF attached) went out; until then a retry resends it.
     emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -99,7 +99,7 @@ def _email(
     return message
 
 
-# --- Issuing --------------------------------------------------------------------------
+# --- Issuing ------------------------------------------------------------------------
 
 
 def certificate_expiry(*, issued_on: date, validity_months: int) -> date:
@@ -115,7 +115,7 @@ def certificate_expiry(*, issued_on: date, validity_months: int) -> date:
 
 
 def certificate_document(*, certificate: Certificate) -> CertificateDocument:
-    """What the PDF prints: the certificate's snapshot, never the live course or user."""
+    """What the PDF prints: the certificate's snapshot, never the live course/user."""
     return CertificateDocument(
         holder_name=certificate.holder_name,
         course_title=certificate.course_title,
@@ -291,7 +291,7 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str) -> bool:
     return True
 
 
-# --- Renewal reminders ------------------------------------------------------------------
+# --- Renewal reminders --------------------------------------------------------------
 
 _REMINDER_SUBJECTS = {
     RenewalReminder.Kind.DAYS_90: "Your {course} certificate expires in 90 days",
@@ -373,7 +373,7 @@ def renewal_reminders_send(*, today: date | None = None) -> ReminderRun:
     return ReminderRun(due=len(due), sent=sent)
 
 
-# --- Outside cards --------------------------------------------------------------------
+# --- Outside cards ------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -104,7 +104,9 @@ def issue_certificate(enrollment_id: int) -> str | None:
 def sweep_missing_certificates() -> int:
     """Queues `issue_certificate` for completed enrollments that still have no
     certificate (the completion's task was lost). Returns how many it queued."""
-    cutoff = timezone.now() - timedelta(minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES)
+    cutoff = timezone.now() - timedelta(
+        minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES
+    )
     missing = list(
         selectors.enrollments_missing_certificate(completed_before=cutoff).values_list(
             "pk", flat=True
@@ -134,7 +136,9 @@ def send_renewal_reminders(self, on: str | None = None) -> int:
             maximum=RETRY_BACKOFF_MAX,
             full_jitter=True,
         )
-        raise self.retry(args=[today.isoformat()], exc=exc, countdown=countdown)
+        raise self.retry(
+            args=[today.isoformat()], exc=exc, countdown=countdown
+        ) from exc
     return run.sent
 
 

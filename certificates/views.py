@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -64,7 +65,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = VerifyForm(request.GET or None)
     if form.is_valid():
         return redirect("certificates:verify_code", code=form.cleaned_data["code"])
-    return _public(render(request, "certificates/certificate_verify.html", {"form": form}))
+    return _public(
+        render(request, "certificates/certificate_verify.html", {"form": form})
+    )
 
 
 @never_cache
@@ -92,7 +95,11 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
             status=404,
         )
         return _public(response)
-    context = {"certificate": certificate, "status": certificate.display_status()}
+    context = {
+        "certificate": certificate,
+        "status": certificate.display_status(),
+        "issuer_name": settings.CERTIFICATE_ISSUER_NAME,
+    }
     return _public(
         render(request, "certificates/certificate_verify_code.html", context)
     )
@@ -125,12 +132,13 @@ def external_upload(request: HttpRequest) -> HttpResponse:
                 "within two working days, and we e-mail you the decision.",
             )
             return redirect("certificates:external_upload")
-    cards = selectors.external_certificates_for(user=request.user)
-    return render(
-        request,
-        "certificates/externalcertificate_upload.html",
-        {"form": form, "cards": cards},
-    )
+    context = {
+        "form": form,
+        "cards": selectors.external_certificates_for(user=request.user),
+        "accepts_cards": form.fields["course"].queryset.exists(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "certificates/externalcertificate_upload.html", context)
 
 
 @never_cache

@@ -42,7 +42,7 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_CLASSES = {
     "div": {
         "admonition", "note", "tip", "warning", "danger", "important", "caution",
-        "toc", "table-wrap",
+        "toc",
     },
     "p": {"admonition-title"},
     "span": {"muted"},
@@ -50,6 +50,9 @@ ALLOWED_CLASSES = {
     "table": {"compare"},
 }  # fmt: skip
 IMAGE_PREFIX = "images/"
+TABLE_WRAP_OPEN = (
+    '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">\n<table>'
+)
 _ID_RE = re.compile(r"^[A-Za-z][\w-]{0,80}$")
 
 
@@ -90,16 +93,13 @@ def sanitize(html: str, *, course_slug: str) -> str:
 def render_markdown(text: str, *, course_slug: str) -> Rendered:
     """Renders Markdown to sanitized HTML plus a sanitized table of contents."""
     md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
-    html = md.convert(text or "")
-    # Wide tables scroll inside their own box on phones instead of the whole page.
-    html = html.replace("<table>", '<div class="table-wrap"><table>').replace(
-        "</table>", "</table></div>"
-    )
+    html = sanitize(md.convert(text or ""), course_slug=course_slug)
+    # Wide tables scroll inside their own box on phones instead of the whole page; the
+    # box is focusable so keyboard users can scroll it. Added after sanitizing (which
+    # would drop tabindex and role) and only as this fixed markup.
+    html = html.replace("<table>", TABLE_WRAP_OPEN).replace("</table>", "</table></div>")
     toc = md.toc if getattr(md, "toc_tokens", None) else ""
-    return Rendered(
-        html=sanitize(html, course_slug=course_slug),
-        toc_html=sanitize(toc, course_slug=course_slug),
-    )
+    return Rendered(html=html, toc_html=sanitize(toc, course_slug=course_slug))
 
 
 def image_paths(text: str) -> list[tuple[int, str, str]]:

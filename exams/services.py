@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.utils import timezone
 
 from certificates.selectors import prerequisites_missing
@@ -104,14 +104,20 @@ def exam_unlock_problem(*, exam: Exam, enrollment: Enrollment) -> str:
 
 
 def _enrollment_for_exam(*, user, exam: Exam) -> Enrollment:
+    """The learner's active enrollment in the exam's course, or ExamRefused."""
     enrollment = (
         Enrollment.objects.filter(user=user, course_id=exam.course_id)
-        .exclude(status=Enrollment.Status.COMPLETED)
+        .order_by("-enrolled_at", "-pk")
         .first()
     )
     if enrollment is None:
         raise ExamRefused(f"Enrol in {exam.course.title} to take its exams.")
-    if enrollment.status != Enrollment.Status.ACTIVE:
+    if enrollment.status == Enrollment.Status.COMPLETED:
+        raise ExamRefused(
+            f"You have completed {exam.course.title}. Its exams open again when you "
+            "re-enrol to renew your certificate."
+        )
+    if enrollment.status == Enrollment.Status.WAITING:
         raise ExamRefused(
             f"{exam.course.title} opens as soon as you hold its prerequisite "
             "certificate."
@@ -126,20 +132,21 @@ def _draw(*, user, exam: Exam) -> list[Question]:
     anything else), ties broken at random: each retake is a fresh draw until the bank
     is exhausted, and then cycles through it evenly.
     """
-    shown = Count(
-        "attemptquestion",
-        filter=Q(attemptquestion__attempt__user=user, attemptquestion__attempt__exam=exam),
+    times_shown = dict(
+        AttemptQuestion.objects.filter(attempt__user=user, attempt__exam=exam)
+        .values("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
     )
     bank = list(
-        Question.objects.filter(exam=exam, is_active=True)
-        .annotate(times_shown=shown)
-        .prefetch_related(
+        Question.objects.filter(exam=exam, is_active=True).prefetch_related(
             Prefetch("choices", queryset=Choice.objects.order_by("order", "id"))
         )
     )
     size = min(exam.draw_size or len(bank), len(bank))
     _random.shuffle(bank)
-    drawn = sorted(bank, key=lambda question: question.times_shown)[:size]
+    # A stable sort keeps the random order among questions shown equally often.
+    drawn = sorted(bank, key=lambda question: times_shown.get(question.pk, 0))[:size]
     if exam.shuffle:
         _random.shuffle(drawn)
     else:
@@ -168,7 +175,9 @@ def _presented_choices(question: Question, used_keys: set[str]) -> list[dict]:
 
 
 def _open_attempt(*, user, exam: Exam, lock: bool = False) -> Attempt | None:
-    queryset = Attempt.objects.filter(user=user, exam=exam, status=Attempt.Status.OPEN)
+    queryset = Attempt.objects.filter(
+        user=user, exam=exam, status=Attempt.Status.OPEN
+    ).select_related("enrollment")
     if lock:
         queryset = queryset.select_for_update()
     return queryset.first()
@@ -178,11 +187,13 @@ def _open_attempt(*, user, exam: Exam, lock: bool = False) -> Attempt | None:
 def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
     """Starts an attempt of `exam` for `user`, or resumes the one they have open.
 
-    Returns (attempt, created). Refuses (ExamRefused) without an active enrollment in
-    the exam's course, without its prerequisites' current certificates (checked again
-    here, not only at enrolment), while the exam is locked, or when its bank is empty.
-    An open attempt whose time is up is graded on what was saved in time first, so
-    the learner gets a fresh attempt rather than a dead one.
+    Returns (attempt, created). Refuses (ExamRefused) without the course's
+    prerequisite certificates (checked again here, not only at enrolment), without an
+    active enrollment in the exam's course, while the exam is locked, or when its bank
+    is empty. An open attempt whose time is up (or that belongs to an earlier
+    enrollment) is graded first on what was saved in time, so the learner gets a fresh
+    attempt rather than a dead one; if grading it completes the course, that graded
+    attempt is returned instead of a new one.
     """
     missing = prerequisites_missing(user=user, course=exam.course)
     if missing:
@@ -193,9 +204,10 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
     enrollment = _enrollment_for_exam(user=user, exam=exam)
     current = _open_attempt(user=user, exam=exam, lock=True)
     if current is not None:
-        if not time_is_up(attempt=current):
+        if current.enrollment_id == enrollment.pk and not time_is_up(attempt=current):
             return current, False
-        _grade(attempt=current, answers={}, now=timezone.now())
+        if _finish(current, answers={}).completed_course:
+            return current, False
     problem = exam_unlock_problem(exam=exam, enrollment=enrollment)
     if problem:
         raise ExamRefused(problem)
@@ -240,25 +252,20 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
 # --- Answering ------------------------------------------------------------------
 
 
-def _lock_open(attempt: Attempt) -> Attempt:
-    locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-    if not locked.is_open:
-        raise AttemptClosed(
-            "This attempt was already submitted; nothing was changed. Start a new "
-            "attempt to try again."
-        )
-    return locked
+def _lock(attempt: Attempt) -> Attempt:
+    # The enrollment row is locked too (PostgreSQL locks every joined row): two exams
+    # of one enrollment passed at the same moment then see each other's result, and
+    # the completion check cannot miss.
+    return (
+        Attempt.objects.select_for_update()
+        .select_related("enrollment")
+        .get(pk=attempt.pk)
+    )
 
 
-def _apply(
-    items: list[AttemptQuestion], answers: Mapping[int, str], now: datetime
-) -> list[AttemptQuestion]:
-    """Checks every answer against what was presented, then sets them in memory.
-
-    Raises InvalidAnswers before touching anything when a position is not in the
-    attempt or a key was not presented for that question. Returns the items whose
-    answer changed.
-    """
+def _validate(items: list[AttemptQuestion], answers: Mapping[int, str]) -> None:
+    """Raises InvalidAnswers when a position is not in the attempt or a key was not
+    presented for that question."""
     by_position = {item.position: item for item in items}
     for position, key in answers.items():
         item = by_position.get(position)
@@ -268,10 +275,16 @@ def _apply(
             raise InvalidAnswers(
                 f"The answer to question {position} is not one of its choices."
             )
+
+
+def _set_answers(
+    items: list[AttemptQuestion], answers: Mapping[int, str], now: datetime
+) -> list[AttemptQuestion]:
+    """Sets validated answers in memory; returns the items whose answer changed."""
     changed = []
-    for position, key in answers.items():
-        item = by_position[position]
-        if item.selected_key != key:
+    for item in items:
+        key = answers.get(item.position)
+        if key is not None and key != item.selected_key:
             item.selected_key = key
             item.selected_choice_id = item.choice_for(key)["choice"]
             item.answered_at = now
@@ -282,18 +295,26 @@ def _apply(
 @transaction.atomic
 def exam_attempt_answer(*, attempt: Attempt, answers: Mapping[int, str]) -> int:
     """Saves answers ({position: choice key}) of an open attempt; returns how many
-    changed. Answers not mentioned keep what was saved before.
+    changed. Questions not mentioned keep what was saved before.
 
-    Raises InvalidAnswers (nothing saved) for a question or choice not presented,
-    AttemptClosed once submitted, TimeIsUp after the deadline.
+    Raises AttemptClosed once the attempt is submitted, InvalidAnswers for a question
+    or choice it did not present, TimeIsUp after the deadline; nothing is saved then.
     """
-    locked = _lock_open(attempt)
-    now = timezone.now()
+    locked = _lock(attempt)
+    if not locked.is_open:
+        raise AttemptClosed(
+            "This attempt was already submitted, so nothing was changed. Start a new "
+            "attempt to try again."
+        )
     items = list(locked.items.all())
-    changed = _apply(items, answers, now)
+    _validate(items, answers)
+    now = timezone.now()
     if time_is_up(attempt=locked, now=now):
-        raise TimeIsUp("Time is up: answers can no longer be changed. Submit to see "
-                       "your result; the answers saved in time count.")  # fmt: skip
+        raise TimeIsUp(
+            "Time is up, so answers can no longer be changed. Submit to see your "
+            "result: the answers saved in time count."
+        )
+    changed = _set_answers(items, answers, now)
     if changed:
         AttemptQuestion.objects.bulk_update(
             changed, ["selected_key", "selected_choice", "answered_at"]
@@ -304,52 +325,9 @@ def exam_attempt_answer(*, attempt: Attempt, answers: Mapping[int, str]) -> int:
 # --- Submitting -----------------------------------------------------------------
 
 
-def _grade(
-    *, attempt: Attempt, answers: Mapping[int, str], now: datetime
-) -> tuple[bool, bool]:
-    """Applies `answers` (unless late), grades the stored presentation and records
-    the result if the attempt is still open. Returns (graded, late_answers_ignored).
-    The caller holds the attempt's row lock."""
-    items = list(attempt.items.all())
-    late = time_is_up(attempt=attempt, now=now)
-    changed = _apply(items, answers, now)
-    if late:
-        # Graded on what was saved before the deadline; the late answers are dropped.
-        changed = []
-        items = list(attempt.items.all())
-    for item in items:
-        item.is_correct = bool(item.selected_key) and item.selected_key == (
-            item.correct_key
-        )
-    correct = sum(1 for item in items if item.is_correct)
-    total = len(items)
-    passed = correct * 100 >= attempt.pass_mark * total
-    score = (Decimal(100 * correct) / Decimal(total or 1)).quantize(Decimal("0.01"))
-    graded = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.OPEN).update(
-        status=Attempt.Status.SUBMITTED,
-        submitted_at=now,
-        correct_count=correct,
-        score=score,
-        passed=passed,
-    )
-    if not graded:
-        return False, False
-    for item in changed:
-        item.is_correct = bool(item.selected_key) and item.selected_key == (
-            item.correct_key
-        )
-    AttemptQuestion.objects.bulk_update(
-        items, ["selected_key", "selected_choice", "answered_at", "is_correct"]
-    )
-    attempt.refresh_from_db(
-        fields=["status", "submitted_at", "correct_count", "score", "passed"]
-    )
-    return True, late and bool(answers)
-
-
 def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:
     """Every published lesson done, every module exam and the final exam passed,
-    all in this enrollment (three queries)."""
+    all in this enrollment (two queries)."""
     lessons_left = (
         Lesson.objects.published()
         .filter(course_id=enrollment.course_id)
@@ -377,37 +355,68 @@ def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:
     return has_final and all(passed for _, passed in exams)
 
 
+def _finish(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutcome:
+    """Grades an attempt whose row lock the caller holds; see exam_attempt_submit."""
+    items = list(locked.items.all())
+    _validate(items, answers)
+    if not locked.is_open:
+        return SubmitOutcome(attempt=locked, graded_now=False)
+    now = timezone.now()
+    late = time_is_up(attempt=locked, now=now)
+    if not late:
+        _set_answers(items, answers, now)
+    for item in items:
+        item.is_correct = bool(item.selected_key) and (
+            item.selected_key == item.correct_key
+        )
+    correct = sum(1 for item in items if item.is_correct)
+    total = len(items)
+    # Compared exactly, not through the rounded score: 21 of 25 is 84%, a pass at 84.
+    passed = correct * 100 >= locked.pass_mark * total
+    score = (Decimal(100 * correct) / Decimal(total or 1)).quantize(Decimal("0.01"))
+    graded = Attempt.objects.filter(pk=locked.pk, status=Attempt.Status.OPEN).update(
+        status=Attempt.Status.SUBMITTED,
+        submitted_at=now,
+        correct_count=correct,
+        score=score,
+        passed=passed,
+    )
+    if not graded:
+        return SubmitOutcome(attempt=locked, graded_now=False)
+    AttemptQuestion.objects.bulk_update(
+        items, ["selected_key", "selected_choice", "answered_at", "is_correct"]
+    )
+    locked.status = Attempt.Status.SUBMITTED
+    locked.submitted_at, locked.correct_count = now, correct
+    locked.score, locked.passed = score, passed
+    completed = False
+    enrollment = locked.enrollment
+    if (
+        passed
+        and enrollment.status == Enrollment.Status.ACTIVE
+        and enrollment_requirements_met(enrollment=enrollment)
+    ):
+        completed = enrollment_complete(enrollment=enrollment)
+    return SubmitOutcome(
+        attempt=locked,
+        graded_now=True,
+        late_answers_ignored=late and bool(answers),
+        completed_course=completed,
+    )
+
+
 @transaction.atomic
 def exam_attempt_submit(
     *, attempt: Attempt, answers: Mapping[int, str] | None = None
 ) -> SubmitOutcome:
-    """Grades the attempt once, from what it presented, after saving `answers`.
+    """Saves `answers` ({position: choice key}) and grades the attempt, once, from
+    what it presented.
 
-    Answers arriving after the deadline are not saved; the attempt is graded on what
-    was saved in time. A second submit (again, or concurrently) changes nothing and
-    returns graded_now=False. InvalidAnswers (nothing changes) for a question or
-    choice not presented. When the attempt passes and every completion rule now
-    holds, the enrollment is completed in this transaction, and the certificate is
-    enqueued when it commits.
+    After the deadline the posted answers are not saved and the attempt is graded on
+    what was saved in time (late_answers_ignored). Submitting again, or concurrently,
+    changes nothing and returns graded_now=False. InvalidAnswers, with nothing
+    changed, for a question or choice the attempt did not present. When the attempt
+    passes and every completion rule now holds, the enrollment is completed in this
+    transaction and the certificate is enqueued when it commits (completed_course).
     """
-    locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-    if not locked.is_open:
-        # Validate anyway: a malformed payload is refused, not silently dropped.
-        _apply(list(locked.items.all()), answers or {}, timezone.now())
-        return SubmitOutcome(attempt=locked, graded_now=False)
-    graded, late = _grade(attempt=locked, answers=answers or {}, now=timezone.now())
-    if not graded:
-        return SubmitOutcome(attempt=locked, graded_now=False)
-    completed = False
-    if locked.passed:
-        enrollment = locked.enrollment
-        if enrollment.status == Enrollment.Status.ACTIVE and (
-            enrollment_requirements_met(enrollment=enrollment)
-        ):
-            completed = enrollment_complete(enrollment=enrollment)
-    return SubmitOutcome(
-        attempt=locked,
-        graded_now=True,
-        late_answers_ignored=late,
-        completed_course=completed,
-    )
+    return _finish(_lock(attempt), answers=answers or {})

@@ -41,7 +41,7 @@ def test_markdown_features_render():
         course_slug="acls",
     )
     assert '<h2 id="steps">Steps</h2>' in out.html
-    assert '<div class="table-wrap"><table>' in out.html
+    assert '<div class="table-wrap" tabindex="0" role="region"' in out.html
     assert '<div class="admonition warning">' in out.html
     assert "<pre><code>code" in out.html
     assert 'src="/courses/acls/images/ecg/vf.svg"' in out.html

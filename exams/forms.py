@@ -1,0 +1,92 @@
+"""The attempt form: renders one radio group per presented question and parses what
+comes back, strictly. Anything that is not an answer to a question of this attempt with
+one of the keys it presented makes the whole post invalid (the view answers 400 and
+nothing is saved)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import AttemptQuestion
+
+
+class AttemptForm(forms.Form):
+    """Field `q<position>` per question, its choices under their per-attempt keys.
+
+    Bound, `answers()` gives {position: key} for the questions answered in the post;
+    unanswered questions are simply absent (a radio group with nothing checked is not
+    sent), so they keep what was saved before. `action` is the button pressed: save
+    (keep going) or submit (the default).
+    """
+
+    SAVE, SUBMIT = "save", "submit"
+    # Sent with every post besides the answers; Django's CSRF check reads it.
+    CSRF_FIELD = "csrfmiddlewaretoken"
+
+    action = forms.ChoiceField(
+        choices=[(SAVE, "Save answers"), (SUBMIT, "Submit for grading")],
+        required=False,
+    )
+
+    def __init__(
+        self, *args, items: list[AttemptQuestion], disabled: bool = False, **kwargs
+    ):
+        kwargs.setdefault("auto_id", "%s")
+        kwargs.setdefault(
+            "initial",
+            {item.field_name: item.selected_key for item in items if item.selected_key},
+        )
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[item.field_name] = forms.ChoiceField(
+                label=f"Question {item.position}",
+                choices=[(choice["key"], choice["text"]) for choice in item.choices],
+                required=False,
+                disabled=disabled,
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": "That answer is not one of this question's "
+                    "choices."
+                },
+            )
+
+    def question_fields(self) -> list[tuple[AttemptQuestion, forms.BoundField]]:
+        return [(item, self[item.field_name]) for item in self.items]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        unknown = set(self.data) - set(self.fields) - {self.CSRF_FIELD}
+        if unknown:
+            raise forms.ValidationError(
+                "Your answers name a question that is not in this exam.",
+                code="unknown_question",
+            )
+        for name in self.fields:
+            values = self.data.getlist(name)
+            if len(values) > 1 or values == [""]:
+                self.add_error(
+                    name, forms.ValidationError("Choose one answer.", code="malformed")
+                )
+        return cleaned
+
+    @property
+    def submitting(self) -> bool:
+        return self.cleaned_data.get("action") != self.SAVE
+
+    def answers(self) -> dict[int, str]:
+        return {
+            item.position: self.cleaned_data[item.field_name]
+            for item in self.items
+            if self.cleaned_data.get(item.field_name)
+        }
+
+    def error_summary(self) -> str:
+        """One sentence saying why the post was refused."""
+        for error in self.non_field_errors():
+            return error
+        for name, errors in self.errors.items():
+            if name == "action":
+                return "That button is not one of this page's."
+            return f"{self.fields[name].label}: {errors[0]}"
+        return ""
