@@ -17,7 +17,7 @@ class ProfileForm(forms.ModelForm):
         "licence or ID. At most 100 characters.",
     )
     profession = forms.ChoiceField(
-        choices=[("", "Choose your profession")] + list(Profession.choices),
+        choices=[("", "Choose your profession"), *Profession.choices],
         help_text="We use it to recommend the certification your role needs.",
     )
 
@@ -32,7 +32,8 @@ class ProfileForm(forms.ModelForm):
         ]
         help_texts = {
             "organisation": "Optional: your employer, school or club.",
-            "licence_number": "Optional: your professional licence or registration number.",
+            "licence_number": "Optional: your professional licence or registration "
+            "number.",
         }
 
     def clean_legal_name(self) -> str:

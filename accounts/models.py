@@ -89,7 +89,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(
                 Lower("email"),
                 name="user_email_unique_ci",
-                violation_error_message="A user with this e-mail address already exists.",
+                violation_error_message=(
+                    "A user with this e-mail address already exists."
+                ),
             )
         ]
 

@@ -215,8 +215,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-# Every task is idempotent, so a task is acknowledged only once it has run: a worker that
-# dies mid-task leaves it to be redelivered, not lost.
+# Every task is idempotent, so a task is acknowledged only once it has run: a worker
+# that dies mid-task leaves it to be redelivered, not lost.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

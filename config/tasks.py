@@ -7,5 +7,5 @@ from celery import shared_task
 
 @shared_task(name="lifeline.ping", ignore_result=False)
 def ping() -> str:
-    """Answers "pong": proves a worker consumes from the broker (used by smoke tests)."""
+    """Answers "pong": proves a worker consumes from the broker (for smoke tests)."""
     return "pong"

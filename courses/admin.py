@@ -141,7 +141,8 @@ class LessonAdmin(admin.ModelAdmin):
     @admin.display(description="Preview")
     def preview(self, obj: Lesson) -> str:
         return format_html(
-            '<div id="lesson-preview" class="lesson-preview prose" data-preview-url="{}">{}</div>',
+            '<div id="lesson-preview" class="lesson-preview prose" '
+            'data-preview-url="{}">{}</div>',
             reverse("admin:courses_lesson_preview"),
             # body_html was sanitized by the renderer when the lesson was saved.
             mark_safe(obj.body_html),  # noqa: S308

@@ -35,10 +35,23 @@ from .models import (
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NUMBERED_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
-IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
-               ".jpeg": "image/jpeg", ".webp": "image/webp"}  # fmt: skip
-PROFESSIONS = {"nurse", "physician", "paramedic", "advanced_practice",
-               "medical_assistant", "dental", "educator", "other"}  # fmt: skip
+IMAGE_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+PROFESSIONS = {
+    "nurse",
+    "physician",
+    "paramedic",
+    "advanced_practice",
+    "medical_assistant",
+    "dental",
+    "educator",
+    "other",
+}
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class Problem:
 
 
 class ContentError(Exception):
-    """The content tree is invalid or conflicts with admin edits; nothing was changed."""
+    """The tree is invalid or conflicts with admin edits; nothing was changed."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -259,9 +272,12 @@ class _Reader:
             return None
         meta, body, _ = parsed
         module = ModuleFile(
-            slug=match.group(2), order=int(meta.get("order") or match.group(1)),
-            meta=meta, body=body, path=module_md,
-        )  # fmt: skip
+            slug=match.group(2),
+            order=int(meta.get("order") or match.group(1)),
+            meta=meta,
+            body=body,
+            path=module_md,
+        )
         for entry in sorted(module_dir.iterdir()):
             if entry.name in ("module.md",):
                 continue
@@ -283,7 +299,7 @@ class _Reader:
                             body=body,
                             path=entry,
                             body_line=body_line,
-                        )  # fmt: skip
+                        )
                     )
         return module
 
@@ -432,12 +448,13 @@ class _Reader:
                 self.error(
                     path,
                     line,
-                    f"question '{qid}' needs exactly one correct choice (has {correct})",
+                    f"question '{qid}' needs exactly one correct choice "
+                    f"(has {correct})",
                 )
 
 
 def read_content(root: Path) -> Tree:
-    """Reads and validates the whole content tree; raises ContentError listing problems."""
+    """Reads and validates the whole tree; raises ContentError listing problems."""
     return _Reader(root).read()
 
 
@@ -455,9 +472,11 @@ class SyncReport:
     @property
     def changed(self) -> bool:
         return any(
-            n for counter in self.counts.values()
-            for outcome, n in counter.items() if outcome != "unchanged"
-        )  # fmt: skip
+            n
+            for counter in self.counts.values()
+            for outcome, n in counter.items()
+            if outcome != "unchanged"
+        )
 
     def lines(self) -> list[str]:
         order = (
@@ -511,9 +530,13 @@ class _Applier:
             return row
         if row.synced_hash and current != row.synced_hash and not self.force:
             self.conflicts.append(
-                Problem(path, 1, f"{kind} '{lookup}' was edited in the admin since the last "
-                        "sync; use --force to overwrite, or export_content first")
-            )  # fmt: skip
+                Problem(
+                    path,
+                    1,
+                    f"{kind} '{lookup}' was edited in the admin since the last "
+                    "sync; use --force to overwrite, or export_content first",
+                )
+            )
             return row
         for key, value in assignable.items():
             setattr(row, key, value)
@@ -529,16 +552,19 @@ class _Applier:
         for cf in self.tree.courses:
             meta = cf.meta
             values = {
-                "title": str(meta["title"]), "code": str(meta["code"]),
-                "summary": str(meta["summary"]), "audience": str(meta.get("audience") or ""),
+                "title": str(meta["title"]),
+                "code": str(meta["code"]),
+                "summary": str(meta["summary"]),
+                "audience": str(meta.get("audience") or ""),
                 "recommended_for": list(meta.get("recommended_for") or []),
                 "hours": Decimal(str(meta["hours"])),
-                "validity_months": int(meta["validity_months"]), "order": int(meta["order"]),
+                "validity_months": int(meta["validity_months"]),
+                "order": int(meta["order"]),
                 "guidelines": str(meta.get("guidelines") or ""),
                 "is_published": bool(meta.get("published", True)),
                 "description_md": cf.body,
                 "prerequisite_slugs": sorted(meta.get("prerequisites") or []),
-            }  # fmt: skip
+            }
             course_rows[cf.slug] = self.upsert(
                 "courses", Course, {"slug": cf.slug}, values, cf.path
             )
@@ -562,11 +588,17 @@ class _Applier:
         for path, data in cf.images.items():
             suffix = Path(path).suffix.lower()
             self.upsert(
-                "images", CourseImage, {"course": course, "path": path},
-                {"sha256": sha256(data).hexdigest(), "data": data,
-                 "content_type": IMAGE_TYPES.get(suffix) or mimetypes.guess_type(path)[0]},
+                "images",
+                CourseImage,
+                {"course": course, "path": path},
+                {
+                    "sha256": sha256(data).hexdigest(),
+                    "data": data,
+                    "content_type": IMAGE_TYPES.get(suffix)
+                    or mimetypes.guess_type(path)[0],
+                },
                 cf.path,
-            )  # fmt: skip
+            )
         stale = CourseImage.objects.filter(course=course).exclude(
             path__in=list(cf.images)
         )
@@ -576,18 +608,32 @@ class _Applier:
         lessons: dict[str, Lesson] = {}
         for mf in cf.modules:
             module = self.upsert(
-                "modules", Module, {"course": course, "slug": mf.slug},
-                {"title": str(mf.meta["title"]), "order": mf.order, "summary_md": mf.body},
+                "modules",
+                Module,
+                {"course": course, "slug": mf.slug},
+                {
+                    "title": str(mf.meta["title"]),
+                    "order": mf.order,
+                    "summary_md": mf.body,
+                },
                 mf.path,
-            )  # fmt: skip
+            )
             for lf in mf.lessons:
                 lessons[lf.slug] = self.upsert(
-                    "lessons", Lesson, {"course": course, "slug": lf.slug},
-                    {"module": module, "module_id": module.pk, "title": str(lf.meta["title"]),
-                     "minutes": int(lf.meta["minutes"]), "order": lf.order,
-                     "is_published": bool(lf.meta.get("published", True)), "body_md": lf.body},
+                    "lessons",
+                    Lesson,
+                    {"course": course, "slug": lf.slug},
+                    {
+                        "module": module,
+                        "module_id": module.pk,
+                        "title": str(lf.meta["title"]),
+                        "minutes": int(lf.meta["minutes"]),
+                        "order": lf.order,
+                        "is_published": bool(lf.meta.get("published", True)),
+                        "body_md": lf.body,
+                    },
                     lf.path,
-                )  # fmt: skip
+                )
         stale_lessons = Lesson.objects.filter(
             course=course, synced_hash__gt=""
         ).exclude(slug__in=list(lessons))
@@ -611,29 +657,48 @@ class _Applier:
             meta = bank.meta
             module = Module.objects.get(course=course, slug=mf.slug) if mf else None
             exam = self.upsert(
-                "exams", Exam,
-                {"course": course, "module": module,
-                 "kind": Exam.Kind.MODULE if module else Exam.Kind.FINAL},
-                {"title": str(meta["title"]), "pass_mark": int(meta["pass_mark"]),
-                 "draw_size": meta.get("draw"), "time_limit_minutes": meta.get("time_limit_minutes"),
-                 "shuffle": bool(meta.get("shuffle", True))},
+                "exams",
+                Exam,
+                {
+                    "course": course,
+                    "module": module,
+                    "kind": Exam.Kind.MODULE if module else Exam.Kind.FINAL,
+                },
+                {
+                    "title": str(meta["title"]),
+                    "pass_mark": int(meta["pass_mark"]),
+                    "draw_size": meta.get("draw"),
+                    "time_limit_minutes": meta.get("time_limit_minutes"),
+                    "shuffle": bool(meta.get("shuffle", True)),
+                },
                 bank.path,
-            )  # fmt: skip
+            )
             for order, q in enumerate(bank.meta["questions"]):
                 choices = [
                     [str(c["text"]).strip(), c.get("correct") is True]
                     for c in q["choices"]
                 ]
                 question = self.upsert(
-                    "questions", Question, {"key": q["id"]},
-                    {"exam": exam, "text_md": str(q["text"]), "image": q.get("image") or "",
-                     "image_alt": str(q.get("image_alt") or ""),
-                     "explanation_md": str(q["explanation"]), "topic": str(q["topic"]),
-                     "review_lesson": lessons.get(q["lesson"]),
-                     "review_lesson_id": lessons[q["lesson"]].pk if q["lesson"] in lessons else None,
-                     "is_active": True, "order": order, "choice_signature": choices},
+                    "questions",
+                    Question,
+                    {"key": q["id"]},
+                    {
+                        "exam": exam,
+                        "text_md": str(q["text"]),
+                        "image": q.get("image") or "",
+                        "image_alt": str(q.get("image_alt") or ""),
+                        "explanation_md": str(q["explanation"]),
+                        "topic": str(q["topic"]),
+                        "review_lesson": lessons.get(q["lesson"]),
+                        "review_lesson_id": lessons[q["lesson"]].pk
+                        if q["lesson"] in lessons
+                        else None,
+                        "is_active": True,
+                        "order": order,
+                        "choice_signature": choices,
+                    },
                     bank.path,
-                )  # fmt: skip
+                )
                 kept_keys.append(q["id"])
                 if question.choice_signature != choices:
                     # Attempts keep their own snapshot of choices, so replacing is safe.
@@ -667,11 +732,17 @@ class _Applier:
     def sync_bundles(self, course_rows: dict[str, Course]) -> None:
         for order, data in enumerate(self.tree.bundles):
             bundle = self.upsert(
-                "bundles", Bundle, {"slug": data["slug"]},
-                {"title": str(data["title"]), "summary": str(data["summary"]),
-                 "order": order, "is_published": bool(data.get("published", True))},
+                "bundles",
+                Bundle,
+                {"slug": data["slug"]},
+                {
+                    "title": str(data["title"]),
+                    "summary": str(data["summary"]),
+                    "order": order,
+                    "is_published": bool(data.get("published", True)),
+                },
                 self.tree.root / "bundles.yaml",
-            )  # fmt: skip
+            )
             wanted = [course_rows[s].pk for s in data["courses"]]
             if list(bundle.items.values_list("course_id", flat=True)) != wanted:
                 bundle.items.all().delete()
@@ -770,12 +841,18 @@ def content_export(*, root: Path) -> int:
     for course in Course.objects.prefetch_related("prerequisites"):
         base = root / course.slug
         meta = {
-            "title": course.title, "code": course.code, "summary": course.summary,
-            "audience": course.audience, "recommended_for": course.recommended_for,
-            "hours": float(course.hours), "validity_months": course.validity_months,
-            "prerequisites": course.prerequisite_slugs, "order": course.order,
-            "guidelines": course.guidelines, "published": course.is_published,
-        }  # fmt: skip
+            "title": course.title,
+            "code": course.code,
+            "summary": course.summary,
+            "audience": course.audience,
+            "recommended_for": course.recommended_for,
+            "hours": float(course.hours),
+            "validity_months": course.validity_months,
+            "prerequisites": course.prerequisite_slugs,
+            "order": course.order,
+            "guidelines": course.guidelines,
+            "published": course.is_published,
+        }
         put(base / "course.md", _front_matter(meta, course.description_md))
         for image in course.images.all():
             put(base / image.path, bytes(image.data))
@@ -802,11 +879,15 @@ def content_export(*, root: Path) -> int:
         if final:
             put(base / "final-exam.yaml", dump(_bank(final)))
     bundles = [
-        {"slug": b.slug, "title": b.title, "summary": b.summary,
-         "courses": [item.course.slug for item in b.items.select_related("course")],
-         "published": b.is_published}
+        {
+            "slug": b.slug,
+            "title": b.title,
+            "summary": b.summary,
+            "courses": [item.course.slug for item in b.items.select_related("course")],
+            "published": b.is_published,
+        }
         for b in Bundle.objects.all()
-    ]  # fmt: skip
+    ]
     if bundles:
         put(root / "bundles.yaml", dump({"bundles": bundles}))
     return written

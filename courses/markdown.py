@@ -1,8 +1,8 @@
 """The one Markdown renderer of the site: lessons, course text, questions, previews.
 
-Markdown is rendered and sanitized once, when content is saved or synced; pages serve the
-stored HTML. Sanitizing is an allow-list (nh3): no script or style, no event handlers, no
-`javascript:` or `data:` links, only the classes our stylesheet knows.
+Markdown is rendered and sanitized once, when content is saved or synced; pages serve
+the stored HTML. Sanitizing is an allow-list (nh3): no script or style, no event
+handlers, no `javascript:` or `data:` links, only the classes our stylesheet knows.
 """
 
 from __future__ import annotations
@@ -26,11 +26,44 @@ EXTENSIONS = [
 EXTENSION_CONFIGS = {"toc": {"permalink": False, "toc_depth": "2-3"}}
 
 ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt", "em",
-    "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "img", "kbd", "li",
-    "ol", "p", "pre", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot",
-    "th", "thead", "tr", "ul",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "img",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "title"},
     "a": {"href"},
@@ -41,14 +74,20 @@ ALLOWED_ATTRIBUTES = {
 }
 ALLOWED_CLASSES = {
     "div": {
-        "admonition", "note", "tip", "warning", "danger", "important", "caution",
+        "admonition",
+        "note",
+        "tip",
+        "warning",
+        "danger",
+        "important",
+        "caution",
         "toc",
     },
     "p": {"admonition-title"},
     "span": {"muted"},
     "img": {"figure", "ecg"},
     "table": {"compare"},
-}  # fmt: skip
+}
 IMAGE_PREFIX = "images/"
 TABLE_WRAP_OPEN = (
     '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">\n<table>'
@@ -97,7 +136,9 @@ def render_markdown(text: str, *, course_slug: str) -> Rendered:
     # Wide tables scroll inside their own box on phones instead of the whole page; the
     # box is focusable so keyboard users can scroll it. Added after sanitizing (which
     # would drop tabindex and role) and only as this fixed markup.
-    html = html.replace("<table>", TABLE_WRAP_OPEN).replace("</table>", "</table></div>")
+    html = html.replace("<table>", TABLE_WRAP_OPEN).replace(
+        "</table>", "</table></div>"
+    )
     toc = md.toc if getattr(md, "toc_tokens", None) else ""
     return Rendered(html=html, toc_html=sanitize(toc, course_slug=course_slug))
 

@@ -271,6 +271,9 @@ class BundleCourse(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.bundle} · {self.course}"
+
 
 class Enrollment(models.Model):
     """A learner's pass through a course. Completed ones are kept as history."""

@@ -20,7 +20,13 @@ from courses.models import Course, Lesson, Module, SyncedContent
 
 
 class Exam(SyncedContent):
-    CONTENT_FIELDS = ("title", "pass_mark", "draw_size", "time_limit_minutes", "shuffle")
+    CONTENT_FIELDS = (
+        "title",
+        "pass_mark",
+        "draw_size",
+        "time_limit_minutes",
+        "shuffle",
+    )
 
     class Kind(models.TextChoices):
         MODULE = "module", "Module exam"
@@ -91,7 +97,9 @@ class Question(SyncedContent):
     text_md = models.TextField("question (Markdown)")
     text_html = models.TextField(editable=False, blank=True)
     image = models.CharField(
-        max_length=200, blank=True, help_text="Course image path, e.g. images/ecg/vf.svg"
+        max_length=200,
+        blank=True,
+        help_text="Course image path, e.g. images/ecg/vf.svg",
     )
     image_alt = models.CharField(max_length=300, blank=True)
     explanation_md = models.TextField("explanation (Markdown)")
@@ -129,12 +137,16 @@ class Question(SyncedContent):
     def save(self, *args, **kwargs) -> None:
         slug = self.exam.course.slug
         self.text_html = render_markdown(self.text_md, course_slug=slug).html
-        self.explanation_html = render_markdown(self.explanation_md, course_slug=slug).html
+        self.explanation_html = render_markdown(
+            self.explanation_md, course_slug=slug
+        ).html
         super().save(*args, **kwargs)
 
 
 class Choice(models.Model):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="choices"
+    )
     text = models.CharField(max_length=500)
     is_correct = models.BooleanField("correct", default=False)
     order = models.PositiveSmallIntegerField(default=0)
@@ -170,7 +182,7 @@ class Attempt(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
     started_at = models.DateTimeField()
-    # Answers saved after this instant do not count (time limit, enforced on the server).
+    # Answers saved after this do not count (the time limit, enforced by the server).
     deadline = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     pass_mark = models.PositiveSmallIntegerField(help_text="Snapshot at start.")
@@ -193,8 +205,12 @@ class Attempt(models.Model):
                 name="attempt_one_open_per_exam",
             ),
             models.CheckConstraint(
-                condition=Q(status="open", submitted_at__isnull=True, passed__isnull=True)
-                | Q(status="submitted", submitted_at__isnull=False, passed__isnull=False),
+                condition=Q(
+                    status="open", submitted_at__isnull=True, passed__isnull=True
+                )
+                | Q(
+                    status="submitted", submitted_at__isnull=False, passed__isnull=False
+                ),
                 name="attempt_submitted_is_graded",
             ),
         ]

@@ -19,7 +19,6 @@ from django.core.cache import cache
 from django.db import connection
 
 from config.celery import app as celery_app
-
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -73,7 +72,9 @@ def _service_markers(request):
 def postgres(db):
     """The test database is PostgreSQL (row locks, real concurrency)."""
     if connection.vendor != "postgresql":
-        service_missing("PostgreSQL is not configured (set DATABASE_URL=postgres://...)")
+        service_missing(
+            "PostgreSQL is not configured (set DATABASE_URL=postgres://...)"
+        )
     return connection
 
 
@@ -133,9 +134,11 @@ def bls(db):
 def acls(db, bls):
     """ACLS, which requires a current BLS certificate."""
     course = factories.CourseFactory(
-        slug="acls", title="Advanced Cardiovascular Life Support", code="ACLS",
+        slug="acls",
+        title="Advanced Cardiovascular Life Support",
+        code="ACLS",
         prerequisites=[bls],
-    )  # fmt: skip
+    )
     module = factories.ModuleFactory(course=course, slug="rhythms", order=1)
     factories.LessonFactory(module=module, slug="vf", order=1)
     return course

@@ -11,7 +11,15 @@ from django.utils import timezone
 
 from accounts.models import Profession, User
 from certificates.models import Certificate, ExternalCertificate
-from courses.models import Bundle, BundleCourse, Course, Enrollment, Lesson, LessonProgress, Module
+from courses.models import (
+    Bundle,
+    BundleCourse,
+    Course,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    Module,
+)
 from exams.models import Choice, Exam, Question
 
 PASSWORD = "correct horse battery staple"
@@ -151,7 +159,9 @@ class ExternalCertificateFactory(factory.django.DjangoModelFactory):
     issuer = "American Heart Association training center"
     card_number = factory.Sequence(lambda n: f"EXT{n:06d}")
     issued_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=100))
-    expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=600))
+    expires_on = factory.LazyFunction(
+        lambda: timezone.localdate() + timedelta(days=600)
+    )
     file = factory.django.FileField(filename="card.pdf", data=b"%PDF-1.4\n%%EOF\n")
     content_type = "application/pdf"
     status = ExternalCertificate.Status.PENDING

@@ -155,9 +155,14 @@ def test_profile_requires_login(client):
 def test_profile_update_trims_and_saves(learner_client):
     response = learner_client.post(
         reverse("accounts:profile"),
-        {"legal_name": "  Ana   María López  ", "profession": Profession.PARAMEDIC,
-         "organisation": "County EMS", "licence_number": "P-123", "renewal_reminders": "on"},
-    )  # fmt: skip
+        {
+            "legal_name": "  Ana   María López  ",
+            "profession": Profession.PARAMEDIC,
+            "organisation": "County EMS",
+            "licence_number": "P-123",
+            "renewal_reminders": "on",
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(pk=learner_client.user.pk)
     assert user.legal_name == "Ana María López"

@@ -65,8 +65,15 @@ def test_readyz_checks_real_broker_when_configured(client, redis_url, monkeypatc
 
 def _environment_without_project_settings() -> dict:
     # Also drops PYTEST_VERSION, so the subprocess sees settings exactly as production.
-    names = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
-             "PYTEST_VERSION", "EMAIL_URL")  # fmt: skip
+    names = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "PYTEST_VERSION",
+        "EMAIL_URL",
+    )
     return {k: v for k, v in os.environ.items() if k not in names}
 
 
@@ -75,9 +82,13 @@ def _settings_in_subprocess(env: dict, expression: str) -> str:
     code = f"import config.settings as s; print({expression})"
     clean = _environment_without_project_settings()
     result = subprocess.run(
-        [sys.executable, "-c", code], env={**clean, **env}, cwd=ROOT,
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return result.stdout.strip()
 
 
@@ -129,8 +140,11 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

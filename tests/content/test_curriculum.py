@@ -71,7 +71,9 @@ def test_every_lesson_has_front_matter_length_and_key_points(tree, slug):
             words = _words(lesson.body)
             assert MIN_WORDS <= words <= MAX_WORDS, f"{lesson.path}: {words} words"
             assert re.search(r"^## Key points\s*$", lesson.body, re.M), lesson.path
-            assert lesson.body.rstrip().split("## Key points")[-1].strip().startswith("-")
+            assert (
+                lesson.body.rstrip().split("## Key points")[-1].strip().startswith("-")
+            )
 
 
 @pytest.mark.parametrize("slug", COURSES)
@@ -119,16 +121,23 @@ def test_every_referenced_image_exists_and_has_alt_text(tree):
 
 def test_acls_has_ecg_strips_used_in_lessons_and_questions(tree):
     acls = next(c for c in tree.courses if c.slug == "acls")
-    strips = [p for p in acls.images if p.startswith("images/ecg/") and p.endswith(".svg")]
+    strips = [
+        p for p in acls.images if p.startswith("images/ecg/") and p.endswith(".svg")
+    ]
     assert len(strips) >= ECG_STRIPS_MIN
     for path in strips:
         svg = acls.images[path].decode()
         assert "<title>" in svg and 'role="img"' in svg, path
     used_in_lessons = {
-        src for m in acls.modules for lesson in m.lessons for _, src, _ in image_paths(lesson.body)
+        src
+        for m in acls.modules
+        for lesson in m.lessons
+        for _, src, _ in image_paths(lesson.body)
     }
     assert set(strips) <= used_in_lessons
-    ecg_questions = [q for q in _questions(acls) if str(q.get("image", "")).startswith("images/ecg/")]
+    ecg_questions = [
+        q for q in _questions(acls) if str(q.get("image", "")).startswith("images/ecg/")
+    ]
     assert len(ecg_questions) >= ECG_QUESTIONS_MIN
 
 
@@ -144,7 +153,9 @@ def test_retired_practice_is_only_mentioned_as_no_longer_recommended(tree):
                         assert re.search(
                             r"no longer|not recommended|retired|removed|gone|outdated|do not|don't|avoid|not routine|replaced",
                             context,
-                        ), f"{lesson.path}: '{match.group(0)}' taught without 'no longer recommended'"
+                        ), (
+                            f"{lesson.path}: '{match.group(0)}' taught without 'no longer recommended'"
+                        )
 
 
 def test_banks_are_plain_yaml_files(tree):

@@ -49,11 +49,13 @@ def test_acls_enrolment_post_refused_with_message_naming_both_ways_in(
 def _bls_certificate(user, bls, **kwargs):
     return CertificateFactory(
         enrollment=EnrollmentFactory(
-            user=user, course=bls, status=Enrollment.Status.COMPLETED,
+            user=user,
+            course=bls,
+            status=Enrollment.Status.COMPLETED,
             completed_at=timezone.now(),
         ),
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 def test_acls_enrolment_allowed_with_current_bls_certificate(user, bls, acls):
@@ -105,10 +107,14 @@ def test_acls_enrolment_refused_with_unapproved_outside_card(
 def test_acls_enrolment_refused_with_expired_outside_card(user, bls, acls, staff):
     today = timezone.localdate()
     ExternalCertificateFactory(
-        user=user, course=bls, status=ExternalCertificate.Status.APPROVED,
-        reviewed_at=timezone.now(), reviewed_by=staff,
-        issued_on=today - timedelta(days=800), expires_on=today - timedelta(days=1),
-    )  # fmt: skip
+        user=user,
+        course=bls,
+        status=ExternalCertificate.Status.APPROVED,
+        reviewed_at=timezone.now(),
+        reviewed_by=staff,
+        issued_on=today - timedelta(days=800),
+        expires_on=today - timedelta(days=1),
+    )
     with pytest.raises(EnrollmentRefused):
         enrollment_create(user=user, course=acls)
 
@@ -117,9 +123,12 @@ def test_acls_enrolment_allowed_with_approved_current_outside_card(
     user, bls, acls, staff
 ):
     ExternalCertificateFactory(
-        user=user, course=bls, status=ExternalCertificate.Status.APPROVED,
-        reviewed_at=timezone.now(), reviewed_by=staff,
-    )  # fmt: skip
+        user=user,
+        course=bls,
+        status=ExternalCertificate.Status.APPROVED,
+        reviewed_at=timezone.now(),
+        reviewed_by=staff,
+    )
     assert enrollment_create(user=user, course=acls).status == Enrollment.Status.ACTIVE
 
 

@@ -32,17 +32,28 @@ def build(size: int, user):
             LessonFactory(module=module, slug=f"l-{m}-{n}", order=n)
     prerequisite = courses[1]
     main.prerequisites.add(prerequisite)
-    CertificateFactory(enrollment=EnrollmentFactory(user=user, course=prerequisite, status="completed", completed_at=timezone.now()))
+    CertificateFactory(
+        enrollment=EnrollmentFactory(
+            user=user,
+            course=prerequisite,
+            status="completed",
+            completed_at=timezone.now(),
+        )
+    )
     enrollment = EnrollmentFactory(user=user, course=main)
     for lesson in main.lessons.all()[: size * 2]:
-        LessonProgress.objects.create(enrollment=enrollment, lesson=lesson, completed_at=timezone.now())
+        LessonProgress.objects.create(
+            enrollment=enrollment, lesson=lesson, completed_at=timezone.now()
+        )
     for course in courses[2:]:
         EnrollmentFactory(user=user, course=course)
     return main
 
 
 @pytest.mark.parametrize("size", [3, 30])
-def test_pages_use_a_fixed_number_of_queries(client, django_assert_max_num_queries, size):
+def test_pages_use_a_fixed_number_of_queries(
+    client, django_assert_max_num_queries, size
+):
     user = UserFactory()
     main = build(size, user)
     client.force_login(user)
@@ -51,7 +62,9 @@ def test_pages_use_a_fixed_number_of_queries(client, django_assert_max_num_queri
         "catalog": reverse("courses:catalog"),
         "detail": main.get_absolute_url(),
         "home": reverse("courses:home", args=[main.slug]),
-        "lesson": reverse("courses:lesson", args=[main.slug, lesson.module.slug, lesson.slug]),
+        "lesson": reverse(
+            "courses:lesson", args=[main.slug, lesson.module.slug, lesson.slug]
+        ),
         "dashboard": reverse("courses:dashboard"),
     }
     for name, url in pages.items():

@@ -10,8 +10,9 @@ from courses.content_sync import ContentError, content_sync
 
 class Command(BaseCommand):
     help = (
-        "Validate content/ and load it into the database, all or nothing. Reports what "
-        "was created, updated and removed; refuses to overwrite admin edits unless --force."
+        "Validate content/ and load it into the database, all or nothing. Reports "
+        "what was created, updated and removed; refuses to overwrite admin edits "
+        "unless --force."
     )
 
     def add_arguments(self, parser):

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import AttemptForm
+from .models import Attempt
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, exam_id: int) -> HttpResponse:
+    """Starts an attempt, or resumes the open one."""
+    exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    try:
+        attempt, created = services.exam_attempt_start(user=request.user, exam=exam)
+    except services.ExamRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("courses:home", slug=exam.course.slug)
+    if not created and attempt.is_open:
+        messages.info(request, "You have this exam in progress: here it is again.")
+    elif not created:
+        messages.info(request, "Your time was up: that attempt is graded below.")
+    return redirect(attempt)
+
+
+_ALREADY_SUBMITTED = (
+    "This attempt was already submitted and graded, so nothing was changed. Start a "
+    "new attempt to try again."
+)
+
+
+def _refused(request: HttpRequest, attempt: Attempt, reason: str) -> HttpResponse:
+    return render(
+        request,
+        "exams/attempt_refused.html",
+        {"attempt": attempt, "exam": attempt.exam, "reason": reason},
+        status=400,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The exam while it is open (GET take, POST save or submit); its result after."""
+    attempt = selectors.attempt_for_owner(attempt_id=attempt_id, user=request.user)
+    if request.method == "POST":
+        return _attempt_post(request, attempt)
+    if not attempt.is_open:
+        return render(
+            request,
+            "exams/attempt_result.html",
+            {
+                "result": selectors.attempt_result(attempt=attempt),
+                "attempt": attempt,
+                "exam": attempt.exam,
+                "course": attempt.exam.course,
+            },
+        )
+    items = selectors.attempt_items(attempt=attempt)
+    time_is_up = services.time_is_up(attempt=attempt)
+    return render(
+        request,
+        "exams/attempt_take.html",
+        {
+            "attempt": attempt,
+            "exam": attempt.exam,
+            "course": attempt.exam.course,
+            "form": AttemptForm(items=items, disabled=time_is_up),
+            "answered": sum(1 for item in items if item.selected_key),
+            "time_is_up": time_is_up,
+        },
+    )
+
+
+def _attempt_post(request: HttpRequest, attempt: Attempt) -> HttpResponse:
+    form = AttemptForm(request.POST, items=selectors.attempt_items(attempt=attempt))
+    if not form.is_valid():
+        return _refused(request, attempt, form.error_summary())
+    if not attempt.is_open:
+        messages.info(request, _ALREADY_SUBMITTED)
+        return redirect(attempt)
+    try:
+        if not form.submitting:
+            services.exam_attempt_answer(attempt=attempt, answers=form.answers())
+            messages.success(request, "Your answers are saved.")
+            return redirect(attempt)
+        outcome = services.exam_attempt_submit(attempt=attempt, answers=form.answers())
+    except services.InvalidAnswers as invalid:
+        return _refused(request, attempt, invalid.message)
+    except (services.AttemptClosed, services.TimeIsUp) as closed:
+        messages.error(request, closed.message)
+        return redirect(attempt)
+    if not outcome.graded_now:
+        messages.info(request, _ALREADY_SUBMITTED)
+    elif outcome.late_answers_ignored:
+        messages.warning(
+            request,
+            "Time was up before you submitted, so answers changed after the deadline "
+            "were not counted.",
+        )
+    if outcome.completed_course:
+        messages.success(
+            request,
+            f"Congratulations: you have completed {attempt.exam.course.title}. Your "
+            "certificate is on its way.",
+        )
+    return redirect(attempt)
+
+
+@login_required
+@require_POST
+def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Autosave (exam.js): the form's answers as they change. 204 when saved, 400
+    for answers the attempt did not present, 409 when it is closed or time is up."""
+    attempt = selectors.attempt_for_owner(attempt_id=attempt_id, user=request.user)
+    form = AttemptForm(request.POST, items=selectors.attempt_items(attempt=attempt))
+    if not form.is_valid():
+        return JsonResponse({"error": form.error_summary()}, status=400)
+    try:
+        services.exam_attempt_answer(attempt=attempt, answers=form.answers())
+    except services.InvalidAnswers as invalid:
+        return JsonResponse({"error": invalid.message}, status=400)
+    except (services.AttemptClosed, services.TimeIsUp) as closed:
+        return JsonResponse({"error": closed.message}, status=409)
+    return HttpResponse(status=204)
+
+
+@login_required
+def history(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    return render(
+        request,
+        "exams/exam_history.html",
+        {
+            "exam": exam,
+            "course": exam.course,
+            "attempts": selectors.attempt_history(user=request.user, exam=exam),
+        },
+    )
+
+
+@staff_member_required
+@permission_required("exams.view_exam", raise_exception=True)
+def statistics(request: HttpRequest, exam_id: int) -> HttpResponse:
+    """Item analysis for authors, linked from the exam's admin page."""
+    exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    return render(
+        request,
+        "exams/exam_statistics.html",
+        {"stats": selectors.exam_statistics(exam=exam), "exam": exam},
+    )

@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Draw the ACLS rhythm strips as SVG files (standard library only).
+
+Each strip is a 6-second single-lead recording drawn on standard ECG paper:
+25 mm/s, 10 mm/mV, 1 mm minor and 5 mm major grid lines, with a 1 mV
+calibration pulse at the left edge. A rhythm is described by a list of events
+(P waves, QRS complexes, T waves) built from per-beat waveform templates, plus
+an optional continuous "baseline" signal (fibrillatory waves, flutter waves,
+ventricular fibrillation).
+
+Usage:
+    python3 scripts/draw_ecg.py            # writes content/acls/images/ecg/*.svg
+    python3 scripts/draw_ecg.py OUTDIR     # writes to another folder
+
+The output is deterministic (seeded random numbers), so running the script
+again produces identical files.
+"""
+
+import math
+import os
+import random
+import sys
+
+# ---------------------------------------------------------------- paper scale
+PX_PER_MM = 5.0
+MM_PER_S = 25.0                      # paper speed
+MM_PER_MV = 10.0                     # gain
+DURATION_S = 6.0                     # strip length
+CAL_MM = 10.0                        # left margin holding the calibration pulse
+GRID_W_MM = CAL_MM + DURATION_S * MM_PER_S   # 160 mm
+GRID_H_MM = 40.0
+LABEL_H_PX = 46
+BASELINE_MM = 22.0                   # distance of the isoelectric line from the grid top
+SAMPLE_S = 0.002                     # 500 Hz
+
+WIDTH_PX = GRID_W_MM * PX_PER_MM
+HEIGHT_PX = LABEL_H_PX + GRID_H_MM * PX_PER_MM
+
+# ------------------------------------------------------------------ templates
+# Each template is a list of Gaussian components (offset s, amplitude mV, sigma s)
+# relative to the event's fiducial time.
+P_WAVE = [(0.0, 0.15, 0.022)]
+QRS_NARROW = [(-0.028, -0.08, 0.008), (0.0, 1.30, 0.011), (0.024, -0.32, 0.010)]
+QRS_RBBB = [(-0.03, -0.06, 0.008), (0.0, 1.05, 0.012), (0.032, -0.22, 0.011),
+            (0.062, 0.38, 0.016)]                       # about 120-130 ms, rSR'
+QRS_ESCAPE = [(0.0, 0.95, 0.030), (0.070, -0.50, 0.028)]   # wide ventricular escape
+QRS_PEA = [(-0.03, -0.05, 0.009), (0.0, 0.85, 0.016), (0.036, -0.25, 0.014)]
+QRS_VT = [(0.0, 1.10, 0.034), (0.085, -0.75, 0.038), (0.20, -0.22, 0.045)]
+
+
+def t_wave(rr, amp=0.30, qt_scale=1.0):
+    """Asymmetric T wave; its position follows the RR interval (Bazett-like)."""
+    peak = 0.26 * math.sqrt(max(rr, 0.25)) * qt_scale
+    return [(peak - 0.035, amp * 0.55, 0.050), (peak + 0.010, amp * 0.60, 0.036)]
+
+
+def gauss_sum(t, comps):
+    v = 0.0
+    for off, amp, sig in comps:
+        d = t - off
+        if abs(d) < 5 * sig:
+            v += amp * math.exp(-0.5 * (d / sig) ** 2)
+    return v
+
+
+class Strip:
+    def __init__(self, slug, title, label_detail, aria, seed=1):
+        self.slug = slug
+        self.title = title
+        self.label_detail = label_detail
+        self.aria = aria
+        self.events = []            # (time, comps)
+        self.baseline = None        # function t -> mV
+        self.rng = random.Random(seed)
+        self.wander = (0.02, 0.23, self.rng.uniform(0, 6.28))
+
+    # ---- building blocks
+    def p(self, t, amp=1.0):
+        self.events.append((t, [(o, a * amp, s) for o, a, s in P_WAVE]))
+
+    def qrs(self, t, template=QRS_NARROW, scale=1.0):
+        self.events.append((t, [(o, a * scale, s) for o, a, s in template]))
+
+    def t(self, t, rr, amp=0.30, qt_scale=1.0):
+        self.events.append((t, t_wave(rr, amp, qt_scale)))
+
+    def conducted_beat(self, t_p, pr, rr, template=QRS_NARROW, t_amp=0.30):
+        self.p(t_p)
+        self.qrs(t_p + pr, template)
+        self.t(t_p + pr, rr, t_amp)
+
+    # ---- signal
+    def value(self, t):
+        a, f, ph = self.wander
+        v = a * math.sin(2 * math.pi * f * t + ph)
+        if self.baseline:
+            v += self.baseline(t)
+        for t0, comps in self.events:
+            d = t - t0
+            if -0.4 < d < 0.8:
+                v += gauss_sum(d, comps)
+        return v
+
+
+# ----------------------------------------------------------------- rendering
+def x_of(t):
+    return (CAL_MM + t * MM_PER_S) * PX_PER_MM
+
+
+def y_of(mv):
+    return LABEL_H_PX + (BASELINE_MM - mv * MM_PER_MV) * PX_PER_MM
+
+
+def simplify(points, tol):
+    """Ramer-Douglas-Peucker polyline simplification (iterative)."""
+    if len(points) < 3:
+        return points
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        i, j = stack.pop()
+        (x1, y1), (x2, y2) = points[i], points[j]
+        dx, dy = x2 - x1, y2 - y1
+        norm = math.hypot(dx, dy) or 1e-9
+        best, idx = -1.0, -1
+        for k in range(i + 1, j):
+            x0, y0 = points[k]
+            dist = abs(dy * x0 - dx * y0 + x2 * y1 - y2 * x1) / norm
+            if dist > best:
+                best, idx = dist, k
+        if best > tol and idx > 0:
+            keep[idx] = True
+            stack.append((i, idx))
+            stack.append((idx, j))
+    return [p for p, k in zip(points, keep) if k]
+
+
+def grid_paths():
+    minor, major = [], []
+    w = GRID_W_MM * PX_PER_MM
+    top = LABEL_H_PX
+    bottom = LABEL_H_PX + GRID_H_MM * PX_PER_MM
+    for i in range(int(GRID_W_MM) + 1):
+        x = i * PX_PER_MM
+        (major if i % 5 == 0 else minor).append(f"M{x:g} {top:g}V{bottom:g}")
+    for j in range(int(GRID_H_MM) + 1):
+        y = top + j * PX_PER_MM
+        (major if j % 5 == 0 else minor).append(f"M0 {y:g}H{w:g}")
+    return "".join(minor), "".join(major)
+
+
+def esc(text):
+    return (text.replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def render(strip):
+    n = int(DURATION_S / SAMPLE_S) + 1
+    pts = [(x_of(i * SAMPLE_S), y_of(strip.value(i * SAMPLE_S))) for i in range(n)]
+    pts = simplify(pts, 0.25)
+    trace = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+
+    # 1 mV calibration pulse, 5 mm wide, in the left margin
+    b = y_of(0)
+    top = y_of(1.0)
+    x0, x1, x2, x3 = 1 * PX_PER_MM, 3 * PX_PER_MM, 8 * PX_PER_MM, 9.6 * PX_PER_MM
+    cal = f"M{x0:g} {b:.1f}H{x1:g}V{top:.1f}H{x2:g}V{b:.1f}H{x3:g}"
+
+    minor, major = grid_paths()
+    w, h = WIDTH_PX, HEIGHT_PX
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" width="{w:g}" height="{h:g}" role="img" aria-label="{esc(strip.aria)}" aria-labelledby="title-{strip.slug} desc-{strip.slug}" font-family="Arial, Helvetica, sans-serif">
+  <title id="title-{strip.slug}">{esc(strip.title)}</title>
+  <desc id="desc-{strip.slug}">{esc(strip.aria)}</desc>
+  <rect x="0" y="0" width="{w:g}" height="{LABEL_H_PX}" fill="#ffffff"/>
+  <text x="8" y="19" font-size="16" font-weight="bold" fill="#111827">{esc(strip.title)}</text>
+  <text x="8" y="38" font-size="12.5" fill="#374151">{esc(strip.label_detail)}</text>
+  <text x="{w - 8:g}" y="19" font-size="11" text-anchor="end" fill="#6b7280">25 mm/s, 10 mm/mV, 6 s</text>
+  <rect x="0" y="{LABEL_H_PX}" width="{w:g}" height="{GRID_H_MM * PX_PER_MM:g}" fill="#fff7f5"/>
+  <path d="{minor}" stroke="#f4c7c3" stroke-width="0.5" fill="none"/>
+  <path d="{major}" stroke="#e48f88" stroke-width="1" fill="none"/>
+  <path d="{cal}" stroke="#111111" stroke-width="1.4" fill="none"/>
+  <polyline points="{trace}" stroke="#111111" stroke-width="1.5" fill="none" stroke-linejoin="round" stroke-linecap="round"/>
+</svg>
+"""
+
+
+# ------------------------------------------------------------------- rhythms
+def regular_sinus(strip, rate, pr=0.16, template=QRS_NARROW, first=0.25, jitter=0.015):
+    rr = 60.0 / rate
+    tp = first
+    while tp < DURATION_S + 0.3:
+        strip.conducted_beat(tp, pr, rr, template)
+        tp += rr * (1 + strip.rng.uniform(-jitter, jitter))
+
+
+def normal_sinus():
+    s = Strip("normal-sinus-rhythm", "Normal sinus rhythm",
+              "Regular, rate about 75/min, a P wave before every QRS, PR 0.16 s, QRS 0.08 s",
+              "Rhythm strip of normal sinus rhythm: regular rhythm at about 75 per minute, "
+              "an upright P wave before every narrow QRS complex, constant PR interval of "
+              "0.16 seconds and QRS duration of about 0.08 seconds.", seed=11)
+    regular_sinus(s, 75, first=0.35)
+    return s
+
+
+def sinus_brady():
+    s = Strip("sinus-bradycardia", "Sinus bradycardia",
+              "Regular, rate about 45/min, normal P wave before every QRS, PR 0.16 s, narrow QRS",
+              "Rhythm strip of sinus bradycardia: regular rhythm at about 45 per minute with a "
+              "normal P wave before every narrow QRS complex and a constant, normal PR interval.",
+              seed=12)
+    regular_sinus(s, 45, first=0.3)
+    return s
+
+
+def sinus_tachy():
+    s = Strip("sinus-tachycardia", "Sinus tachycardia",
+              "Regular, rate about 125/min, P wave before every QRS (close to the preceding T), narrow QRS",
+              "Rhythm strip of sinus tachycardia: regular narrow-complex rhythm at about 125 per "
+              "minute; every QRS is preceded by a P wave, which sits close to the end of the "
+              "preceding T wave.", seed=13)
+    regular_sinus(s, 125, pr=0.14, first=0.15)
+    return s
+
+
+def first_degree():
+    s = Strip("first-degree-av-block", "First-degree AV block",
+              "Sinus rhythm about 70/min, every P conducted, PR constant and prolonged at 0.30 s",
+              "Rhythm strip of first-degree AV block: sinus rhythm at about 70 per minute, every "
+              "P wave is followed by a narrow QRS complex, and the PR interval is constant but "
+              "prolonged to about 0.30 seconds (more than 0.20 seconds).", seed=14)
+    regular_sinus(s, 70, pr=0.30, first=0.2)
+    return s
+
+
+def mobitz_1():
+    s = Strip("second-degree-av-block-type-1", "Second-degree AV block type I (Mobitz I, Wenckebach)",
+              "Regular P waves about 95/min; PR lengthens 0.16, 0.26, 0.32 s, then a P wave is not conducted",
+              "Rhythm strip of second-degree AV block type I (Wenckebach): regular P waves at about "
+              "95 per minute; the PR interval lengthens progressively from beat to beat until a P "
+              "wave is not followed by a QRS complex, then the cycle repeats. The QRS complexes "
+              "are narrow and the ventricular rhythm is grouped and irregular.", seed=15)
+    pp = 60.0 / 95
+    prs = [0.16, 0.26, 0.32, None]
+    tp, k = 0.15, 0
+    while tp < DURATION_S + 0.3:
+        pr = prs[k % 4]
+        s.p(tp)
+        if pr is not None:
+            s.qrs(tp + pr)
+            s.t(tp + pr, pp * 1.1)
+        tp += pp
+        k += 1
+    return s
+
+
+def mobitz_2():
+    s = Strip("second-degree-av-block-type-2", "Second-degree AV block type II (Mobitz II)",
+              "Regular P waves about 90/min; constant PR 0.18 s in conducted beats; some P waves suddenly not conducted",
+              "Rhythm strip of second-degree AV block type II: regular P waves at about 90 per "
+              "minute; the PR interval is constant in every conducted beat, and some P waves are "
+              "suddenly not followed by a QRS complex without any PR lengthening beforehand. The "
+              "QRS complexes are wide, suggesting block below the AV node.", seed=16)
+    pp = 60.0 / 90
+    pattern = [True, True, True, False, True, True, False, True, True, True]
+    tp, k = 0.2, 0
+    while tp < DURATION_S + 0.3:
+        s.p(tp)
+        if pattern[k % len(pattern)]:
+            s.qrs(tp + 0.18, QRS_RBBB)
+            s.t(tp + 0.18, pp, amp=-0.18)
+        tp += pp
+        k += 1
+    return s
+
+
+def third_degree():
+    s = Strip("third-degree-av-block", "Third-degree (complete) AV block",
+              "P waves regular at about 80/min; QRS wide and regular at about 35/min; no relation between P and QRS",
+              "Rhythm strip of third-degree (complete) AV block: regular P waves at about 80 per "
+              "minute march through the strip with no relation to the QRS complexes; the "
+              "ventricular escape rhythm is regular, slow at about 35 per minute, with wide QRS "
+              "complexes. Some P waves fall on QRS complexes or T waves.", seed=17)
+    pp = 60.0 / 80
+    tp = 0.10
+    while tp < DURATION_S + 0.3:
+        s.p(tp)
+        tp += pp
+    rr = 60.0 / 35
+    tq = 0.62
+    while tq < DURATION_S + 0.3:
+        s.qrs(tq, QRS_ESCAPE)
+        s.t(tq, rr, amp=-0.30, qt_scale=1.15)
+        tq += rr
+    return s
+
+
+def atrial_fib():
+    s = Strip("atrial-fibrillation", "Atrial fibrillation",
+              "Irregularly irregular, no P waves, fibrillatory baseline, narrow QRS, ventricular rate about 150/min",
+              "Rhythm strip of atrial fibrillation: irregularly irregular narrow-complex rhythm "
+              "with an average ventricular rate of about 150 per minute, no distinct P waves and "
+              "a fine, chaotic fibrillatory baseline.", seed=18)
+    rng = s.rng
+    comps = [(rng.uniform(4.8, 7.8), rng.uniform(0.025, 0.045), rng.uniform(0, 6.28)) for _ in range(5)]
+
+    def fwaves(t):
+        env = 0.8 + 0.3 * math.sin(2 * math.pi * 0.4 * t)
+        return env * sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
+
+    s.baseline = fwaves
+    tq = 0.12
+    while tq < DURATION_S + 0.3:
+        rr = rng.uniform(0.27, 0.56)
+        s.qrs(tq)
+        s.t(tq, rr, amp=0.20)
+        tq += rr
+    return s
+
+
+def atrial_flutter():
+    s = Strip("atrial-flutter", "Atrial flutter with 4:1 conduction",
+              "Sawtooth flutter waves at 300/min, no isoelectric baseline; narrow QRS, ventricular rate 75/min",
+              "Rhythm strip of atrial flutter: regular sawtooth flutter waves at about 300 per "
+              "minute with no flat baseline between them; every fourth flutter wave is conducted, "
+              "giving a regular narrow-complex ventricular rate of about 75 per minute.", seed=19)
+    period = 0.2
+
+    def saw(t):
+        x = (t / period) % 1.0
+        if x < 0.72:
+            v = 0.12 - 0.36 * (x / 0.72)           # slow downslope
+        else:
+            u = (x - 0.72) / 0.28
+            v = -0.24 + 0.36 * (u * u * (3 - 2 * u))  # quicker, smooth return
+        return v
+
+    s.baseline = saw
+    tq = 0.2 + 0.26
+    while tq < DURATION_S + 0.3:
+        s.qrs(tq)
+        s.t(tq, 0.8, amp=0.15)
+        tq += 4 * period
+    return s
+
+
+def svt():
+    s = Strip("supraventricular-tachycardia", "Supraventricular tachycardia (SVT)",
+              "Regular narrow-complex tachycardia, rate about 180/min, no visible P waves",
+              "Rhythm strip of supraventricular tachycardia: regular narrow-complex tachycardia at "
+              "about 180 per minute with no visible P waves; each T wave runs into the next QRS "
+              "complex.", seed=20)
+    rr = 60.0 / 180
+    tq = 0.1
+    while tq < DURATION_S + 0.3:
+        s.qrs(tq)
+        s.t(tq, rr, amp=0.26)
+        tq += rr
+    return s
+
+
+def mono_vt():
+    s = Strip("monomorphic-vt", "Monomorphic ventricular tachycardia",
+              "Regular wide-complex tachycardia, rate about 160/min, identical QRS complexes, no P waves seen",
+              "Rhythm strip of monomorphic ventricular tachycardia: regular wide-complex "
+              "tachycardia at about 160 per minute; every QRS complex is wide (over 0.12 seconds) "
+              "and identical in shape, and no P waves are seen. Check for a pulse: with a pulse it "
+              "is VT, without a pulse it is pulseless VT, a shockable arrest rhythm.", seed=21)
+    rr = 60.0 / 160
+    tq = 0.12
+    while tq < DURATION_S + 0.3:
+        s.qrs(tq, QRS_VT)
+        tq += rr
+    return s
+
+
+def poly_vt():
+    s = Strip("polymorphic-vt", "Polymorphic ventricular tachycardia",
+              "Fast, irregular wide complexes that change shape, height and axis from beat to beat (rate about 220/min)",
+              "Rhythm strip of polymorphic ventricular tachycardia: fast, irregular wide-complex "
+              "tachycardia at about 220 per minute whose QRS complexes vary in shape, height and "
+              "direction from beat to beat, without a regular waxing and waning pattern.", seed=22)
+    rng = s.rng
+    # one normal sinus beat with a normal QT, then the run
+    s.conducted_beat(0.12, 0.16, 0.9)
+    tq = 0.80
+    while tq < DURATION_S + 0.3:
+        a = rng.uniform(0.5, 1.35) * rng.choice([1, 1, -1])
+        b = rng.uniform(0.2, 0.8) * rng.choice([1, -1])
+        w1 = rng.uniform(0.025, 0.040)
+        w2 = rng.uniform(0.025, 0.045)
+        s.events.append((tq, [(0.0, a, w1), (rng.uniform(0.06, 0.10), -b, w2),
+                              (0.17, -0.25 * a, 0.04)]))
+        tq += rng.uniform(0.24, 0.31)
+    return s
+
+
+def torsades():
+    s = Strip("torsades-de-pointes", "Torsades de pointes",
+              "Long QT sinus beat, then polymorphic VT whose QRS amplitude waxes and wanes and twists around the baseline",
+              "Rhythm strip of torsades de pointes: a sinus beat with a markedly prolonged QT "
+              "interval is followed by a fast polymorphic ventricular tachycardia at about 240 per "
+              "minute whose QRS complexes grow and shrink in spindle-shaped runs and twist around "
+              "the baseline, changing from mainly upward to mainly downward.", seed=23)
+    rng = s.rng
+    # sinus beat with a long QT (T wave peaking late) and an R-on-T trigger
+    s.conducted_beat(0.10, 0.16, 1.6, t_amp=0.22)
+    s.events[-1] = (0.26, [(o * 1.45, a, sg * 1.3) for o, a, sg in t_wave(1.0, 0.22)])
+    tq = 0.26 + 0.50
+    start = tq
+    twist = 2.3  # seconds per full twist cycle
+    while tq < DURATION_S + 0.3:
+        env = math.cos(2 * math.pi * (tq - start) / twist + 0.35)
+        amp = 1.45 * env + (0.12 if env >= 0 else -0.12)
+        s.events.append((tq, [(0.0, amp, 0.032), (0.085, -0.55 * amp, 0.034),
+                              (0.16, 0.10 * amp, 0.03)]))
+        tq += rng.uniform(0.235, 0.265)
+    return s
+
+
+def vfib():
+    s = Strip("ventricular-fibrillation", "Ventricular fibrillation (coarse)",
+              "Chaotic, irregular deflections of varying shape and amplitude; no P waves, QRS complexes or T waves",
+              "Rhythm strip of coarse ventricular fibrillation: chaotic, irregular deflections of "
+              "varying shape, height and width with no identifiable P waves, QRS complexes or T "
+              "waves.", seed=24)
+    rng = s.rng
+    comps = [(rng.uniform(3.6, 6.8), rng.uniform(0.18, 0.38), rng.uniform(0, 6.28)) for _ in range(6)]
+    mods = [(rng.uniform(0.25, 0.7), rng.uniform(0, 6.28)) for _ in range(2)]
+
+    def vf(t):
+        env = 0.75 + 0.25 * math.sin(2 * math.pi * mods[0][0] * t + mods[0][1]) \
+            + 0.15 * math.sin(2 * math.pi * mods[1][0] * t + mods[1][1])
+        return env * sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
+
+    s.baseline = vf
+    return s
+
+
+def asystole():
+    s = Strip("asystole", "Asystole",
+              "No electrical activity: an almost flat line with slight drift. Confirm leads, gain and a second lead",
+              "Rhythm strip of asystole: an almost flat line with only slight baseline drift and "
+              "no P waves or QRS complexes. Confirm that the leads are attached, the gain is "
+              "adequate and the finding is present in a second lead.", seed=25)
+    rng = s.rng
+    comps = [(rng.uniform(0.15, 0.6), rng.uniform(0.015, 0.03), rng.uniform(0, 6.28)) for _ in range(3)]
+    s.wander = (0.0, 0.0, 0.0)
+    s.baseline = lambda t: sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
+    return s
+
+
+def pea():
+    s = Strip("pea", "Pulseless electrical activity (PEA): NO PULSE",
+              "Organized rhythm about 60/min on the monitor, but no palpable pulse: PEA is a clinical diagnosis",
+              "Rhythm strip labelled pulseless electrical activity: an organized rhythm at about 60 "
+              "per minute with P waves and slightly wide QRS complexes is shown on the monitor, but "
+              "the patient has no palpable pulse. PEA is diagnosed clinically by the absent pulse, "
+              "not from the strip.", seed=26)
+    regular_sinus(s, 60, pr=0.18, template=QRS_PEA, first=0.3, jitter=0.01)
+    return s
+
+
+RHYTHMS = [normal_sinus, sinus_brady, sinus_tachy, first_degree, mobitz_1, mobitz_2,
+           third_degree, atrial_fib, atrial_flutter, svt, mono_vt, poly_vt, torsades,
+           vfib, asystole, pea]
+
+
+def main(argv):
+    here = os.path.dirname(os.path.abspath(__file__))
+    default = os.path.join(here, os.pardir, "content", "acls", "images", "ecg")
+    out = os.path.abspath(argv[1] if len(argv) > 1 else default)
+    os.makedirs(out, exist_ok=True)
+    for build in RHYTHMS:
+        strip = build()
+        path = os.path.join(out, strip.slug + ".svg")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(render(strip))
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,40 @@
+"""Fixtures for certificate tests: completed enrollments and issued certificates."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.utils import timezone
+from PIL import Image
+
+from courses.models import Enrollment
+from tests import factories
+
+
+@pytest.fixture
+def completed_enrollment(user, bls):
+    """The learner's BLS enrollment, completed now (no certificate yet)."""
+    return factories.EnrollmentFactory(
+        user=user,
+        course=bls,
+        status=Enrollment.Status.COMPLETED,
+        completed_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def issued(completed_enrollment, mailoutbox):
+    """A certificate issued through the service (PDF stored, e-mail sent)."""
+    from certificates.services import certificate_issue
+
+    certificate = certificate_issue(enrollment=completed_enrollment)
+    mailoutbox.clear()
+    return certificate
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (320, 200)) -> bytes:
+    """A real, small image in `fmt` ("PNG" or "JPEG")."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
