@@ -255,7 +255,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
         decide = self.admin_site.admin_view(self.decide_view)
         return [
             path(
-                "<int:pk>/<str:decision>/",
+                "<int:pk>/review/<str:decision>/",
                 decide,
                 name="certificates_externalcertificate_decide",
             ),

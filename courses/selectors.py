@@ -35,6 +35,8 @@ def courses_for_catalog() -> QuerySet[Course]:
         .prefetch_related(
             Prefetch("prerequisites", queryset=Course.objects.only("slug", "title"))
         )
+        # Meta.ordering does not apply to aggregating queries: order explicitly.
+        .order_by("order", "title")
     )
 
 

@@ -102,6 +102,8 @@ def _require_enrollment(request: HttpRequest, course) -> Enrollment | None:
 
 @login_required
 def course_home(request: HttpRequest, slug: str) -> HttpResponse:
+    from exams.selectors import exam_overview_for
+
     course = selectors.course_for_viewer(slug=slug, user=request.user)
     enrollment = _require_enrollment(request, course)
     if enrollment is None:
@@ -119,6 +121,9 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
             "done_ids": done_ids,
             "progress": progress,
             "resume": enrollment.last_lesson,
+            "exam_overview": exam_overview_for(
+                enrollment=enrollment, modules=modules, done_ids=done_ids
+            ),
         },
     )
 

@@ -283,3 +283,16 @@ class AttemptQuestion(models.Model):
 
     def choice_for(self, key: str) -> dict | None:
         return next((choice for choice in self.choices if choice["key"] == key), None)
+
+    @property
+    def review_choices(self) -> list[dict]:
+        """The choices as presented with `correct` and `selected`: for the review
+        shown once the exam is passed, never for the page that asks the question."""
+        return [
+            {
+                "text": choice["text"],
+                "correct": choice["correct"],
+                "selected": choice["key"] == self.selected_key,
+            }
+            for choice in self.choices
+        ]

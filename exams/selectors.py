@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.http import Http404
 
+from courses.markdown import image_url
 from courses.models import Enrollment, Module
 
 from .models import Attempt, AttemptQuestion, Choice, Exam, Question
@@ -60,8 +61,15 @@ def attempt_for_owner(*, attempt_id: int, user) -> Attempt:
 
 
 def attempt_items(*, attempt: Attempt) -> list[AttemptQuestion]:
-    """The presented questions in order (one query)."""
-    return list(attempt.items.order_by("position"))
+    """The presented questions in order, each with `image_src` (one query)."""
+    items = list(attempt.items.order_by("position"))
+    _set_image_src(items, course_slug=attempt.exam.course.slug)
+    return items
+
+
+def _set_image_src(items: list[AttemptQuestion], *, course_slug: str) -> None:
+    for item in items:
+        item.image_src = image_url(course_slug, item.image) if item.image else ""
 
 
 def exam_passed_by(*, user, exam: Exam) -> bool:
@@ -90,6 +98,7 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
             "position"
         )
     )
+    _set_image_src(items, course_slug=attempt.exam.course.slug)
     reveal = attempt.passed or exam_passed_by(user=attempt.user_id, exam=attempt.exam)
     lessons_left = (
         attempt.passed
@@ -193,7 +202,12 @@ class ChoiceStat:
     text: str
     is_correct: bool
     picked: int
+    # Of the answers given to the question (unanswered ones left out).
     share: float | None
+
+    @property
+    def share_percent(self) -> int | None:
+        return None if self.share is None else round(self.share * 100)
 
 
 @dataclass
@@ -262,15 +276,16 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
     correlate with itself) and how often each choice was picked.
     """
     submitted = Attempt.objects.filter(exam=exam, status=Attempt.Status.SUBMITTED)
+    # Aliases must not shadow field names that the filters use (passed, status).
     totals = Attempt.objects.filter(exam=exam).aggregate(
-        attempts=Count("id", filter=Q(status=Attempt.Status.SUBMITTED)),
-        passed=Count("id", filter=Q(passed=True)),
-        in_progress=Count("id", filter=Q(status=Attempt.Status.OPEN)),
-        learners=Count(
+        n_attempts=Count("id", filter=Q(status=Attempt.Status.SUBMITTED)),
+        n_passed=Count("id", filter=Q(passed=True)),
+        n_in_progress=Count("id", filter=Q(status=Attempt.Status.OPEN)),
+        n_learners=Count(
             "user", distinct=True, filter=Q(status=Attempt.Status.SUBMITTED)
         ),
-        learners_passed=Count("user", distinct=True, filter=Q(passed=True)),
-        average_score=Avg("score"),
+        n_learners_passed=Count("user", distinct=True, filter=Q(passed=True)),
+        mean_score=Avg("score"),
     )
     first_pass = (
         Attempt.objects.filter(exam=exam, user=OuterRef("user"), passed=True)
@@ -345,12 +360,12 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
         stats.append(stat)
     return ExamStatistics(
         exam=exam,
-        attempts=totals["attempts"],
-        passed=totals["passed"],
-        in_progress=totals["in_progress"],
-        learners=totals["learners"],
-        learners_passed=totals["learners_passed"],
-        average_score=totals["average_score"],
+        attempts=totals["n_attempts"],
+        passed=totals["n_passed"],
+        in_progress=totals["n_in_progress"],
+        learners=totals["n_learners"],
+        learners_passed=totals["n_learners_passed"],
+        average_score=totals["mean_score"],
         average_attempts_to_pass=average_attempts_to_pass,
         questions=stats,
     )

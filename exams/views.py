@@ -155,5 +155,10 @@ def statistics(request: HttpRequest, exam_id: int) -> HttpResponse:
     return render(
         request,
         "exams/exam_statistics.html",
-        {"stats": selectors.exam_statistics(exam=exam), "exam": exam},
+        {
+            "stats": selectors.exam_statistics(exam=exam),
+            "exam": exam,
+            "min_answers": selectors.MIN_ANSWERS_TO_FLAG,
+            "low_discrimination": selectors.LOW_DISCRIMINATION,
+        },
     )

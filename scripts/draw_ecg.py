@@ -236,20 +236,20 @@ def first_degree():
 
 def mobitz_1():
     s = Strip("second-degree-av-block-type-1", "Second-degree AV block type I (Mobitz I, Wenckebach)",
-              "Regular P waves about 95/min; PR lengthens 0.16, 0.26, 0.32 s, then a P wave is not conducted",
+              "Regular P waves about 80/min; PR lengthens 0.16, 0.25, 0.31 s, then a P wave is not conducted",
               "Rhythm strip of second-degree AV block type I (Wenckebach): regular P waves at about "
-              "95 per minute; the PR interval lengthens progressively from beat to beat until a P "
+              "80 per minute; the PR interval lengthens progressively from beat to beat until a P "
               "wave is not followed by a QRS complex, then the cycle repeats. The QRS complexes "
               "are narrow and the ventricular rhythm is grouped and irregular.", seed=15)
-    pp = 60.0 / 95
-    prs = [0.16, 0.26, 0.32, None]
+    pp = 60.0 / 80
+    prs = [0.16, 0.25, 0.31, None]
     tp, k = 0.15, 0
     while tp < DURATION_S + 0.3:
         pr = prs[k % 4]
         s.p(tp)
         if pr is not None:
             s.qrs(tp + pr)
-            s.t(tp + pr, pp * 1.1)
+            s.t(tp + pr, pp * 0.8, amp=0.24)
         tp += pp
         k += 1
     return s
@@ -390,9 +390,8 @@ def poly_vt():
         b = rng.uniform(0.2, 0.8) * rng.choice([1, -1])
         w1 = rng.uniform(0.025, 0.040)
         w2 = rng.uniform(0.025, 0.045)
-        s.events.append((tq, [(0.0, a, w1), (rng.uniform(0.06, 0.10), -b, w2),
-                              (0.17, -0.25 * a, 0.04)]))
-        tq += rng.uniform(0.24, 0.31)
+        s.events.append((tq, [(0.0, a, w1), (rng.uniform(0.065, 0.09), -b, w2)]))
+        tq += rng.uniform(0.25, 0.31)
     return s
 
 
@@ -409,12 +408,11 @@ def torsades():
     s.events[-1] = (0.26, [(o * 1.45, a, sg * 1.3) for o, a, sg in t_wave(1.0, 0.22)])
     tq = 0.26 + 0.50
     start = tq
-    twist = 2.3  # seconds per full twist cycle
+    twist = 2.6  # seconds per full twist cycle
     while tq < DURATION_S + 0.3:
         env = math.cos(2 * math.pi * (tq - start) / twist + 0.35)
-        amp = 1.45 * env + (0.12 if env >= 0 else -0.12)
-        s.events.append((tq, [(0.0, amp, 0.032), (0.085, -0.55 * amp, 0.034),
-                              (0.16, 0.10 * amp, 0.03)]))
+        amp = 1.5 * env + (0.1 if env >= 0 else -0.1)
+        s.events.append((tq, [(0.0, amp, 0.036), (0.10, -0.30 * amp, 0.040)]))
         tq += rng.uniform(0.235, 0.265)
     return s
 

@@ -58,7 +58,14 @@ def test_codes_typed_by_people_normalize_to_the_printed_form(typed, canonical):
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "BLS", "BLS-7KQ4-M2XD", "BLS-7KQ4-M2XD-9TR0", "BLS-7KQ4-M2XD-9TRA-AAAA", "<script>"],
+    [
+        "",
+        "BLS",
+        "BLS-7KQ4-M2XD",
+        "BLS-7KQ4-M2XD-9TR0",
+        "BLS-7KQ4-M2XD-9TRA-AAAA",
+        "<script>",
+    ],
 )
 def test_things_that_cannot_be_codes_normalize_to_empty(typed):
     assert normalize_code(typed) == ""

@@ -125,3 +125,12 @@ def test_course_image_is_served_with_type_and_sandbox(client, bls):
     assert response["Content-Type"] == "image/svg+xml"
     assert "sandbox" in response["Content-Security-Policy"]
     assert client.get("/courses/bls/images/ecg/missing.svg").status_code == 404
+
+
+def test_catalog_lists_courses_in_their_order(client):
+    from tests.factories import CourseFactory
+
+    CourseFactory(slug="zz-last", title="Alpha", order=3)
+    CourseFactory(slug="aa-first", title="Omega", order=1)
+    page = client.get(reverse("courses:catalog")).content.decode()
+    assert page.index("Omega") < page.index("Alpha")

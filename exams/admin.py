@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from .models import Attempt, AttemptQuestion, Choice, Exam, Question
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    fields = ("order", "key", "topic", "is_active", "review_lesson")
+    extra = 0
+    ordering = ("order", "id")
+    show_change_link = True
+    # Text, explanation and choices are edited on the question's own page.
+    can_delete = False
+    max_num = 0
+    readonly_fields = ("key", "topic", "review_lesson")
+
+
+@admin.register(Exam)
+class ExamAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "course",
+        "kind",
+        "module",
+        "pass_mark",
+        "draw_size",
+        "active_questions",
+        "statistics_link",
+    )
+    list_filter = ("course", "kind")
+    list_select_related = ("course", "module")
+    search_fields = ("title", "course__title", "module__title")
+    fields = (
+        "course",
+        "kind",
+        "module",
+        "title",
+        "pass_mark",
+        "draw_size",
+        "time_limit_minutes",
+        "shuffle",
+        "statistics_link",
+    )
+    readonly_fields = ("statistics_link",)
+    inlines = [QuestionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Exam]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_count=Count("questions", filter=Q(questions__is_active=True))
+            )
+        )
+
+    @admin.display(description="Active questions", ordering="active_count")
+    def active_questions(self, obj: Exam) -> int:
+        return obj.active_count
+
+    @admin.display(description="Statistics")
+    def statistics_link(self, obj: Exam) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html(
+            '<a href="{}">Attempts and item analysis</a>',
+            reverse("exams:statistics", args=[obj.pk]),
+        )
+
+
+class ChoiceFormSet(forms.BaseInlineFormSet):
+    """A question has exactly one correct choice (the database allows at most one)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if len(kept) < 2:
+            raise forms.ValidationError("A question needs at least two choices.")
+        correct = sum(1 for form in kept if form.cleaned_data.get("is_correct"))
+        if correct != 1:
+            raise forms.ValidationError(
+                f"Mark exactly one choice as correct ({correct} marked)."
+            )
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    formset = ChoiceFormSet
+    fields = ("order", "text", "is_correct")
+    extra = 0
+    min_num = 2
+    ordering = ("order", "id")
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = "__all__"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        exam, lesson = cleaned.get("exam"), cleaned.get("review_lesson")
+        if exam and lesson and lesson.course_id != exam.course_id:
+            self.add_error(
+                "review_lesson", "Choose a lesson of the exam's course to review."
+            )
+        return cleaned
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    """A bank question with its choices. Text and explanation are Markdown, rendered
+    and sanitized when saved, like lessons."""
+
+    form = QuestionAdminForm
+    list_display = ("key", "exam", "topic", "review_lesson", "is_active", "edited")
+    list_filter = ("is_active", "exam__course", "exam")
+    list_select_related = ("exam__course", "review_lesson")
+    search_fields = ("key", "text_md", "topic", "explanation_md")
+    autocomplete_fields = ("review_lesson",)
+    fields = (
+        "exam",
+        "key",
+        "order",
+        "is_active",
+        "topic",
+        "review_lesson",
+        "text_md",
+        "image",
+        "image_alt",
+        "explanation_md",
+        "rendered",
+    )
+    readonly_fields = ("rendered",)
+    inlines = [ChoiceInline]
+    actions = ["activate", "deactivate"]
+
+    @admin.display(description="As learners see it")
+    def rendered(self, obj: Question) -> str:
+        if not obj.pk:
+            return "Shown after saving."
+        # Both were sanitized by the Markdown renderer when the question was saved.
+        return format_html(
+            '<div class="prose">{}</div><p><strong>Explanation</strong></p>'
+            '<div class="prose">{}</div>',
+            mark_safe(obj.text_html),  # noqa: S308
+            mark_safe(obj.explanation_html),  # noqa: S308
+        )
+
+    @admin.display(boolean=True, description="Edited since sync")
+    def edited(self, obj: Question) -> bool:
+        return obj.edited_since_sync
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is Choice:
+            # The database allows one correct choice per question at any moment:
+            # clear the old one before the new one is saved, whatever the form order.
+            losing = [
+                f.instance.pk
+                for f in formset.initial_forms
+                if f.instance.pk
+                and f.initial.get("is_correct")
+                and (
+                    not f.cleaned_data.get("is_correct") or f.cleaned_data.get("DELETE")
+                )
+            ]
+            Choice.objects.filter(pk__in=losing).update(is_correct=False)
+        super().save_formset(request, form, formset, change)
+
+    @admin.action(description="Activate selected questions (drawn in new attempts)")
+    def activate(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_active=True)} activated.")
+
+    @admin.action(description="Deactivate selected questions (no longer drawn)")
+    def deactivate(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_active=False)} deactivated.")
+
+
+class AttemptQuestionInline(admin.TabularInline):
+    model = AttemptQuestion
+    fields = ("position", "question", "topic", "answer", "is_correct", "answered_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("position",)
+
+    @admin.display(description="Answer")
+    def answer(self, obj: AttemptQuestion) -> str:
+        choice = obj.choice_for(obj.selected_key) if obj.selected_key else None
+        return choice["text"] if choice else "-"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    """Attempts are evidence: staff read them, nobody edits or deletes them here."""
+
+    list_display = ("pk", "user", "exam", "status", "score", "passed", "started_at")
+    list_filter = ("status", "passed", "exam__course", "exam")
+    list_select_related = ("user", "exam__course")
+    search_fields = ("user__email", "user__legal_name", "exam__title")
+    date_hierarchy = "started_at"
+    inlines = [AttemptQuestionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,141 @@
+"""What the browser tests do to pages and check on them: log in and out, answer an
+exam, run axe-core, measure horizontal overflow, save screenshots."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import BrowserContext, Page, expect
+
+from exams.models import Attempt, AttemptQuestion
+from tests.factories import PASSWORD
+
+# Written by every run, never committed (.gitignore); docs/screenshots/ holds the
+# chosen few the README shows.
+SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
+# axe-core's impact levels a page must not have.
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+_axe = Axe()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Saves the whole page as test-artifacts/screenshots/<name>-<desktop|phone>.png."""
+    size = "phone" if page.viewport_size["width"] < 600 else "desktop"
+    path = SCREENSHOTS / f"{name}-{size}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=path, full_page=True, animations="disabled")
+    return path
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"- {violation['id']} ({violation['impact']}): {violation['help']} "
+            f"[{violation['helpUrl']}]"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node['html']}")
+            summary = node.get("failureSummary", "").replace("\n", " ")
+            lines.append(f"      {summary}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core (WCAG 2.x A/AA and best practices) finds nothing serious or critical
+    on the page as it is now. Lesser findings are not failures."""
+    results = _axe.run(page)
+    blocking = [
+        violation
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+    assert not blocking, (
+        f"axe-core found {len(blocking)} serious or critical violation(s) on "
+        f"{page.url}:\n{_describe(blocking)}"
+    )
+
+
+def assert_no_horizontal_scroll(page: Page) -> None:
+    """The page fits the viewport's width: nothing to scroll sideways."""
+    widths = page.evaluate(
+        """() => {
+          const root = document.documentElement;
+          const wide = [...document.body.querySelectorAll("*")]
+            .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1)
+            .slice(0, 5)
+            .map((el) => el.outerHTML.slice(0, 120));
+          return {scroll: root.scrollWidth, client: root.clientWidth, wide: wide};
+        }"""
+    )
+    assert widths["scroll"] <= widths["client"], (
+        f"{page.url} scrolls sideways at {widths['client']}px wide: content is "
+        f"{widths['scroll']}px. Widest elements:\n" + "\n".join(widths["wide"])
+    )
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Signs in through the log-in page, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def sign_in(context: BrowserContext, user, base_url: str) -> None:
+    """Gives the context a signed-in session for `user`, as logging in would. For
+    tests about a page, not about logging in (the journeys log in through the page)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": cookie.value,
+                "url": base_url,
+                "httpOnly": True,
+                "secure": settings.SESSION_COOKIE_SECURE,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+
+
+def log_out(page: Page) -> None:
+    """Signs out with the header's button."""
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+
+
+def open_attempt(page: Page) -> Attempt:
+    """The attempt whose page is open (its id is in the URL)."""
+    match = re.search(r"/exams/attempts/(\d+)/", page.url)
+    assert match, f"not on an exam attempt page: {page.url}"
+    return Attempt.objects.get(pk=int(match.group(1)))
+
+
+def choice_texts(item: AttemptQuestion, *, correct: bool) -> list[str]:
+    """The presented choices of a question, right or wrong ones, read on the server
+    from what the attempt stored (the page never says which is right)."""
+    return [choice["text"] for choice in item.choices if choice["correct"] is correct]
+
+
+def answer_exam(page: Page, *, right: int | None = None) -> Attempt:
+    """Answers the open exam by clicking choice labels: the first `right` questions
+    correctly (all when None), the others wrongly. Returns the attempt."""
+    attempt = open_attempt(page)
+    items = list(attempt.items.order_by("position"))
+    right = len(items) if right is None else right
+    for index, item in enumerate(items):
+        text = choice_texts(item, correct=index < right)[0]
+        question = page.locator(f"#question-{item.position}")
+        question.get_by_text(text, exact=True).click()
+        expect(question.get_by_label(text, exact=True)).to_be_checked()
+    return attempt

@@ -1,0 +1,246 @@
+"""Outside cards: upload checked by content, staff review, decision e-mailed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates.models import ExternalCertificate
+from certificates.services import external_certificate_review
+from courses.models import Enrollment
+from courses.services import EnrollmentRefused, enrollment_create
+from tests import factories
+
+from .conftest import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD_URL = reverse("certificates:external_upload")
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _form(course, upload, **overrides):
+    today = timezone.localdate()
+    data = {
+        "course": course.pk,
+        "issuer": "American Heart Association",
+        "card_number": "215401234567",
+        "issued_on": (today - timedelta(days=200)).isoformat(),
+        "expires_on": (today + timedelta(days=500)).isoformat(),
+        "file": upload,
+    }
+    return {**data, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("bls-card.pdf", PDF, "application/pdf"),
+        ("scan.png", image_bytes("PNG"), "image/png"),
+        ("photo.jpg", image_bytes("JPEG"), "image/jpeg"),
+        # The name does not matter: a real PNG called .pdf is stored as a PNG.
+        ("card.pdf", image_bytes("PNG"), "image/png"),
+    ],
+)
+def test_learner_uploads_a_card_for_review(
+    learner_client, bls, acls, name, content, content_type
+):
+    upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
+    response = learner_client.post(UPLOAD_URL, _form(bls, upload), follow=True)
+    card = ExternalCertificate.objects.get()
+    assert card.user == learner_client.user
+    assert card.course == bls
+    assert card.status == ExternalCertificate.Status.PENDING
+    assert card.content_type == content_type
+    assert card.file.name.endswith(
+        "." + content_type.split("/")[1].replace("jpeg", "jpg")
+    )
+    assert name not in card.file.name
+    page = response.content.decode()
+    assert "Waiting for review" in page
+    assert "215401234567" in page
+
+
+def test_text_file_renamed_to_png_is_refused(learner_client, bls, acls):
+    upload = SimpleUploadedFile("card.png", b"just some text", content_type="image/png")
+    response = learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert response.status_code == 200
+    assert "not a readable PDF, JPEG or PNG" in response.content.decode()
+    assert not ExternalCertificate.objects.exists()
+
+
+def test_truncated_png_is_refused(learner_client, bls, acls):
+    broken = image_bytes("PNG")[:60]
+    upload = SimpleUploadedFile("card.png", broken, content_type="image/png")
+    learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert not ExternalCertificate.objects.exists()
+
+
+def test_html_disguised_as_pdf_is_refused(learner_client, bls, acls):
+    upload = SimpleUploadedFile(
+        "card.pdf", b"<html><script>alert(1)</script>", content_type="application/pdf"
+    )
+    learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert not ExternalCertificate.objects.exists()
+
+
+def test_file_over_5_mb_is_refused(learner_client, bls, acls):
+    big = PDF + b"0" * (5 * 1024 * 1024)
+    upload = SimpleUploadedFile("card.pdf", big, content_type="application/pdf")
+    response = learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert "the limit is 5.0\xa0MB" in response.content.decode()
+    assert not ExternalCertificate.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "days", "message"),
+    [
+        ("expires_on", -1, "This card has expired"),
+        ("expires_on", 0, "This card has expired"),
+        ("issued_on", 1, "cannot be in the future"),
+    ],
+)
+def test_card_must_be_current_today(learner_client, bls, acls, field, days, message):
+    upload = SimpleUploadedFile("card.pdf", PDF)
+    when = (timezone.localdate() + timedelta(days=days)).isoformat()
+    response = learner_client.post(UPLOAD_URL, _form(bls, upload, **{field: when}))
+    assert message in response.content.decode()
+    assert not ExternalCertificate.objects.exists()
+
+
+def test_only_prerequisite_courses_accept_outside_cards(learner_client, bls, acls):
+    page = learner_client.get(UPLOAD_URL).content.decode()
+    assert f'<option value="{bls.pk}"' in page
+    assert f'<option value="{acls.pk}"' not in page
+    upload = SimpleUploadedFile("card.pdf", PDF)
+    learner_client.post(UPLOAD_URL, _form(acls, upload))
+    assert not ExternalCertificate.objects.exists()
+
+
+def test_same_card_cannot_be_uploaded_twice_while_pending(learner_client, bls, acls):
+    for _ in range(2):
+        upload = SimpleUploadedFile("card.pdf", PDF)
+        response = learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert "You already uploaded this card" in response.content.decode()
+    assert ExternalCertificate.objects.count() == 1
+
+
+def test_upload_page_needs_a_login(client):
+    response = client.get(UPLOAD_URL)
+    assert response.status_code == 302
+
+
+def test_learner_sees_only_their_own_cards(
+    learner_client, bls, acls, django_assert_max_num_queries
+):
+    factories.ExternalCertificateFactory(course=bls, card_number="SOMEONE-ELSE")
+    for n in range(15):
+        factories.ExternalCertificateFactory(
+            user=learner_client.user, course=bls, card_number=f"MINE-{n}"
+        )
+    with django_assert_max_num_queries(6):
+        page = learner_client.get(UPLOAD_URL).content.decode()
+    assert "MINE-14" in page
+    assert "SOMEONE-ELSE" not in page
+
+
+# --- Staff review ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pending_card(user, bls, acls):
+    return factories.ExternalCertificateFactory(user=user, course=bls)
+
+
+def test_approval_counts_as_prerequisite_and_emails_the_learner(
+    pending_card, staff, acls, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert external_certificate_review(
+            card=pending_card, by=staff, approve=True, note=""
+        )
+    pending_card.refresh_from_db()
+    assert pending_card.status == ExternalCertificate.Status.APPROVED
+    assert pending_card.reviewed_by == staff
+    assert pending_card.reviewed_at is not None
+    assert pending_card.decision_emailed_at is not None
+    [message] = mailoutbox
+    assert message.to == [pending_card.user.email]
+    assert "approved" in message.subject
+    enrollment = enrollment_create(user=pending_card.user, course=acls)
+    assert enrollment.status == Enrollment.Status.ACTIVE
+
+
+def test_approval_opens_waiting_acls_enrollment(pending_card, staff, bls, acls):
+    waiting = factories.EnrollmentFactory(
+        user=pending_card.user,
+        course=acls,
+        status=Enrollment.Status.WAITING,
+        activated_at=None,
+    )
+    external_certificate_review(card=pending_card, by=staff, approve=True)
+    waiting.refresh_from_db()
+    assert waiting.status == Enrollment.Status.ACTIVE
+
+
+def test_rejection_needs_a_note_and_emails_it(
+    pending_card, staff, acls, mailoutbox, django_capture_on_commit_callbacks
+):
+    with pytest.raises(ValidationError):
+        external_certificate_review(card=pending_card, by=staff, approve=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        external_certificate_review(
+            card=pending_card, by=staff, approve=False, note="The scan is unreadable."
+        )
+    pending_card.refresh_from_db()
+    assert pending_card.status == ExternalCertificate.Status.REJECTED
+    [message] = mailoutbox
+    assert "not accepted" in message.subject
+    assert "The scan is unreadable." in message.body
+    with pytest.raises(EnrollmentRefused):
+        enrollment_create(user=pending_card.user, course=acls)
+
+
+def test_repeating_a_decision_changes_nothing_and_sends_nothing(
+    pending_card, staff, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert external_certificate_review(card=pending_card, by=staff, approve=True)
+        assert not external_certificate_review(
+            card=pending_card, by=staff, approve=True
+        )
+    assert len(mailoutbox) == 1
+
+
+def test_expired_card_cannot_be_approved(pending_card, staff):
+    pending_card.issued_on = timezone.localdate() - timedelta(days=800)
+    pending_card.expires_on = timezone.localdate() - timedelta(days=1)
+    pending_card.save()
+    with pytest.raises(ValidationError, match="expired"):
+        external_certificate_review(card=pending_card, by=staff, approve=True)
+    pending_card.refresh_from_db()
+    assert pending_card.status == ExternalCertificate.Status.PENDING
+
+
+def test_staff_preview_streams_the_file_with_its_type(staff_client, bls, acls):
+    card = factories.ExternalCertificateFactory(
+        course=bls,
+        file=SimpleUploadedFile("x.png", image_bytes("PNG")),
+        content_type="image/png",
+    )
+    response = staff_client.get(reverse("certificates:external_file", args=[card.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("inline")
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_preview_is_404_for_learners_even_their_own(learner_client, pending_card):
+    url = reverse("certificates:external_file", args=[pending_card.pk])
+    assert learner_client.get(url).status_code == 404

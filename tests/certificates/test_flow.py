@@ -1,0 +1,107 @@
+"""Whole journeys: a learner is certified and an employer verifies; a learner with an
+outside BLS card gets into ACLS."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from certificates.models import Certificate, ExternalCertificate
+from courses.models import Enrollment
+from courses.services import enrollment_complete
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_learner_completes_bls_downloads_certificate_and_employer_verifies_it(
+    client, bls, mailoutbox, django_capture_on_commit_callbacks
+):
+    learner = factories.UserFactory(legal_name="")
+    client.force_login(learner)
+    client.post(
+        reverse("accounts:profile"),
+        {
+            "legal_name": "Jane  Q. Nurse",
+            "profession": "nurse",
+            "renewal_reminders": "on",
+        },
+    )
+    client.post(reverse("courses:enroll", args=["bls"]))
+    enrollment = Enrollment.objects.get(user=learner, course=bls)
+
+    # Passing the final exam completes the enrollment; the certificate task runs
+    # after commit (eagerly here, on a worker in production).
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_complete(enrollment=enrollment)
+
+    certificate = Certificate.objects.get(user=learner)
+    dashboard = client.get(reverse("courses:dashboard")).content.decode()
+    download_url = reverse("certificates:pdf", args=[certificate.code])
+    assert download_url in dashboard
+
+    [message] = mailoutbox
+    assert download_url in message.body
+    response = client.get(download_url)
+    pdf = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "Jane Q. Nurse" in text
+    assert certificate.code in text
+
+    # The employer types the printed address, without an account.
+    printed_url = re.search(r"https?://\S+/verify/\S+/", text).group(0)
+    client.logout()
+    page = client.get(urlsplit(printed_url).path).content.decode()
+    assert "Valid." in page
+    assert "Jane Q. Nurse" in page
+    assert "Basic Life Support" in page
+
+
+def test_learner_with_outside_bls_card_gets_into_acls_after_approval(
+    client, bls, acls, mailoutbox, django_capture_on_commit_callbacks
+):
+    learner = factories.UserFactory()
+    client.force_login(learner)
+    refused = client.post(reverse("courses:enroll", args=["acls"]), follow=True)
+    assert reverse("certificates:external_upload") in refused.content.decode()
+
+    today = timezone.localdate()
+    client.post(
+        reverse("certificates:external_upload"),
+        {
+            "course": bls.pk,
+            "issuer": "American Red Cross",
+            "card_number": "RC-778899",
+            "issued_on": (today - timedelta(days=30)).isoformat(),
+            "expires_on": (today + timedelta(days=700)).isoformat(),
+            "file": SimpleUploadedFile("card.pdf", b"%PDF-1.4\n%%EOF\n"),
+        },
+    )
+    card = ExternalCertificate.objects.get(user=learner)
+
+    reviewer = factories.StaffFactory()
+    client.force_login(reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse(
+                "admin:certificates_externalcertificate_decide",
+                args=[card.pk, "approve"],
+            ),
+            {"apply": "1", "note": "Checked with the Red Cross."},
+        )
+    [message] = mailoutbox
+    assert message.to == [learner.email]
+    assert "approved" in message.subject
+
+    client.force_login(learner)
+    client.post(reverse("courses:enroll", args=["acls"]))
+    enrollment = Enrollment.objects.get(user=learner, course=acls)
+    assert enrollment.status == Enrollment.Status.ACTIVE

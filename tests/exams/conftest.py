@@ -1,0 +1,89 @@
+"""Exam fixtures: BLS (from the shared `bls` fixture: one module of two lessons) with a
+module exam and a final exam, and helpers to take them."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from courses.models import Enrollment, LessonProgress
+from exams.models import Attempt, Exam
+from exams.services import exam_attempt_start
+from tests.factories import EnrollmentFactory, ExamFactory, QuestionFactory
+
+
+def make_bank(exam: Exam, count: int, *, lesson=None) -> list:
+    """Adds `count` questions (four choices, one correct) to the exam's bank."""
+    start = exam.questions.count()
+    return [
+        QuestionFactory(exam=exam, key=f"exam{exam.pk}-q{i}", review_lesson=lesson)
+        for i in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def module_exam(bls) -> Exam:
+    """The adult CPR module exam: 8 questions, 5 drawn, pass mark 80%."""
+    module = bls.modules.get()
+    exam = ExamFactory(
+        course=bls,
+        module=module,
+        kind=Exam.Kind.MODULE,
+        title="Adult CPR quiz",
+        pass_mark=80,
+        draw_size=5,
+    )
+    make_bank(exam, 8, lesson=module.lessons.order_by("order").first())
+    return exam
+
+
+@pytest.fixture
+def final_exam(bls, module_exam) -> Exam:
+    """The BLS final exam: 6 questions, 4 drawn, pass mark 75%."""
+    exam = ExamFactory(course=bls, title="BLS final exam", pass_mark=75, draw_size=4)
+    make_bank(exam, 6, lesson=bls.lessons.order_by("order").last())
+    return exam
+
+
+@pytest.fixture
+def enrollment(user, bls) -> Enrollment:
+    return EnrollmentFactory(user=user, course=bls)
+
+
+def complete_lessons(enrollment: Enrollment, lessons=None) -> None:
+    lessons = lessons if lessons is not None else enrollment.course.lessons.all()
+    for lesson in lessons:
+        LessonProgress.objects.get_or_create(
+            enrollment=enrollment,
+            lesson=lesson,
+            defaults={"completed_at": timezone.now()},
+        )
+
+
+@pytest.fixture
+def studied(enrollment) -> Enrollment:
+    """The learner's enrollment with every lesson done: the module exam is open."""
+    complete_lessons(enrollment)
+    return enrollment
+
+
+@pytest.fixture
+def attempt(user, module_exam, studied) -> Attempt:
+    attempt, _ = exam_attempt_start(user=user, exam=module_exam)
+    return attempt
+
+
+def answers_for(attempt: Attempt, *, correct: int | None = None) -> dict[int, str]:
+    """{position: key} answering the first `correct` questions right (all when None)
+    and the rest wrong."""
+    items = list(attempt.items.order_by("position"))
+    correct = len(items) if correct is None else correct
+    answers = {}
+    for index, item in enumerate(items):
+        wrong = next(c["key"] for c in item.choices if not c["correct"])
+        answers[item.position] = item.correct_key if index < correct else wrong
+    return answers
+
+
+def as_post(answers: dict[int, str], **extra: str) -> dict[str, str]:
+    return {f"q{position}": key for position, key in answers.items()} | extra

@@ -1,0 +1,228 @@
+"""Unlocking exams, prerequisites at exam start, and completing the course."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from certificates.models import Certificate
+from courses.models import Enrollment
+from exams.models import Attempt, Exam
+from exams.services import ExamRefused, exam_attempt_start, exam_attempt_submit
+from tests.exams.conftest import answers_for, as_post, complete_lessons, make_bank
+from tests.factories import (
+    CertificateFactory,
+    EnrollmentFactory,
+    ExamFactory,
+    LessonFactory,
+    ModuleFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def pass_exam(user, exam) -> Attempt:
+    attempt, _ = exam_attempt_start(user=user, exam=exam)
+    outcome = exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    assert outcome.attempt.passed
+    return outcome.attempt
+
+
+def test_module_exam_is_locked_until_the_modules_lessons_are_done(
+    learner_client, user, module_exam, enrollment
+):
+    first, second = module_exam.module.lessons.order_by("order")
+    complete_lessons(enrollment, [first])
+    with pytest.raises(ExamRefused, match="Finish every lesson of this module"):
+        exam_attempt_start(user=user, exam=module_exam)
+    response = learner_client.post(
+        reverse("exams:start", args=[module_exam.pk]), follow=True
+    )
+    assert "Finish every lesson of this module" in response.content.decode()
+    assert not Attempt.objects.exists()
+    complete_lessons(enrollment, [second])
+    attempt, created = exam_attempt_start(user=user, exam=module_exam)
+    assert created
+
+
+def test_draft_lessons_do_not_hold_a_module_exam_back(user, module_exam, studied):
+    LessonFactory(module=module_exam.module, is_published=False)
+    _, created = exam_attempt_start(user=user, exam=module_exam)
+    assert created
+
+
+def test_final_exam_is_locked_until_every_module_exam_is_passed(
+    user, bls, module_exam, final_exam, studied
+):
+    second_module = ModuleFactory(course=bls, order=2)
+    complete_lessons(studied, [LessonFactory(module=second_module)])
+    second_exam = ExamFactory(
+        course=bls, module=second_module, kind=Exam.Kind.MODULE, pass_mark=50
+    )
+    make_bank(second_exam, 3)
+    with pytest.raises(ExamRefused, match="Pass every module exam"):
+        exam_attempt_start(user=user, exam=final_exam)
+    pass_exam(user, module_exam)
+    failed, _ = exam_attempt_start(user=user, exam=second_exam)
+    exam_attempt_submit(attempt=failed, answers=answers_for(failed, correct=0))
+    with pytest.raises(ExamRefused, match="Pass every module exam"):
+        exam_attempt_start(user=user, exam=final_exam)
+    pass_exam(user, second_exam)
+    _, created = exam_attempt_start(user=user, exam=final_exam)
+    assert created
+
+
+def test_module_passes_from_an_earlier_enrollment_do_not_unlock_the_final(
+    user, bls, module_exam, final_exam, studied
+):
+    pass_exam(user, module_exam)
+    studied.status = Enrollment.Status.COMPLETED
+    studied.completed_at = timezone.now()
+    studied.save()
+    renewal = EnrollmentFactory(user=user, course=bls)
+    complete_lessons(renewal)
+    with pytest.raises(ExamRefused, match="Pass every module exam"):
+        exam_attempt_start(user=user, exam=final_exam)
+
+
+def test_passing_the_final_with_everything_done_completes_and_issues_once(
+    learner_client, user, module_exam, final_exam, studied,
+    django_capture_on_commit_callbacks, mailoutbox,
+):  # fmt: skip
+    pass_exam(user, module_exam)
+    attempt, _ = exam_attempt_start(user=user, exam=final_exam)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = learner_client.post(
+            reverse("exams:attempt", args=[attempt.pk]), as_post(answers_for(attempt))
+        )
+    assert len(callbacks) == 1
+    studied.refresh_from_db()
+    assert studied.status == Enrollment.Status.COMPLETED
+    certificate = Certificate.objects.get()
+    assert certificate.enrollment == studied
+    assert len(mailoutbox) == 1
+    page = learner_client.get(response["Location"]).content.decode()
+    assert "You have completed Basic Life Support" in page
+    # Submitting again completes nothing twice.
+    with django_capture_on_commit_callbacks(execute=True) as again:
+        learner_client.post(
+            reverse("exams:attempt", args=[attempt.pk]), as_post(answers_for(attempt))
+        )
+    assert again == []
+    assert Certificate.objects.count() == 1
+
+
+def test_failing_the_final_completes_nothing(user, module_exam, final_exam, studied):
+    pass_exam(user, module_exam)
+    attempt, _ = exam_attempt_start(user=user, exam=final_exam)
+    outcome = exam_attempt_submit(
+        attempt=attempt, answers=answers_for(attempt, correct=2)
+    )
+    assert not outcome.attempt.passed and not outcome.completed_course
+    studied.refresh_from_db()
+    assert studied.status == Enrollment.Status.ACTIVE
+
+
+def test_passing_the_final_with_a_lesson_left_does_not_complete(
+    learner_client, user, bls, module_exam, final_exam, studied,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    pass_exam(user, module_exam)
+    # A module without an exam: its lesson is not needed to unlock anything.
+    LessonFactory(module=ModuleFactory(course=bls, order=5), title="Extra reading")
+    attempt, _ = exam_attempt_start(user=user, exam=final_exam)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcome = exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    assert outcome.attempt.passed and not outcome.completed_course
+    assert callbacks == []
+    studied.refresh_from_db()
+    assert studied.status == Enrollment.Status.ACTIVE
+    page = learner_client.get(reverse("exams:attempt", args=[attempt.pk]))
+    assert "finish the lessons" in page.content.decode()
+    # Done with the lesson, passing the final again completes the course.
+    complete_lessons(studied)
+    pass_exam(user, final_exam)
+    studied.refresh_from_db()
+    assert studied.status == Enrollment.Status.COMPLETED
+
+
+def test_a_course_without_a_final_exam_is_not_completed_by_module_exams(
+    user, module_exam, studied
+):
+    outcome = exam_attempt_submit(
+        attempt=exam_attempt_start(user=user, exam=module_exam)[0],
+        answers=answers_for(Attempt.objects.get()),
+    )
+    assert outcome.attempt.passed and not outcome.completed_course
+
+
+def test_exams_of_a_completed_course_are_closed_until_re_enrolment(
+    user, module_exam, final_exam, studied
+):
+    pass_exam(user, module_exam)
+    pass_exam(user, final_exam)
+    with pytest.raises(ExamRefused, match="You have completed Basic Life Support"):
+        exam_attempt_start(user=user, exam=module_exam)
+
+
+def test_exams_need_an_active_enrollment(user, bls, module_exam):
+    with pytest.raises(ExamRefused, match="Enrol in Basic Life Support"):
+        exam_attempt_start(user=user, exam=module_exam)
+    EnrollmentFactory(
+        user=user, course=bls, status=Enrollment.Status.WAITING, activated_at=None
+    )
+    with pytest.raises(ExamRefused, match="prerequisite"):
+        exam_attempt_start(user=user, exam=module_exam)
+    assert not Attempt.objects.exists()
+
+
+def test_prerequisites_are_checked_again_when_an_exam_starts(
+    learner_client, user, bls, acls
+):
+    bls_card = CertificateFactory(enrollment__user=user, enrollment__course=bls)
+    enrollment = EnrollmentFactory(user=user, course=acls)
+    complete_lessons(enrollment)
+    exam = ExamFactory(
+        course=acls, module=acls.modules.get(), kind=Exam.Kind.MODULE, pass_mark=50
+    )
+    make_bank(exam, 3)
+    # The BLS certificate lapses after enrolment in ACLS.
+    bls_card.issued_on = timezone.localdate() - timedelta(days=800)
+    bls_card.expires_on = timezone.localdate() - timedelta(days=1)
+    bls_card.save()
+    response = learner_client.post(reverse("exams:start", args=[exam.pk]), follow=True)
+    assert "requires a current certificate in Basic Life Support" in (
+        response.content.decode()
+    )
+    assert not Attempt.objects.exists()
+    bls_card.expires_on = timezone.localdate() + timedelta(days=30)
+    bls_card.save()
+    _, created = exam_attempt_start(user=user, exam=exam)
+    assert created
+
+
+def test_course_home_lists_exams_locked_open_and_passed(
+    learner_client, user, bls, module_exam, final_exam, enrollment,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    url = reverse("courses:home", args=["bls"])
+    html = learner_client.get(url).content.decode()
+    assert "Adult CPR quiz" in html and "BLS final exam" in html
+    assert html.count("Locked") == 2
+    assert "Finish this module's lessons" in html.replace("&#x27;", "'")
+    complete_lessons(enrollment)
+    html = learner_client.get(url).content.decode()
+    assert f'action="/exams/{module_exam.pk}/start/"' in html
+    assert f'action="/exams/{final_exam.pk}/start/"' not in html
+    pass_exam(user, module_exam)
+    with django_assert_max_num_queries(12):
+        html = learner_client.get(url).content.decode()
+    assert "Passed" in html and "Best 100% in 1 attempt" in html
+    assert f'action="/exams/{final_exam.pk}/start/"' in html
+    attempt, _ = exam_attempt_start(user=user, exam=final_exam)
+    html = learner_client.get(url).content.decode()
+    assert f'href="/exams/attempts/{attempt.pk}/"' in html
+    assert "Resume BLS final exam" in html

@@ -1,0 +1,273 @@
+"""Submitting: graded once, on the server, from what the attempt presented."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from html import unescape
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from exams.models import Attempt, AttemptQuestion, Choice
+from exams.services import (
+    AttemptClosed,
+    TimeIsUp,
+    exam_attempt_answer,
+    exam_attempt_start,
+    exam_attempt_submit,
+)
+from tests.exams.conftest import answers_for, as_post
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt_url(attempt) -> str:
+    return reverse("exams:attempt", args=[attempt.pk])
+
+
+def test_submit_grades_score_and_pass_against_the_pass_mark(learner_client, attempt):
+    response = learner_client.post(
+        attempt_url(attempt), as_post(answers_for(attempt, correct=4))
+    )
+    assert response.status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED
+    assert attempt.correct_count == 4
+    assert attempt.score == Decimal("80.00")
+    assert attempt.passed  # 80% meets the pass mark of 80%
+    assert list(
+        attempt.items.order_by("position").values_list("is_correct", flat=True)
+    ) == [True, True, True, True, False]
+
+
+def test_one_below_the_pass_mark_fails(attempt):
+    outcome = exam_attempt_submit(
+        attempt=attempt, answers=answers_for(attempt, correct=3)
+    )
+    assert outcome.graded_now
+    assert outcome.attempt.score == Decimal("60.00")
+    assert outcome.attempt.passed is False
+
+
+def test_unanswered_questions_count_as_wrong(attempt):
+    answers = answers_for(attempt)
+    del answers[5], answers[4]
+    exam_attempt_submit(attempt=attempt, answers=answers)
+    attempt.refresh_from_db()
+    assert attempt.correct_count == 3 and not attempt.passed
+    assert attempt.items.get(position=5).is_correct is False
+
+
+def test_pass_mark_is_the_one_in_force_when_the_attempt_started(attempt):
+    attempt.exam.pass_mark = 100
+    attempt.exam.save()
+    exam_attempt_submit(attempt=attempt, answers=answers_for(attempt, correct=4))
+    attempt.refresh_from_db()
+    assert attempt.passed
+
+
+def test_grading_reads_the_stored_presentation_not_the_edited_bank(attempt):
+    answers = answers_for(attempt)
+    # After the attempt started an author marks another choice correct in every
+    # question and rewords every choice.
+    for item in attempt.items.select_related("question"):
+        question = item.question
+        Choice.objects.filter(question=question).update(is_correct=False)
+        wrong = question.choices.exclude(text="Right").first()
+        wrong.is_correct = True
+        wrong.save()
+        for index, choice in enumerate(question.choices.all()):
+            choice.text = f"Reworded {index}"
+            choice.save()
+    outcome = exam_attempt_submit(attempt=attempt, answers=answers)
+    assert outcome.attempt.correct_count == 5
+    assert outcome.attempt.passed
+
+
+def test_grading_survives_the_bank_replacing_its_choices(attempt):
+    answers = answers_for(attempt)
+    exam_attempt_answer(attempt=attempt, answers=answers)
+    Choice.objects.filter(question__exam=attempt.exam).delete()
+    outcome = exam_attempt_submit(attempt=attempt)
+    assert outcome.attempt.correct_count == 5
+    assert not AttemptQuestion.objects.filter(selected_choice__isnull=False).exists()
+
+
+def test_submitting_twice_grades_once(learner_client, attempt):
+    url = attempt_url(attempt)
+    learner_client.post(url, as_post(answers_for(attempt, correct=1)))
+    attempt.refresh_from_db()
+    first = (attempt.submitted_at, attempt.score, attempt.correct_count)
+    response = learner_client.post(url, as_post(answers_for(attempt)), follow=True)
+    assert "already submitted" in response.content.decode()
+    attempt.refresh_from_db()
+    assert (attempt.submitted_at, attempt.score, attempt.correct_count) == first
+    assert attempt.items.filter(is_correct=True).count() == 1
+
+
+def test_a_second_submit_through_the_service_changes_nothing(attempt):
+    first = exam_attempt_submit(
+        attempt=attempt, answers=answers_for(attempt, correct=0)
+    )
+    second = exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    assert first.graded_now and not second.graded_now
+    attempt.refresh_from_db()
+    assert attempt.correct_count == 0
+    with pytest.raises(AttemptClosed):
+        exam_attempt_answer(attempt=attempt, answers=answers_for(attempt))
+
+
+# --- Time limit -----------------------------------------------------------------
+
+
+@pytest.fixture
+def timed_attempt(user, module_exam, studied):
+    module_exam.time_limit_minutes = 10
+    module_exam.save()
+    with time_machine.travel(timezone.now(), tick=False):
+        attempt, _ = exam_attempt_start(user=user, exam=module_exam)
+    return attempt
+
+
+def test_answers_after_the_deadline_are_refused(learner_client, timed_attempt):
+    attempt = timed_attempt
+    answers = answers_for(attempt)
+    with time_machine.travel(attempt.deadline + timedelta(seconds=30), tick=False):
+        with pytest.raises(TimeIsUp):
+            exam_attempt_answer(attempt=attempt, answers=answers)
+        response = learner_client.post(
+            reverse("exams:answer", args=[attempt.pk]), as_post(answers)
+        )
+        assert response.status_code == 409
+        assert "Time is up" in response.json()["error"]
+    assert not attempt.items.exclude(selected_key="").exists()
+
+
+def test_a_late_submit_grades_only_what_was_saved_in_time(
+    learner_client, timed_attempt
+):
+    attempt = timed_attempt
+    answers = answers_for(attempt)
+    with time_machine.travel(attempt.deadline - timedelta(minutes=1), tick=False):
+        exam_attempt_answer(attempt=attempt, answers={1: answers[1], 2: answers[2]})
+    with time_machine.travel(attempt.deadline + timedelta(minutes=5), tick=False):
+        page = learner_client.get(attempt_url(attempt)).content.decode()
+        assert "Time is up" in page
+        assert page.count(" disabled") == 20  # every radio, none answerable
+        response = learner_client.post(
+            attempt_url(attempt), as_post(answers), follow=True
+        )
+    assert "not counted" in response.content.decode()
+    attempt.refresh_from_db()
+    assert attempt.correct_count == 2
+    assert not attempt.passed
+
+
+def test_an_answer_just_inside_the_grace_period_counts(timed_attempt):
+    attempt = timed_attempt
+    with time_machine.travel(attempt.deadline + timedelta(seconds=5), tick=False):
+        outcome = exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    assert outcome.attempt.correct_count == 5
+    assert not outcome.late_answers_ignored
+
+
+def test_starting_after_the_time_ran_out_grades_the_old_attempt_and_draws_anew(
+    user, timed_attempt
+):
+    attempt = timed_attempt
+    exam_attempt_answer(attempt=attempt, answers=answers_for(attempt, correct=1))
+    with time_machine.travel(attempt.deadline + timedelta(hours=1), tick=False):
+        fresh, created = exam_attempt_start(user=user, exam=attempt.exam)
+    assert created and fresh != attempt
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED
+    assert attempt.correct_count == 1
+
+
+# --- Results --------------------------------------------------------------------
+
+
+def test_failed_result_shows_score_topics_and_lessons_but_no_answers(
+    learner_client, attempt
+):
+    learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=2)))
+    html = unescape(learner_client.get(attempt_url(attempt)).content.decode())
+    assert "Not passed" in html
+    assert "40%" in html and "2 of 5 correct" in html and "pass mark is 80%" in html
+    lesson = attempt.exam.module.lessons.order_by("order").first()
+    missed = attempt.items.filter(is_correct=False)
+    assert missed.count() == 3
+    for item in missed:
+        assert item.topic in html
+    assert f'href="/learn/bls/{lesson.module.slug}/{lesson.slug}/"' in html
+    assert "shown once you pass" in html
+    for item in attempt.items.all():
+        assert item.explanation_html not in html
+        assert "Correct answer" not in html
+
+
+def test_passed_result_reveals_answers_and_explanations(learner_client, attempt):
+    learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=4)))
+    html = learner_client.get(attempt_url(attempt)).content.decode()
+    assert "Passed" in html
+    assert html.count("Correct answer") == 5
+    assert html.count("Your answer") == 5
+    assert html.count("<p>Because.</p>") == 5
+    assert 'class="choice-incorrect"' in html
+
+
+def test_an_old_failed_attempt_reveals_answers_once_the_exam_is_passed(
+    learner_client, user, attempt
+):
+    learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=0)))
+    assert (
+        "Correct answer"
+        not in learner_client.get(attempt_url(attempt)).content.decode()
+    )
+    retake, _ = exam_attempt_start(user=user, exam=attempt.exam)
+    exam_attempt_submit(attempt=retake, answers=answers_for(retake))
+    assert "Correct answer" in learner_client.get(attempt_url(attempt)).content.decode()
+
+
+def test_retake_after_a_fail_is_a_fresh_attempt(learner_client, user, attempt):
+    learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=0)))
+    response = learner_client.post(reverse("exams:start", args=[attempt.exam_id]))
+    retake = Attempt.objects.exclude(pk=attempt.pk).get()
+    assert response["Location"] == attempt_url(retake)
+    assert retake.is_open and retake.items.count() == 5
+    assert set(retake.items.values_list("question_id", flat=True)) != set(
+        attempt.items.values_list("question_id", flat=True)
+    )
+
+
+def test_retake_after_a_pass_is_allowed_and_the_pass_stays(
+    learner_client, user, attempt
+):
+    learner_client.post(attempt_url(attempt), as_post(answers_for(attempt)))
+    learner_client.post(reverse("exams:start", args=[attempt.exam_id]))
+    retake = Attempt.objects.exclude(pk=attempt.pk).get()
+    learner_client.post(attempt_url(retake), as_post(answers_for(retake, correct=0)))
+    retake.refresh_from_db()
+    assert retake.passed is False
+    home = learner_client.get(reverse("courses:home", args=["bls"])).content.decode()
+    assert "Passed" in home
+    assert "Best 100% in 2 attempts" in home
+
+
+def test_history_lists_every_attempt_with_dates_and_scores(
+    learner_client, user, attempt
+):
+    exam = attempt.exam
+    exam_attempt_submit(attempt=attempt, answers=answers_for(attempt, correct=1))
+    second, _ = exam_attempt_start(user=user, exam=exam)
+    exam_attempt_submit(attempt=second, answers=answers_for(second))
+    third, _ = exam_attempt_start(user=user, exam=exam)
+    html = learner_client.get(reverse("exams:history", args=[exam.pk])).content.decode()
+    assert html.count("<tr>") == 4  # header and three attempts
+    assert "20%" in html and "100%" in html and "In progress" in html
+    for row in (attempt, second, third):
+        assert attempt_url(row) in html
+    assert html.index(attempt_url(third)) < html.index(attempt_url(attempt))
