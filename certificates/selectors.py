@@ -226,3 +226,32 @@ def enrollments_missing_certificate(
         .exclude(user__legal_name="")
         .order_by("completed_at", "pk")
     )
+
+
+def certificates_not_emailed(
+    *, issued_before: datetime, issued_after: datetime
+) -> QuerySet[Certificate]:
+    """Valid certificates issued in the window whose issue e-mail never went out (the
+    task ran out of retries or was lost mid-way). Older ones are left alone: a mail
+    that failed for a week is an address problem, not a transient one."""
+    return Certificate.objects.filter(
+        status=Certificate.Status.VALID,
+        emailed_at__isnull=True,
+        issued_at__lt=issued_before,
+        issued_at__gte=issued_after,
+    ).order_by("issued_at", "pk")
+
+
+def external_certificates_not_told(
+    *, reviewed_before: datetime, reviewed_after: datetime
+) -> QuerySet[ExternalCertificate]:
+    """Reviewed outside cards whose decision e-mail never went out, in the window."""
+    return (
+        ExternalCertificate.objects.exclude(status=ExternalCertificate.Status.PENDING)
+        .filter(
+            decision_emailed_at__isnull=True,
+            reviewed_at__lt=reviewed_before,
+            reviewed_at__gte=reviewed_after,
+        )
+        .order_by("reviewed_at", "pk")
+    )

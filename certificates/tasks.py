@@ -38,6 +38,8 @@ PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 SWEEP_BATCH = 1000
+# How far back the sweeper resends e-mails that never went out.
+SWEEP_RESEND_WINDOW = timedelta(days=7)
 
 
 class EnqueueAfterCommitTask(DjangoTask):
@@ -100,25 +102,6 @@ def issue_certificate(enrollment_id: int) -> str | None:
     return certificate.code
 
 
-@shared_task(acks_late=True)
-def sweep_missing_certificates() -> int:
-    """Queues `issue_certificate` for completed enrollments that still have no
-    certificate (the completion's task was lost). Returns how many it queued."""
-    cutoff = timezone.now() - timedelta(
-        minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES
-    )
-    missing = list(
-        selectors.enrollments_missing_certificate(completed_before=cutoff).values_list(
-            "pk", flat=True
-        )[:SWEEP_BATCH]
-    )
-    for enrollment_id in missing:
-        issue_certificate.delay(enrollment_id)
-    if missing:
-        logger.warning("Sweeper queued %d missing certificate(s)", len(missing))
-    return len(missing)
-
-
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def send_renewal_reminders(self, on: str | None = None) -> int:
     """Sends the renewal reminders due on `on` (ISO date; default today), each once.
@@ -149,3 +132,48 @@ def send_external_card_decision(card_id: int) -> bool:
     if card is None:
         return False
     return services.external_certificate_decision_notify(card=card)
+
+
+@shared_task(acks_late=True)
+def sweep_missing_certificates() -> int:
+    """Queues the certificate work still owed after its own task was lost or gave up.
+
+    - `issue_certificate` for completed enrollments without a certificate (the broker
+      was down at completion, a worker died);
+    - `issue_certificate` again for certificates of the last week whose e-mail never
+      went out (it resumes: the row and PDF exist, only the e-mail is sent);
+    - `send_external_card_decision` for outside cards reviewed in the last week whose
+      decision e-mail never went out.
+    Work younger than the grace period is left to its own task. Returns how many
+    tasks it queued.
+    """
+    now = timezone.now()
+    before = now - timedelta(minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES)
+    after = now - SWEEP_RESEND_WINDOW
+    enrollment_ids = set(
+        selectors.enrollments_missing_certificate(completed_before=before).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    enrollment_ids.update(
+        selectors.certificates_not_emailed(
+            issued_before=before, issued_after=after
+        ).values_list("enrollment_id", flat=True)[:SWEEP_BATCH]
+    )
+    card_ids = list(
+        selectors.external_certificates_not_told(
+            reviewed_before=before, reviewed_after=after
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for enrollment_id in sorted(enrollment_ids):
+        issue_certificate.delay(enrollment_id)
+    for card_id in card_ids:
+        send_external_card_decision.delay(card_id)
+    queued = len(enrollment_ids) + len(card_ids)
+    if queued:
+        logger.warning(
+            "Sweeper queued %d certificate(s) and %d card decision(s)",
+            len(enrollment_ids),
+            len(card_ids),
+        )
+    return queued

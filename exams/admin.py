@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -75,6 +76,21 @@ class ExamAdmin(admin.ModelAdmin):
         )
 
 
+class ChoiceForm(forms.ModelForm):
+    class Meta:
+        model = Choice
+        fields = ("order", "text", "is_correct")
+
+    def validate_constraints(self) -> None:
+        # "One correct choice per question" is checked across the whole formset
+        # (ChoiceFormSet.clean): row by row it would compare against the very rows
+        # this save changes, e.g. when the correct mark moves to another choice.
+        try:
+            self.instance.validate_constraints(exclude={"is_correct"})
+        except ValidationError as error:
+            self.add_error(None, error)
+
+
 class ChoiceFormSet(forms.BaseInlineFormSet):
     """A question has exactly one correct choice (the database allows at most one)."""
 
@@ -98,6 +114,7 @@ class ChoiceFormSet(forms.BaseInlineFormSet):
 
 class ChoiceInline(admin.TabularInline):
     model = Choice
+    form = ChoiceForm
     formset = ChoiceFormSet
     fields = ("order", "text", "is_correct")
     extra = 0
@@ -108,7 +125,18 @@ class ChoiceInline(admin.TabularInline):
 class QuestionAdminForm(forms.ModelForm):
     class Meta:
         model = Question
-        fields = "__all__"
+        fields = (
+            "exam",
+            "key",
+            "order",
+            "is_active",
+            "topic",
+            "review_lesson",
+            "text_md",
+            "image",
+            "image_alt",
+            "explanation_md",
+        )
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -131,19 +159,7 @@ class QuestionAdmin(admin.ModelAdmin):
     list_select_related = ("exam__course", "review_lesson")
     search_fields = ("key", "text_md", "topic", "explanation_md")
     autocomplete_fields = ("review_lesson",)
-    fields = (
-        "exam",
-        "key",
-        "order",
-        "is_active",
-        "topic",
-        "review_lesson",
-        "text_md",
-        "image",
-        "image_alt",
-        "explanation_md",
-        "rendered",
-    )
+    fields = (*QuestionAdminForm.Meta.fields, "rendered")
     readonly_fields = ("rendered",)
     inlines = [ChoiceInline]
     actions = ["activate", "deactivate"]

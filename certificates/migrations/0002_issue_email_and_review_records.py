@@ -4,6 +4,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def mark_existing_certificates_emailed(apps, schema_editor):
+    # Certificates from before e-mails were tracked are not e-mailed again by the
+    # sweeper: count them as sent when they were issued.
+    Certificate = apps.get_model("certificates", "Certificate")
+    Certificate.objects.filter(emailed_at__isnull=True).update(
+        emailed_at=models.F("issued_at")
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -22,6 +31,9 @@ class Migration(migrations.Migration):
             model_name='externalcertificate',
             name='decision_emailed_at',
             field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
+        migrations.RunPython(
+            mark_existing_certificates_emailed, migrations.RunPython.noop
         ),
         migrations.AddConstraint(
             model_name='certificate',

@@ -66,16 +66,33 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     widths = page.evaluate(
         """() => {
           const root = document.documentElement;
-          const wide = [...document.body.querySelectorAll("*")]
+          // Inside a scrolling box (a wide table in .table-wrap) overflow is fine,
+          // unless the element is positioned out of that box.
+          const contained = (el) => {
+            if (["absolute", "fixed"].includes(getComputedStyle(el).position)) {
+              return false;
+            }
+            for (let up = el.parentElement; up && up !== root; up = up.parentElement) {
+              if (getComputedStyle(up).overflowX !== "visible") return true;
+            }
+            return false;
+          };
+          const culprits = [...document.body.querySelectorAll("*")]
             .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 1)
+            .filter((el) => !contained(el))
+            .reverse()
             .slice(0, 5)
-            .map((el) => el.outerHTML.slice(0, 120));
-          return {scroll: root.scrollWidth, client: root.clientWidth, wide: wide};
+            .map((el) => {
+              const right = Math.round(el.getBoundingClientRect().right);
+              return `right edge ${right}px: ${el.outerHTML.slice(0, 160)}`;
+            });
+          return {scroll: root.scrollWidth, client: root.clientWidth, culprits};
         }"""
     )
     assert widths["scroll"] <= widths["client"], (
         f"{page.url} scrolls sideways at {widths['client']}px wide: content is "
-        f"{widths['scroll']}px. Widest elements:\n" + "\n".join(widths["wide"])
+        f"{widths['scroll']}px. Innermost elements past the edge:\n"
+        + "\n".join(widths["culprits"])
     )
 
 

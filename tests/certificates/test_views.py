@@ -222,3 +222,11 @@ def test_limit_follows_the_client_behind_a_trusted_proxy(client, issued, setting
         200,
         429,
     )
+
+
+def test_dashboard_offers_no_download_of_a_revoked_certificate(client, issued, staff):
+    certificate_revoke(certificate=issued, by=staff, reason="Issued in error")
+    client.force_login(issued.user)
+    page = client.get(reverse("courses:dashboard")).content.decode()
+    assert _pdf_url(issued) not in page
+    assert issued.get_absolute_url() in page

@@ -44,7 +44,7 @@ def test_module_exam_is_locked_until_the_modules_lessons_are_done(
     assert "Finish every lesson of this module" in response.content.decode()
     assert not Attempt.objects.exists()
     complete_lessons(enrollment, [second])
-    attempt, created = exam_attempt_start(user=user, exam=module_exam)
+    _, created = exam_attempt_start(user=user, exam=module_exam)
     assert created
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from exams.models import Attempt, AttemptQuestion, Exam
-from exams.services import exam_attempt_start, exam_attempt_submit
-from tests.exams.conftest import make_bank
-from tests.factories import QuestionFactory
+from exams.services import ExamRefused, exam_attempt_start, exam_attempt_submit
+from tests.exams.conftest import complete_lessons, make_bank
+from tests.factories import EnrollmentFactory, ExamFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +80,6 @@ def test_draws_differ_between_attempts_of_the_same_learner(user, module_exam, st
 
 
 def test_different_learners_get_different_draws(module_exam, bls):
-    from tests.exams.conftest import complete_lessons
-    from tests.factories import EnrollmentFactory
-
     make_bank(module_exam, 22)
     draws = set()
     for _ in range(5):
@@ -170,9 +167,6 @@ def test_starting_again_while_open_resumes_the_same_attempt(user, module_exam, s
 
 
 def test_an_exam_without_active_questions_cannot_start(user, bls, studied):
-    from exams.services import ExamRefused
-    from tests.factories import ExamFactory
-
     exam = ExamFactory(course=bls, module=bls.modules.get(), kind=Exam.Kind.MODULE)
     QuestionFactory(exam=exam, is_active=False)
     with pytest.raises(ExamRefused, match="no questions"):

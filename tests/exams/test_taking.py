@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from exams.models import Attempt
-from tests.exams.conftest import answers_for, as_post
-from tests.factories import UserFactory
+from exams.services import exam_attempt_start
+from tests.exams.conftest import answers_for, as_post, complete_lessons
+from tests.factories import EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -208,18 +209,13 @@ def test_malformed_answers_are_refused_with_400_and_change_nothing(
 
 
 def test_a_key_of_another_question_or_attempt_is_refused(learner_client, attempt, user):
-    first, second = attempt.items.order_by("position")[:2]
+    second = attempt.items.get(position=2)
     response = learner_client.post(attempt_url(attempt), {"q1": second.keys[0]})
     assert response.status_code == 400
     assert saved(attempt) == {}
     # Another learner's attempt of the same exam: its keys mean nothing here.
-    from tests.exams.conftest import complete_lessons
-    from tests.factories import EnrollmentFactory
-
     other_enrollment = EnrollmentFactory(course=attempt.exam.course)
     complete_lessons(other_enrollment)
-    from exams.services import exam_attempt_start
-
     other, _ = exam_attempt_start(user=other_enrollment.user, exam=attempt.exam)
     foreign = other.items.get(position=1).keys[0]
     assert learner_client.post(answer_url(attempt), {"q1": foreign}).status_code == 400

@@ -1,0 +1,131 @@
+"""Run the benchmarks (`make bench`) and print their results as Markdown.
+
+Each benchmark runs in a fresh process against a throw-away database: SQLite in a
+temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
+called <name>_bench is created next to it and dropped afterwards; the database
+DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
+to memory. docs/BENCHMARKS.md records the figures and the machine they came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SCRIPT = BASE_DIR / "bench" / "bench_certificates.py"
+
+
+def _postgres_bench_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        return None
+    name = parts.path.lstrip("/") or "lifeline"
+    return urlunsplit(parts._replace(path=f"/{name}_bench"))
+
+
+def _admin_sql(url: str, statement: str) -> None:
+    """Runs CREATE/DROP DATABASE through the server's maintenance database."""
+    import psycopg
+
+    parts = urlsplit(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _run(database_url: str, work_dir: Path) -> dict:
+    env = {
+        **os.environ,
+        "LIFELINE_BENCH": "1",
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(work_dir / "media"),
+        "EMAIL_URL": "memorymail://",
+        "SECRET_KEY": "bench-only-secret-key",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("REDIS_URL", "PYTEST_VERSION"):  # tasks are called directly
+        env.pop(name, None)
+    completed = subprocess.run(  # noqa: S603 - our interpreter, our script
+        [sys.executable, str(SCRIPT)],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        sys.exit(f"Benchmark failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _report(result: dict) -> str:
+    issuing, reminders = result["issuing"], result["reminders"]
+    rows = [
+        ("render the PDF", issuing["render"]),
+        ("render + store", issuing["render_and_store"]),
+        (
+            "certificate_issue (row + PDF + store + e-mail)",
+            issuing["certificate_issue"],
+        ),
+    ]
+    lines = [
+        f"### {result['database']}",
+        "",
+        "| issuing, one process | mean ms | p95 ms | CPU ms | per second |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {label} | {r['mean_ms']} | {r['p95_ms']} | {r['cpu_ms']} "
+            f"| {r['per_second']} |"
+            for label, r in rows
+        ),
+        "",
+        f"PDF size: {issuing['pdf_bytes'] / 1024:.0f} KiB; "
+        f"{issuing['render']['n']} certificates per row.",
+        "",
+        f"| reminder run over {reminders['certificates']:,} certificates | |",
+        "| --- | ---: |",
+        f"| due today | {reminders['due']} |",
+        f"| selection query | {reminders['selection_ms']} ms |",
+        f"| first run (claims and sends every due reminder) "
+        f"| {reminders['first_run_s']} s |",
+        f"| per reminder sent | {reminders['per_reminder_ms']} ms |",
+        f"| second run the same day (nothing left to send) "
+        f"| {reminders['second_run_ms']} ms |",
+        f"| seeding the data (bulk_create, not part of a run) "
+        f"| {reminders['seed_s']} s |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()}\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as tmp:
+        work_dir = Path(tmp)
+        sqlite_url = f"sqlite:///{work_dir / 'bench.sqlite3'}"
+        print(_report(_run(sqlite_url, work_dir)))
+        postgres_url = _postgres_bench_url(os.environ.get("DATABASE_URL", ""))
+        if postgres_url:
+            name = urlsplit(postgres_url).path.lstrip("/")
+            _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+            _admin_sql(postgres_url, f'CREATE DATABASE "{name}"')
+            try:
+                print(_report(_run(postgres_url, work_dir)))
+            finally:
+                _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+        else:
+            print("(Set DATABASE_URL=postgres://... to measure PostgreSQL too.)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Authoring question banks in the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from exams.models import Attempt, Choice, Question
+from tests.factories import LessonFactory, ModuleFactory, QuestionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def question_post(question: Question, *, correct: list[int], **changes) -> dict:
+    """The question's change form as the admin would post it, with `correct`
+    (indexes into its choices in order) ticked."""
+    choices = list(question.choices.order_by("order", "id"))
+    data = {
+        "exam": question.exam_id,
+        "key": question.key,
+        "order": question.order,
+        "is_active": "on",
+        "topic": question.topic,
+        "review_lesson": question.review_lesson_id or "",
+        "text_md": question.text_md,
+        "image": "",
+        "image_alt": "",
+        "explanation_md": question.explanation_md,
+        "choices-TOTAL_FORMS": len(choices),
+        "choices-INITIAL_FORMS": len(choices),
+        "choices-MIN_NUM_FORMS": 2,
+        "choices-MAX_NUM_FORMS": 1000,
+        "_save": "Save",
+    }
+    for index, choice in enumerate(choices):
+        data |= {
+            f"choices-{index}-id": choice.pk,
+            f"choices-{index}-question": question.pk,
+            f"choices-{index}-order": choice.order,
+            f"choices-{index}-text": choice.text,
+        }
+        if index in correct:
+            data[f"choices-{index}-is_correct"] = "on"
+    return data | changes
+
+
+@pytest.fixture
+def question(module_exam) -> Question:
+    return module_exam.questions.order_by("order").first()
+
+
+def change_url(question: Question) -> str:
+    return reverse("admin:exams_question_change", args=[question.pk])
+
+
+@pytest.mark.parametrize("correct", [[], [0, 2]], ids=["none", "two"])
+def test_a_question_needs_exactly_one_correct_choice(staff_client, question, correct):
+    response = staff_client.post(
+        change_url(question), question_post(question, correct=correct)
+    )
+    assert response.status_code == 200
+    assert "Mark exactly one choice as correct" in response.content.decode()
+    assert list(
+        question.choices.order_by("order").values_list("is_correct", flat=True)
+    ) == [True, False, False, False]
+
+
+def test_moving_the_correct_mark_to_another_choice_saves(staff_client, question):
+    response = staff_client.post(
+        change_url(question), question_post(question, correct=[2])
+    )
+    assert response.status_code == 302
+    assert list(
+        question.choices.order_by("order").values_list("is_correct", flat=True)
+    ) == [False, False, True, False]
+
+
+def test_deleting_the_correct_choice_while_marking_another_saves(
+    staff_client, question
+):
+    data = question_post(question, correct=[1]) | {"choices-0-DELETE": "on"}
+    response = staff_client.post(change_url(question), data)
+    assert response.status_code == 302
+    assert list(question.choices.values_list("text", "is_correct")) == [
+        ("Wrong A", True), ("Wrong B", False), ("Wrong C", False),
+    ]  # fmt: skip
+
+
+def test_markdown_is_rendered_and_sanitized_when_saved(staff_client, question):
+    data = question_post(
+        question,
+        correct=[0],
+        text_md="Which **rate**? <script>alert(1)</script>",
+        explanation_md="See [the guideline](javascript:alert(1)).",
+    )
+    assert staff_client.post(change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    assert "<strong>rate</strong>" in question.text_html
+    assert "<script>" not in question.text_html
+    assert "javascript:" not in question.explanation_html
+
+
+def test_the_review_lesson_must_belong_to_the_exams_course(
+    staff_client, question, acls
+):
+    foreign = acls.lessons.first()
+    data = question_post(question, correct=[0], review_lesson=foreign.pk)
+    response = staff_client.post(change_url(question), data)
+    assert response.status_code == 200
+    assert "Choose a lesson of the exam" in response.content.decode()
+
+
+def test_question_list_searches_and_filters(staff_client, module_exam):
+    QuestionFactory(exam=module_exam, key="aed-pads", topic="Pad placement")
+    url = reverse("admin:exams_question_changelist")
+    found = staff_client.get(url, {"q": "pad placement"}).content.decode()
+    assert "aed-pads" in found
+    assert f"{module_exam.pk}-q0" not in found
+    filtered = staff_client.get(
+        url, {"exam__id__exact": module_exam.pk, "is_active__exact": 1}
+    )
+    assert filtered.status_code == 200
+
+
+def test_exam_admin_shows_its_questions_and_counts(staff_client, module_exam):
+    page = staff_client.get(reverse("admin:exams_exam_change", args=[module_exam.pk]))
+    html = page.content.decode()
+    for question in module_exam.questions.all():
+        assert question.key in html
+    listing = staff_client.get(reverse("admin:exams_exam_changelist")).content.decode()
+    assert ">8<" in listing  # active questions
+
+
+def test_attempts_are_read_only_evidence_in_the_admin(staff_client, attempt):
+    url = reverse("admin:exams_attempt_change", args=[attempt.pk])
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert staff_client.post(url, {}).status_code == 403
+    delete = reverse("admin:exams_attempt_delete", args=[attempt.pk])
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Attempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_a_question_used_in_an_attempt_cannot_be_deleted(staff_client, attempt):
+    question = attempt.items.first().question
+    url = reverse("admin:exams_question_delete", args=[question.pk])
+    staff_client.post(url, {"post": "yes"})
+    assert Question.objects.filter(pk=question.pk).exists()
+    assert Choice.objects.filter(question=question).count() == 4
+
+
+def test_new_module_and_lesson_can_be_chosen_for_review(staff_client, question, bls):
+    lesson = LessonFactory(module=ModuleFactory(course=bls), slug="new-lesson")
+    data = question_post(question, correct=[0], review_lesson=lesson.pk)
+    assert staff_client.post(change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    assert question.review_lesson == lesson
