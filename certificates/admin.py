@@ -139,14 +139,14 @@ class CertificateAdmin(ReadOnlyEvidenceAdmin):
     ) -> HttpResponse | None:
         form = RevokeForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            revoked = sum(
-                services.certificate_revoke(
-                    certificate=certificate,
-                    by=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-                for certificate in queryset
-            )
+            reason = form.cleaned_data["reason"]
+            revoked = 0
+            for certificate in queryset:
+                if services.certificate_revoke(
+                    certificate=certificate, by=request.user, reason=reason
+                ):
+                    revoked += 1
+                    self.log_change(request, certificate, f"Revoked: {reason}")
             already = queryset.count() - revoked
             self.message_user(
                 request, f"Revoked {revoked} certificate(s).", messages.SUCCESS
@@ -321,19 +321,21 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
         )
         if form.is_valid():
             changed = 0
+            verb = "Approved" if approve else "Rejected"
+            note = form.cleaned_data["note"]
             for card in queryset:
                 try:
-                    changed += services.external_certificate_review(
-                        card=card,
-                        by=request.user,
-                        approve=approve,
-                        note=form.cleaned_data["note"],
+                    decided = services.external_certificate_review(
+                        card=card, by=request.user, approve=approve, note=note
                     )
                 except ValidationError as error:
                     self.message_user(
                         request, f"{card}: {' '.join(error.messages)}", messages.ERROR
                     )
-            verb = "Approved" if approve else "Rejected"
+                    continue
+                if decided:
+                    changed += 1
+                    self.log_change(request, card, f"{verb}. {note}".strip())
             self.message_user(
                 request,
                 f"{verb} {changed} card(s); the learners are e-mailed the decision.",

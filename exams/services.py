@@ -36,7 +36,8 @@ _random = random.SystemRandom()
 
 
 class ExamRefused(ValidationError):
-    """The exam cannot be started now; the message says why."""
+    """The exam cannot be started now; the message says why. Code "not_enrolled"
+    when the learner has no active enrollment in the course."""
 
 
 class AttemptClosed(ValidationError):
@@ -111,16 +112,20 @@ def _enrollment_for_exam(*, user, exam: Exam) -> Enrollment:
         .first()
     )
     if enrollment is None:
-        raise ExamRefused(f"Enrol in {exam.course.title} to take its exams.")
+        raise ExamRefused(
+            f"Enrol in {exam.course.title} to take its exams.", code="not_enrolled"
+        )
     if enrollment.status == Enrollment.Status.COMPLETED:
         raise ExamRefused(
             f"You have completed {exam.course.title}. Its exams open again when you "
-            "re-enrol to renew your certificate."
+            "re-enrol to renew your certificate.",
+            code="not_enrolled",
         )
     if enrollment.status == Enrollment.Status.WAITING:
         raise ExamRefused(
             f"{exam.course.title} opens as soon as you hold its prerequisite "
-            "certificate."
+            "certificate.",
+            code="not_enrolled",
         )
     return enrollment
 

@@ -22,11 +22,15 @@ def start(request: HttpRequest, exam_id: int) -> HttpResponse:
         attempt, created = services.exam_attempt_start(user=request.user, exam=exam)
     except services.ExamRefused as refused:
         messages.error(request, refused.message)
+        if refused.code == "not_enrolled":
+            return redirect(exam.course)
         return redirect("courses:home", slug=exam.course.slug)
     if not created and attempt.is_open:
         messages.info(request, "You have this exam in progress: here it is again.")
     elif not created:
-        messages.info(request, "Your time was up: that attempt is graded below.")
+        messages.info(
+            request, "Time was up on your attempt in progress, so it is graded below."
+        )
     return redirect(attempt)
 
 

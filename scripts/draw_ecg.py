@@ -8,6 +8,14 @@ calibration pulse at the left edge. A rhythm is described by a list of events
 an optional continuous "baseline" signal (fibrillatory waves, flutter waves,
 ventricular fibrillation).
 
+The strips are also used in "what is this rhythm?" exam questions, so the
+rendered SVG carries NO rhythm name or description: no visible label, and a
+neutral <title>/aria-label ("ECG rhythm strip 7"). The file name is the only
+place the rhythm appears. Each strip's name and a description of what it shows
+are kept below (name, description) for the people who write the lessons and the
+image_alt texts of questions; lessons name the rhythm in a caption under the
+image, and question alt texts describe the visible features without naming it.
+
 Usage:
     python3 scripts/draw_ecg.py            # writes content/acls/images/ecg/*.svg
     python3 scripts/draw_ecg.py OUTDIR     # writes to another folder
@@ -29,7 +37,7 @@ DURATION_S = 6.0                     # strip length
 CAL_MM = 10.0                        # left margin holding the calibration pulse
 GRID_W_MM = CAL_MM + DURATION_S * MM_PER_S   # 160 mm
 GRID_H_MM = 40.0
-LABEL_H_PX = 46
+LABEL_H_PX = 22                      # white band above the grid holding the scale note
 BASELINE_MM = 22.0                   # distance of the isoelectric line from the grid top
 SAMPLE_S = 0.002                     # 500 Hz
 
@@ -64,15 +72,19 @@ def gauss_sum(t, comps):
 
 
 class Strip:
-    def __init__(self, slug, title, label_detail, aria, seed=1):
+    def __init__(self, slug, number, name, description, seed=1):
         self.slug = slug
-        self.title = title
-        self.label_detail = label_detail
-        self.aria = aria
+        self.number = number            # neutral label: "ECG rhythm strip <number>"
+        self.name = name                # NOT rendered (answer key for authors)
+        self.description = description  # NOT rendered (basis for captions and alt texts)
         self.events = []            # (time, comps)
         self.baseline = None        # function t -> mV
         self.rng = random.Random(seed)
         self.wander = (0.02, 0.23, self.rng.uniform(0, 6.28))
+
+    @property
+    def label(self):
+        return f"ECG rhythm strip {self.number}"
 
     # ---- building blocks
     def p(self, t, amp=1.0):
@@ -169,13 +181,12 @@ def render(strip):
 
     minor, major = grid_paths()
     w, h = WIDTH_PX, HEIGHT_PX
-    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" width="{w:g}" height="{h:g}" role="img" aria-label="{esc(strip.aria)}" aria-labelledby="title-{strip.slug} desc-{strip.slug}" font-family="Arial, Helvetica, sans-serif">
-  <title id="title-{strip.slug}">{esc(strip.title)}</title>
-  <desc id="desc-{strip.slug}">{esc(strip.aria)}</desc>
+    sid = f"strip-{strip.number:02d}"
+    label = esc(strip.label)
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" width="{w:g}" height="{h:g}" role="img" aria-label="{label}" aria-labelledby="title-{sid}" font-family="Arial, Helvetica, sans-serif">
+  <title id="title-{sid}">{label}</title>
   <rect x="0" y="0" width="{w:g}" height="{LABEL_H_PX}" fill="#ffffff"/>
-  <text x="8" y="19" font-size="16" font-weight="bold" fill="#111827">{esc(strip.title)}</text>
-  <text x="8" y="38" font-size="12.5" fill="#374151">{esc(strip.label_detail)}</text>
-  <text x="{w - 8:g}" y="19" font-size="11" text-anchor="end" fill="#6b7280">25 mm/s, 10 mm/mV, 6 s</text>
+  <text x="{w - 8:g}" y="15" font-size="11" text-anchor="end" fill="#6b7280">25 mm/s, 10 mm/mV, 6 s</text>
   <rect x="0" y="{LABEL_H_PX}" width="{w:g}" height="{GRID_H_MM * PX_PER_MM:g}" fill="#fff7f5"/>
   <path d="{minor}" stroke="#f4c7c3" stroke-width="0.5" fill="none"/>
   <path d="{major}" stroke="#e48f88" stroke-width="1" fill="none"/>
@@ -195,52 +206,49 @@ def regular_sinus(strip, rate, pr=0.16, template=QRS_NARROW, first=0.25, jitter=
 
 
 def normal_sinus():
-    s = Strip("normal-sinus-rhythm", "Normal sinus rhythm",
-              "Regular, rate about 75/min, a P wave before every QRS, PR 0.16 s, QRS 0.08 s",
-              "Rhythm strip of normal sinus rhythm: regular rhythm at about 75 per minute, "
-              "an upright P wave before every narrow QRS complex, constant PR interval of "
-              "0.16 seconds and QRS duration of about 0.08 seconds.", seed=11)
+    s = Strip("normal-sinus-rhythm", 5, "Normal sinus rhythm",
+              "Regular rhythm at about 75 per minute; an upright P wave before every QRS; "
+              "constant PR interval of about 0.16 s; narrow QRS complexes (about 0.08 s).",
+              seed=11)
     regular_sinus(s, 75, first=0.35)
     return s
 
 
 def sinus_brady():
-    s = Strip("sinus-bradycardia", "Sinus bradycardia",
-              "Regular, rate about 45/min, normal P wave before every QRS, PR 0.16 s, narrow QRS",
-              "Rhythm strip of sinus bradycardia: regular rhythm at about 45 per minute with a "
-              "normal P wave before every narrow QRS complex and a constant, normal PR interval.",
+    s = Strip("sinus-bradycardia", 12, "Sinus bradycardia",
+              "Regular rhythm at about 45 per minute; an upright P wave before every QRS; "
+              "constant PR interval of about 0.16 s; narrow QRS complexes.",
               seed=12)
     regular_sinus(s, 45, first=0.3)
     return s
 
 
 def sinus_tachy():
-    s = Strip("sinus-tachycardia", "Sinus tachycardia",
-              "Regular, rate about 125/min, P wave before every QRS (close to the preceding T), narrow QRS",
-              "Rhythm strip of sinus tachycardia: regular narrow-complex rhythm at about 125 per "
-              "minute; every QRS is preceded by a P wave, which sits close to the end of the "
-              "preceding T wave.", seed=13)
+    s = Strip("sinus-tachycardia", 3, "Sinus tachycardia",
+              "Regular rhythm at about 125 per minute; an upright P wave before every QRS, "
+              "sitting close to the end of the preceding T wave; constant PR interval of "
+              "about 0.14 s; narrow QRS complexes.",
+              seed=13)
     regular_sinus(s, 125, pr=0.14, first=0.15)
     return s
 
 
 def first_degree():
-    s = Strip("first-degree-av-block", "First-degree AV block",
-              "Sinus rhythm about 70/min, every P conducted, PR constant and prolonged at 0.30 s",
-              "Rhythm strip of first-degree AV block: sinus rhythm at about 70 per minute, every "
-              "P wave is followed by a narrow QRS complex, and the PR interval is constant but "
-              "prolonged to about 0.30 seconds (more than 0.20 seconds).", seed=14)
+    s = Strip("first-degree-av-block", 9, "First-degree AV block",
+              "Regular rhythm at about 70 per minute; every P wave is followed by a narrow "
+              "QRS; the PR interval is constant at about 0.30 s.",
+              seed=14)
     regular_sinus(s, 70, pr=0.30, first=0.2)
     return s
 
 
 def mobitz_1():
-    s = Strip("second-degree-av-block-type-1", "Second-degree AV block type I (Mobitz I, Wenckebach)",
-              "Regular P waves about 80/min; PR lengthens 0.16, 0.25, 0.31 s, then a P wave is not conducted",
-              "Rhythm strip of second-degree AV block type I (Wenckebach): regular P waves at about "
-              "80 per minute; the PR interval lengthens progressively from beat to beat until a P "
-              "wave is not followed by a QRS complex, then the cycle repeats. The QRS complexes "
-              "are narrow and the ventricular rhythm is grouped and irregular.", seed=15)
+    s = Strip("second-degree-av-block-type-1", 14, "Second-degree AV block type I (Mobitz I, Wenckebach)",
+              "Regular P waves at about 80 per minute; in each cycle the PR interval is about "
+              "0.16 s, then 0.25 s, then 0.31 s, and the next P wave has no QRS after it; the "
+              "cycle repeats, so the narrow QRS complexes come in groups of three separated "
+              "by pauses (ventricular rate about 60 per minute).",
+              seed=15)
     pp = 60.0 / 80
     prs = [0.16, 0.25, 0.31, None]
     tp, k = 0.15, 0
@@ -256,12 +264,12 @@ def mobitz_1():
 
 
 def mobitz_2():
-    s = Strip("second-degree-av-block-type-2", "Second-degree AV block type II (Mobitz II)",
-              "Regular P waves about 90/min; constant PR 0.18 s in conducted beats; some P waves suddenly not conducted",
-              "Rhythm strip of second-degree AV block type II: regular P waves at about 90 per "
-              "minute; the PR interval is constant in every conducted beat, and some P waves are "
-              "suddenly not followed by a QRS complex without any PR lengthening beforehand. The "
-              "QRS complexes are wide, suggesting block below the AV node.", seed=16)
+    s = Strip("second-degree-av-block-type-2", 1, "Second-degree AV block type II (Mobitz II)",
+              "Regular P waves at about 90 per minute; the PR interval is the same (about "
+              "0.18 s) in every conducted beat, before and after the pauses; now and then a P "
+              "wave has no QRS after it; QRS complexes about 0.12 s wide; ventricular rate "
+              "about 70 per minute.",
+              seed=16)
     pp = 60.0 / 90
     pattern = [True, True, True, False, True, True, False, True, True, True]
     tp, k = 0.2, 0
@@ -276,12 +284,12 @@ def mobitz_2():
 
 
 def third_degree():
-    s = Strip("third-degree-av-block", "Third-degree (complete) AV block",
-              "P waves regular at about 80/min; QRS wide and regular at about 35/min; no relation between P and QRS",
-              "Rhythm strip of third-degree (complete) AV block: regular P waves at about 80 per "
-              "minute march through the strip with no relation to the QRS complexes; the "
-              "ventricular escape rhythm is regular, slow at about 35 per minute, with wide QRS "
-              "complexes. Some P waves fall on QRS complexes or T waves.", seed=17)
+    s = Strip("third-degree-av-block", 7, "Third-degree (complete) AV block",
+              "Regular P waves at about 80 per minute; regular, slow, wide QRS complexes at "
+              "about 35 per minute; the PR interval differs from beat to beat because P waves "
+              "and QRS complexes keep no fixed relation; some P waves fall on QRS complexes "
+              "or T waves.",
+              seed=17)
     pp = 60.0 / 80
     tp = 0.10
     while tp < DURATION_S + 0.3:
@@ -297,11 +305,11 @@ def third_degree():
 
 
 def atrial_fib():
-    s = Strip("atrial-fibrillation", "Atrial fibrillation",
-              "Irregularly irregular, no P waves, fibrillatory baseline, narrow QRS, ventricular rate about 150/min",
-              "Rhythm strip of atrial fibrillation: irregularly irregular narrow-complex rhythm "
-              "with an average ventricular rate of about 150 per minute, no distinct P waves and "
-              "a fine, chaotic fibrillatory baseline.", seed=18)
+    s = Strip("atrial-fibrillation", 16, "Atrial fibrillation",
+              "Irregularly irregular rhythm, no two RR intervals alike; average ventricular "
+              "rate about 145-150 per minute; narrow QRS complexes; "
+              "no P waves; a fine, irregular, wavy baseline between the complexes.",
+              seed=18)
     rng = s.rng
     comps = [(rng.uniform(4.8, 7.8), rng.uniform(0.025, 0.045), rng.uniform(0, 6.28)) for _ in range(5)]
 
@@ -320,11 +328,11 @@ def atrial_fib():
 
 
 def atrial_flutter():
-    s = Strip("atrial-flutter", "Atrial flutter with 4:1 conduction",
-              "Sawtooth flutter waves at 300/min, no isoelectric baseline; narrow QRS, ventricular rate 75/min",
-              "Rhythm strip of atrial flutter: regular sawtooth flutter waves at about 300 per "
-              "minute with no flat baseline between them; every fourth flutter wave is conducted, "
-              "giving a regular narrow-complex ventricular rate of about 75 per minute.", seed=19)
+    s = Strip("atrial-flutter", 4, "Atrial flutter with 4:1 conduction",
+              "Regular atrial waves at about 300 per minute forming a continuous sawtooth "
+              "line with no flat baseline; a narrow QRS follows every fourth atrial wave, so "
+              "the ventricular rhythm is regular at about 75 per minute.",
+              seed=19)
     period = 0.2
 
     def saw(t):
@@ -346,11 +354,10 @@ def atrial_flutter():
 
 
 def svt():
-    s = Strip("supraventricular-tachycardia", "Supraventricular tachycardia (SVT)",
-              "Regular narrow-complex tachycardia, rate about 180/min, no visible P waves",
-              "Rhythm strip of supraventricular tachycardia: regular narrow-complex tachycardia at "
-              "about 180 per minute with no visible P waves; each T wave runs into the next QRS "
-              "complex.", seed=20)
+    s = Strip("supraventricular-tachycardia", 11, "Supraventricular tachycardia (SVT)",
+              "Regular narrow-complex rhythm at about 180 per minute; no P waves visible; "
+              "each T wave runs into the next QRS complex.",
+              seed=20)
     rr = 60.0 / 180
     tq = 0.1
     while tq < DURATION_S + 0.3:
@@ -361,12 +368,10 @@ def svt():
 
 
 def mono_vt():
-    s = Strip("monomorphic-vt", "Monomorphic ventricular tachycardia",
-              "Regular wide-complex tachycardia, rate about 160/min, identical QRS complexes, no P waves seen",
-              "Rhythm strip of monomorphic ventricular tachycardia: regular wide-complex "
-              "tachycardia at about 160 per minute; every QRS complex is wide (over 0.12 seconds) "
-              "and identical in shape, and no P waves are seen. Check for a pulse: with a pulse it "
-              "is VT, without a pulse it is pulseless VT, a shockable arrest rhythm.", seed=21)
+    s = Strip("monomorphic-vt", 2, "Monomorphic ventricular tachycardia",
+              "Regular wide-complex rhythm at about 160 per minute; every QRS is wide (well "
+              "over 0.12 s) and identical in shape; no P waves seen.",
+              seed=21)
     rr = 60.0 / 160
     tq = 0.12
     while tq < DURATION_S + 0.3:
@@ -376,11 +381,11 @@ def mono_vt():
 
 
 def poly_vt():
-    s = Strip("polymorphic-vt", "Polymorphic ventricular tachycardia",
-              "Fast, irregular wide complexes that change shape, height and axis from beat to beat (rate about 220/min)",
-              "Rhythm strip of polymorphic ventricular tachycardia: fast, irregular wide-complex "
-              "tachycardia at about 220 per minute whose QRS complexes vary in shape, height and "
-              "direction from beat to beat, without a regular waxing and waning pattern.", seed=22)
+    s = Strip("polymorphic-vt", 13, "Polymorphic ventricular tachycardia",
+              "One narrow beat with a P wave and a normal QT, then a fast, irregular run of "
+              "wide complexes at about 210 per minute whose shape, height and direction "
+              "change from beat to beat without a regular pattern.",
+              seed=22)
     rng = s.rng
     # one normal sinus beat with a normal QT, then the run
     s.conducted_beat(0.12, 0.16, 0.9)
@@ -396,12 +401,12 @@ def poly_vt():
 
 
 def torsades():
-    s = Strip("torsades-de-pointes", "Torsades de pointes",
-              "Long QT sinus beat, then polymorphic VT whose QRS amplitude waxes and wanes and twists around the baseline",
-              "Rhythm strip of torsades de pointes: a sinus beat with a markedly prolonged QT "
-              "interval is followed by a fast polymorphic ventricular tachycardia at about 240 per "
-              "minute whose QRS complexes grow and shrink in spindle-shaped runs and twist around "
-              "the baseline, changing from mainly upward to mainly downward.", seed=23)
+    s = Strip("torsades-de-pointes", 8, "Torsades de pointes",
+              "One narrow beat with a very long QT interval, then a fast run of wide "
+              "complexes at about 240 per minute whose height grows and shrinks in "
+              "spindle-shaped groups while their main direction turns from upward to downward "
+              "and back.",
+              seed=23)
     rng = s.rng
     # sinus beat with a long QT (T wave peaking late) and an R-on-T trigger
     s.conducted_beat(0.10, 0.16, 1.6, t_amp=0.22)
@@ -418,11 +423,10 @@ def torsades():
 
 
 def vfib():
-    s = Strip("ventricular-fibrillation", "Ventricular fibrillation (coarse)",
-              "Chaotic, irregular deflections of varying shape and amplitude; no P waves, QRS complexes or T waves",
-              "Rhythm strip of coarse ventricular fibrillation: chaotic, irregular deflections of "
-              "varying shape, height and width with no identifiable P waves, QRS complexes or T "
-              "waves.", seed=24)
+    s = Strip("ventricular-fibrillation", 6, "Ventricular fibrillation (coarse)",
+              "No P waves, QRS complexes or T waves; only chaotic, irregular, fairly large "
+              "deflections of varying shape, height and width.",
+              seed=24)
     rng = s.rng
     comps = [(rng.uniform(3.6, 6.8), rng.uniform(0.18, 0.38), rng.uniform(0, 6.28)) for _ in range(6)]
     mods = [(rng.uniform(0.25, 0.7), rng.uniform(0, 6.28)) for _ in range(2)]
@@ -437,11 +441,9 @@ def vfib():
 
 
 def asystole():
-    s = Strip("asystole", "Asystole",
-              "No electrical activity: an almost flat line with slight drift. Confirm leads, gain and a second lead",
-              "Rhythm strip of asystole: an almost flat line with only slight baseline drift and "
-              "no P waves or QRS complexes. Confirm that the leads are attached, the gain is "
-              "adequate and the finding is present in a second lead.", seed=25)
+    s = Strip("asystole", 15, "Asystole",
+              "An almost flat line with slight, slow drift; no P waves and no QRS complexes.",
+              seed=25)
     rng = s.rng
     comps = [(rng.uniform(0.15, 0.6), rng.uniform(0.015, 0.03), rng.uniform(0, 6.28)) for _ in range(3)]
     s.wander = (0.0, 0.0, 0.0)
@@ -450,12 +452,11 @@ def asystole():
 
 
 def pea():
-    s = Strip("pea", "Pulseless electrical activity (PEA): NO PULSE",
-              "Organized rhythm about 60/min on the monitor, but no palpable pulse: PEA is a clinical diagnosis",
-              "Rhythm strip labelled pulseless electrical activity: an organized rhythm at about 60 "
-              "per minute with P waves and slightly wide QRS complexes is shown on the monitor, but "
-              "the patient has no palpable pulse. PEA is diagnosed clinically by the absent pulse, "
-              "not from the strip.", seed=26)
+    s = Strip("pea", 10, "Pulseless electrical activity (PEA) when no pulse is palpable",
+              "Regular rhythm at about 60 per minute; an upright P wave before every QRS; "
+              "constant PR interval of about 0.18 s; QRS complexes slightly broader than "
+              "normal. (The strip alone cannot show whether there is a pulse.)",
+              seed=26)
     regular_sinus(s, 60, pr=0.18, template=QRS_PEA, first=0.3, jitter=0.01)
     return s
 

@@ -20,6 +20,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    Response,
     sync_playwright,
 )
 
@@ -96,8 +97,9 @@ def browser(chromium_path: str) -> Browser:
 
 @dataclass
 class PageProblems:
-    """What went wrong inside the pages: uncaught script errors and anything the
-    Content-Security-Policy blocked (inline script or style, a foreign host)."""
+    """What went wrong behind the pages: server errors (5xx), uncaught script errors
+    and anything the Content-Security-Policy blocked (inline script or style, a
+    foreign host)."""
 
     messages: list[str] = field(default_factory=list)
 
@@ -107,6 +109,13 @@ class PageProblems:
 
     def on_page_error(self, error: Exception) -> None:
         self.messages.append(f"script error: {error}")
+
+    def on_response(self, response: Response) -> None:
+        if response.status >= 500:
+            request = response.request
+            self.messages.append(
+                f"server error: {response.status} for {request.method} {request.url}"
+            )
 
 
 @pytest.fixture
@@ -130,6 +139,7 @@ def new_context(
         context.set_default_timeout(TIMEOUT_MS)
         context.on("console", problems.on_console)
         context.on("weberror", lambda web_error: problems.on_page_error(web_error.error))
+        context.on("response", problems.on_response)
         contexts.append(context)
         return context
 

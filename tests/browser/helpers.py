@@ -144,9 +144,20 @@ def choice_texts(item: AttemptQuestion, *, correct: bool) -> list[str]:
     return [choice["text"] for choice in item.choices if choice["correct"] is correct]
 
 
+def wait_for_autosave(page: Page) -> None:
+    """Waits until the exam page has saved every answer chosen so far.
+
+    exam.js saves each answer as it is chosen. The live server's in-memory SQLite
+    database refuses a second writer ("table is locked") where PostgreSQL or an
+    SQLite file would wait, so a test lets the saving finish before it submits.
+    """
+    expect(page.locator("[data-autosave-status]")).to_contain_text("Answers saved")
+
+
 def answer_exam(page: Page, *, right: int | None = None) -> Attempt:
     """Answers the open exam by clicking choice labels: the first `right` questions
-    correctly (all when None), the others wrongly. Returns the attempt."""
+    correctly (all when None), the others wrongly; returns once every answer is
+    saved. Returns the attempt."""
     attempt = open_attempt(page)
     items = list(attempt.items.order_by("position"))
     right = len(items) if right is None else right
@@ -155,4 +166,5 @@ def answer_exam(page: Page, *, right: int | None = None) -> Attempt:
         question = page.locator(f"#question-{item.position}")
         question.get_by_text(text, exact=True).click()
         expect(question.get_by_label(text, exact=True)).to_be_checked()
+    wait_for_autosave(page)
     return attempt

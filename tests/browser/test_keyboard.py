@@ -11,7 +11,7 @@ from courses.services import enrollment_create, lesson_complete
 from exams.models import Attempt
 from tests import factories
 from tests.browser.curriculum import Curriculum
-from tests.browser.helpers import open_attempt, sign_in
+from tests.browser.helpers import open_attempt, sign_in, wait_for_autosave
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +82,7 @@ def test_an_exam_can_be_started_answered_and_submitted_with_the_keyboard_alone(
     attempt = open_attempt(page)
 
     _answer_by_keyboard(page, attempt)
+    wait_for_autosave(page)
     expect(page.get_by_text(f"{attempt.question_count} answered")).to_be_visible()
     _tab_to(
         page,

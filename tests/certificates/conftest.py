@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.utils import timezone
-from PIL import Image
 
 from courses.models import Enrollment
 from tests import factories
@@ -31,10 +28,3 @@ def issued(completed_enrollment, mailoutbox):
     certificate = certificate_issue(enrollment=completed_enrollment)
     mailoutbox.clear()
     return certificate
-
-
-def image_bytes(fmt: str, size: tuple[int, int] = (320, 200)) -> bytes:
-    """A real, small image in `fmt` ("PNG" or "JPEG")."""
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
-    return buffer.getvalue()

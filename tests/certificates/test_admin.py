@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin import helpers
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -12,7 +13,7 @@ from django.utils import timezone
 from certificates.models import Certificate, ExternalCertificate
 from tests import factories
 
-from .conftest import image_bytes
+from .uploads import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,9 @@ def test_revoke_action_revokes_with_reason_and_records_who(staff_client, issued)
         assert certificate.status == Certificate.Status.REVOKED
         assert certificate.revoked_by == staff_client.user
         assert certificate.revoke_reason == "Exam taken by someone else"
+        history = LogEntry.objects.get(object_id=str(certificate.pk))
+        assert history.user == staff_client.user
+        assert "Exam taken by someone else" in history.get_change_message()
 
 
 def test_certificate_page_is_view_only_with_links(staff_client, issued):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -12,16 +13,16 @@ from django.utils import timezone
 
 from certificates.models import ExternalCertificate
 from certificates.services import external_certificate_review
+from certificates.tasks import sweep_missing_certificates
 from courses.models import Enrollment
 from courses.services import EnrollmentRefused, enrollment_create
 from tests import factories
 
-from .conftest import image_bytes
+from .uploads import PDF, image_bytes
 
 pytestmark = pytest.mark.django_db
 
 UPLOAD_URL = reverse("certificates:external_upload")
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def _form(course, upload, **overrides):
@@ -244,3 +245,14 @@ def test_staff_preview_streams_the_file_with_its_type(staff_client, bls, acls):
 def test_preview_is_404_for_learners_even_their_own(learner_client, pending_card):
     url = reverse("certificates:external_file", args=[pending_card.pk])
     assert learner_client.get(url).status_code == 404
+
+
+def test_sweeper_sends_a_decision_whose_email_was_lost(pending_card, staff, mailoutbox):
+    # The review committed, but its e-mail task never ran (on_commit not executed).
+    external_certificate_review(card=pending_card, by=staff, approve=True)
+    assert mailoutbox == []
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert sweep_missing_certificates.delay().get() == 1
+        assert sweep_missing_certificates.delay().get() == 0
+    [message] = mailoutbox
+    assert "approved" in message.subject

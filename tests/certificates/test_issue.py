@@ -298,3 +298,34 @@ def test_revoked_bls_certificate_no_longer_opens_acls(issued, staff, acls):
     certificate_revoke(certificate=issued, by=staff, reason="Issued in error")
     with pytest.raises(EnrollmentRefused):
         enrollment_create(user=user, course=acls)
+
+
+def test_sweeper_resends_an_issue_email_that_never_went_out(
+    completed_enrollment, mailoutbox, settings
+):
+    settings.MAILERS = FAILING_SMTP
+    with pytest.raises(OSError):  # noqa: PT011 - the task gave up on a dead server
+        certificate_issue(enrollment=completed_enrollment)
+    settings.MAILERS = {
+        "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    }
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+        assert sweep_missing_certificates.delay().get() == 1
+        assert sweep_missing_certificates.delay().get() == 0
+    assert len(mailoutbox) == 1
+    assert Certificate.objects.get().emailed_at is not None
+
+
+def test_sweeper_gives_up_on_issue_emails_after_a_week(
+    completed_enrollment, mailoutbox, settings
+):
+    settings.MAILERS = FAILING_SMTP
+    with pytest.raises(OSError):  # noqa: PT011 - the mail server refused
+        certificate_issue(enrollment=completed_enrollment)
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        assert sweep_missing_certificates.delay().get() == 0
+
+
+def test_task_for_a_deleted_enrollment_does_nothing(mailoutbox):
+    assert issue_certificate.delay(987654).get() is None
+    assert mailoutbox == []

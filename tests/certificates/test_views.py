@@ -230,3 +230,11 @@ def test_dashboard_offers_no_download_of_a_revoked_certificate(client, issued, s
     page = client.get(reverse("courses:dashboard")).content.decode()
     assert _pdf_url(issued) not in page
     assert issued.get_absolute_url() in page
+
+
+def test_unknown_code_is_echoed_escaped(client):
+    response = client.get("/verify/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

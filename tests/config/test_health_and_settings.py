@@ -73,6 +73,8 @@ def _environment_without_project_settings() -> dict:
         "ALLOWED_HOSTS",
         "PYTEST_VERSION",
         "EMAIL_URL",
+        # Set by the browser tests for Playwright's event loop; never in production.
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
     )
     return {k: v for k, v in os.environ.items() if k not in names}
 

@@ -239,3 +239,22 @@ def test_answers_to_a_submitted_attempt_are_refused_with_409(learner_client, att
     assert "already submitted" in response.json()["error"]
     item.refresh_from_db()
     assert item.selected_key != item.correct_key
+
+
+def test_start_without_enrolment_sends_you_to_the_course_page(
+    learner_client, module_exam
+):
+    response = learner_client.post(
+        reverse("exams:start", args=[module_exam.pk]), follow=True
+    )
+    assert response.redirect_chain[0][0] == module_exam.course.get_absolute_url()
+    assert "Enrol in Basic Life Support to take its exams." in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_exams_of_an_unpublished_course_are_not_found(learner_client, module_exam):
+    module_exam.course.is_published = False
+    module_exam.course.save()
+    start = learner_client.post(reverse("exams:start", args=[module_exam.pk]))
+    history = learner_client.get(reverse("exams:history", args=[module_exam.pk]))
+    assert start.status_code == history.status_code == 404

@@ -1,27 +1,10 @@
-"""A real Celery worker process for integration tests.
-
-The worker is started by the test module (one per module), with the environment a
-production worker would have: DATABASE_URL pointing at pytest-django's test database
-(PostgreSQL: SQLite cannot be shared between processes), REDIS_URL as the broker, its
-own queue (so concurrent CI jobs and developers sharing a Redis never steal each other's
-tasks), file-based e-mail into a temporary folder, and media in another.
-"""
+"""Integration fixtures: one real Celery worker process per test module."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -30,154 +13,11 @@ from django.db import connection
 from config.celery import app as celery_app
 from tests.conftest import _reachable, service_missing
 
-WORKER_START_TIMEOUT = 60
-TASK_TIMEOUT = 60
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or 5432
-    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
-
-
-def wait_for(
-    condition: Callable[[], object], *, timeout: float = TASK_TIMEOUT, what: str
-) -> object:
-    """Polls `condition` until it returns something truthy; fails after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.1)
-    pytest.fail(f"Timed out after {timeout}s waiting for {what}")
-
-
-@dataclass
-class WorkerProcess:
-    """A running `celery worker` and what it wrote."""
-
-    process: subprocess.Popen
-    node: str
-    queue: str
-    env: dict[str, str]
-    mail_dir: Path
-    log_path: Path
-    seen_mail_files: set[Path] = field(default_factory=set)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def messages(self) -> list[EmailMessage]:
-        """Every e-mail the worker sent so far (file-based backend)."""
-        found = []
-        for path in sorted(self.mail_dir.glob("*.log")):
-            for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-                if chunk.strip():
-                    found.append(
-                        email.message_from_bytes(chunk, policy=email.policy.default)
-                    )
-        return found
-
-    def clear_mail(self) -> None:
-        for path in self.mail_dir.glob("*.log"):
-            path.unlink()
-
-    def _busy(self) -> bool:
-        inspect = celery_app.control.inspect(destination=[self.node], timeout=1.0)
-        active = (inspect.active() or {}).get(self.node)
-        reserved = (inspect.reserved() or {}).get(self.node)
-        if active is None or reserved is None:
-            return True  # no answer: cannot tell it is idle
-        with celery_app.connection_for_write() as conn:
-            queued = conn.default_channel.client.llen(self.queue)
-        return bool(active or reserved or queued)
-
-    def wait_until_idle(self, *, timeout: float = TASK_TIMEOUT) -> None:
-        """Waits until the queue is empty and the worker runs nothing (twice in a
-        row, so a task that queues another is seen through)."""
-        streak = 0
-
-        def idle() -> bool:
-            nonlocal streak
-            streak = 0 if self._busy() else streak + 1
-            return streak >= 2
-
-        wait_for(idle, timeout=timeout, what=f"worker idle; log:\n{self.log()[-3000:]}")
-
-
-def _start_worker(base_dir: Path, work_dir: Path, redis_url: str) -> WorkerProcess:
-    uid = uuid.uuid4().hex[:10]
-    queue, node = f"test-{uid}", f"test-{uid}@localhost"
-    mail_dir, media_dir = work_dir / "mail", work_dir / "media"
-    mail_dir.mkdir()
-    media_dir.mkdir()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_QUEUE": queue,
-        # filemail:// + absolute path: django-environ drops one leading slash.
-        "EMAIL_URL": f"filemail:///{mail_dir}",
-        "MEDIA_ROOT": str(media_dir),
-        "SECRET_KEY": "integration-test-worker-key",
-        "SITE_URL": settings.SITE_URL,
-        "LOG_LEVEL": "INFO",
-    }
-    env.pop("PYTEST_VERSION", None)  # the worker runs as in production
-    log_path = work_dir / "worker.log"
-    command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool=prefork", "--concurrency=2", f"--hostname={node}",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--loglevel=INFO",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=base_dir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = WorkerProcess(
-        process=process,
-        node=node,
-        queue=queue,
-        env=env,
-        mail_dir=mail_dir,
-        log_path=log_path,
-    )
-
-    def answers_ping() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"The worker exited at start-up:\n{worker.log()}")
-        return bool(celery_app.control.ping(destination=[node], timeout=0.5))
-
-    wait_for(answers_ping, timeout=WORKER_START_TIMEOUT, what="the worker to start")
-    return worker
-
-
-def _stop_worker(worker: WorkerProcess) -> None:
-    if worker.process.poll() is None:
-        worker.process.send_signal(signal.SIGTERM)  # warm shutdown
-        try:
-            worker.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.process.pid, signal.SIGKILL)
-            worker.process.wait(timeout=10)
-    with celery_app.connection_for_write() as conn:
-        conn.default_channel.client.delete(worker.queue)
+from .worker import WorkerProcess, start_worker, stop_worker
 
 
 @pytest.fixture(scope="module")
-def celery_worker_process(
-    django_db_setup, django_db_blocker, tmp_path_factory
-) -> Iterator[WorkerProcess]:
+def celery_worker_process(django_db_setup, tmp_path_factory) -> Iterator[WorkerProcess]:
     """A Celery worker process (prefork, two children) consuming a private queue."""
     if connection.vendor != "postgresql":
         service_missing(
@@ -189,13 +29,13 @@ def celery_worker_process(
         service_missing("Redis is not configured (set REDIS_URL=redis://...)")
     if not _reachable(redis_url, 6379):
         service_missing(f"Redis at {redis_url} is not answering")
-    worker = _start_worker(
+    worker = start_worker(
         Path(settings.BASE_DIR), tmp_path_factory.mktemp("worker"), redis_url
     )
     try:
         yield worker
     finally:
-        _stop_worker(worker)
+        stop_worker(worker)
 
 
 @pytest.fixture

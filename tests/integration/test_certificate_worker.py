@@ -24,7 +24,7 @@ from courses.models import Enrollment
 from courses.services import enrollment_complete
 from tests import factories
 
-from .conftest import wait_for
+from .worker import wait_for
 
 pytestmark = [
     pytest.mark.worker,
