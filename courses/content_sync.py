@@ -720,14 +720,7 @@ class _Applier:
             )
         )
         for question in stale:
-            if question.pk in used:
-                if question.is_active:
-                    question.is_active = False
-                    question.save(update_fields=["is_active"])
-                    self.report.add("questions", "deactivated")
-            else:
-                question.delete()
-                self.report.add("questions", "removed")
+            self._retire("questions", question, "is_active", keep=question.pk in used)
 
     def sync_bundles(self, course_rows: dict[str, Course]) -> None:
         for order, data in enumerate(self.tree.bundles):
@@ -756,14 +749,22 @@ class _Applier:
         for course in Course.objects.filter(synced_hash__gt="").exclude(
             slug__in=list(course_rows)
         ):
-            if course.enrollments.exists():
-                if course.is_published:
-                    course.is_published = False
-                    course.save(update_fields=["is_published"])
-                    self.report.add("courses", "unpublished")
-            else:
-                course.delete()
-                self.report.add("courses", "removed")
+            self._retire(
+                "courses", course, "is_published", keep=course.enrollments.exists()
+            )
+
+    def _retire(self, kind: str, row, flag: str, *, keep: bool) -> None:
+        """Deletes a row that left the files, or only switches `flag` off when learner
+        records refer to it (evidence is kept)."""
+        if not keep:
+            row.delete()
+            self.report.add(kind, "removed")
+        elif getattr(row, flag):
+            setattr(row, flag, False)
+            row.save(update_fields=[flag])
+            self.report.add(
+                kind, "deactivated" if flag == "is_active" else "unpublished"
+            )
 
     def _remove(self, kind: str, queryset) -> None:
         count = queryset.count()

@@ -101,7 +101,8 @@ class Question(SyncedContent):
         blank=True,
         help_text="Course image path, e.g. images/ecg/vf.svg",
     )
-    image_alt = models.CharField(max_length=300, blank=True)
+    # ECG strips need a full description of the rhythm for screen reader users.
+    image_alt = models.CharField(max_length=1000, blank=True)
     explanation_md = models.TextField("explanation (Markdown)")
     explanation_html = models.TextField(editable=False, blank=True)
     topic = models.CharField(max_length=120)
@@ -241,7 +242,7 @@ class AttemptQuestion(models.Model):
     position = models.PositiveSmallIntegerField()
     text_html = models.TextField()
     image = models.CharField(max_length=200, blank=True)
-    image_alt = models.CharField(max_length=300, blank=True)
+    image_alt = models.CharField(max_length=1000, blank=True)
     choices = models.JSONField()
     topic = models.CharField(max_length=120, blank=True)
     explanation_html = models.TextField(blank=True)

@@ -31,15 +31,15 @@ import sys
 
 # ---------------------------------------------------------------- paper scale
 PX_PER_MM = 5.0
-MM_PER_S = 25.0                      # paper speed
-MM_PER_MV = 10.0                     # gain
-DURATION_S = 6.0                     # strip length
-CAL_MM = 10.0                        # left margin holding the calibration pulse
-GRID_W_MM = CAL_MM + DURATION_S * MM_PER_S   # 160 mm
+MM_PER_S = 25.0  # paper speed
+MM_PER_MV = 10.0  # gain
+DURATION_S = 6.0  # strip length
+CAL_MM = 10.0  # left margin holding the calibration pulse
+GRID_W_MM = CAL_MM + DURATION_S * MM_PER_S  # 160 mm
 GRID_H_MM = 40.0
-LABEL_H_PX = 22                      # white band above the grid holding the scale note
-BASELINE_MM = 22.0                   # distance of the isoelectric line from the grid top
-SAMPLE_S = 0.002                     # 500 Hz
+LABEL_H_PX = 22  # white band above the grid holding the scale note
+BASELINE_MM = 22.0  # distance of the isoelectric line from the grid top
+SAMPLE_S = 0.002  # 500 Hz
 
 WIDTH_PX = GRID_W_MM * PX_PER_MM
 HEIGHT_PX = LABEL_H_PX + GRID_H_MM * PX_PER_MM
@@ -49,9 +49,13 @@ HEIGHT_PX = LABEL_H_PX + GRID_H_MM * PX_PER_MM
 # relative to the event's fiducial time.
 P_WAVE = [(0.0, 0.15, 0.022)]
 QRS_NARROW = [(-0.028, -0.08, 0.008), (0.0, 1.30, 0.011), (0.024, -0.32, 0.010)]
-QRS_RBBB = [(-0.03, -0.06, 0.008), (0.0, 1.05, 0.012), (0.032, -0.22, 0.011),
-            (0.062, 0.38, 0.016)]                       # about 120-130 ms, rSR'
-QRS_ESCAPE = [(0.0, 0.95, 0.030), (0.070, -0.50, 0.028)]   # wide ventricular escape
+QRS_RBBB = [
+    (-0.03, -0.06, 0.008),
+    (0.0, 1.05, 0.012),
+    (0.032, -0.22, 0.011),
+    (0.062, 0.38, 0.016),
+]  # about 120-130 ms, rSR'
+QRS_ESCAPE = [(0.0, 0.95, 0.030), (0.070, -0.50, 0.028)]  # wide ventricular escape
 QRS_PEA = [(-0.03, -0.05, 0.009), (0.0, 0.85, 0.016), (0.036, -0.25, 0.014)]
 QRS_VT = [(0.0, 1.10, 0.034), (0.085, -0.75, 0.038), (0.20, -0.22, 0.045)]
 
@@ -74,11 +78,13 @@ def gauss_sum(t, comps):
 class Strip:
     def __init__(self, slug, number, name, description, seed=1):
         self.slug = slug
-        self.number = number            # neutral label: "ECG rhythm strip <number>"
-        self.name = name                # NOT rendered (answer key for authors)
-        self.description = description  # NOT rendered (basis for captions and alt texts)
-        self.events = []            # (time, comps)
-        self.baseline = None        # function t -> mV
+        self.number = number  # neutral label: "ECG rhythm strip <number>"
+        self.name = name  # NOT rendered (answer key for authors)
+        self.description = (
+            description  # NOT rendered (basis for captions and alt texts)
+        )
+        self.events = []  # (time, comps)
+        self.baseline = None  # function t -> mV
         self.rng = random.Random(seed)
         self.wander = (0.02, 0.23, self.rng.uniform(0, 6.28))
 
@@ -163,8 +169,12 @@ def grid_paths():
 
 
 def esc(text):
-    return (text.replace("&", "&amp;").replace("<", "&lt;")
-            .replace(">", "&gt;").replace('"', "&quot;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+    )
 
 
 def render(strip):
@@ -206,49 +216,69 @@ def regular_sinus(strip, rate, pr=0.16, template=QRS_NARROW, first=0.25, jitter=
 
 
 def normal_sinus():
-    s = Strip("normal-sinus-rhythm", 5, "Normal sinus rhythm",
-              "Regular rhythm at about 75 per minute; an upright P wave before every QRS; "
-              "constant PR interval of about 0.16 s; narrow QRS complexes (about 0.08 s).",
-              seed=11)
+    s = Strip(
+        "normal-sinus-rhythm",
+        5,
+        "Normal sinus rhythm",
+        "Regular rhythm at about 75 per minute; an upright P wave before every QRS; "
+        "constant PR interval of about 0.16 s; narrow QRS complexes (about 0.08 s).",
+        seed=11,
+    )
     regular_sinus(s, 75, first=0.35)
     return s
 
 
 def sinus_brady():
-    s = Strip("sinus-bradycardia", 12, "Sinus bradycardia",
-              "Regular rhythm at about 45 per minute; an upright P wave before every QRS; "
-              "constant PR interval of about 0.16 s; narrow QRS complexes.",
-              seed=12)
+    s = Strip(
+        "sinus-bradycardia",
+        12,
+        "Sinus bradycardia",
+        "Regular rhythm at about 45 per minute; an upright P wave before every QRS; "
+        "constant PR interval of about 0.16 s; narrow QRS complexes.",
+        seed=12,
+    )
     regular_sinus(s, 45, first=0.3)
     return s
 
 
 def sinus_tachy():
-    s = Strip("sinus-tachycardia", 3, "Sinus tachycardia",
-              "Regular rhythm at about 125 per minute; an upright P wave before every QRS, "
-              "sitting close to the end of the preceding T wave; constant PR interval of "
-              "about 0.14 s; narrow QRS complexes.",
-              seed=13)
+    s = Strip(
+        "sinus-tachycardia",
+        3,
+        "Sinus tachycardia",
+        "Regular rhythm at about 125 per minute; an upright P wave before every QRS, "
+        "sitting close to the end of the preceding T wave; constant PR interval of "
+        "about 0.14 s; narrow QRS complexes.",
+        seed=13,
+    )
     regular_sinus(s, 125, pr=0.14, first=0.15)
     return s
 
 
 def first_degree():
-    s = Strip("first-degree-av-block", 9, "First-degree AV block",
-              "Regular rhythm at about 70 per minute; every P wave is followed by a narrow "
-              "QRS; the PR interval is constant at about 0.30 s.",
-              seed=14)
+    s = Strip(
+        "first-degree-av-block",
+        9,
+        "First-degree AV block",
+        "Regular rhythm at about 70 per minute; every P wave is followed by a narrow "
+        "QRS; the PR interval is constant at about 0.30 s.",
+        seed=14,
+    )
     regular_sinus(s, 70, pr=0.30, first=0.2)
     return s
 
 
 def mobitz_1():
-    s = Strip("second-degree-av-block-type-1", 14, "Second-degree AV block type I (Mobitz I, Wenckebach)",
-              "Regular P waves at about 80 per minute; in each cycle the PR interval is about "
-              "0.16 s, then 0.25 s, then 0.31 s, and the next P wave has no QRS after it; the "
-              "cycle repeats, so the narrow QRS complexes come in groups of three separated "
-              "by pauses (ventricular rate about 60 per minute).",
-              seed=15)
+    s = Strip(
+        "second-degree-av-block-type-1",
+        14,
+        "Second-degree AV block type I (Mobitz I, Wenckebach)",
+        "Regular P waves at about 80 per minute; in each cycle the PR interval is about "
+        "0.16 s, then 0.25 s, then 0.31 s, and the next P wave has no QRS after it; the "
+        "cycle repeats, so the narrow QRS complexes come in groups of three separated "
+        "by pauses (ventricular rate about 60 per minute).",
+        seed=15,
+    )
     pp = 60.0 / 80
     prs = [0.16, 0.25, 0.31, None]
     tp, k = 0.15, 0
@@ -264,12 +294,16 @@ def mobitz_1():
 
 
 def mobitz_2():
-    s = Strip("second-degree-av-block-type-2", 1, "Second-degree AV block type II (Mobitz II)",
-              "Regular P waves at about 90 per minute; the PR interval is the same (about "
-              "0.18 s) in every conducted beat, before and after the pauses; now and then a P "
-              "wave has no QRS after it; QRS complexes about 0.12 s wide; ventricular rate "
-              "about 70 per minute.",
-              seed=16)
+    s = Strip(
+        "second-degree-av-block-type-2",
+        1,
+        "Second-degree AV block type II (Mobitz II)",
+        "Regular P waves at about 90 per minute; the PR interval is the same (about "
+        "0.18 s) in every conducted beat, before and after the pauses; now and then a P "
+        "wave has no QRS after it; QRS complexes about 0.12 s wide; ventricular rate "
+        "about 70 per minute.",
+        seed=16,
+    )
     pp = 60.0 / 90
     pattern = [True, True, True, False, True, True, False, True, True, True]
     tp, k = 0.2, 0
@@ -284,12 +318,16 @@ def mobitz_2():
 
 
 def third_degree():
-    s = Strip("third-degree-av-block", 7, "Third-degree (complete) AV block",
-              "Regular P waves at about 80 per minute; regular, slow, wide QRS complexes at "
-              "about 35 per minute; the PR interval differs from beat to beat because P waves "
-              "and QRS complexes keep no fixed relation; some P waves fall on QRS complexes "
-              "or T waves.",
-              seed=17)
+    s = Strip(
+        "third-degree-av-block",
+        7,
+        "Third-degree (complete) AV block",
+        "Regular P waves at about 80 per minute; regular, slow, wide QRS complexes at "
+        "about 35 per minute; the PR interval differs from beat to beat because P waves "
+        "and QRS complexes keep no fixed relation; some P waves fall on QRS complexes "
+        "or T waves.",
+        seed=17,
+    )
     pp = 60.0 / 80
     tp = 0.10
     while tp < DURATION_S + 0.3:
@@ -305,13 +343,20 @@ def third_degree():
 
 
 def atrial_fib():
-    s = Strip("atrial-fibrillation", 16, "Atrial fibrillation",
-              "Irregularly irregular rhythm, no two RR intervals alike; average ventricular "
-              "rate about 145-150 per minute; narrow QRS complexes; "
-              "no P waves; a fine, irregular, wavy baseline between the complexes.",
-              seed=18)
+    s = Strip(
+        "atrial-fibrillation",
+        16,
+        "Atrial fibrillation",
+        "Irregularly irregular rhythm, no two RR intervals alike; average ventricular "
+        "rate about 145-150 per minute; narrow QRS complexes; "
+        "no P waves; a fine, irregular, wavy baseline between the complexes.",
+        seed=18,
+    )
     rng = s.rng
-    comps = [(rng.uniform(4.8, 7.8), rng.uniform(0.025, 0.045), rng.uniform(0, 6.28)) for _ in range(5)]
+    comps = [
+        (rng.uniform(4.8, 7.8), rng.uniform(0.025, 0.045), rng.uniform(0, 6.28))
+        for _ in range(5)
+    ]
 
     def fwaves(t):
         env = 0.8 + 0.3 * math.sin(2 * math.pi * 0.4 * t)
@@ -328,17 +373,21 @@ def atrial_fib():
 
 
 def atrial_flutter():
-    s = Strip("atrial-flutter", 4, "Atrial flutter with 4:1 conduction",
-              "Regular atrial waves at about 300 per minute forming a continuous sawtooth "
-              "line with no flat baseline; a narrow QRS follows every fourth atrial wave, so "
-              "the ventricular rhythm is regular at about 75 per minute.",
-              seed=19)
+    s = Strip(
+        "atrial-flutter",
+        4,
+        "Atrial flutter with 4:1 conduction",
+        "Regular atrial waves at about 300 per minute forming a continuous sawtooth "
+        "line with no flat baseline; a narrow QRS follows every fourth atrial wave, so "
+        "the ventricular rhythm is regular at about 75 per minute.",
+        seed=19,
+    )
     period = 0.2
 
     def saw(t):
         x = (t / period) % 1.0
         if x < 0.72:
-            v = 0.12 - 0.36 * (x / 0.72)           # slow downslope
+            v = 0.12 - 0.36 * (x / 0.72)  # slow downslope
         else:
             u = (x - 0.72) / 0.28
             v = -0.24 + 0.36 * (u * u * (3 - 2 * u))  # quicker, smooth return
@@ -354,10 +403,14 @@ def atrial_flutter():
 
 
 def svt():
-    s = Strip("supraventricular-tachycardia", 11, "Supraventricular tachycardia (SVT)",
-              "Regular narrow-complex rhythm at about 180 per minute; no P waves visible; "
-              "each T wave runs into the next QRS complex.",
-              seed=20)
+    s = Strip(
+        "supraventricular-tachycardia",
+        11,
+        "Supraventricular tachycardia (SVT)",
+        "Regular narrow-complex rhythm at about 180 per minute; no P waves visible; "
+        "each T wave runs into the next QRS complex.",
+        seed=20,
+    )
     rr = 60.0 / 180
     tq = 0.1
     while tq < DURATION_S + 0.3:
@@ -368,10 +421,14 @@ def svt():
 
 
 def mono_vt():
-    s = Strip("monomorphic-vt", 2, "Monomorphic ventricular tachycardia",
-              "Regular wide-complex rhythm at about 160 per minute; every QRS is wide (well "
-              "over 0.12 s) and identical in shape; no P waves seen.",
-              seed=21)
+    s = Strip(
+        "monomorphic-vt",
+        2,
+        "Monomorphic ventricular tachycardia",
+        "Regular wide-complex rhythm at about 160 per minute; every QRS is wide (well "
+        "over 0.12 s) and identical in shape; no P waves seen.",
+        seed=21,
+    )
     rr = 60.0 / 160
     tq = 0.12
     while tq < DURATION_S + 0.3:
@@ -381,11 +438,15 @@ def mono_vt():
 
 
 def poly_vt():
-    s = Strip("polymorphic-vt", 13, "Polymorphic ventricular tachycardia",
-              "One narrow beat with a P wave and a normal QT, then a fast, irregular run of "
-              "wide complexes at about 210 per minute whose shape, height and direction "
-              "change from beat to beat without a regular pattern.",
-              seed=22)
+    s = Strip(
+        "polymorphic-vt",
+        13,
+        "Polymorphic ventricular tachycardia",
+        "One narrow beat with a P wave and a normal QT, then a fast, irregular run of "
+        "wide complexes at about 210 per minute whose shape, height and direction "
+        "change from beat to beat without a regular pattern.",
+        seed=22,
+    )
     rng = s.rng
     # one normal sinus beat with a normal QT, then the run
     s.conducted_beat(0.12, 0.16, 0.9)
@@ -401,12 +462,16 @@ def poly_vt():
 
 
 def torsades():
-    s = Strip("torsades-de-pointes", 8, "Torsades de pointes",
-              "One narrow beat with a very long QT interval, then a fast run of wide "
-              "complexes at about 240 per minute whose height grows and shrinks in "
-              "spindle-shaped groups while their main direction turns from upward to downward "
-              "and back.",
-              seed=23)
+    s = Strip(
+        "torsades-de-pointes",
+        8,
+        "Torsades de pointes",
+        "One narrow beat with a very long QT interval, then a fast run of wide "
+        "complexes at about 240 per minute whose height grows and shrinks in "
+        "spindle-shaped groups while their main direction turns from upward to downward "
+        "and back.",
+        seed=23,
+    )
     rng = s.rng
     # sinus beat with a long QT (T wave peaking late) and an R-on-T trigger
     s.conducted_beat(0.10, 0.16, 1.6, t_amp=0.22)
@@ -423,17 +488,27 @@ def torsades():
 
 
 def vfib():
-    s = Strip("ventricular-fibrillation", 6, "Ventricular fibrillation (coarse)",
-              "No P waves, QRS complexes or T waves; only chaotic, irregular, fairly large "
-              "deflections of varying shape, height and width.",
-              seed=24)
+    s = Strip(
+        "ventricular-fibrillation",
+        6,
+        "Ventricular fibrillation (coarse)",
+        "No P waves, QRS complexes or T waves; only chaotic, irregular, fairly large "
+        "deflections of varying shape, height and width.",
+        seed=24,
+    )
     rng = s.rng
-    comps = [(rng.uniform(3.6, 6.8), rng.uniform(0.18, 0.38), rng.uniform(0, 6.28)) for _ in range(6)]
+    comps = [
+        (rng.uniform(3.6, 6.8), rng.uniform(0.18, 0.38), rng.uniform(0, 6.28))
+        for _ in range(6)
+    ]
     mods = [(rng.uniform(0.25, 0.7), rng.uniform(0, 6.28)) for _ in range(2)]
 
     def vf(t):
-        env = 0.75 + 0.25 * math.sin(2 * math.pi * mods[0][0] * t + mods[0][1]) \
+        env = (
+            0.75
+            + 0.25 * math.sin(2 * math.pi * mods[0][0] * t + mods[0][1])
             + 0.15 * math.sin(2 * math.pi * mods[1][0] * t + mods[1][1])
+        )
         return env * sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
 
     s.baseline = vf
@@ -441,29 +516,57 @@ def vfib():
 
 
 def asystole():
-    s = Strip("asystole", 15, "Asystole",
-              "An almost flat line with slight, slow drift; no P waves and no QRS complexes.",
-              seed=25)
+    s = Strip(
+        "asystole",
+        15,
+        "Asystole",
+        "An almost flat line with slight, slow drift; no P waves and no QRS complexes.",
+        seed=25,
+    )
     rng = s.rng
-    comps = [(rng.uniform(0.15, 0.6), rng.uniform(0.015, 0.03), rng.uniform(0, 6.28)) for _ in range(3)]
+    comps = [
+        (rng.uniform(0.15, 0.6), rng.uniform(0.015, 0.03), rng.uniform(0, 6.28))
+        for _ in range(3)
+    ]
     s.wander = (0.0, 0.0, 0.0)
-    s.baseline = lambda t: sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
+    s.baseline = lambda t: sum(
+        a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps
+    )
     return s
 
 
 def pea():
-    s = Strip("pea", 10, "Pulseless electrical activity (PEA) when no pulse is palpable",
-              "Regular rhythm at about 60 per minute; an upright P wave before every QRS; "
-              "constant PR interval of about 0.18 s; QRS complexes slightly broader than "
-              "normal. (The strip alone cannot show whether there is a pulse.)",
-              seed=26)
+    s = Strip(
+        "pea",
+        10,
+        "Pulseless electrical activity (PEA) when no pulse is palpable",
+        "Regular rhythm at about 60 per minute; an upright P wave before every QRS; "
+        "constant PR interval of about 0.18 s; QRS complexes slightly broader than "
+        "normal. (The strip alone cannot show whether there is a pulse.)",
+        seed=26,
+    )
     regular_sinus(s, 60, pr=0.18, template=QRS_PEA, first=0.3, jitter=0.01)
     return s
 
 
-RHYTHMS = [normal_sinus, sinus_brady, sinus_tachy, first_degree, mobitz_1, mobitz_2,
-           third_degree, atrial_fib, atrial_flutter, svt, mono_vt, poly_vt, torsades,
-           vfib, asystole, pea]
+RHYTHMS = [
+    normal_sinus,
+    sinus_brady,
+    sinus_tachy,
+    first_degree,
+    mobitz_1,
+    mobitz_2,
+    third_degree,
+    atrial_fib,
+    atrial_flutter,
+    svt,
+    mono_vt,
+    poly_vt,
+    torsades,
+    vfib,
+    asystole,
+    pea,
+]
 
 
 def main(argv):

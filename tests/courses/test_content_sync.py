@@ -293,9 +293,7 @@ def test_admin_edit_alone_is_kept_by_an_unrelated_sync(tree):
     assert lesson.body_md == "Edited in the admin."
 
 
-def test_removed_lesson_is_deleted_and_removed_question_used_in_attempts_is_deactivated(
-    tree,
-):
+def test_removed_lesson_is_deleted(tree):
     content_sync(root=tree)
     (tree / "acls/01-basics/01-intro.md").unlink()
     write(
@@ -304,6 +302,33 @@ def test_removed_lesson_is_deleted_and_removed_question_used_in_attempts_is_deac
     report = content_sync(root=tree)
     assert report.counts["lessons"]["removed"] == 1
     assert not Lesson.objects.filter(slug="intro").exists()
+
+
+def test_removed_question_is_deleted_unless_an_attempt_showed_it(tree):
+    from exams.services import exam_attempt_start
+    from tests.exams.conftest import complete_lessons
+
+    content_sync(root=tree)
+    bls = Course.objects.get(slug="bls")
+    enrollment = EnrollmentFactory(course=bls)
+    complete_lessons(enrollment)
+    quiz = Exam.objects.get(module__slug="cpr")
+    exam_attempt_start(user=enrollment.user, exam=quiz)  # draws both questions
+    write(
+        tree,
+        "bls/01-cpr/quiz.yaml",
+        "title: CPR quiz\npass_mark: 84\nquestions:" + QUESTION.format(id="bls-q1"),
+    )
+    write(
+        tree,
+        "bls/final-exam.yaml",
+        "title: Final\npass_mark: 84\nquestions:" + QUESTION.format(id="bls-f2"),
+    )
+    report = content_sync(root=tree)
+    assert report.counts["questions"]["deactivated"] == 1  # bls-q2, shown in an attempt
+    assert report.counts["questions"]["removed"] == 1  # bls-f1, never shown
+    assert not Question.objects.get(key="bls-q2").is_active
+    assert not Question.objects.filter(key="bls-f1").exists()
 
 
 def test_export_writes_files_that_sync_back_unchanged(tree, tmp_path):
