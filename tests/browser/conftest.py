@@ -105,7 +105,8 @@ class PageProblems:
 
     def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error" and "Content Security Policy" in message.text:
-            self.messages.append(f"CSP: {message.text} at {message.location}")
+            where = message.page.url if message.page else message.location["url"]
+            self.messages.append(f"CSP blocked something on {where}: {message.text}")
 
     def on_page_error(self, error: Exception) -> None:
         self.messages.append(f"script error: {error}")
@@ -138,7 +139,9 @@ def new_context(
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.on("console", problems.on_console)
-        context.on("weberror", lambda web_error: problems.on_page_error(web_error.error))
+        context.on(
+            "weberror", lambda web_error: problems.on_page_error(web_error.error)
+        )
         context.on("response", problems.on_response)
         contexts.append(context)
         return context

@@ -259,8 +259,11 @@ def build_curriculum() -> Curriculum:
         course=cpr, slug="cpr-basics", title="CPR basics", order=1
     )
     factories.LessonFactory(
-        module=cpr_module, slug="call-push-shock", title="Call, push, shock",
-        order=1, body_md=CPR_MD,
+        module=cpr_module,
+        slug="call-push-shock",
+        title="Call, push, shock",
+        order=1,
+        body_md=CPR_MD,
     )
 
     adult = factories.ModuleFactory(
@@ -269,16 +272,28 @@ def build_curriculum() -> Curriculum:
     aed = factories.ModuleFactory(course=bls, slug="aed", title="Using an AED", order=2)
     lessons = [
         factories.LessonFactory(
-            module=adult, slug="recognising-arrest", order=1, minutes=8,
-            title="Recognising cardiac arrest", body_md=RECOGNITION_MD,
+            module=adult,
+            slug="recognising-arrest",
+            order=1,
+            minutes=8,
+            title="Recognising cardiac arrest",
+            body_md=RECOGNITION_MD,
         ),
         factories.LessonFactory(
-            module=adult, slug="adult-compressions", order=2, minutes=12,
-            title="High-quality chest compressions", body_md=COMPRESSIONS_MD,
+            module=adult,
+            slug="adult-compressions",
+            order=2,
+            minutes=12,
+            title="High-quality chest compressions",
+            body_md=COMPRESSIONS_MD,
         ),
         factories.LessonFactory(
-            module=aed, slug="using-an-aed", order=1, minutes=10,
-            title="Using an AED", body_md=AED_MD,
+            module=aed,
+            slug="using-an-aed",
+            order=1,
+            minutes=10,
+            title="Using an AED",
+            body_md=AED_MD,
         ),
     ]
     by_slug = {lesson.slug: lesson for lesson in lessons}
@@ -299,8 +314,12 @@ def build_curriculum() -> Curriculum:
         course=acls, slug="arrest-rhythms", title="Cardiac arrest rhythms", order=1
     )
     acls_lesson = factories.LessonFactory(
-        module=rhythms, slug="vf-pvt", order=1, minutes=15,
-        title="Shockable rhythms: VF and pulseless VT", body_md=ACLS_VF_MD,
+        module=rhythms,
+        slug="vf-pvt",
+        order=1,
+        minutes=15,
+        title="Shockable rhythms: VF and pulseless VT",
+        body_md=ACLS_VF_MD,
     )
     return Curriculum(
         cpr=cpr,

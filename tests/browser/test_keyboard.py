@@ -91,9 +91,7 @@ def test_an_exam_can_be_started_answered_and_submitted_with_the_keyboard_alone(
     )
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Adult CPR check: result"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("Adult CPR check: result")
     expect(page.get_by_text("You scored 100%")).to_be_visible()
     attempt.refresh_from_db()
     assert attempt.passed

@@ -61,7 +61,9 @@ def _study_module(page: Page, curriculum: Curriculum) -> None:
     first, second, third = curriculum.bls_lessons
     page.get_by_role("link", name=f"Next lesson: {first.title}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
-    expect(page.get_by_role("heading", name="Check breathing and pulse")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Check breathing and pulse")
+    ).to_be_visible()
     page.get_by_role("button", name="Mark complete and continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
 
@@ -72,7 +74,6 @@ def _study_module(page: Page, curriculum: Curriculum) -> None:
     page.get_by_role("link", name=f"Resume: {second.title}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
     expect(page.get_by_role("table")).to_contain_text("100 to 120 per minute")
-    screenshot(page, "journey-lesson")
     page.get_by_role("button", name="Mark complete and continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(third.title)
     page.get_by_role("button", name="Mark complete", exact=True).click()
@@ -118,7 +119,6 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
         has=page.get_by_role("heading", name="Basic Life Support")
     )
     expect(bls_card.get_by_text("Recommended for you")).to_be_visible()
-    screenshot(page, "journey-catalog")
 
     # ACLS first: refused until BLS is held, and the page says how to get it.
     page.get_by_role("link", name="Advanced Cardiovascular Life Support").first.click()
@@ -130,7 +130,6 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
         )
     ).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("^Enrol"))).to_have_count(0)
-    screenshot(page, "journey-acls-needs-bls")
 
     page.get_by_role("link", name="Take Basic Life Support with Lifeline").click()
     page.get_by_role("button", name="Enrol in Basic Life Support").click()
@@ -157,7 +156,6 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
         for text in choice_texts(item, correct=True):
             expect(page.get_by_text(text, exact=True)).to_have_count(0)
     expect(page.get_by_text("Correct answer", exact=True)).to_have_count(0)
-    screenshot(page, "journey-result-not-passed")
     to_review = missed[0].question.review_lesson
     review.get_by_role("link", name=to_review.title).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(to_review.title)
@@ -190,13 +188,14 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
     expect(anonymous.get_by_role("status")).to_contain_text("Valid.")
     expect(anonymous.get_by_text(LEGAL_NAME)).to_be_visible()
     expect(anonymous.get_by_text("Basic Life Support (BLS)")).to_be_visible()
-    screenshot(anonymous, "journey-verify-valid")
 
     # With BLS held, ACLS opens.
     page.get_by_role("link", name="Catalog", exact=True).click()
     page.get_by_role("link", name="Advanced Cardiovascular Life Support").first.click()
     expect(page.get_by_text("Met", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Enrol in Advanced Cardiovascular Life Support").click()
+    page.get_by_role(
+        "button", name="Enrol in Advanced Cardiovascular Life Support"
+    ).click()
     expect(page.get_by_role("status")).to_contain_text(
         "You are enrolled in Advanced Cardiovascular Life Support."
     )

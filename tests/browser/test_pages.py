@@ -24,7 +24,6 @@ from courses.services import enrollment_create, lesson_complete
 from exams.models import Attempt, Exam
 from exams.services import exam_attempt_start, exam_attempt_submit
 from tests import factories
-
 from tests.browser.curriculum import Curriculum
 from tests.browser.helpers import (
     assert_accessible,

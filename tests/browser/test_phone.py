@@ -13,7 +13,6 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     choice_texts,
     open_attempt,
-    screenshot,
     sign_in,
     wait_for_autosave,
 )
@@ -42,7 +41,6 @@ def test_a_learner_studies_and_takes_an_exam_on_a_phone(
     # The lesson's table is the widest thing on it: it scrolls in its own box.
     expect(page.get_by_role("table")).to_be_visible()
     assert_no_horizontal_scroll(page)
-    screenshot(page, "phone-lesson")
     page.get_by_role("button", name="Mark complete and continue").tap()
     following = curriculum.bls_lessons[2]
     expect(page.get_by_role("heading", level=1)).to_have_text(following.title)
@@ -60,7 +58,6 @@ def test_a_learner_studies_and_takes_an_exam_on_a_phone(
         question.get_by_text(text, exact=True).tap()
         expect(question.get_by_label(text, exact=True)).to_be_checked()
     wait_for_autosave(page)
-    screenshot(page, "phone-exam")
     page.get_by_role("button", name="Submit for grading").tap()
     expect(page.get_by_text("You scored 100%")).to_be_visible()
     assert_no_horizontal_scroll(page)

@@ -130,9 +130,7 @@ def test_a_reviewer_approves_an_outside_bls_card_and_the_learner_enrols_in_acls(
     staff.goto("/admin/certificates/externalcertificate/")
     expect(staff.get_by_role("row").filter(has_text="225512345678")).to_be_visible()
     screenshot(staff, "admin-review-queue")
-    _run_admin_action(
-        staff, row_text="225512345678", action="Approve selected cards…"
-    )
+    _run_admin_action(staff, row_text="225512345678", action="Approve selected cards…")
     staff.get_by_label("Note to the learner").fill(
         "Checked with the issuing training centre."
     )

@@ -8,10 +8,11 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from courses.models import CourseImage
 from exams.models import Attempt
 from exams.services import exam_attempt_start
 from tests.exams.conftest import answers_for, as_post, complete_lessons
-from tests.factories import EnrollmentFactory, UserFactory
+from tests.factories import EnrollmentFactory, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +259,26 @@ def test_exams_of_an_unpublished_course_are_not_found(learner_client, module_exa
     start = learner_client.post(reverse("exams:start", args=[module_exam.pk]))
     history = learner_client.get(reverse("exams:history", args=[module_exam.pk]))
     assert start.status_code == history.status_code == 404
+
+
+def test_a_question_image_is_shown_with_its_description(
+    learner_client, user, module_exam, studied
+):
+    CourseImage.objects.create(
+        course=module_exam.course,
+        path="images/ecg/vf.svg",
+        content_type="image/svg+xml",
+        data=b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+        sha256="0" * 64,
+    )
+    module_exam.questions.update(is_active=False)
+    QuestionFactory(
+        exam=module_exam,
+        image="images/ecg/vf.svg",
+        image_alt="Chaotic irregular deflections with no QRS complexes: VF.",
+    )
+    attempt, _ = exam_attempt_start(user=user, exam=module_exam)
+    html = learner_client.get(attempt_url(attempt)).content.decode()
+    src = re.search(r'<img src="([^"]+)" alt="Chaotic irregular', html).group(1)
+    assert src == "/courses/bls/images/ecg/vf.svg"
+    assert learner_client.get(src).status_code == 200
