@@ -10,6 +10,7 @@ from django.views.decorators.http import condition, require_POST
 
 from accounts.models import Profession
 from certificates.selectors import prerequisites_missing
+from exams.selectors import exam_overview_for
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
@@ -102,8 +103,6 @@ def _require_enrollment(request: HttpRequest, course) -> Enrollment | None:
 
 @login_required
 def course_home(request: HttpRequest, slug: str) -> HttpResponse:
-    from exams.selectors import exam_overview_for
-
     course = selectors.course_for_viewer(slug=slug, user=request.user)
     enrollment = _require_enrollment(request, course)
     if enrollment is None:
