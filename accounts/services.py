@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
+from certificates.services import certificates_issue_waiting_for_name
+
 from .models import User
 
 PROFILE_FIELDS = (
@@ -13,11 +17,14 @@ PROFILE_FIELDS = (
 )
 
 
+@transaction.atomic
 def user_profile_update(*, user: User, data: dict) -> list[str]:
     """Saves the profile fields in `data` that changed; returns their names.
 
-    Nothing is written when nothing changed.
+    Nothing is written when nothing changed. A learner who adds a legal name for the
+    first time gets the certificates that waited for it (enqueued after commit).
     """
+    had_name = bool(user.legal_name)
     changed = [
         field
         for field in PROFILE_FIELDS
@@ -27,4 +34,6 @@ def user_profile_update(*, user: User, data: dict) -> list[str]:
         setattr(user, field, data[field])
     if changed:
         user.save(update_fields=changed)
+    if not had_name and user.legal_name:
+        certificates_issue_waiting_for_name(user=user)
     return changed

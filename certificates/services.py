@@ -256,7 +256,7 @@ def certificate_issue(*, enrollment: Enrollment) -> Certificate:
 
 def certificate_holder_name_request(*, enrollment: Enrollment) -> None:
     """E-mails a learner who completed a course without a legal name on file that the
-    certificate waits for it (it is issued within the hour after they add it)."""
+    certificate waits for it (it is issued as soon as they add it)."""
     user = enrollment.user
     message = _email(
         template="certificate_name_needed",
@@ -269,6 +269,21 @@ def certificate_holder_name_request(*, enrollment: Enrollment) -> None:
         },
     )
     mailers.default.send_messages([message])
+
+
+def certificates_issue_waiting_for_name(*, user) -> int:
+    """Enqueues, after commit, the certificates of the user's completed enrollments
+    that have none (they waited for a legal name). Returns how many were enqueued."""
+    from .tasks import issue_certificate
+
+    waiting = list(
+        Enrollment.objects.filter(
+            user=user, status=Enrollment.Status.COMPLETED, certificate__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    for enrollment_id in waiting:
+        issue_certificate.delay_on_commit(enrollment_id)
+    return len(waiting)
 
 
 @transaction.atomic

@@ -217,3 +217,29 @@ def test_admin_login_goes_through_allauth(client):
     response = client.get("/admin/login/")
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
+
+
+def test_adding_a_legal_name_issues_the_certificate_that_waited_for_it(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from certificates.models import Certificate
+    from tests.factories import CourseFactory, EnrollmentFactory
+
+    user = UserFactory(legal_name="")
+    enrollment = EnrollmentFactory(
+        user=user,
+        course=CourseFactory(slug="bls", code="BLS"),
+        status="completed",
+        completed_at=timezone.now(),
+    )
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("accounts:profile"),
+            {"legal_name": "Grace Hopper", "profession": Profession.NURSE},
+        )
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    assert certificate.holder_name == "Grace Hopper"
+    assert any(certificate.code in mail.body for mail in mailoutbox)
