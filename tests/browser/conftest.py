@@ -21,14 +21,15 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    expect,
     sync_playwright,
 )
 
 from tests.browser.curriculum import Curriculum, build_curriculum
 
 # Playwright's sync API keeps an asyncio loop running in this thread, and Django refuses
-# ORM calls inside a running loop. The tests and their fixtures use the ORM from this
-# thread while the server thread serves Chromium, never at the same time.
+# ORM calls inside a running loop. Nothing here is async: the tests build their data
+# and read what the site stored between browser actions, with plain blocking calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
@@ -48,8 +49,9 @@ PHONE = {
     "has_touch": True,
 }
 # Generous for a cold start on a busy CI machine; a healthy page answers in well under
-# a second.
+# a second. Applies to actions (click, fill) and to expect() alike.
 TIMEOUT_MS = 15_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 class _ChromiumPool:
@@ -124,7 +126,8 @@ def new_context(
     browser: Browser, live_server
 ) -> Iterator[Callable[..., BrowserContext]]:
     """Opens a fresh browser context on the live server (`phone=True`: 375x667 touch
-    screen). The test fails if any of its pages hit a script error or a CSP block."""
+    screen). The test fails if any of its pages got a server error, hit a script
+    error or had something blocked by the Content-Security-Policy."""
     contexts: list[BrowserContext] = []
     problems = PageProblems()
 

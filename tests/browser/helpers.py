@@ -23,12 +23,13 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Saves the whole page as test-artifacts/screenshots/<name>-<desktop|phone>.png."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Saves the page (whole, or what the screen shows) as
+    test-artifacts/screenshots/<name>-<desktop|phone>.png."""
     size = "phone" if page.viewport_size["width"] < 600 else "desktop"
     path = SCREENSHOTS / f"{name}-{size}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=path, full_page=True, animations="disabled")
+    page.screenshot(path=path, full_page=full_page, animations="disabled")
     return path
 
 

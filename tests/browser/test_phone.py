@@ -13,6 +13,7 @@ from tests.browser.helpers import (
     assert_no_horizontal_scroll,
     choice_texts,
     open_attempt,
+    screenshot,
     sign_in,
     wait_for_autosave,
 )
@@ -58,6 +59,9 @@ def test_a_learner_studies_and_takes_an_exam_on_a_phone(
         question.get_by_text(text, exact=True).tap()
         expect(question.get_by_label(text, exact=True)).to_be_checked()
     wait_for_autosave(page)
+    question = page.locator("#question-1")
+    question.scroll_into_view_if_needed()
+    screenshot(page, "exam-answered", full_page=False)
     page.get_by_role("button", name="Submit for grading").tap()
     expect(page.get_by_text("You scored 100%")).to_be_visible()
     assert_no_horizontal_scroll(page)

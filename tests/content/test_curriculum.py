@@ -11,7 +11,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from courses.content_sync import read_content
+from courses.content import read_content
 from courses.markdown import image_paths
 
 COURSES = {

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from certificates.models import Certificate
-from courses.content_sync import content_sync
+from courses.content import content_sync
 from courses.models import Course, Enrollment
 from exams.models import Attempt, Exam
 from tests.factories import UserFactory

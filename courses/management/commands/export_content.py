@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from courses.content_sync import content_export
+from courses.content import content_export
 
 
 class Command(BaseCommand):

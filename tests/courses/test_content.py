@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from courses.content_sync import ContentError, content_sync
+from courses.content import ContentError, content_sync
 from courses.models import Course, Lesson, LessonProgress
 from exams.models import Exam, Question
 from tests.factories import EnrollmentFactory

@@ -1,0 +1,120 @@
+"""Writing the database back to files in the content layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..models import (
+    Bundle,
+    Course,
+)
+
+
+def _front_matter(meta: dict, body: str) -> str:
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+    return f"---\n{head}---\n{body.rstrip()}\n"
+
+
+def _bank(exam) -> dict:
+    data: dict[str, Any] = {"title": exam.title, "pass_mark": exam.pass_mark}
+    if exam.draw_size:
+        data["draw"] = exam.draw_size
+    if exam.time_limit_minutes:
+        data["time_limit_minutes"] = exam.time_limit_minutes
+    if not exam.shuffle:
+        data["shuffle"] = False
+    questions = []
+    for q in exam.questions.filter(is_active=True).select_related("review_lesson"):
+        item: dict[str, Any] = {"id": q.key, "topic": q.topic}
+        if q.review_lesson:
+            item["lesson"] = q.review_lesson.slug
+        item["text"] = q.text_md
+        if q.image:
+            item.update(image=q.image, image_alt=q.image_alt)
+        item["choices"] = [
+            {"text": c.text, "correct": True} if c.is_correct else {"text": c.text}
+            for c in q.choices.all()
+        ]
+        item["explanation"] = q.explanation_md
+        questions.append(item)
+    data["questions"] = questions
+    return data
+
+
+def content_export(*, root: Path) -> int:
+    """Writes every course in the database to `root` in the content layout.
+
+    Returns the number of files written. Existing files under `root` are overwritten.
+    """
+    from exams.models import Exam
+
+    written = 0
+
+    def put(path: Path, data: str | bytes) -> None:
+        nonlocal written
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+        written += 1
+
+    def dump(data: dict) -> str:
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+
+    for course in Course.objects.prefetch_related("prerequisites"):
+        base = root / course.slug
+        meta = {
+            "title": course.title,
+            "code": course.code,
+            "summary": course.summary,
+            "audience": course.audience,
+            "recommended_for": course.recommended_for,
+            "hours": float(course.hours),
+            "validity_months": course.validity_months,
+            "prerequisites": course.prerequisite_slugs,
+            "order": course.order,
+            "guidelines": course.guidelines,
+            "published": course.is_published,
+        }
+        put(base / "course.md", _front_matter(meta, course.description_md))
+        for image in course.images.all():
+            put(base / image.path, bytes(image.data))
+        for module in course.modules.order_by("order", "id"):
+            folder = base / f"{module.order:02d}-{module.slug}"
+            put(
+                folder / "module.md",
+                _front_matter(
+                    {"title": module.title, "order": module.order}, module.summary_md
+                ),
+            )
+            for lesson in module.lessons.order_by("order", "id"):
+                lesson_meta = {"title": lesson.title, "minutes": lesson.minutes}
+                if not lesson.is_published:
+                    lesson_meta["published"] = False
+                put(
+                    folder / f"{lesson.order:02d}-{lesson.slug}.md",
+                    _front_matter(lesson_meta, lesson.body_md),
+                )
+            exam = Exam.objects.filter(module=module).first()
+            if exam:
+                put(folder / "quiz.yaml", dump(_bank(exam)))
+        final = Exam.objects.filter(course=course, kind=Exam.Kind.FINAL).first()
+        if final:
+            put(base / "final-exam.yaml", dump(_bank(final)))
+    bundles = [
+        {
+            "slug": b.slug,
+            "title": b.title,
+            "summary": b.summary,
+            "courses": [item.course.slug for item in b.items.select_related("course")],
+            "published": b.is_published,
+        }
+        for b in Bundle.objects.all()
+    ]
+    if bundles:
+        put(root / "bundles.yaml", dump({"bundles": bundles}))
+    return written

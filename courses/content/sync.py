@@ -1,0 +1,347 @@
+"""Applying a validated content tree to the database in one transaction."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from ..models import (
+    Bundle,
+    BundleCourse,
+    Course,
+    CourseImage,
+    Lesson,
+    Module,
+    SyncedContent,
+)
+from .reader import IMAGE_TYPES, ContentError, CourseFile, Problem, Tree, read_content
+
+
+@dataclass
+class SyncReport:
+    counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    warnings: list[Problem] = field(default_factory=list)
+
+    def add(self, kind: str, outcome: str) -> None:
+        self.counts[kind][outcome] += 1
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            n
+            for counter in self.counts.values()
+            for outcome, n in counter.items()
+            if outcome != "unchanged"
+        )
+
+    def lines(self) -> list[str]:
+        order = (
+            "created",
+            "updated",
+            "removed",
+            "deactivated",
+            "unpublished",
+            "unchanged",
+        )
+        return [
+            f"{kind}: " + ", ".join(f"{counter[o]} {o}" for o in order if counter[o])
+            for kind, counter in self.counts.items()
+        ]
+
+
+class _Applier:
+    def __init__(self, tree: Tree, force: bool):
+        self.tree, self.force = tree, force
+        self.report = SyncReport(warnings=tree.warnings)
+        self.conflicts: list[Problem] = []
+
+    def upsert(
+        self,
+        kind: str,
+        model: type[SyncedContent],
+        lookup: dict,
+        values: dict,
+        path: Path,
+    ) -> Any:
+        """Creates or updates one row; returns it. Admin edits are conflicts."""
+        row = model.objects.filter(**lookup).first()
+        fields = {f.name for f in model._meta.concrete_fields} | {
+            f.attname for f in model._meta.concrete_fields
+        }
+        # Fingerprint-only values (prerequisite slugs, choices) are not model fields.
+        assignable = {k: v for k, v in values.items() if k in fields}
+        plain = {k: v for k, v in assignable.items() if k not in model.CONTENT_FIELDS}
+        new_fp = model.fingerprint({k: values.get(k) for k in model.CONTENT_FIELDS})
+        if row is None:
+            row = model(**lookup, **assignable, synced_hash=new_fp)
+            row.save()
+            self.report.add(kind, "created")
+            return row
+        current = row.content_fingerprint()
+        if current == new_fp and all(getattr(row, k) == v for k, v in plain.items()):
+            if row.synced_hash != new_fp:
+                row.synced_hash = new_fp
+                row.save(update_fields=["synced_hash"])
+            self.report.add(kind, "unchanged")
+            return row
+        if row.synced_hash and current != row.synced_hash and not self.force:
+            self.conflicts.append(
+                Problem(
+                    path,
+                    1,
+                    f"{kind} '{lookup}' was edited in the admin since the last "
+                    "sync; use --force to overwrite, or export_content first",
+                )
+            )
+            return row
+        for key, value in assignable.items():
+            setattr(row, key, value)
+        row.synced_hash = new_fp
+        row.save()
+        self.report.add(kind, "updated")
+        return row
+
+    def apply(self) -> SyncReport:
+        from exams.models import Question
+
+        course_rows: dict[str, Course] = {}
+        for cf in self.tree.courses:
+            meta = cf.meta
+            values = {
+                "title": str(meta["title"]),
+                "code": str(meta["code"]),
+                "summary": str(meta["summary"]),
+                "audience": str(meta.get("audience") or ""),
+                "recommended_for": list(meta.get("recommended_for") or []),
+                "hours": Decimal(str(meta["hours"])),
+                "validity_months": int(meta["validity_months"]),
+                "order": int(meta["order"]),
+                "guidelines": str(meta.get("guidelines") or ""),
+                "is_published": bool(meta.get("published", True)),
+                "description_md": cf.body,
+                "prerequisite_slugs": sorted(meta.get("prerequisites") or []),
+            }
+            course_rows[cf.slug] = self.upsert(
+                "courses", Course, {"slug": cf.slug}, values, cf.path
+            )
+        for cf in self.tree.courses:
+            course = course_rows[cf.slug]
+            wanted = [course_rows[s] for s in cf.meta.get("prerequisites") or []]
+            if sorted(p.pk for p in course.prerequisites.all()) != sorted(
+                p.pk for p in wanted
+            ):
+                course.prerequisites.set(wanted)
+            self.sync_images(cf, course)
+            lessons = self.sync_modules(cf, course)
+            self.sync_exams(cf, course, lessons, Question)
+        self.sync_bundles(course_rows)
+        self.remove_missing(course_rows)
+        if self.conflicts:
+            raise ContentError(self.conflicts)
+        return self.report
+
+    def sync_images(self, cf: CourseFile, course: Course) -> None:
+        for path, data in cf.images.items():
+            suffix = Path(path).suffix.lower()
+            self.upsert(
+                "images",
+                CourseImage,
+                {"course": course, "path": path},
+                {
+                    "sha256": sha256(data).hexdigest(),
+                    "data": data,
+                    "content_type": IMAGE_TYPES.get(suffix)
+                    or mimetypes.guess_type(path)[0],
+                },
+                cf.path,
+            )
+        stale = CourseImage.objects.filter(course=course).exclude(
+            path__in=list(cf.images)
+        )
+        self._remove("images", stale)
+
+    def sync_modules(self, cf: CourseFile, course: Course) -> dict[str, Lesson]:
+        lessons: dict[str, Lesson] = {}
+        for mf in cf.modules:
+            module = self.upsert(
+                "modules",
+                Module,
+                {"course": course, "slug": mf.slug},
+                {
+                    "title": str(mf.meta["title"]),
+                    "order": mf.order,
+                    "summary_md": mf.body,
+                },
+                mf.path,
+            )
+            for lf in mf.lessons:
+                lessons[lf.slug] = self.upsert(
+                    "lessons",
+                    Lesson,
+                    {"course": course, "slug": lf.slug},
+                    {
+                        "module": module,
+                        "module_id": module.pk,
+                        "title": str(lf.meta["title"]),
+                        "minutes": int(lf.meta["minutes"]),
+                        "order": lf.order,
+                        "is_published": bool(lf.meta.get("published", True)),
+                        "body_md": lf.body,
+                    },
+                    lf.path,
+                )
+        stale_lessons = Lesson.objects.filter(
+            course=course, synced_hash__gt=""
+        ).exclude(slug__in=list(lessons))
+        self._remove("lessons", stale_lessons)
+        stale_modules = Module.objects.filter(
+            course=course, synced_hash__gt=""
+        ).exclude(slug__in=[m.slug for m in cf.modules])
+        self._remove("modules", stale_modules)
+        return lessons
+
+    def sync_exams(
+        self, cf: CourseFile, course: Course, lessons: dict[str, Lesson], Question
+    ) -> None:
+        from exams.models import Choice, Exam
+
+        banks = [(mf, mf.quiz) for mf in cf.modules if mf.quiz]
+        if cf.final:
+            banks.append((None, cf.final))
+        kept_keys = []
+        for mf, bank in banks:
+            meta = bank.meta
+            module = Module.objects.get(course=course, slug=mf.slug) if mf else None
+            exam = self.upsert(
+                "exams",
+                Exam,
+                {
+                    "course": course,
+                    "module": module,
+                    "kind": Exam.Kind.MODULE if module else Exam.Kind.FINAL,
+                },
+                {
+                    "title": str(meta["title"]),
+                    "pass_mark": int(meta["pass_mark"]),
+                    "draw_size": meta.get("draw"),
+                    "time_limit_minutes": meta.get("time_limit_minutes"),
+                    "shuffle": bool(meta.get("shuffle", True)),
+                },
+                bank.path,
+            )
+            for order, q in enumerate(bank.meta["questions"]):
+                choices = [
+                    [str(c["text"]).strip(), c.get("correct") is True]
+                    for c in q["choices"]
+                ]
+                question = self.upsert(
+                    "questions",
+                    Question,
+                    {"key": q["id"]},
+                    {
+                        "exam": exam,
+                        "text_md": str(q["text"]),
+                        "image": q.get("image") or "",
+                        "image_alt": str(q.get("image_alt") or ""),
+                        "explanation_md": str(q["explanation"]),
+                        "topic": str(q["topic"]),
+                        "review_lesson": lessons.get(q["lesson"]),
+                        "review_lesson_id": lessons[q["lesson"]].pk
+                        if q["lesson"] in lessons
+                        else None,
+                        "is_active": True,
+                        "order": order,
+                        "choice_signature": choices,
+                    },
+                    bank.path,
+                )
+                kept_keys.append(q["id"])
+                if question.choice_signature != choices:
+                    # Attempts keep their own snapshot of choices, so replacing is safe.
+                    question.choices.all().delete()
+                    Choice.objects.bulk_create(
+                        Choice(
+                            question=question, text=text, is_correct=correct, order=i
+                        )
+                        for i, (text, correct) in enumerate(choices)
+                    )
+        from exams.models import AttemptQuestion
+
+        stale = Question.objects.filter(
+            exam__course=course, synced_hash__gt=""
+        ).exclude(key__in=kept_keys)
+        used = set(
+            AttemptQuestion.objects.filter(question__in=stale).values_list(
+                "question_id", flat=True
+            )
+        )
+        for question in stale:
+            self._retire("questions", question, "is_active", keep=question.pk in used)
+
+    def sync_bundles(self, course_rows: dict[str, Course]) -> None:
+        for order, data in enumerate(self.tree.bundles):
+            bundle = self.upsert(
+                "bundles",
+                Bundle,
+                {"slug": data["slug"]},
+                {
+                    "title": str(data["title"]),
+                    "summary": str(data["summary"]),
+                    "order": order,
+                    "is_published": bool(data.get("published", True)),
+                },
+                self.tree.root / "bundles.yaml",
+            )
+            wanted = [course_rows[s].pk for s in data["courses"]]
+            if list(bundle.items.values_list("course_id", flat=True)) != wanted:
+                bundle.items.all().delete()
+                BundleCourse.objects.bulk_create(
+                    BundleCourse(bundle=bundle, course_id=pk, order=i)
+                    for i, pk in enumerate(wanted)
+                )
+
+    def remove_missing(self, course_rows: dict[str, Course]) -> None:
+        # A course with enrollments is history: unpublished, never deleted.
+        for course in Course.objects.filter(synced_hash__gt="").exclude(
+            slug__in=list(course_rows)
+        ):
+            self._retire(
+                "courses", course, "is_published", keep=course.enrollments.exists()
+            )
+
+    def _retire(self, kind: str, row, flag: str, *, keep: bool) -> None:
+        """Deletes a row that left the files, or only switches `flag` off when learner
+        records refer to it (evidence is kept)."""
+        if not keep:
+            row.delete()
+            self.report.add(kind, "removed")
+        elif getattr(row, flag):
+            setattr(row, flag, False)
+            row.save(update_fields=[flag])
+            self.report.add(
+                kind, "deactivated" if flag == "is_active" else "unpublished"
+            )
+
+    def _remove(self, kind: str, queryset) -> None:
+        count = queryset.count()
+        if count:
+            queryset.delete()
+            self.report.counts[kind]["removed"] += count
+
+
+def content_sync(*, root: Path, force: bool = False) -> SyncReport:
+    """Validates the tree at `root` and loads it, all or nothing.
+
+    Raises ContentError (file:line problems) and changes nothing when the tree is
+    invalid or would overwrite admin edits without `force`.
+    """
+    tree = read_content(root)
+    with transaction.atomic():
+        return _Applier(tree, force).apply()
