@@ -27,11 +27,6 @@ from playwright.sync_api import (
 
 from tests.browser.curriculum import Curriculum, build_curriculum
 
-# Playwright's sync API keeps an asyncio loop running in this thread, and Django refuses
-# ORM calls inside a running loop. Nothing here is async: the tests build their data
-# and read what the site stored between browser actions, with plain blocking calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -55,7 +50,14 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 
 class _ChromiumPool:
-    """The one Chromium of the run, started on first use."""
+    """The one Chromium of the run, started on first use.
+
+    Playwright's sync API keeps an asyncio loop running in the test thread while it is
+    started, and Django refuses ORM calls inside a running loop. Nothing here is async
+    (tests build data and read what the site stored between browser actions, with
+    plain blocking calls), so Django's check is relaxed exactly while the loop runs:
+    from the first browser test until the pool closes after the last one.
+    """
 
     def __init__(self) -> None:
         self._playwright: Playwright | None = None
@@ -64,6 +66,7 @@ class _ChromiumPool:
     def get(self, executable_path: str) -> Browser:
         if self._browser is None or not self._browser.is_connected():
             self.close()
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
             self._playwright = sync_playwright().start()
             self._browser = self._playwright.chromium.launch(
                 executable_path=executable_path, headless=True, args=CHROMIUM_ARGS
@@ -77,6 +80,7 @@ class _ChromiumPool:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 _pool = _ChromiumPool()

@@ -43,7 +43,7 @@ Place the heel of one hand on the lower half of the breastbone, the other hand o
 
 ## Rate and depth
 
-| | Adult |
+| Measure | Adult |
 | --- | --- |
 | Rate | 100 to 120 per minute |
 | Depth | at least 2 inches (5 cm), not more than 2.4 inches (6 cm) |

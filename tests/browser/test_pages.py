@@ -102,7 +102,9 @@ PAGES = {
     "catalog-recommended": MainPage(
         lambda r: "/", "Life support courses you can finish at your own pace"
     ),
-    "course": MainPage(lambda r: "/courses/bls/", "Basic Life Support", False),
+    "course": MainPage(
+        lambda r: "/courses/bls/", "Basic Life Support", signed_in=False
+    ),
     "course-prerequisite-missing": MainPage(
         lambda r: "/courses/acls/", "Advanced Cardiovascular Life Support"
     ),
@@ -118,20 +120,21 @@ PAGES = {
     "result-passed": MainPage(
         lambda r: r.passed.get_absolute_url(), "Adult CPR check: result"
     ),
+    "exam-history": MainPage(
+        lambda r: f"/exams/{r.passed.exam_id}/history/", "Adult CPR check"
+    ),
     "dashboard": MainPage(lambda r: "/dashboard/", "Your dashboard"),
     "profile": MainPage(lambda r: "/accounts/profile/", "Your profile"),
     "outside-card": MainPage(
         lambda r: "/certificates/outside/",
         "Use a certificate from another provider",
     ),
-    "verify": MainPage(lambda r: "/verify/", "Verify a certificate", False),
+    "verify": MainPage(lambda r: "/verify/", "Verify a certificate", signed_in=False),
     "verify-result": MainPage(
-        lambda r: r.certificate.get_absolute_url(),
-        "Certificate",
-        False,
+        lambda r: r.certificate.get_absolute_url(), "Certificate", signed_in=False
     ),
-    "sign-up": MainPage(lambda r: "/accounts/signup/", "Sign Up", False),
-    "log-in": MainPage(lambda r: "/accounts/login/", "Sign In", False),
+    "sign-up": MainPage(lambda r: "/accounts/signup/", "Sign Up", signed_in=False),
+    "log-in": MainPage(lambda r: "/accounts/login/", "Sign In", signed_in=False),
 }
 
 
