@@ -19,7 +19,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 # Session + user + the page's own queries; the same bound for 3 and for 30.
-MAX_QUERIES = {"catalog": 6, "detail": 10, "home": 14, "lesson": 12, "dashboard": 12}
+MAX_QUERIES = {"catalog": 5, "detail": 10, "home": 10, "lesson": 11, "dashboard": 7}
 
 
 def build(size: int, user):
