@@ -46,6 +46,9 @@ class Exam(SyncedContent):
     )
     time_limit_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     # Choices are shuffled whatever this says: banks tend to list the correct one first.
+    # An exam whose bank left the content files but that learners have taken: kept as
+    # evidence, no longer required for completion or offered.
+    is_active = models.BooleanField("active", default=True)
     shuffle = models.BooleanField(
         "shuffle questions",
         default=True,

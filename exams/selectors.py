@@ -42,7 +42,7 @@ def exam_for_viewer(*, exam_id: int, user) -> Exam:
     """The exam, if its course is published (any exam for staff); else 404."""
     queryset = Exam.objects.select_related("course", "module")
     if not user.is_staff:
-        queryset = queryset.filter(course__is_published=True)
+        queryset = queryset.filter(course__is_published=True, is_active=True)
     try:
         return queryset.get(pk=exam_id)
     except Exam.DoesNotExist:
@@ -76,6 +76,20 @@ def exam_passed_by(*, user, exam: Exam) -> bool:
     return Attempt.objects.filter(user=user, exam=exam, passed=True).exists()
 
 
+def _may_reveal_answers(attempt: Attempt) -> bool:
+    """Answers show once the exam was passed in this attempt's enrollment, and never
+    while the learner has an attempt of the same exam open (e.g. when renewing)."""
+    attempts = Attempt.objects.filter(exam=attempt.exam_id)
+    if (
+        not attempt.passed
+        and not attempts.filter(enrollment=attempt.enrollment_id, passed=True).exists()
+    ):
+        return False
+    return not attempts.filter(
+        user=attempt.user_id, status=Attempt.Status.OPEN
+    ).exists()
+
+
 @dataclass
 class AttemptResult:
     attempt: Attempt
@@ -99,7 +113,7 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
         )
     )
     _set_image_src(items, course_slug=attempt.exam.course.slug)
-    reveal = attempt.passed or exam_passed_by(user=attempt.user_id, exam=attempt.exam)
+    reveal = _may_reveal_answers(attempt)
     lessons_left = (
         attempt.passed
         and attempt.exam.kind == Exam.Kind.FINAL
@@ -151,7 +165,7 @@ def exam_overview_for(
     already loaded; the unlock rules are the ones exam_attempt_start enforces.
     """
     exams = list(
-        Exam.objects.filter(course_id=enrollment.course_id)
+        Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
         .select_related("module")
         .order_by("kind", "module__order", "pk")
     )

@@ -91,7 +91,9 @@ def exam_unlock_problem(*, exam: Exam, enrollment: Enrollment) -> str:
             return "Finish every lesson of this module to unlock its exam."
         return ""
     not_passed = (
-        Exam.objects.filter(course_id=exam.course_id, kind=Exam.Kind.MODULE)
+        Exam.objects.filter(
+            course_id=exam.course_id, kind=Exam.Kind.MODULE, is_active=True
+        )
         .exclude(
             pk__in=Attempt.objects.filter(enrollment=enrollment, passed=True).values(
                 "exam_id"
@@ -346,7 +348,7 @@ def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:
     if lessons_left:
         return False
     exams = list(
-        Exam.objects.filter(course_id=enrollment.course_id)
+        Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
         .annotate(
             passed=Exists(
                 Attempt.objects.filter(

@@ -18,6 +18,7 @@ from ..models import (
     Course,
     CourseImage,
     Lesson,
+    LessonProgress,
     Module,
     SyncedContent,
 )
@@ -197,13 +198,32 @@ class _Applier:
                     },
                     lf.path,
                 )
+        # Lessons that left the files: deleted, or unpublished where learners have
+        # progress in them (their records are kept).
         stale_lessons = Lesson.objects.filter(
             course=course, synced_hash__gt=""
         ).exclude(slug__in=list(lessons))
-        self._remove("lessons", stale_lessons)
-        stale_modules = Module.objects.filter(
-            course=course, synced_hash__gt=""
-        ).exclude(slug__in=[m.slug for m in cf.modules])
+        studied = set(
+            LessonProgress.objects.filter(lesson__in=stale_lessons).values_list(
+                "lesson_id", flat=True
+            )
+        )
+        for lesson in stale_lessons:
+            self._retire("lessons", lesson, "is_published", keep=lesson.pk in studied)
+        # A module that left the files goes once nothing of learners' refers to it: its
+        # kept lessons are unpublished above and its exam is retired by sync_exams.
+        from exams.models import Attempt
+
+        stale_modules = (
+            Module.objects.filter(course=course, synced_hash__gt="")
+            .exclude(slug__in=[m.slug for m in cf.modules])
+            .exclude(lessons__isnull=False)
+            .exclude(
+                pk__in=Attempt.objects.filter(exam__module__isnull=False).values(
+                    "exam__module"
+                )
+            )
+        )
         self._remove("modules", stale_modules)
         return lessons
 
@@ -215,7 +235,7 @@ class _Applier:
         banks = [(mf, mf.quiz) for mf in cf.modules if mf.quiz]
         if cf.final:
             banks.append((None, cf.final))
-        kept_keys = []
+        kept_keys, kept_exams = [], []
         for mf, bank in banks:
             meta = bank.meta
             module = Module.objects.get(course=course, slug=mf.slug) if mf else None
@@ -233,9 +253,11 @@ class _Applier:
                     "draw_size": meta.get("draw"),
                     "time_limit_minutes": meta.get("time_limit_minutes"),
                     "shuffle": bool(meta.get("shuffle", True)),
+                    "is_active": True,
                 },
                 bank.path,
             )
+            kept_exams.append(exam.pk)
             for order, q in enumerate(bank.meta["questions"]):
                 choices = [
                     [str(c["text"]).strip(), c.get("correct") is True]
@@ -284,6 +306,12 @@ class _Applier:
         )
         for question in stale:
             self._retire("questions", question, "is_active", keep=question.pk in used)
+        # An exam whose bank left the files: deleted, or retired (no longer required or
+        # offered) when learners have taken it.
+        for exam in Exam.objects.filter(course=course, synced_hash__gt="").exclude(
+            pk__in=kept_exams
+        ):
+            self._retire("exams", exam, "is_active", keep=exam.attempts.exists())
 
     def sync_bundles(self, course_rows: dict[str, Course]) -> None:
         for order, data in enumerate(self.tree.bundles):

@@ -348,3 +348,50 @@ def test_repository_content_loads_without_errors_or_warnings(settings):
     report = content_sync(root=settings.CONTENT_DIR)
     assert report.warnings == []
     assert Course.objects.filter(slug__in=["cpr-aed", "bls", "acls"]).count() == 3
+
+
+def test_removed_module_with_learner_records_is_retired_not_deleted(tree):
+    """Progress and attempts survive; the retired exam is no longer required."""
+    import shutil
+
+    from exams.services import enrollment_requirements_met, exam_attempt_start
+    from tests.exams.conftest import complete_lessons
+
+    write(tree, "bls/02-aed/module.md", "---\ntitle: AED\norder: 2\n---\nS.\n")
+    write(tree, "bls/02-aed/01-pads.md", "---\ntitle: Pads\nminutes: 5\n---\nHi.\n")
+    write(
+        tree,
+        "bls/02-aed/quiz.yaml",
+        "title: AED quiz\npass_mark: 84\nquestions:"
+        + QUESTION.format(id="bls-aed-1").replace("compressions", "pads"),
+    )
+    content_sync(root=tree)
+    bls = Course.objects.get(slug="bls")
+    enrollment = EnrollmentFactory(course=bls)
+    complete_lessons(enrollment)
+    aed_quiz = Exam.objects.get(module__slug="aed")
+    exam_attempt_start(user=enrollment.user, exam=aed_quiz)
+    shutil.rmtree(tree / "bls/02-aed")
+
+    report = content_sync(root=tree)
+
+    pads = Lesson.objects.get(slug="pads")
+    assert not pads.is_published
+    assert LessonProgress.objects.filter(lesson=pads).exists()
+    aed_quiz.refresh_from_db()
+    assert not aed_quiz.is_active
+    assert report.counts["exams"]["deactivated"] == 1
+    assert not Question.objects.get(key="bls-aed-1").is_active
+    # The other exams of the course are what completion now needs.
+    assert not enrollment_requirements_met(enrollment=enrollment)
+    assert aed_quiz.pk not in {
+        e.pk for e in Exam.objects.filter(course=bls, is_active=True)
+    }
+
+
+def test_removed_quiz_without_attempts_is_deleted(tree):
+    content_sync(root=tree)
+    (tree / "bls/01-cpr/quiz.yaml").unlink()
+    report = content_sync(root=tree)
+    assert report.counts["exams"]["removed"] == 1
+    assert not Exam.objects.filter(module__slug="cpr").exists()
