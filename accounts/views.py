@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from copy import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,12 +13,11 @@ from .services import user_profile_update
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # The form validates against a copy: request.user (shown in the page) changes only
+    # through the service, and only when the form is valid.
+    form = ProfileForm(request.POST or None, instance=copy(request.user))
     if request.method == "POST" and form.is_valid():
-        # The form's cleaned data, not the bound instance, is what the service saves.
-        user = request.user
-        user.refresh_from_db()
-        changed = user_profile_update(user=user, data=form.cleaned_data)
+        changed = user_profile_update(user=request.user, data=form.cleaned_data)
         messages.success(
             request, "Your profile is saved." if changed else "Nothing to change."
         )

@@ -282,8 +282,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
-# Uploaded outside certificates: larger bodies are refused before they reach a form.
+# Non-file request bodies above this are refused. Uploaded files are size-checked by
+# the form (EXTERNAL_CARD_MAX_BYTES) after they are received: the reverse proxy must cap
+# request bodies (e.g. 6 MB) so an oversized upload is refused before Django reads it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Uploads up to this size stay in memory; larger ones are spooled to a temporary file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 LOGGING = {

@@ -83,16 +83,21 @@ def _activate(enrollment: Enrollment) -> None:
 
 @transaction.atomic
 def bundle_enroll(*, user, bundle: Bundle) -> list[Enrollment]:
-    """Enrols `user` in every course of `bundle`, in order.
+    """Enrols `user` in every course of `bundle`, in order; returns the enrollments.
 
     A course whose prerequisites are met now is active; one whose prerequisites come
     earlier in the bundle waits (status WAITING) and is activated by
-    `enrollments_activate_waiting` once the certificate is issued. A prerequisite that
-    is neither held nor part of the bundle refuses the whole bundle.
+    `enrollments_activate_waiting` once the certificate is issued. A course the learner
+    is already enrolled in keeps that enrollment (activated if it was waiting and is
+    now unblocked); one they hold a certificate for, outside its renewal window, is
+    skipped. A draft course, or a prerequisite that is neither held nor part of the
+    bundle, refuses the whole bundle.
     """
     if not bundle.is_published:
         raise EnrollmentRefused("This bundle is not open for enrolment.")
     courses = [item.course for item in bundle.items.select_related("course")]
+    if any(not course.is_published for course in courses):
+        raise EnrollmentRefused("This bundle is not open for enrolment.")
     in_bundle = {c.pk for c in courses}
     result = []
     for course in courses:
@@ -106,21 +111,27 @@ def bundle_enroll(*, user, bundle: Bundle) -> list[Enrollment]:
             )
         existing = _open_enrollment(user=user, course=course)
         if existing:
+            if existing.status == Enrollment.Status.WAITING and not missing:
+                _activate(existing)
             result.append(existing)
             continue
-        if not missing:
-            _check_renewal_window(user=user, course=course)
-        result.append(
-            Enrollment.objects.create(
-                user=user,
-                course=course,
-                bundle=bundle,
-                status=Enrollment.Status.WAITING
-                if missing
-                else Enrollment.Status.ACTIVE,
-                activated_at=None if missing else timezone.now(),
-            )
-        )
+        if renewal_opens_on(user=user, course=course):
+            continue  # already certified: the bundle's next course is what they need
+        try:
+            with transaction.atomic():
+                enrollment = Enrollment.objects.create(
+                    user=user,
+                    course=course,
+                    bundle=bundle,
+                    status=Enrollment.Status.WAITING
+                    if missing
+                    else Enrollment.Status.ACTIVE,
+                    activated_at=None if missing else timezone.now(),
+                )
+        except IntegrityError:
+            # A concurrent request (double click) enrolled first; keep that one.
+            enrollment = _open_enrollment(user=user, course=course)
+        result.append(enrollment)
     return result
 
 

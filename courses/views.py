@@ -205,11 +205,10 @@ def lesson_complete(
 
 
 def _image_etag(request: HttpRequest, slug: str, path: str) -> str | None:
-    sha = (
-        CourseImage.objects.filter(course__slug=slug, path=f"images/{path}")
-        .values_list("sha256", flat=True)
-        .first()
-    )
+    images = CourseImage.objects.filter(course__slug=slug, path=f"images/{path}")
+    if not request.user.is_staff:
+        images = images.filter(course__is_published=True)
+    sha = images.values_list("sha256", flat=True).first()
     return f'"{sha}"' if sha else None
 
 
@@ -224,7 +223,9 @@ def course_image(request: HttpRequest, slug: str, path: str) -> HttpResponse:
     if not image.course.is_published and not request.user.is_staff:
         raise Http404("No such image.")
     response = HttpResponse(bytes(image.data), content_type=image.content_type)
-    response["Cache-Control"] = "public, max-age=3600"
+    # A draft course's figures are for staff only: no shared cache may keep them.
+    published = image.course.is_published
+    response["Cache-Control"] = f"{'public' if published else 'private'}, max-age=3600"
     response["Last-Modified"] = http_date(image.updated_at.timestamp())
     # An SVG opened on its own must not run anything, whatever an author put in it.
     response["Content-Security-Policy"] = (

@@ -216,3 +216,32 @@ def test_open_enrollment_is_unique_but_completed_ones_are_history(user, bls):
     second = enrollment_create(user=user, course=bls)
     assert second.status == Enrollment.Status.ACTIVE
     assert Enrollment.objects.filter(user=user, course=bls).count() == 2
+
+
+def test_bundle_skips_a_course_already_held_and_enrols_the_next(user, bls, acls):
+    _bls_certificate(user, bls)
+    enrollments = bundle_enroll(user=user, bundle=BundleFactory(courses=[bls, acls]))
+    assert [(e.course.slug, e.status) for e in enrollments] == [("acls", "active")]
+
+
+def test_bundle_with_a_draft_course_is_refused(user, bls, acls):
+    acls.is_published = False
+    acls.save()
+    with pytest.raises(EnrollmentRefused):
+        bundle_enroll(user=user, bundle=BundleFactory(courses=[bls, acls]))
+    assert not Enrollment.objects.exists()
+
+
+def test_bundle_enrolment_twice_keeps_one_enrollment_each_and_activates_unblocked(
+    user, bls, acls
+):
+    bundle = BundleFactory(courses=[bls, acls])
+    bundle_enroll(user=user, bundle=bundle)
+    _bls_certificate(user, bls)
+    again = bundle_enroll(user=user, bundle=bundle)
+    # The open BLS enrollment is kept as it is; the waiting ACLS one is now unblocked.
+    assert [(e.course.slug, e.status) for e in again] == [
+        ("bls", "active"),
+        ("acls", "active"),
+    ]
+    assert Enrollment.objects.filter(user=user, course=acls).get().status == "active"

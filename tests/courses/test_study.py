@@ -134,3 +134,22 @@ def test_catalog_lists_courses_in_their_order(client):
     CourseFactory(slug="aa-first", title="Omega", order=1)
     page = client.get(reverse("courses:catalog")).content.decode()
     assert page.index("Omega") < page.index("Alpha")
+
+
+def test_draft_course_images_are_staff_only_and_never_cached_publicly(client, staff):
+    from courses.models import CourseImage
+    from tests.factories import CourseFactory
+
+    draft = CourseFactory(slug="draft", is_published=False)
+    CourseImage.objects.create(
+        course=draft,
+        path="images/a.svg",
+        content_type="image/svg+xml",
+        data=b"<svg/>",
+        sha256="abc",
+    )
+    assert client.get("/courses/draft/images/a.svg").status_code == 404
+    client.force_login(staff)
+    response = client.get("/courses/draft/images/a.svg")
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("private")
