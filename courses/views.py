@@ -119,7 +119,10 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
             "modules": modules,
             "done_ids": done_ids,
             "progress": progress,
-            "resume": enrollment.last_lesson,
+            # A lesson unpublished since the visit is not offered as "Resume".
+            "resume": enrollment.last_lesson
+            if enrollment.last_lesson and enrollment.last_lesson.is_published
+            else None,
             "exam_overview": exam_overview_for(
                 enrollment=enrollment, modules=modules, done_ids=done_ids
             ),
