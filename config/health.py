@@ -39,11 +39,28 @@ def _broker_problem() -> str | None:
     return None
 
 
+def _workers_problem() -> str | None:
+    """A ping over the broker's control channel: some worker answered within 1 s."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None  # tasks run in the web process itself
+    try:
+        replies = celery_app.control.ping(timeout=1.0)
+    except Exception as exc:  # kombu raises transport-specific errors
+        return f"broker unreachable: {exc.__class__.__name__}"
+    return None if replies else "no Celery worker answered"
+
+
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: the database answers and, when configured, the broker too."""
+    """Ready to serve: the database answers and, when configured, the broker too.
+
+    `?workers=1` also pings the Celery workers (for monitoring the whole deployment;
+    a web process's own readiness does not depend on workers, so it is opt-in).
+    """
     checks = {"database": _database_problem(), "broker": _broker_problem()}
+    if request.GET.get("workers") == "1":
+        checks["workers"] = _workers_problem()
     problems = [problem for problem in checks.values() if problem]
     body = {
         "status": "unavailable" if problems else "ok",

@@ -63,6 +63,18 @@ def test_readyz_checks_real_broker_when_configured(client, redis_url, monkeypatc
     assert response.json()["checks"]["broker"] == "ok"
 
 
+@pytest.mark.django_db
+def test_readyz_workers_503_when_no_worker_answers(client, redis_url, monkeypatch):
+    # A real broker with nobody consuming: the control-channel ping gets no reply.
+    monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+        plain = client.get("/readyz")
+        with_workers = client.get("/readyz?workers=1")
+    assert plain.status_code == 200
+    assert with_workers.status_code == 503
+    assert with_workers.json()["checks"]["workers"] == "no Celery worker answered"
+
+
 def _environment_without_project_settings() -> dict:
     # Also drops PYTEST_VERSION, so the subprocess sees settings exactly as production.
     names = (

@@ -143,3 +143,12 @@ def test_two_reminder_runs_at_once_send_each_reminder_once(worker):
     recipients = sorted(message["To"] for message in worker.messages())
     assert recipients == sorted(c.user.email for c in due)
     assert RenewalReminder.objects.count() == len(due)
+
+
+def test_readyz_with_workers_answers_ok_while_a_worker_runs(worker, client):
+    from django.test import override_settings
+
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+        response = client.get("/readyz?workers=1")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["workers"] == "ok"
