@@ -70,6 +70,13 @@ def time_is_up(*, attempt: Attempt, now: datetime | None = None) -> bool:
 # --- Starting -------------------------------------------------------------------
 
 
+def _lessons_left(enrollment: Enrollment, **scope) -> bool:
+    """Whether a published lesson within `scope` (a module or course filter) is not
+    yet done in `enrollment` (one query)."""
+    done = LessonProgress.objects.filter(enrollment=enrollment).values("lesson_id")
+    return Lesson.objects.published().filter(**scope).exclude(pk__in=done).exists()
+
+
 def exam_unlock_problem(*, exam: Exam, enrollment: Enrollment) -> str:
     """Why `exam` is still locked in `enrollment`, or "" when it is open.
 
@@ -77,17 +84,7 @@ def exam_unlock_problem(*, exam: Exam, enrollment: Enrollment) -> str:
     exam once every module exam of the course is passed in this enrollment.
     """
     if exam.kind == Exam.Kind.MODULE:
-        lessons_left = (
-            Lesson.objects.published()
-            .filter(module_id=exam.module_id)
-            .exclude(
-                pk__in=LessonProgress.objects.filter(enrollment=enrollment).values(
-                    "lesson_id"
-                )
-            )
-            .exists()
-        )
-        if lessons_left:
+        if _lessons_left(enrollment, module_id=exam.module_id):
             return "Finish every lesson of this module to unlock its exam."
         return ""
     not_passed = (
@@ -335,17 +332,7 @@ def exam_attempt_answer(*, attempt: Attempt, answers: Mapping[int, str]) -> int:
 def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:
     """Every published lesson done, every module exam and the final exam passed,
     all in this enrollment (two queries)."""
-    lessons_left = (
-        Lesson.objects.published()
-        .filter(course_id=enrollment.course_id)
-        .exclude(
-            pk__in=LessonProgress.objects.filter(enrollment=enrollment).values(
-                "lesson_id"
-            )
-        )
-        .exists()
-    )
-    if lessons_left:
+    if _lessons_left(enrollment, course_id=enrollment.course_id):
         return False
     exams = list(
         Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
