@@ -129,8 +129,33 @@ class Progress:
         return self.total > 0 and self.done >= self.total
 
 
+def lessons_in_order(modules: list[Module]) -> list[Lesson]:
+    """The lessons of `modules_with_lessons` as one sequence, in study order."""
+    return [lesson for module in modules for lesson in module.visible_lessons]
+
+
+@dataclass
+class Neighbours:
+    lesson: Lesson  # the lesson itself, with `.module` set (no extra query)
+    previous: Lesson | None
+    next: Lesson | None
+
+
+def lesson_neighbours(*, modules: list[Module], lesson: Lesson) -> Neighbours:
+    """The lesson's place in the sequence; 404 when it is not among `modules`."""
+    sequence = lessons_in_order(modules)
+    index = next((i for i, item in enumerate(sequence) if item.pk == lesson.pk), None)
+    if index is None:
+        raise Http404("No such lesson.")
+    return Neighbours(
+        lesson=sequence[index],
+        previous=sequence[index - 1] if index > 0 else None,
+        next=sequence[index + 1] if index + 1 < len(sequence) else None,
+    )
+
+
 def progress_for(*, modules: list[Module], done_ids: set[int]) -> Progress:
-    lessons = [lesson for module in modules for lesson in module.visible_lessons]
+    lessons = lessons_in_order(modules)
     done = sum(1 for lesson in lessons if lesson.pk in done_ids)
     upcoming = next((lesson for lesson in lessons if lesson.pk not in done_ids), None)
     return Progress(done=done, total=len(lessons), next_lesson=upcoming)

@@ -149,10 +149,7 @@ def lesson_detail(
     modules = selectors.modules_with_lessons(
         course=course, include_drafts=request.user.is_staff
     )
-    sequence = [item for m in modules for item in m.visible_lessons]
-    index = next((i for i, item in enumerate(sequence) if item.pk == current.pk), None)
-    if index is None:
-        raise Http404("No such lesson.")
+    place = selectors.lesson_neighbours(modules=modules, lesson=current)
     done_ids = set()
     if not staff_preview:
         services.lesson_visit(enrollment=enrollment, lesson=current)
@@ -162,10 +159,10 @@ def lesson_detail(
         "courses/lesson_detail.html",
         {
             "course": course,
-            "module": sequence[index].module,
+            "module": place.lesson.module,
             "lesson": current,
-            "previous": sequence[index - 1] if index > 0 else None,
-            "next": sequence[index + 1] if index + 1 < len(sequence) else None,
+            "previous": place.previous,
+            "next": place.next,
             "done_ids": done_ids,
             "is_done": current.pk in done_ids,
             "staff_preview": staff_preview,
@@ -190,18 +187,11 @@ def lesson_complete(
     except ValidationError as error:
         messages.error(request, error.message)
         return redirect(current)
-    next_url = request.POST.get("next", "")
+    # "Mark complete" without moving on posts next=stay.
+    stay = request.POST.get("next") == "stay"
     modules = selectors.modules_with_lessons(course=course)
-    sequence = [item for m in modules for item in m.visible_lessons]
-    following = next(
-        (
-            sequence[i + 1]
-            for i, item in enumerate(sequence[:-1])
-            if item.pk == current.pk
-        ),
-        None,
-    )
-    if next_url == "stay" or following is None:
+    following = selectors.lesson_neighbours(modules=modules, lesson=current).next
+    if stay or following is None:
         messages.success(request, f"“{current.title}” marked complete.")
         return redirect("courses:home", slug=course.slug)
     return redirect(following)
