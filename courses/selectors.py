@@ -40,6 +40,12 @@ def courses_for_catalog() -> QuerySet[Course]:
     )
 
 
+def courses_recommended(*, courses: list[Course], profession: str) -> list[Course]:
+    """The courses, in catalog order, whose authors recommend them for `profession`
+    (course data: `recommended_for`); none for an empty profession."""
+    return [c for c in courses if profession and profession in c.recommended_for]
+
+
 def bundles_for_catalog() -> QuerySet[Bundle]:
     return Bundle.objects.filter(is_published=True).prefetch_related(
         Prefetch("items__course", queryset=Course.objects.only("slug", "title", "code"))

@@ -24,7 +24,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         profession = request.user.profession
     if profession not in Profession.values:
         profession = ""
-    recommended = [c for c in courses if profession and profession in c.recommended_for]
+    recommended = selectors.courses_recommended(courses=courses, profession=profession)
     return render(
         request,
         "courses/catalog.html",
