@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.mail import EmailMessage
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -9,3 +12,46 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         # A new learner's first stop is the profile: certificates need a legal name.
         return reverse("accounts:profile")
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Renders the message now, sends it from a task after the request commits.
+
+        Every account e-mail (sign-up verification, "you already have an account",
+        password reset, MFA notices) leaves the request the same way, so the time a
+        sign-up takes does not depend on which e-mail it triggers, and a slow or down
+        mail server never holds up (or fails) a request.
+        """
+        from .tasks import send_account_email
+
+        request = allauth_context.request
+        ctx = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+            **context,
+        }
+        message = self.render_mail(template_prefix, email, ctx)
+        send_account_email.delay_on_commit(_serializable(message))
+
+
+def _serializable(message: EmailMessage) -> dict:
+    """What the task needs to rebuild `message`: plain JSON."""
+    html = next(
+        (
+            content
+            for content, mimetype in getattr(message, "alternatives", [])
+            if mimetype == "text/html"
+        ),
+        None,
+    )
+    body = message.body
+    if message.content_subtype == "html":  # an HTML-only template
+        html, body = body, ""
+    return {
+        "subject": message.subject,
+        "body": body,
+        "html": html,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "headers": dict(message.extra_headers),
+    }

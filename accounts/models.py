@@ -3,6 +3,9 @@
 The user row also holds the profile printed on certificates (legal name) and the
 profession that drives course recommendations. There is no username: the e-mail address
 is the login, unique regardless of letter case.
+
+`TotpStep` remembers, per TOTP authenticator (allauth's), the last time step whose code
+was accepted, so that a code is good once whichever web process sees it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from django.contrib.auth.models import (
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from .text import validate_printable_text
 
 
 class Profession(models.TextChoices):
@@ -67,10 +72,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=100,
         blank=True,
         help_text="Printed on your certificates exactly as written here.",
+        validators=[validate_printable_text],
     )
     profession = models.CharField(max_length=32, choices=Profession, blank=True)
-    organisation = models.CharField(max_length=150, blank=True)
-    licence_number = models.CharField("licence number", max_length=64, blank=True)
+    organisation = models.CharField(
+        max_length=150, blank=True, validators=[validate_printable_text]
+    )
+    licence_number = models.CharField(
+        "licence number",
+        max_length=64,
+        blank=True,
+        validators=[validate_printable_text],
+    )
     renewal_reminders = models.BooleanField(
         "e-mail me before my certificates expire", default=True
     )
@@ -112,3 +125,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     def profile_complete(self) -> bool:
         """A certificate can only be issued to a learner with a legal name on file."""
         return bool(self.legal_name)
+
+
+class TotpStep(models.Model):
+    """The last TOTP time step an authenticator accepted a code for.
+
+    A code of this step or an earlier one is refused: one code opens one session, even
+    when two web processes (each with its own cache) see it within its 30 seconds.
+    """
+
+    authenticator = models.OneToOneField(
+        "mfa.Authenticator",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    # Unix time // TOTP period of the last accepted code.
+    last_step = models.PositiveBigIntegerField()
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"authenticator {self.authenticator_id}: step {self.last_step}"

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from allauth.core.internal.cryptokit import compare_user_code
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    format_hotp_value,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from allauth.mfa.utils import decrypt
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.utils import timezone
 
 from certificates.services import certificates_issue_waiting_for_name
 
-from .models import User
+from .models import TotpStep, User
 
 PROFILE_FIELDS = (
     "legal_name",
@@ -37,3 +48,71 @@ def user_profile_update(*, user: User, data: dict) -> list[str]:
     if not had_name and user.legal_name:
         certificates_issue_waiting_for_name(user=user)
     return changed
+
+
+def _totp_step_of(*, secret: str, code: str) -> int | None:
+    """The time step (within allauth's tolerance of now) whose code `code` is."""
+    for step in yield_hotp_counters_from_time():
+        expected = format_hotp_value(hotp_value(secret, step))
+        if compare_user_code(actual=code, expected=expected):
+            return step
+    return None
+
+
+def totp_code_accept(*, authenticator: Authenticator, code: str) -> bool:
+    """True, once, for a TOTP code of a time step later than the last one accepted.
+
+    Replaces allauth's "used codes" memory, which lives in the cache and so per process
+    without a shared cache. The last accepted step is kept in the database: the
+    authenticator's row is locked (PostgreSQL) and the step moves forward by a
+    conditional UPDATE, so two processes handed the same code accept it once, on any
+    database. Records the step on success; changes nothing otherwise.
+    """
+    step = _totp_step_of(secret=decrypt(authenticator.data["secret"]), code=code)
+    if step is None:
+        return False
+    with transaction.atomic():
+        locked = (
+            Authenticator.objects.select_for_update()
+            .filter(pk=authenticator.pk)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if locked is None:  # deactivated meanwhile
+            return False
+        TotpStep.objects.get_or_create(
+            authenticator_id=authenticator.pk, defaults={"last_step": 0}
+        )
+        moved = TotpStep.objects.filter(
+            authenticator_id=authenticator.pk, last_step__lt=step
+        ).update(last_step=step, accepted_at=timezone.now())
+    return moved == 1
+
+
+def totp_activation_record(*, authenticator: Authenticator) -> None:
+    """Counts the code typed to activate `authenticator` as used (and any older one)."""
+    if authenticator.type != Authenticator.Type.TOTP:
+        return
+    step = int(timezone.now().timestamp()) // mfa_settings.TOTP_PERIOD
+    TotpStep.objects.update_or_create(
+        authenticator_id=authenticator.pk,
+        defaults={"last_step": step, "accepted_at": timezone.now()},
+    )
+
+
+def account_email_send(*, message: dict) -> None:
+    """Sends an account e-mail rendered in the request (see AccountAdapter.send_mail).
+
+    `message` holds subject, body, from_email, to, headers and html (or None). Raises
+    OSError (smtplib's errors included) when the mail server fails; the task retries.
+    """
+    mail = EmailMultiAlternatives(
+        subject=message["subject"],
+        body=message["body"],
+        from_email=message["from_email"],
+        to=message["to"],
+        headers=message.get("headers") or None,
+    )
+    if message.get("html"):
+        mail.attach_alternative(message["html"], "text/html")
+    mail.send()

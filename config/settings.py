@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff without an authenticator app reach no admin page (after auth + messages).
+    "accounts.middleware.StaffTotpRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,7 +106,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 # The cache backs allauth's rate limits and the verify page's limit: it must be shared
-# between processes in production, hence Redis whenever it is configured.
+# between processes in production, hence Redis whenever it is configured. Without
+# REDIS_URL (`make run`, DEBUG) it is per process; with DEBUG off, `check --deploy`
+# refuses that (accounts.E001, accounts/checks.py). TOTP codes do not depend on it:
+# their one-use memory is in the database (accounts.TotpStep).
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -163,6 +168,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "courses:dashboard"
 
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+# Sign-up costs the same (one password hash) whether the address is new or taken.
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -179,6 +186,11 @@ ACCOUNT_SIGNUP_REDIRECT_URL = "accounts:profile"
 ACCOUNT_RATE_LIMITS = {}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
+# TOTP codes are good once, remembered in the database rather than in the cache.
+MFA_FORMS = {
+    "authenticate": "accounts.forms.MFAAuthenticateForm",
+    "reauthenticate": "accounts.forms.MFAReauthenticateForm",
+}
 
 # --- E-mail ------------------------------------------------------------------------
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (console by default;

@@ -7,6 +7,9 @@ from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from allauth.mfa.utils import encrypt
 from django.utils import timezone
 
 from accounts.models import Profession, User
@@ -23,6 +26,18 @@ from courses.models import (
 from exams.models import Choice, Exam, Question
 
 PASSWORD = "correct horse battery staple"
+# Every StaffFactory user's authenticator app holds this TOTP secret (base32).
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = STAFF_TOTP_SECRET, at: float | None = None) -> str:
+    """The code an authenticator app shows for `secret` now (or at Unix time `at`)."""
+    import time
+
+    from allauth.mfa import app_settings
+
+    step = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, step))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -45,8 +60,20 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A staff member as the admin requires them: with an authenticator app (TOTP,
+    secret STAFF_TOTP_SECRET). Pass totp=False for one who has not set it up yet."""
+
     is_staff = True
     is_superuser = True
+
+    @factory.post_generation
+    def totp(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            Authenticator.objects.create(
+                user=obj,
+                type=Authenticator.Type.TOTP,
+                data={"secret": encrypt(STAFF_TOTP_SECRET)},
+            )
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

@@ -151,6 +151,8 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
         ALLOWED_HOSTS="lifeline.example",
         DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
         EMAIL_URL="smtp+tls://mailer:pw@smtp.example:587",
+        # Production needs a shared cache (accounts.E001); the check does not connect.
+        REDIS_URL="redis://cache.internal:6379/0",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
