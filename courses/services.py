@@ -3,6 +3,8 @@ changes Enrollment or LessonProgress rows."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -76,9 +78,18 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
 
 
 def _activate(enrollment: Enrollment) -> None:
+    """Opens a waiting enrollment whose prerequisites the caller found held. One that
+    waited with every completion rule met (its final exam was passed while a
+    prerequisite had lapsed) completes now instead."""
+    # exams depends on courses; the completion rules are the exam app's.
+    from exams.services import enrollment_requirements_met
+
     enrollment.status = Enrollment.Status.ACTIVE
-    enrollment.activated_at = timezone.now()
+    # Kept when it was active before it had to wait.
+    enrollment.activated_at = enrollment.activated_at or timezone.now()
     enrollment.save(update_fields=["status", "activated_at"])
+    if enrollment_requirements_met(enrollment=enrollment):
+        enrollment_complete(enrollment=enrollment)
 
 
 @transaction.atomic
@@ -172,18 +183,31 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress
 
 
 @transaction.atomic
-def enrollment_complete(*, enrollment: Enrollment) -> bool:
-    """Records the enrollment as completed (once) and, after commit, enqueues the
-    certificate. Returns False when it was already completed (nothing changes).
+def enrollment_complete(*, enrollment: Enrollment, at: datetime | None = None) -> bool:
+    """Records the enrollment as completed (once, dated `at`, default now) and, after
+    commit, enqueues the certificate. Returns True when it completed now.
 
-    The caller (the exam service) has checked every completion rule inside the same
-    transaction as the passing attempt.
+    Returns False, changing nothing, when the enrollment is not active (already
+    completed, or waiting). The course's prerequisites are checked again here, at the
+    moment of completion: when one is no longer current (an outside card rejected, a
+    certificate revoked or lapsed since enrolment) the enrollment waits instead (status
+    WAITING, returns False) and `enrollments_activate_waiting` completes it once the
+    prerequisite is held again. The caller (the exam service) has checked every other
+    completion rule inside the same transaction as the passing attempt.
     """
     from certificates.tasks import issue_certificate
 
-    updated = Enrollment.objects.filter(
+    active = Enrollment.objects.filter(
         pk=enrollment.pk, status=Enrollment.Status.ACTIVE
-    ).update(status=Enrollment.Status.COMPLETED, completed_at=timezone.now())
+    )
+    user = enrollment.user
+    if prerequisites_missing(user=user, course=enrollment.course):
+        if active.update(status=Enrollment.Status.WAITING):
+            enrollment.status = Enrollment.Status.WAITING
+        return False
+    updated = active.update(
+        status=Enrollment.Status.COMPLETED, completed_at=at or timezone.now()
+    )
     if not updated:
         return False
     enrollment.refresh_from_db(fields=["status", "completed_at"])

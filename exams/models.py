@@ -267,6 +267,12 @@ class AttemptQuestion(models.Model):
             models.UniqueConstraint(
                 fields=["attempt", "question"], name="attempt_question_once"
             ),
+            # Grading counts only answers saved by the deadline (plus the grace):
+            # every answer must say when it was saved.
+            models.CheckConstraint(
+                condition=Q(selected_key="") | Q(answered_at__isnull=False),
+                name="attempt_question_answer_has_time",
+            ),
         ]
 
     def __str__(self) -> str:

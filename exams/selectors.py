@@ -15,6 +15,7 @@ from django.db.models import (
     Avg,
     Case,
     Count,
+    Exists,
     F,
     FloatField,
     Max,
@@ -30,8 +31,10 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.http import Http404
 
+from certificates.models import Certificate
+from certificates.selectors import prerequisites_missing
 from courses.markdown import image_url
-from courses.models import Enrollment, Module
+from courses.models import Course, Enrollment, Module
 
 from .models import Attempt, AttemptQuestion, Choice, Exam, Question
 
@@ -77,17 +80,25 @@ def exam_passed_by(*, user, exam: Exam) -> bool:
 
 
 def _may_reveal_answers(attempt: Attempt) -> bool:
-    """Answers show once the exam was passed in this attempt's enrollment, and never
-    while the learner has an attempt of the same exam open (e.g. when renewing)."""
+    """Answers show once the exam was passed in this attempt's enrollment, unless that
+    enrollment's certificate was revoked, and never while the learner has an attempt
+    of the same exam open (e.g. when renewing). One query, two for a pass found in
+    another attempt."""
     attempts = Attempt.objects.filter(exam=attempt.exam_id)
     if (
         not attempt.passed
         and not attempts.filter(enrollment=attempt.enrollment_id, passed=True).exists()
     ):
         return False
-    return not attempts.filter(
-        user=attempt.user_id, status=Attempt.Status.OPEN
-    ).exists()
+    revoked = Certificate.objects.filter(
+        enrollment=attempt.enrollment_id, status=Certificate.Status.REVOKED
+    )
+    retake_open = attempts.filter(user=attempt.user_id, status=Attempt.Status.OPEN)
+    return not (
+        Enrollment.objects.filter(pk=attempt.enrollment_id)
+        .filter(Exists(revoked) | Exists(retake_open))
+        .exists()
+    )
 
 
 @dataclass
@@ -98,6 +109,9 @@ class AttemptResult:
     reveal: bool
     # A passed final exam that did not complete the course: lessons are left to do.
     lessons_left: bool = False
+    # A passed final exam whose completion waits for these prerequisite courses (a
+    # prerequisite certificate was no longer current when it was passed).
+    waiting_for: list[Course] = field(default_factory=list)
 
     @property
     def missed(self) -> list[AttemptQuestion]:
@@ -106,7 +120,7 @@ class AttemptResult:
 
 def attempt_result(*, attempt: Attempt) -> AttemptResult:
     """A submitted attempt with its questions and the lessons to review (two or three
-    queries)."""
+    queries; a passed final waiting for a prerequisite adds the prerequisites)."""
     items = list(
         attempt.items.select_related("question__review_lesson__module").order_by(
             "position"
@@ -119,8 +133,21 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
         and attempt.exam.kind == Exam.Kind.FINAL
         and attempt.enrollment.status == Enrollment.Status.ACTIVE
     )
+    waiting_for = []
+    if (
+        attempt.passed
+        and attempt.exam.kind == Exam.Kind.FINAL
+        and attempt.enrollment.status == Enrollment.Status.WAITING
+    ):
+        waiting_for = prerequisites_missing(
+            user=attempt.user, course=attempt.exam.course
+        )
     return AttemptResult(
-        attempt=attempt, items=items, reveal=reveal, lessons_left=lessons_left
+        attempt=attempt,
+        items=items,
+        reveal=reveal,
+        lessons_left=lessons_left,
+        waiting_for=waiting_for,
     )
 
 

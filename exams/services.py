@@ -58,6 +58,9 @@ class SubmitOutcome:
     graded_now: bool
     late_answers_ignored: bool = False
     completed_course: bool = False
+    # The attempt met every completion rule but a prerequisite certificate is no
+    # longer current: the enrollment waits for it instead of completing.
+    waiting_for_prerequisites: bool = False
 
 
 def time_is_up(*, attempt: Attempt, now: datetime | None = None) -> bool:
@@ -65,6 +68,19 @@ def time_is_up(*, attempt: Attempt, now: datetime | None = None) -> bool:
     if attempt.deadline is None:
         return False
     return (now or timezone.now()) > attempt.deadline + DEADLINE_GRACE
+
+
+def _answered_in_time(attempt: Attempt, item: AttemptQuestion) -> bool:
+    """Whether the item's saved answer counts: given, and saved by the deadline plus
+    the grace (the database guarantees every answer has its time)."""
+    if not item.selected_key:
+        return False
+    if attempt.deadline is None:
+        return True
+    return (
+        item.answered_at is not None
+        and item.answered_at <= attempt.deadline + DEADLINE_GRACE
+    )
 
 
 # --- Starting -------------------------------------------------------------------
@@ -357,10 +373,14 @@ def _finish(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutcome:
         return SubmitOutcome(attempt=locked, graded_now=False)
     now = timezone.now()
     late = time_is_up(attempt=locked, now=now)
-    if not late:
+    if late:
+        # Graded as of the deadline, whenever the submit arrives: only answers saved
+        # in time count, and the grade (and any completion) is dated at the deadline.
+        now = locked.deadline
+    else:
         _set_answers(items, answers, now)
     for item in items:
-        item.is_correct = bool(item.selected_key) and (
+        item.is_correct = _answered_in_time(locked, item) and (
             item.selected_key == item.correct_key
         )
     correct = sum(1 for item in items if item.is_correct)
@@ -390,12 +410,15 @@ def _finish(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutcome:
         and enrollment.status == Enrollment.Status.ACTIVE
         and enrollment_requirements_met(enrollment=enrollment)
     ):
-        completed = enrollment_complete(enrollment=enrollment)
+        # Prerequisites are checked again there: without them the pass stands and
+        # the enrollment waits (completing once they are held).
+        completed = enrollment_complete(enrollment=enrollment, at=now)
     return SubmitOutcome(
         attempt=locked,
         graded_now=True,
         late_answers_ignored=late and bool(answers),
         completed_course=completed,
+        waiting_for_prerequisites=enrollment.status == Enrollment.Status.WAITING,
     )
 
 
@@ -406,11 +429,15 @@ def exam_attempt_submit(
     """Saves `answers` ({position: choice key}) and grades the attempt, once, from
     what it presented.
 
-    After the deadline the posted answers are not saved and the attempt is graded on
-    what was saved in time (late_answers_ignored). Submitting again, or concurrently,
+    After the deadline (plus the grace) the posted answers are not saved and the
+    attempt is graded as of its deadline: on the answers saved by the deadline plus the
+    grace, with submitted_at and any completion dated at the deadline
+    (late_answers_ignored). Submitting again, or concurrently,
     changes nothing and returns graded_now=False. InvalidAnswers, with nothing
     changed, for a question or choice the attempt did not present. When the attempt
     passes and every completion rule now holds, the enrollment is completed in this
-    transaction and the certificate is enqueued when it commits (completed_course).
+    transaction and the certificate is enqueued when it commits (completed_course),
+    unless a prerequisite certificate is no longer current: then the pass stands and
+    the enrollment waits for it (waiting_for_prerequisites).
     """
     return _finish(_lock(attempt), answers=answers or {})

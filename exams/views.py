@@ -110,6 +110,12 @@ def _attempt_post(request: HttpRequest, attempt: Attempt) -> HttpResponse:
             "Time was up before you submitted, so answers changed after the deadline "
             "were not counted.",
         )
+    if outcome.waiting_for_prerequisites:
+        messages.warning(
+            request,
+            f"You passed, but {attempt.exam.course.title} completes only once you hold "
+            "a current certificate in each of its prerequisite courses.",
+        )
     if outcome.completed_course:
         messages.success(
             request,

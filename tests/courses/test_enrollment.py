@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from courses.models import Enrollment
 from courses.services import (
     EnrollmentRefused,
     bundle_enroll,
+    enrollment_complete,
     enrollment_create,
     enrollments_activate_waiting,
 )
@@ -182,6 +185,32 @@ def test_holder_can_renew_only_within_90_days_of_expiry(user, bls):
     assert enrollment_create(user=user, course=bls).status == Enrollment.Status.ACTIVE
 
 
+@pytest.mark.parametrize(
+    ("days_left", "allowed"), [(91, False), (90, True), (89, True)]
+)
+def test_renewal_opens_exactly_90_days_before_expiry(
+    learner_client, user, bls, days_left, allowed
+):
+    today = timezone.localdate()
+    expires_on = today + timedelta(days=days_left)
+    _bls_certificate(
+        user, bls, issued_on=expires_on - timedelta(days=730), expires_on=expires_on
+    )
+    response = learner_client.post(reverse("courses:enroll", args=["bls"]), follow=True)
+    opened = Enrollment.objects.filter(user=user, course=bls, status="active")
+    assert opened.exists() is allowed
+    if not allowed:
+        opens = expires_on - timedelta(days=90)
+        assert (
+            f"You can renew it from {opens:%-d %B %Y}, 90 days before it expires."
+            in unescape(response.content.decode())
+        )
+        # Bundles skip the course for the same reason, on the same day.
+        assert bundle_enroll(user=user, bundle=BundleFactory(courses=[bls])) == []
+        with time_machine.travel(timezone.now() + timedelta(days=1)):
+            assert enrollment_create(user=user, course=bls).status == "active"
+
+
 def test_bundle_enrolment_waits_for_bls_then_activates_acls(
     user, bls, acls, learner_client
 ):
@@ -245,3 +274,67 @@ def test_bundle_enrolment_twice_keeps_one_enrollment_each_and_activates_unblocke
         ("acls", "active"),
     ]
     assert Enrollment.objects.filter(user=user, course=acls).get().status == "active"
+
+
+def test_enrollment_complete_twice_completes_once(
+    user, bls, django_capture_on_commit_callbacks
+):
+    enrollment = EnrollmentFactory(user=user, course=bls)
+    with django_capture_on_commit_callbacks(execute=True) as first:
+        assert enrollment_complete(enrollment=enrollment) is True
+    enrollment.refresh_from_db()
+    completed_at = enrollment.completed_at
+    assert enrollment.status == Enrollment.Status.COMPLETED
+    with (
+        time_machine.travel(timezone.now() + timedelta(hours=2)),
+        django_capture_on_commit_callbacks(execute=True) as second,
+    ):
+        assert enrollment_complete(enrollment=enrollment) is False
+        stale = Enrollment.objects.get(pk=enrollment.pk)
+        stale.status = Enrollment.Status.ACTIVE  # a caller holding an old copy
+        assert enrollment_complete(enrollment=stale) is False
+    assert len(first) == 1 and second == []
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at == completed_at
+    assert Certificate.objects.filter(enrollment=enrollment).count() == 1
+
+
+@pytest.mark.parametrize(
+    "held",
+    ["nothing", "a pending outside card", "a rejected outside card", "a revoked one"],
+)
+def test_waiting_enrollments_stay_closed_while_a_prerequisite_is_missing(
+    learner_client, user, staff, bls, acls, held
+):
+    bundle = BundleFactory(courses=[bls, acls])
+    bundle_enroll(user=user, bundle=bundle)
+    if held == "a pending outside card":
+        ExternalCertificateFactory(user=user, course=bls)
+    elif held == "a rejected outside card":
+        ExternalCertificateFactory(
+            user=user,
+            course=bls,
+            status=ExternalCertificate.Status.REJECTED,
+            reviewed_at=timezone.now(),
+            reviewed_by=staff,
+        )
+    elif held == "a revoked one":
+        _bls_certificate(
+            user,
+            bls,
+            status=Certificate.Status.REVOKED,
+            revoked_at=timezone.now(),
+            revoke_reason="Issued in error",
+        )
+    # Every way in that opens waiting enrollments checks the prerequisites first.
+    assert enrollments_activate_waiting(user=user) == []
+    assert enrollment_create(user=user, course=acls).status == "waiting"
+    assert [e.status for e in bundle_enroll(user=user, bundle=bundle)] == [
+        "active",
+        "waiting",
+    ]
+    waiting = Enrollment.objects.get(user=user, course=acls)
+    assert waiting.status == Enrollment.Status.WAITING
+    assert waiting.activated_at is None
+    lesson_url = reverse("courses:lesson", args=["acls", "rhythms", "vf"])
+    assert learner_client.get(lesson_url)["Location"] == acls.get_absolute_url()

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from courses.models import LessonProgress
+from courses.services import lesson_complete
 from tests.factories import EnrollmentFactory, LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,18 +116,24 @@ def test_catalog_recommends_by_profession_from_profile(client, bls):
 def test_course_image_is_served_with_type_and_sandbox(client, bls):
     from courses.models import CourseImage
 
+    strip = b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 5h40"/></svg>'
     CourseImage.objects.create(
         course=bls,
         path="images/ecg/vf.svg",
         content_type="image/svg+xml",
-        data=b"<svg/>",
+        data=strip,
         sha256="abc",
     )
     response = client.get("/courses/bls/images/ecg/vf.svg")
     assert response.status_code == 200
+    assert response.content == strip  # the stored bytes, as stored
     assert response["Content-Type"] == "image/svg+xml"
+    assert response["Cache-Control"].startswith("public")
+    assert response["ETag"] == '"abc"'
     assert "sandbox" in response["Content-Security-Policy"]
     assert client.get("/courses/bls/images/ecg/missing.svg").status_code == 404
+    # Another course's path is not this course's image.
+    assert client.get("/courses/acls-x/images/ecg/vf.svg").status_code == 404
 
 
 def test_catalog_lists_courses_in_their_order(client):
@@ -153,3 +162,28 @@ def test_draft_course_images_are_staff_only_and_never_cached_publicly(client, st
     response = client.get("/courses/draft/images/a.svg")
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("private")
+
+
+@pytest.mark.parametrize("status", ["waiting", "completed"])
+def test_lessons_cannot_be_completed_in_an_enrollment_that_is_not_active(
+    learner_client, user, bls, acls, status
+):
+    enrollment = EnrollmentFactory(
+        user=user,
+        course=acls,
+        status=status,
+        activated_at=None,
+        completed_at=timezone.now() if status == "completed" else None,
+    )
+    lesson = acls.lessons.get()
+    with pytest.raises(ValidationError, match="only in an active enrollment"):
+        lesson_complete(enrollment=enrollment, lesson=lesson)
+    url = reverse(
+        "courses:lesson_complete", args=["acls", lesson.module.slug, lesson.slug]
+    )
+    page = learner_client.post(url, follow=True).content.decode()
+    if status == "waiting":
+        assert "opens as soon as you hold its prerequisite certificate" in page
+    else:
+        assert "Enrol in Advanced Cardiovascular Life Support to study it." in page
+    assert not LessonProgress.objects.exists()

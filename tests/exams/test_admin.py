@@ -110,16 +110,23 @@ def test_the_review_lesson_must_belong_to_the_exams_course(
     assert "Choose a lesson of the exam" in response.content.decode()
 
 
-def test_question_list_searches_and_filters(staff_client, module_exam):
+def test_question_list_searches_and_filters(staff_client, module_exam, final_exam):
     QuestionFactory(exam=module_exam, key="aed-pads", topic="Pad placement")
+    QuestionFactory(exam=module_exam, key="retired-question", is_active=False)
     url = reverse("admin:exams_question_changelist")
     found = staff_client.get(url, {"q": "pad placement"}).content.decode()
     assert "aed-pads" in found
     assert f"{module_exam.pk}-q0" not in found
     filtered = staff_client.get(
         url, {"exam__id__exact": module_exam.pk, "is_active__exact": 1}
-    )
-    assert filtered.status_code == 200
+    ).content.decode()
+    # The exam's active questions are listed; retired ones and other exams' are not.
+    for question in module_exam.questions.filter(is_active=True):
+        assert f">{question.key}</a>" in filtered
+    assert "retired-question" not in filtered
+    for question in final_exam.questions.all():
+        assert f">{question.key}</a>" not in filtered
+    assert "9 questions" in filtered
 
 
 def test_exam_admin_shows_its_questions_and_counts(staff_client, module_exam):

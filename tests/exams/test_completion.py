@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import Certificate
+from certificates.services import certificate_revoke, external_certificate_review
 from courses.models import Enrollment
+from courses.services import enrollment_complete, enrollment_create
 from exams.models import Attempt, Exam
-from exams.services import ExamRefused, exam_attempt_start, exam_attempt_submit
+from exams.services import (
+    ExamRefused,
+    exam_attempt_answer,
+    exam_attempt_start,
+    exam_attempt_submit,
+)
 from tests.exams.conftest import answers_for, as_post, complete_lessons, make_bank
 from tests.factories import (
     CertificateFactory,
     EnrollmentFactory,
     ExamFactory,
+    ExternalCertificateFactory,
     LessonFactory,
     ModuleFactory,
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    """The page's text without tags, entities decoded, whitespace collapsed."""
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return " ".join(unescape(text).split()).replace(" ,", ",").replace(" .", ".")
 
 
 def pass_exam(user, exam) -> Attempt:
@@ -226,3 +243,134 @@ def test_course_home_lists_exams_locked_open_and_passed(
     html = learner_client.get(url).content.decode()
     assert f'href="/exams/attempts/{attempt.pk}/"' in html
     assert "Resume BLS final exam" in html
+
+
+# --- Completion re-checks time and prerequisites (issue 10, broken 2) -------------
+
+
+def test_a_final_submitted_400_days_late_completes_as_of_its_deadline(
+    learner_client, user, module_exam, final_exam, studied,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    pass_exam(user, module_exam)
+    final_exam.time_limit_minutes = 45
+    final_exam.save()
+    with time_machine.travel(timezone.now(), tick=False):
+        attempt, _ = exam_attempt_start(user=user, exam=final_exam)
+        exam_attempt_answer(attempt=attempt, answers=answers_for(attempt))
+    attempt.refresh_from_db()
+    with (
+        time_machine.travel(attempt.deadline + timedelta(days=400), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        learner_client.force_login(user)  # the old session has long expired
+        response = learner_client.post(
+            reverse("exams:attempt", args=[attempt.pk]), as_post(answers_for(attempt))
+        )
+        page = learner_client.get(response["Location"]).content.decode()
+    attempt.refresh_from_db()
+    studied.refresh_from_db()
+    assert attempt.passed and attempt.correct_count == 4
+    assert attempt.submitted_at == attempt.deadline
+    assert studied.status == Enrollment.Status.COMPLETED
+    assert studied.completed_at == attempt.deadline
+    certificate = Certificate.objects.get(enrollment=studied)
+    assert certificate.issued_on == timezone.localdate(attempt.deadline)
+    assert f"Submitted {attempt.deadline:%-d %B %Y, %H:%M} UTC" in page
+
+
+@pytest.fixture
+def acls_exams(acls):
+    """ACLS with a module exam and a final exam (three questions each, pass 50%)."""
+    module_exam = ExamFactory(
+        course=acls, module=acls.modules.get(), kind=Exam.Kind.MODULE, pass_mark=50
+    )
+    make_bank(module_exam, 3)
+    final = ExamFactory(course=acls, title="ACLS final exam", pass_mark=50)
+    make_bank(final, 3)
+    return module_exam, final
+
+
+def test_an_acls_final_passed_after_the_bls_card_was_rejected_waits_for_bls(
+    learner_client, user, staff, bls, acls, acls_exams,
+    django_capture_on_commit_callbacks, mailoutbox,
+):  # fmt: skip
+    module_exam, final = acls_exams
+    card = ExternalCertificateFactory(user=user, course=bls)
+    external_certificate_review(card=card, by=staff, approve=True)
+    enrollment = enrollment_create(user=user, course=acls)
+    complete_lessons(enrollment)
+    pass_exam(user, module_exam)
+    attempt, _ = exam_attempt_start(user=user, exam=final)
+    # While the final is open, staff find the outside BLS card is not genuine.
+    external_certificate_review(card=card, by=staff, approve=False, note="Forged")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = learner_client.post(
+            reverse("exams:attempt", args=[attempt.pk]), as_post(answers_for(attempt))
+        )
+    assert callbacks == []  # no certificate enqueued
+    attempt.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert attempt.passed  # the pass stands
+    assert enrollment.status == Enrollment.Status.WAITING
+    assert enrollment.completed_at is None
+    assert not Certificate.objects.filter(course=acls).exists()
+    page = text_of(learner_client.get(response["Location"]))
+    assert (
+        "You passed the final exam, but Advanced Cardiovascular Life Support requires "
+        "a current certificate in Basic Life Support, and you do not hold one now."
+    ) in page
+    assert "completes only once you hold a current certificate" in page  # message
+    assert "You have completed" not in page and "certificate is on its way" not in page
+    # A current BLS card approved later completes the course there and then.
+    new_card = ExternalCertificateFactory(user=user, course=bls)
+    with django_capture_on_commit_callbacks(execute=True):
+        external_certificate_review(card=new_card, by=staff, approve=True)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED
+    certificate = Certificate.objects.get(course=acls)
+    assert certificate.enrollment == enrollment
+    page = learner_client.get(response["Location"]).content.decode()
+    assert "You have completed Advanced Cardiovascular Life Support" in page
+
+
+def test_an_acls_final_passed_after_bls_was_revoked_completes_when_bls_is_reissued(
+    user, staff, bls, acls, acls_exams, django_capture_on_commit_callbacks
+):
+    module_exam, final = acls_exams
+    bls_certificate = CertificateFactory(enrollment__user=user, enrollment__course=bls)
+    enrollment = enrollment_create(user=user, course=acls)
+    complete_lessons(enrollment)
+    pass_exam(user, module_exam)
+    attempt, _ = exam_attempt_start(user=user, exam=final)
+    certificate_revoke(certificate=bls_certificate, by=staff, reason="Issued in error")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcome = exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    assert outcome.attempt.passed
+    assert not outcome.completed_course and outcome.waiting_for_prerequisites
+    assert callbacks == []
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.WAITING
+    # The learner renews BLS: issuing it opens (here: completes) what waited for it.
+    renewal = EnrollmentFactory(user=user, course=bls)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert enrollment_complete(enrollment=renewal)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED
+    assert Certificate.objects.filter(enrollment=enrollment).count() == 1
+
+
+def test_a_waiting_enrollment_without_a_passed_final_only_opens_when_bls_arrives(
+    user, staff, bls, acls, acls_exams
+):
+    """The completion on arrival is for enrollments that met every rule; the others
+    simply open (bundle enrolment)."""
+    enrollment = EnrollmentFactory(
+        user=user, course=acls, status=Enrollment.Status.WAITING, activated_at=None
+    )
+    complete_lessons(enrollment)
+    card = ExternalCertificateFactory(user=user, course=bls)
+    external_certificate_review(card=card, by=staff, approve=True)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE
+    assert enrollment.completed_at is None

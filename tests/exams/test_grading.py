@@ -8,18 +8,23 @@ from html import unescape
 
 import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from certificates.models import Certificate
+from certificates.services import certificate_revoke
+from courses.services import enrollment_create
 from exams.models import Attempt, AttemptQuestion, Choice
 from exams.services import (
+    DEADLINE_GRACE,
     AttemptClosed,
     TimeIsUp,
     exam_attempt_answer,
     exam_attempt_start,
     exam_attempt_submit,
 )
-from tests.exams.conftest import answers_for, as_post
+from tests.exams.conftest import answers_for, as_post, complete_lessons
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +179,66 @@ def test_an_answer_just_inside_the_grace_period_counts(timed_attempt):
     assert not outcome.late_answers_ignored
 
 
+@pytest.mark.parametrize(
+    ("after_deadline", "on_time"),
+    [(timedelta(seconds=10), True), (timedelta(seconds=11), False)],
+    ids=["deadline+10s-on-time", "deadline+11s-late"],
+)
+def test_the_deadline_allowance_is_exactly_ten_seconds(
+    timed_attempt, after_deadline, on_time
+):
+    attempt = timed_attempt
+    answers = answers_for(attempt)
+    with time_machine.travel(attempt.deadline - timedelta(minutes=1), tick=False):
+        exam_attempt_answer(attempt=attempt, answers={1: answers[1]})
+    moment = attempt.deadline + after_deadline
+    with time_machine.travel(moment, tick=False):
+        if on_time:
+            assert exam_attempt_answer(attempt=attempt, answers={2: answers[2]}) == 1
+        else:
+            with pytest.raises(TimeIsUp):
+                exam_attempt_answer(attempt=attempt, answers={2: answers[2]})
+        outcome = exam_attempt_submit(attempt=attempt, answers=answers)
+    assert outcome.graded_now
+    assert outcome.late_answers_ignored is not on_time
+    attempt.refresh_from_db()
+    if on_time:
+        assert attempt.correct_count == 5 and attempt.passed
+        assert attempt.submitted_at == moment
+    else:
+        # Graded as of the deadline: only the answer saved in time counts.
+        assert attempt.correct_count == 1 and not attempt.passed
+        assert attempt.submitted_at == attempt.deadline
+
+
+def test_an_answer_stamped_after_the_deadline_does_not_count(timed_attempt):
+    """Whatever wrote it (another server's clock, a repair by hand), an answer saved
+    after the deadline plus the allowance is not graded."""
+    attempt = timed_attempt
+    with time_machine.travel(attempt.deadline - timedelta(minutes=1), tick=False):
+        exam_attempt_answer(attempt=attempt, answers=answers_for(attempt))
+    cutoff = attempt.deadline + DEADLINE_GRACE
+    attempt.items.filter(position=5).update(answered_at=cutoff + timedelta(seconds=1))
+    attempt.items.filter(position=4).update(answered_at=cutoff)
+    with time_machine.travel(attempt.deadline + timedelta(hours=1), tick=False):
+        outcome = exam_attempt_submit(attempt=attempt)
+    assert outcome.attempt.correct_count == 4
+    assert list(
+        attempt.items.order_by("position").values_list("is_correct", flat=True)
+    ) == [True, True, True, True, False]
+
+
+def test_every_saved_answer_records_when_it_was_saved(attempt):
+    item = attempt.items.get(position=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AttemptQuestion.objects.filter(pk=item.pk).update(
+            selected_key=item.correct_key, answered_at=None
+        )
+    exam_attempt_answer(attempt=attempt, answers={1: item.correct_key})
+    item.refresh_from_db()
+    assert item.answered_at is not None
+
+
 def test_starting_after_the_time_ran_out_grades_the_old_attempt_and_draws_anew(
     user, timed_attempt
 ):
@@ -271,3 +336,48 @@ def test_history_lists_every_attempt_with_dates_and_scores(
     for row in (attempt, second, third):
         assert attempt_url(row) in html
     assert html.index(attempt_url(third)) < html.index(attempt_url(attempt))
+
+
+def test_answers_are_hidden_while_a_retake_of_the_same_exam_is_open(
+    learner_client, user, attempt
+):
+    learner_client.post(attempt_url(attempt), as_post(answers_for(attempt)))
+    first = learner_client.get(attempt_url(attempt)).content.decode()
+    assert first.count("Correct answer") == 5
+    retake, _ = exam_attempt_start(user=user, exam=attempt.exam)
+    html = learner_client.get(attempt_url(attempt)).content.decode()
+    assert "Passed" in html
+    assert "Correct answer" not in html and "<p>Because.</p>" not in html
+    assert "shown once you pass" in html
+    exam_attempt_submit(attempt=retake, answers=answers_for(retake, correct=0))
+    html = learner_client.get(attempt_url(attempt)).content.decode()
+    assert html.count("Correct answer") == 5
+
+
+def test_answers_of_an_enrollment_whose_certificate_was_revoked_are_hidden(
+    learner_client, user, staff, module_exam, final_exam, studied,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    passed, _ = exam_attempt_start(user=user, exam=module_exam)
+    exam_attempt_submit(attempt=passed, answers=answers_for(passed))
+    final, _ = exam_attempt_start(user=user, exam=final_exam)
+    with django_capture_on_commit_callbacks(execute=True):
+        exam_attempt_submit(attempt=final, answers=answers_for(final))
+    certificate = Certificate.objects.get(enrollment=studied)
+    for shown in (passed, final):
+        assert (
+            "Correct answer" in learner_client.get(attempt_url(shown)).content.decode()
+        )
+    certificate_revoke(certificate=certificate, by=staff, reason="Exam fraud")
+    for hidden in (passed, final):
+        html = learner_client.get(attempt_url(hidden)).content.decode()
+        assert "Correct answer" not in html and "<p>Because.</p>" not in html
+    # Enrolled again, the revoked enrollment's answers stay hidden; a pass in the new
+    # enrollment shows its own.
+    renewal = enrollment_create(user=user, course=module_exam.course)
+    complete_lessons(renewal)
+    again, _ = exam_attempt_start(user=user, exam=module_exam)
+    exam_attempt_submit(attempt=again, answers=answers_for(again))
+    assert "Correct answer" in learner_client.get(attempt_url(again)).content.decode()
+    html = learner_client.get(attempt_url(passed)).content.decode()
+    assert "Correct answer" not in html

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
 from courses.models import CourseImage
 from exams.models import Attempt
-from exams.services import exam_attempt_start
+from exams.services import (
+    InvalidAnswers,
+    exam_attempt_answer,
+    exam_attempt_start,
+    exam_attempt_submit,
+)
 from tests.exams.conftest import answers_for, as_post, complete_lessons
 from tests.factories import EnrollmentFactory, QuestionFactory, UserFactory
 
@@ -282,3 +290,142 @@ def test_a_question_image_is_shown_with_its_description(
     src = re.search(r'<img src="([^"]+)" alt="Chaotic irregular', html).group(1)
     assert src == "/courses/bls/images/ecg/vf.svg"
     assert learner_client.get(src).status_code == 200
+
+
+@pytest.mark.parametrize("service", ["answer", "submit"])
+@pytest.mark.parametrize(
+    "foreign", ["another question's key", "another attempt's key", "no such question"]
+)
+def test_the_services_themselves_refuse_a_choice_the_attempt_did_not_present(
+    user, attempt, service, foreign
+):
+    """Not only the form: any caller of the services (a task, a command, a future
+    API) gets InvalidAnswers and nothing changes."""
+    first = attempt.items.get(position=1)
+    if foreign == "another question's key":
+        answers = {1: attempt.items.get(position=2).keys[0]}
+    elif foreign == "another attempt's key":
+        other_enrollment = EnrollmentFactory(course=attempt.exam.course)
+        complete_lessons(other_enrollment)
+        other, _ = exam_attempt_start(user=other_enrollment.user, exam=attempt.exam)
+        answers = {1: other.items.get(position=1).keys[0]}
+    else:
+        answers = {99: first.keys[0]}
+    # A valid answer alongside: refused with the rest.
+    answers[3] = attempt.items.get(position=3).correct_key
+    call = exam_attempt_answer if service == "answer" else exam_attempt_submit
+    with pytest.raises(InvalidAnswers):
+        call(attempt=attempt, answers=answers)
+    attempt.refresh_from_db()
+    assert attempt.is_open and attempt.submitted_at is None
+    assert saved(attempt) == {}
+    assert not attempt.items.filter(answered_at__isnull=False).exists()
+
+
+# --- The page must not give the correct choice away (issue 10) --------------------
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"}
+
+
+@dataclass
+class _Element:
+    tag: str
+    attrs: dict[str, str]
+    children: list[_Element | str] = field(default_factory=list)
+
+    def walk(self) -> Iterator[_Element]:
+        yield self
+        for child in self.children:
+            if isinstance(child, _Element):
+                yield from child.walk()
+
+
+class _TreeBuilder(HTMLParser):
+    """The page as a tree of elements (text kept), for comparing markup by shape."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Element("#root", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = _Element(tag, {name: value or "" for name, value in attrs})
+        self.stack[-1].children.append(element)
+        if tag not in _VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.stack[-1].children.append(
+            _Element(tag, {name: value or "" for name, value in attrs})
+        )
+
+    def handle_endtag(self, tag):
+        if tag in _VOID:
+            return
+        while len(self.stack) > 1:
+            if self.stack.pop().tag == tag:
+                break
+
+    def handle_data(self, data):
+        if data.strip():
+            self.stack[-1].children.append(data)
+
+
+def _tree(html: str) -> _Element:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def _shape(node: _Element | str, replace: dict[str, str]) -> str:
+    """The element serialised with every attribute and text, after replacing what
+    legitimately differs between choices (key, label text, element id)."""
+
+    def norm(value: str) -> str:
+        value = " ".join(value.split())
+        for old, new in replace.items():
+            value = value.replace(old, new)
+        return value
+
+    if isinstance(node, str):
+        return repr(norm(node))
+    attrs = " ".join(f"{k}={norm(v)!r}" for k, v in sorted(node.attrs.items()))
+    inner = ",".join(_shape(child, replace) for child in node.children)
+    return f"<{node.tag} {attrs}>[{inner}]"
+
+
+def test_the_attempt_page_gives_the_correct_choice_away_nowhere(
+    learner_client, attempt
+):
+    html = learner_client.get(attempt_url(attempt)).content.decode()
+    items = list(attempt.items.order_by("position"))
+    # Every key of the attempt appears equally often in the page: a key repeated in
+    # an attribute, a script or a comment gives that choice away.
+    counts = {key: html.count(key) for item in items for key in item.keys}
+    assert len(set(counts.values())) == 1, counts
+    fieldsets = [
+        element
+        for element in _tree(html).walk()
+        if element.tag == "fieldset" and "question" in element.attrs.get("class", "")
+    ]
+    assert len(fieldsets) == len(items)
+    for item, fieldset in zip(items, fieldsets, strict=True):
+        shapes: dict[bool, set[str]] = {True: set(), False: set()}
+        choices = [element for element in fieldset.walk() if element.tag == "li"]
+        assert len(choices) == len(item.choices)
+        for li in choices:
+            radio = next(element for element in li.walk() if element.tag == "input")
+            choice = item.choice_for(radio.attrs["value"])
+            assert choice is not None
+            replace = {
+                choice["key"]: "KEY",
+                radio.attrs["id"]: "ID",
+                choice["text"]: "TEXT",
+            }
+            shapes[choice["correct"]].add(_shape(li, replace))
+        # The correct choice's element, normalised, is the wrong ones' element.
+        assert len(shapes[True]) == 1 and shapes[True] == shapes[False], shapes
+        # Nothing else in the question carries data for scripts to read.
+        for element in fieldset.walk():
+            assert not [name for name in element.attrs if name.startswith("data-")]
