@@ -1,0 +1,159 @@
+"""The single-site mutants of scripts/mutants.py: one rule each, with the tests that
+must notice. `find` must occur in `path`; the `nth` occurrence is replaced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    rule: str
+    path: str
+    find: str
+    replace: str
+    tests: tuple[str, ...]
+    nth: int = 1
+
+
+MUTANTS: list[Mutant] = [
+    # Exam and enrolment rules (docs/TESTING.md lists the test that kills each).
+    Mutant(
+        id="exams-m1",
+        rule="key leaked in a data- attribute",
+        path="templates/exams/attempt_take.html",
+        find='<fieldset class="question" id="question-{{ item.position }}"',
+        replace='<fieldset class="question" data-answer="{{ item.correct_key }}" id="question-{{ item.position }}"',
+        tests=("tests/exams/test_taking.py",),
+    ),
+    Mutant(
+        id="exams-m2",
+        rule="renewal window 90 -> 100 days",
+        path="courses/selectors.py",
+        find="RENEWAL_WINDOW = timedelta(days=90)",
+        replace="RENEWAL_WINDOW = timedelta(days=100)",
+        tests=("tests/courses/test_enrollment.py",),
+    ),
+    Mutant(
+        id="exams-m2b",
+        rule="renewal edge > -> >=",
+        path="courses/selectors.py",
+        find="return opens if opens > today else None",
+        replace="return opens if opens >= today else None",
+        tests=("tests/courses/test_enrollment.py",),
+    ),
+    Mutant(
+        id="exams-m3",
+        rule="answer service skips validation",
+        path="exams/services.py",
+        find="    items = list(locked.items.all())\n    _validate(items, answers)\n    now = timezone.now()\n    if time_is_up",
+        replace="    items = list(locked.items.all())\n    now = timezone.now()\n    if time_is_up",
+        tests=("tests/exams/test_taking.py",),
+    ),
+    Mutant(
+        id="exams-m3b",
+        rule="submit service skips validation",
+        path="exams/services.py",
+        find="    items = list(locked.items.all())\n    _validate(items, answers)\n    if not locked.is_open:",
+        replace="    items = list(locked.items.all())\n    if not locked.is_open:",
+        tests=("tests/exams/test_taking.py",),
+    ),
+    Mutant(
+        id="exams-m4",
+        rule="answers shown while a retake is open",
+        path="exams/selectors.py",
+        find=".filter(Exists(revoked) | Exists(retake_open))",
+        replace=".filter(Exists(revoked))",
+        tests=("tests/exams/test_grading.py",),
+    ),
+    Mutant(
+        id="exams-m5",
+        rule="enrollment_complete completes twice",
+        path="courses/services.py",
+        find="        pk=enrollment.pk, status=Enrollment.Status.ACTIVE\n    )",
+        replace="        pk=enrollment.pk\n    )",
+        tests=("tests/courses/test_enrollment.py",),
+    ),
+    Mutant(
+        id="exams-m6",
+        rule="lessons completable in a waiting enrollment",
+        path="courses/services.py",
+        find='    if enrollment.status != Enrollment.Status.ACTIVE:\n        raise ValidationError("Lessons',
+        replace='    if enrollment.status == Enrollment.Status.COMPLETED:\n        raise ValidationError("Lessons',
+        tests=("tests/courses/test_study.py",),
+    ),
+    Mutant(
+        id="exams-m7",
+        rule="deadline allowance 10 -> 25 s",
+        path="exams/services.py",
+        find="DEADLINE_GRACE = timedelta(seconds=10)",
+        replace="DEADLINE_GRACE = timedelta(seconds=25)",
+        tests=("tests/exams/test_grading.py",),
+    ),
+    Mutant(
+        id="exams-m8",
+        rule="activate_waiting skips the prerequisite check",
+        path="courses/services.py",
+        find="        if not prerequisites_missing(user=user, course=enrollment.course):\n            _activate(enrollment)",
+        replace="        if True:\n            _activate(enrollment)",
+        tests=("tests/courses/test_enrollment.py",),
+    ),
+    Mutant(
+        id="exams-m8b",
+        rule="enrollment_create opens a waiting one without the check",
+        path="courses/services.py",
+        find="if existing.status == Enrollment.Status.WAITING and not missing:",
+        replace="if existing.status == Enrollment.Status.WAITING:",
+        tests=("tests/courses/test_enrollment.py",),
+    ),
+    Mutant(
+        id="exams-m8c",
+        rule="bundle_enroll opens a waiting one without the check",
+        path="courses/services.py",
+        find="if existing.status == Enrollment.Status.WAITING and not missing:",
+        replace="if existing.status == Enrollment.Status.WAITING:",
+        tests=("tests/courses/test_enrollment.py",),
+        nth=2,
+    ),
+    Mutant(
+        id="exams-m9",
+        rule="late submit dated at the submit",
+        path="exams/services.py",
+        find="        now = locked.deadline\n",
+        replace="        pass\n",
+        tests=("tests/exams/test_grading.py", "tests/exams/test_completion.py"),
+    ),
+    Mutant(
+        id="exams-m10",
+        rule="completion without the prerequisite re-check",
+        path="courses/services.py",
+        find="    if prerequisites_missing(user=user, course=enrollment.course):\n        if active.update",
+        replace="    if False:\n        if active.update",
+        tests=("tests/exams/test_completion.py",),
+    ),
+    Mutant(
+        id="exams-m11",
+        rule="revoked enrollment's answers shown",
+        path="exams/selectors.py",
+        find=".filter(Exists(revoked) | Exists(retake_open))",
+        replace=".filter(Exists(retake_open))",
+        tests=("tests/exams/test_grading.py",),
+    ),
+    Mutant(
+        id="exams-m12",
+        rule="answers stamped after the cutoff count",
+        path="exams/services.py",
+        find="        and item.answered_at <= attempt.deadline + DEADLINE_GRACE\n",
+        replace="",
+        tests=("tests/exams/test_grading.py",),
+    ),
+    Mutant(
+        id="exams-m13",
+        rule="completion on BLS arrival dropped",
+        path="courses/services.py",
+        find="    if enrollment_requirements_met(enrollment=enrollment):\n        enrollment_complete(enrollment=enrollment)\n",
+        replace="",
+        tests=("tests/exams/test_completion.py",),
+    ),
+]
