@@ -107,6 +107,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis timeouts (seconds), for the cache and the broker alike. A Redis that accepts
+# connections and never answers (overloaded, a half-open connection after a failover)
+# must cost a request a few seconds and an error we handle, not hang it until gunicorn
+# kills the worker (30 s) and the learner sees a 500.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
 # The cache backs allauth's rate limits and the verify page's limit: it must be shared
 # between processes in production, hence Redis whenever it is configured.
 if REDIS_URL:
@@ -115,6 +125,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "lifeline",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -230,6 +241,21 @@ CELERY_TASK_TIME_LIMIT = 300
 # (the hard time limit above), or a slow task would run twice at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Broker timeouts (see REDIS_SOCKET_TIMEOUT): a publish to a hung Redis fails within
+# about (connect + read timeout) x 2 attempts, and the caller logs it (the sweeper
+# issues what was not queued). The worker's BRPOP waits 1 s on the server, well within
+# the read timeout; its long-lived connections are polled by its event loop.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
+)
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 # Run exactly one beat process (see config/celery.py). Times are UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -353,5 +379,8 @@ EXTERNAL_CARD_MAX_PIXELS = 40_000_000
 EXTERNAL_CARD_REQUEST_OVERHEAD = 64 * 1024
 # The sweeper leaves completions this recent to the completion task itself.
 CERTIFICATE_SWEEP_GRACE_MINUTES = 10
+# /readyz?workers=1 (pings the Celery workers, holds a thread about a second) answers
+# staff and callers sending `Authorization: Bearer <READYZ_TOKEN>`; unset, staff only.
+READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
 # Several deployments (or CI jobs) can share one Redis by using their own queue name.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
