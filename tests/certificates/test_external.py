@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -417,3 +418,46 @@ def test_sweeper_sends_a_decision_whose_email_was_lost(pending_card, staff, mail
         assert sweep_missing_certificates.delay().get() == 0
     [message] = mailoutbox
     assert "approved" in message.subject
+
+
+def test_migration_keeps_each_learners_newest_pending_card(transactional_db, bls):
+    """Before the constraint existed a learner could have several pending cards; the
+    migration that adds it first closes all but the newest, or it could not apply."""
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module(
+        "certificates.migrations.0003_external_one_pending_per_user"
+    )
+    [constraint] = [
+        c
+        for c in ExternalCertificate._meta.constraints
+        if c.name == "external_one_pending_per_user"
+    ]
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(ExternalCertificate, constraint)
+    try:
+        learner = factories.UserFactory()
+        cards = factories.ExternalCertificateFactory.create_batch(
+            3, user=learner, course=bls
+        )
+        for age, card in enumerate(reversed(cards)):
+            ExternalCertificate.objects.filter(pk=card.pk).update(
+                uploaded_at=timezone.now() - timedelta(days=age)
+            )
+        other = factories.ExternalCertificateFactory(course=bls)
+        migration.keep_newest_pending(apps, None)
+        statuses = dict(ExternalCertificate.objects.values_list("pk", "status"))
+        assert statuses == {
+            cards[0].pk: "rejected",
+            cards[1].pk: "rejected",
+            cards[2].pk: "pending",
+            other.pk: "pending",
+        }
+        closed = ExternalCertificate.objects.get(pk=cards[0].pk)
+        assert "Superseded by a later upload" in closed.review_note
+        assert closed.reviewed_at is not None
+    finally:
+        ExternalCertificate.objects.all().delete()
+        with connection.schema_editor() as editor:
+            editor.add_constraint(ExternalCertificate, constraint)
