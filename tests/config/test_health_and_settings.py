@@ -245,6 +245,26 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_requires_an_smtp_email_url(tmp_path):
+    # What the README says: without EMAIL_URL the console backend fails mail.E001.
+    env = _environment_without_project_settings()
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
+        ALLOWED_HOSTS="lifeline.example",
+        DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "mail.E001" in result.stdout + result.stderr
+
+
 def test_production_responses_carry_strict_csp(client):
     response = client.get("/healthz")
     csp = response["Content-Security-Policy"]
