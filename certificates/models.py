@@ -162,6 +162,12 @@ class ExternalCertificate(models.Model):
                 condition=Q(status="pending") | Q(reviewed_at__isnull=False),
                 name="external_reviewed_has_date",
             ),
+            # Staff review one card per learner at a time.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="external_one_pending_per_user",
+            ),
         ]
 
     def __str__(self) -> str:

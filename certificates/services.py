@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -52,6 +52,10 @@ logger = logging.getLogger(__name__)
 # turns "never" into "never, even with a broken random source".
 CODE_ATTEMPTS = 5
 EXTERNAL_CARD_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+ONE_PENDING_CARD = (
+    "You already have a card waiting for review. Staff review one card at a time: "
+    "we e-mail you their decision, and you can upload another card after that."
+)
 
 
 class CertificateNotIssuable(Exception):
@@ -408,8 +412,10 @@ def external_certificate_submit(
 
     `content_type` is what the caller established from the file's content. Refuses
     (ValidationError, by field) a course no other course requires, a card not current
-    today, a file type other than PDF/JPEG/PNG, and a card number the learner already
-    submitted for the course that is pending or approved.
+    today, a file type other than PDF/JPEG/PNG, a card number the learner already
+    submitted for the course that is pending or approved, and any card while another
+    of the learner's cards waits for review (one pending per learner, backed by the
+    external_one_pending_per_user constraint). Nothing is stored when it refuses.
     """
     today = today or timezone.localdate()
     card_number = card_number.strip()
@@ -437,9 +443,11 @@ def external_certificate_submit(
     )
     if "course" not in errors and duplicate.exists():
         errors["card_number"] = "You already uploaded this card."
+    elif _pending_card_exists(user=user):
+        errors[NON_FIELD_ERRORS] = ONE_PENDING_CARD
     if errors:
         raise ValidationError(errors)
-    return ExternalCertificate.objects.create(
+    card = ExternalCertificate(
         user=user,
         course=course,
         issuer=issuer.strip(),
@@ -449,6 +457,21 @@ def external_certificate_submit(
         content_type=content_type,
         file=file,
     )
+    try:
+        with transaction.atomic():
+            card.save()
+    except IntegrityError:
+        # A concurrent upload won the one-pending constraint: drop our stored file.
+        if card.file.name:
+            card.file.storage.delete(card.file.name)
+        raise ValidationError({NON_FIELD_ERRORS: ONE_PENDING_CARD}) from None
+    return card
+
+
+def _pending_card_exists(*, user) -> bool:
+    return ExternalCertificate.objects.filter(
+        user=user, status=ExternalCertificate.Status.PENDING
+    ).exists()
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.middleware import body_limit
+
 from . import ratelimit, selectors, services
 from .codes import normalize_code
 from .forms import ExternalCertificateForm, VerifyForm
@@ -105,6 +107,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@body_limit(settings.EXTERNAL_CARD_MAX_BYTES + settings.EXTERNAL_CARD_REQUEST_OVERHEAD)
 @login_required
 @require_http_methods(["GET", "POST"])
 def external_upload(request: HttpRequest) -> HttpResponse:

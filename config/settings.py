@@ -59,13 +59,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Headers first and CSP above WhiteNoise, so static files carry them too.
+    "config.middleware.permissions_policy",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Needs the user; runs before anything reads the body (see its docstring).
+    "config.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -117,6 +121,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis timeouts (seconds), for the cache and the broker alike. A Redis that accepts
+# connections and never answers (overloaded, a half-open connection after a failover)
+# must cost a request a few seconds and an error we handle, not hang it until gunicorn
+# kills the worker (30 s) and the learner sees a 500.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
 # The cache backs allauth's rate limits and the verify page's limit: it must be shared
 # between processes in production, hence Redis whenever it is configured. Without
 # REDIS_URL (`make run`, DEBUG) it is per process; with DEBUG off, `check --deploy`
@@ -128,6 +142,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "lifeline",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -250,6 +265,21 @@ CELERY_TASK_TIME_LIMIT = 300
 # (the hard time limit above), or a slow task would run twice at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Broker timeouts (see REDIS_SOCKET_TIMEOUT): a publish to a hung Redis fails within
+# about (connect + read timeout) x 2 attempts, and the caller logs it (the sweeper
+# issues what was not queued). The worker's BRPOP waits 1 s on the server, well within
+# the read timeout; its long-lived connections are polled by its event loop.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+    socket_timeout=REDIS_SOCKET_TIMEOUT,
+)
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 # Run exactly one beat process (see config/celery.py). Times are UTC.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -294,6 +324,25 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+# Browser features no page of ours uses, denied to every page and any frame. Sent on
+# every response, static files included (config.middleware.permissions_policy).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+)
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -306,12 +355,19 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
-# Non-file request bodies above this are refused. Uploaded files are size-checked by
-# the form (EXTERNAL_CARD_MAX_BYTES) after they are received: the reverse proxy must cap
-# request bodies (e.g. 6 MB) so an oversized upload is refused before Django reads it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# --- Request bodies (config.middleware.RequestBodyLimitMiddleware) -----------------
+# Bodies are refused by their declared Content-Length before anything reads them (413):
+# anonymous visitors above this (their forms are log-in and sign-up), ...
+ANONYMOUS_REQUEST_MAX_BYTES = 64 * 1024
+# ... signed-in users above this, except on views marked with a larger body_limit (the
+# outside-card upload). Django also applies it to the non-file fields of any body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Our forms send at most one file (an admin change form may carry an empty file input
+# or two); Django refuses a request with more (its default is 100).
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 # Uploads up to this size stay in memory; larger ones are spooled to a temporary file.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+# Bodies are capped above, so no upload reaching Django is larger than about 5 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGGING = {
     "version": 1,
@@ -335,9 +391,20 @@ CERTIFICATE_VERIFY_RATE_WINDOW = 60  # seconds
 # client IP (verify limit and allauth's limits alike) is read that many hops from the
 # right; 0 means REMOTE_ADDR. Wrong here means one shared limit, or a spoofable one.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-# Outside cards (PDF, JPEG or PNG), checked by content.
+# Outside cards (PDF, JPEG or PNG), checked by content (certificates/forms.py): a
+# parsed PDF with no scripts, attachments or encryption and at most this many pages,
+# or an image that decodes and has at most this many pixels (a 40-megapixel photo is
+# more than any phone takes of a card; Pillow's own bomb limit is about twice that).
 EXTERNAL_CARD_MAX_BYTES = 5 * 1024 * 1024
+EXTERNAL_CARD_MAX_PAGES = 4
+EXTERNAL_CARD_MAX_PIXELS = 40_000_000
+# The upload request may exceed the file by this much (the form's other fields and the
+# multipart boundaries); anything larger is refused before it is read.
+EXTERNAL_CARD_REQUEST_OVERHEAD = 64 * 1024
 # The sweeper leaves completions this recent to the completion task itself.
 CERTIFICATE_SWEEP_GRACE_MINUTES = 10
+# /readyz?workers=1 (pings the Celery workers, holds a thread about a second) answers
+# staff and callers sending `Authorization: Bearer <READYZ_TOKEN>`; unset, staff only.
+READYZ_TOKEN = env.str("READYZ_TOKEN", default="")
 # Several deployments (or CI jobs) can share one Redis by using their own queue name.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import ExternalCertificate
-from certificates.services import external_certificate_review
+from certificates.services import (
+    external_certificate_review,
+    external_certificate_submit,
+)
 from certificates.tasks import sweep_missing_certificates
 from courses.models import Enrollment
 from courses.services import EnrollmentRefused, enrollment_create
 from tests import factories
 
-from .uploads import PDF, image_bytes
+from . import uploads
+from .uploads import PDF, image_bytes, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +105,153 @@ def test_file_over_5_mb_is_refused(learner_client, bls, acls):
     assert not ExternalCertificate.objects.exists()
 
 
+# --- What a card file may contain -----------------------------------------------------
+
+
+def _stored_files() -> list[str]:
+    if not default_storage.exists("external-cards"):
+        return []
+    folders, _ = default_storage.listdir("external-cards")
+    return [
+        name
+        for folder in folders
+        for name in default_storage.listdir(f"external-cards/{folder}")[1]
+    ]
+
+
+def _refused(client, bls, content: bytes, name: str = "card.pdf") -> str:
+    """Posts the file; asserts nothing was stored; returns the page."""
+    upload = SimpleUploadedFile(name, content, content_type="application/pdf")
+    response = client.post(UPLOAD_URL, _form(bls, upload))
+    assert response.status_code == 200
+    assert not ExternalCertificate.objects.exists()
+    assert _stored_files() == []
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        uploads.with_document_script,
+        uploads.with_open_action_script,
+        uploads.with_launch_open_action,
+        uploads.with_page_open_action,
+    ],
+)
+def test_pdf_with_scripts_or_actions_is_refused(learner_client, bls, acls, change):
+    page = _refused(learner_client, bls, pdf_bytes(change=change))
+    assert "This PDF contains scripts or automatic actions" in page
+
+
+@pytest.mark.parametrize(
+    "change", [uploads.with_embedded_file, uploads.with_file_attachment_annotation]
+)
+def test_pdf_with_attached_files_is_refused(learner_client, bls, acls, change):
+    page = _refused(learner_client, bls, pdf_bytes(change=change))
+    assert "This PDF has files attached inside it" in page
+
+
+def test_encrypted_pdf_is_refused(learner_client, bls, acls):
+    page = _refused(learner_client, bls, pdf_bytes(change=uploads.with_password))
+    assert "password-protected or encrypted" in page
+
+
+def test_pdf_with_more_pages_than_a_card_is_refused(learner_client, bls, acls):
+    page = _refused(learner_client, bls, pdf_bytes(5))
+    assert "This PDF has 5 pages; a card needs at most 4" in page
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",  # header, no document
+        b"%PDF-1.7\n" + bytes(range(256)) * 8,
+        PDF[: len(PDF) // 3],
+    ],
+    ids=["no-document", "garbage", "truncated"],
+)
+def test_pdf_that_does_not_parse_is_refused(learner_client, bls, acls, content):
+    page = _refused(learner_client, bls, content)
+    assert "not a readable PDF, JPEG or PNG" in page
+
+
+def test_pdf_of_four_pages_is_accepted(learner_client, bls, acls):
+    upload = SimpleUploadedFile("card.pdf", pdf_bytes(4))
+    learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert ExternalCertificate.objects.get().content_type == "application/pdf"
+
+
+def test_image_over_40_megapixels_is_refused(learner_client, bls, acls):
+    # 8000 x 5001 = 40,008,000 pixels: a tiny file, under Pillow's own bomb limit.
+    huge = image_bytes("PNG", size=(8000, 5001), mode="1")
+    assert len(huge) < 100_000
+    page = _refused(learner_client, bls, huge, name="card.png")
+    assert "more than 40 megapixels" in page
+
+
+def test_image_of_40_megapixels_is_accepted(learner_client, bls, acls):
+    upload = SimpleUploadedFile(
+        "card.png", image_bytes("PNG", size=(8000, 5000), mode="1")
+    )
+    learner_client.post(UPLOAD_URL, _form(bls, upload))
+    assert ExternalCertificate.objects.get().content_type == "image/png"
+
+
+def test_truncated_jpeg_is_refused(learner_client, bls, acls):
+    # The header and the first rows are intact; the rest of the picture is missing.
+    photo = image_bytes("JPEG", size=(640, 480))
+    page = _refused(learner_client, bls, photo[: len(photo) // 2], name="card.jpg")
+    assert "not a readable PDF, JPEG or PNG" in page
+
+
+# --- One pending card per learner ------------------------------------------------------
+
+
+def test_second_card_waits_until_the_first_is_decided(learner_client, bls, acls, staff):
+    learner_client.post(UPLOAD_URL, _form(bls, SimpleUploadedFile("a.pdf", PDF)))
+    first = ExternalCertificate.objects.get()
+    second = _form(bls, SimpleUploadedFile("b.pdf", PDF), card_number="999888777")
+    response = learner_client.post(UPLOAD_URL, second)
+    assert response.status_code == 200
+    assert "You already have a card waiting for review" in response.content.decode()
+    assert list(ExternalCertificate.objects.all()) == [first]
+    assert len(_stored_files()) == 1
+    # Once staff decided the first, the learner can upload another.
+    external_certificate_review(
+        card=first, by=staff, approve=False, note="The scan is unreadable."
+    )
+    second["file"] = SimpleUploadedFile("b.pdf", PDF)
+    response = learner_client.post(UPLOAD_URL, second)
+    assert response.status_code == 302
+    assert ExternalCertificate.objects.filter(status="pending").get().card_number == (
+        "999888777"
+    )
+
+
+def test_service_refuses_a_second_pending_card(user, bls, acls):
+    factories.ExternalCertificateFactory(user=user, course=bls)
+    today = timezone.localdate()
+    with pytest.raises(ValidationError, match="already have a card waiting"):
+        external_certificate_submit(
+            user=user,
+            course=bls,
+            issuer="Red Cross",
+            card_number="RC-1",
+            issued_on=today - timedelta(days=10),
+            expires_on=today + timedelta(days=700),
+            file=SimpleUploadedFile("c.pdf", PDF),
+            content_type="application/pdf",
+        )
+    assert ExternalCertificate.objects.count() == 1
+
+
+def test_database_allows_one_pending_card_per_learner(user, bls):
+    factories.ExternalCertificateFactory(user=user, course=bls)
+    factories.ExternalCertificateFactory(course=bls)  # another learner's
+    with pytest.raises(IntegrityError):
+        factories.ExternalCertificateFactory(user=user, course=bls)
+
+
 @pytest.mark.parametrize(
     ("field", "days", "message"),
     [
@@ -140,13 +294,21 @@ def test_learner_sees_only_their_own_cards(
     learner_client, bls, acls, django_assert_max_num_queries
 ):
     factories.ExternalCertificateFactory(course=bls, card_number="SOMEONE-ELSE")
+    # One may be pending at a time; the rest were decided.
+    factories.ExternalCertificateFactory(
+        user=learner_client.user, course=bls, card_number="MINE-PENDING"
+    )
     for n in range(15):
         factories.ExternalCertificateFactory(
-            user=learner_client.user, course=bls, card_number=f"MINE-{n}"
+            user=learner_client.user,
+            course=bls,
+            card_number=f"MINE-{n}",
+            status=ExternalCertificate.Status.REJECTED,
+            reviewed_at=timezone.now(),
         )
     with django_assert_max_num_queries(6):
         page = learner_client.get(UPLOAD_URL).content.decode()
-    assert "MINE-14" in page
+    assert "MINE-14" in page and "MINE-PENDING" in page
     assert "SOMEONE-ELSE" not in page
 
 
@@ -256,3 +418,46 @@ def test_sweeper_sends_a_decision_whose_email_was_lost(pending_card, staff, mail
         assert sweep_missing_certificates.delay().get() == 0
     [message] = mailoutbox
     assert "approved" in message.subject
+
+
+def test_migration_keeps_each_learners_newest_pending_card(transactional_db, bls):
+    """Before the constraint existed a learner could have several pending cards; the
+    migration that adds it first closes all but the newest, or it could not apply."""
+    from django.apps import apps
+    from django.db import connection
+
+    migration = importlib.import_module(
+        "certificates.migrations.0003_external_one_pending_per_user"
+    )
+    [constraint] = [
+        c
+        for c in ExternalCertificate._meta.constraints
+        if c.name == "external_one_pending_per_user"
+    ]
+    with connection.schema_editor() as editor:
+        editor.remove_constraint(ExternalCertificate, constraint)
+    try:
+        learner = factories.UserFactory()
+        cards = factories.ExternalCertificateFactory.create_batch(
+            3, user=learner, course=bls
+        )
+        for age, card in enumerate(reversed(cards)):
+            ExternalCertificate.objects.filter(pk=card.pk).update(
+                uploaded_at=timezone.now() - timedelta(days=age)
+            )
+        other = factories.ExternalCertificateFactory(course=bls)
+        migration.keep_newest_pending(apps, None)
+        statuses = dict(ExternalCertificate.objects.values_list("pk", "status"))
+        assert statuses == {
+            cards[0].pk: "rejected",
+            cards[1].pk: "rejected",
+            cards[2].pk: "pending",
+            other.pk: "pending",
+        }
+        closed = ExternalCertificate.objects.get(pk=cards[0].pk)
+        assert "Superseded by a later upload" in closed.review_note
+        assert closed.reviewed_at is not None
+    finally:
+        ExternalCertificate.objects.all().delete()
+        with connection.schema_editor() as editor:
+            editor.add_constraint(ExternalCertificate, constraint)

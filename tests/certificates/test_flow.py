@@ -18,6 +18,7 @@ from certificates.models import Certificate, ExternalCertificate
 from courses.models import Enrollment
 from courses.services import enrollment_complete
 from tests import factories
+from tests.certificates.uploads import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +83,7 @@ def test_learner_with_outside_bls_card_gets_into_acls_after_approval(
             "card_number": "RC-778899",
             "issued_on": (today - timedelta(days=30)).isoformat(),
             "expires_on": (today + timedelta(days=700)).isoformat(),
-            "file": SimpleUploadedFile("card.pdf", b"%PDF-1.4\n%%EOF\n"),
+            "file": SimpleUploadedFile("card.pdf", PDF),
         },
     )
     card = ExternalCertificate.objects.get(user=learner)

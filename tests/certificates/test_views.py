@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from certificates import ratelimit
 from certificates.services import certificate_revoke
 from tests import factories
+from tests.outages import HungServer, call_within, closed_port_url
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +242,64 @@ def test_unknown_code_is_echoed_escaped(client):
     page = response.content.decode()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# --- Verification while Redis is down or hung --------------------------------------
+
+
+@pytest.fixture
+def cache_at(settings, monkeypatch):
+    """Points the shared cache at a Redis URL with the production options, and gives
+    the rate limiter a fresh per-process fallback."""
+    fallback = LocMemCache("test-ratelimit", {})
+    fallback.clear()
+    monkeypatch.setattr(ratelimit, "_local", fallback, raising=False)
+    monkeypatch.setattr(ratelimit, "_shared_down_until", 0.0, raising=False)
+
+    def point(url: str) -> None:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+            }
+        }
+
+    return point
+
+
+def test_verification_answers_while_redis_refuses_connections(
+    client, issued, cache_at, caplog
+):
+    cache_at(closed_port_url())
+    with caplog.at_level(logging.WARNING, logger="certificates.ratelimit"):
+        response = _verify(client, issued.code)
+    assert response.status_code == 200
+    assert issued.holder_name in response.content.decode()
+    assert "Rate limit cache unavailable" in caplog.text
+
+
+def test_verification_answers_while_redis_hangs(
+    transactional_db, client, issued, cache_at, caplog
+):
+    # Bound: one Redis read timeout (2 s) and the page; 25 s means it hung.
+    with HungServer() as hung, caplog.at_level(logging.WARNING):
+        cache_at(hung.url)
+        response, _ = call_within(25, lambda: _verify(client, issued.code))
+        assert response.status_code == 200
+        assert issued.holder_name in response.content.decode()
+        assert "Rate limit cache unavailable" in caplog.text
+        # Meanwhile the shared cache is not asked again: no second wait.
+        again, _ = call_within(25, lambda: _verify(client, issued.code))
+        assert again.status_code == 200
+        assert len(hung.connections) == 1
+
+
+def test_verification_stays_limited_per_process_while_redis_is_down(
+    client, issued, cache_at, settings
+):
+    settings.CERTIFICATE_VERIFY_RATE_LIMIT = 2
+    cache_at(closed_port_url())
+    with time_machine.travel(datetime(2027, 1, 5, 12, 0, 1, tzinfo=UTC), tick=False):
+        statuses = [_verify(client, issued.code).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]

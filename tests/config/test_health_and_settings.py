@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,15 +65,69 @@ def test_readyz_checks_real_broker_when_configured(client, redis_url, monkeypatc
 
 
 @pytest.mark.django_db
-def test_readyz_workers_503_when_no_worker_answers(client, redis_url, monkeypatch):
+def test_readyz_workers_503_when_no_worker_answers(
+    staff_client, redis_url, monkeypatch
+):
     # A real broker with nobody consuming: the control-channel ping gets no reply.
     monkeypatch.setattr(celery_app.conf, "broker_url", redis_url)
     with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
-        plain = client.get("/readyz")
-        with_workers = client.get("/readyz?workers=1")
+        plain = staff_client.get("/readyz")
+        with_workers = staff_client.get("/readyz?workers=1")
     assert plain.status_code == 200
     assert with_workers.status_code == 503
     assert with_workers.json()["checks"]["workers"] == "no Celery worker answered"
+
+
+# --- /readyz?workers=1 holds a thread for a second: staff or a token only ----------
+
+
+@pytest.mark.django_db
+def test_readyz_workers_is_refused_to_anonymous_callers(client):
+    refused = client.get("/readyz?workers=1")
+    assert refused.status_code == 403
+    assert "READYZ_TOKEN" in refused.json()["detail"]
+    assert "workers" not in refused.json()
+    # Plain readiness stays open to load balancers.
+    plain = client.get("/readyz")
+    assert plain.status_code == 200
+    assert "workers" not in plain.json()["checks"]
+
+
+@pytest.mark.django_db
+def test_readyz_workers_is_refused_to_signed_in_learners(learner_client):
+    assert learner_client.get("/readyz?workers=1").status_code == 403
+
+
+@pytest.mark.django_db
+def test_readyz_workers_answers_staff(staff_client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no broker: the ping itself is skipped
+    response = staff_client.get("/readyz?workers=1")
+    assert response.status_code == 200
+    assert response.json()["checks"]["workers"] == "ok"
+
+
+@pytest.mark.django_db
+def test_readyz_workers_answers_the_bearer_token(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # no broker: the ping itself is skipped
+    settings.READYZ_TOKEN = "monitor-" + "x7Q" * 10
+    allowed = client.get(
+        "/readyz?workers=1",
+        headers={"Authorization": f"Bearer {settings.READYZ_TOKEN}"},
+    )
+    assert allowed.status_code == 200
+    assert allowed.json()["checks"]["workers"] == "ok"
+    for wrong in ("Bearer monitor-", "Bearer ", f"Basic {settings.READYZ_TOKEN}"):
+        response = client.get("/readyz?workers=1", headers={"Authorization": wrong})
+        assert response.status_code == 403, wrong
+
+
+@pytest.mark.django_db
+def test_readyz_workers_refuses_an_empty_token_when_none_is_configured(
+    client, settings
+):
+    settings.READYZ_TOKEN = ""
+    response = client.get("/readyz?workers=1", headers={"Authorization": "Bearer "})
+    assert response.status_code == 403
 
 
 def _environment_without_project_settings() -> dict:
@@ -93,7 +148,7 @@ def _environment_without_project_settings() -> dict:
 
 def _settings_in_subprocess(env: dict, expression: str) -> str:
     """Imports the settings fresh with `env`, prints `expression` evaluated on them."""
-    code = f"import config.settings as s; print({expression})"
+    code = f"import json, config.settings as s; print({expression})"
     clean = _environment_without_project_settings()
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -130,11 +185,38 @@ def test_settings_read_database_redis_and_hosts_from_environment():
 def test_settings_default_to_sqlite_and_eager_celery():
     out = _settings_in_subprocess(
         {"DEBUG": "true"},
-        "s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.MAILERS",
+        "json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+        "'name': str(s.DATABASES['default']['NAME']), "
+        "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL, "
+        "'cache': s.CACHES['default']['BACKEND'], "
+        "'mail': s.MAILERS['default']['BACKEND']})",
     )
-    assert "sqlite3" in out
-    assert "True" in out
-    assert "console" in out
+    settings = json.loads(out)
+    assert settings == {
+        "engine": "django.db.backends.sqlite3",
+        "name": str(ROOT / "var" / "db.sqlite3"),
+        "eager": True,
+        "broker": "memory://",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "mail": "django.core.mail.backends.console.EmailBackend",
+    }
+
+
+def test_redis_clients_get_connect_and_read_timeouts():
+    out = _settings_in_subprocess(
+        {"DEBUG": "true", "REDIS_URL": "redis://cache.internal:6380/2"},
+        "json.dumps({'cache': s.CACHES['default']['OPTIONS'], "
+        "'broker': s.CELERY_BROKER_TRANSPORT_OPTIONS, "
+        "'connect': s.CELERY_BROKER_CONNECTION_TIMEOUT, "
+        "'publish': s.CELERY_TASK_PUBLISH_RETRY_POLICY})",
+    )
+    settings = json.loads(out)
+    for options in (settings["cache"], settings["broker"]):
+        assert 0 < options["socket_connect_timeout"] <= 2
+        assert 0 < options["socket_timeout"] <= 5
+    assert settings["broker"]["visibility_timeout"] > 0  # kept alongside
+    assert 0 < settings["connect"] <= 2
+    assert settings["publish"]["max_retries"] <= 2
 
 
 def test_production_settings_refuse_to_start_without_secret_key():
@@ -163,6 +245,26 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_requires_an_smtp_email_url(tmp_path):
+    # What the README says: without EMAIL_URL the console backend fails mail.E001.
+    env = _environment_without_project_settings()
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
+        ALLOWED_HOSTS="lifeline.example",
+        DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "mail.E001" in result.stdout + result.stderr
 
 
 def test_production_responses_carry_strict_csp(client):

@@ -148,7 +148,10 @@ def test_two_reminder_runs_at_once_send_each_reminder_once(worker):
 def test_readyz_with_workers_answers_ok_while_a_worker_runs(worker, client):
     from django.test import override_settings
 
-    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
-        response = client.get("/readyz?workers=1")
+    token = "monitor-" + "k9" * 16
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False, READYZ_TOKEN=token):
+        response = client.get(
+            "/readyz?workers=1", headers={"Authorization": f"Bearer {token}"}
+        )
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["workers"] == "ok"
