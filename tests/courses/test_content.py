@@ -37,6 +37,11 @@ QUESTION = """
 
 @pytest.fixture
 def tree(tmp_path) -> Path:
+    return build_tree(tmp_path)
+
+
+def build_tree(tmp_path: Path) -> Path:
+    """A small valid content tree: bls (module, lesson, image, quiz, final), acls."""
     root = tmp_path / "content"
     write(
         root,
