@@ -24,7 +24,8 @@ def refuse_unsafe_paths(apps, schema_editor):
 
 def rerender_stored_html(apps, schema_editor):
     """Stored HTML rendered before images resolved against rows may hold image URLs
-    built from any path (e.g. `images/%2e%2e/...`): render it again."""
+    built from any path (e.g. `images/%2e%2e/...`): render it again (courses, modules,
+    lessons and exam questions)."""
     from courses.markdown import render_markdown
 
     CourseImage = apps.get_model("courses", "CourseImage")
@@ -47,11 +48,19 @@ def rerender_stored_html(apps, schema_editor):
         rendered = render(lesson.body_md, lesson.course)
         lesson.body_html, lesson.toc_html = rendered.html, rendered.toc_html
         lesson.save(update_fields=["body_html", "toc_html"])
+    Question = apps.get_model("exams", "Question")
+    for question in Question.objects.select_related("exam__course"):
+        course = question.exam.course
+        question.text_html = render(question.text_md, course).html
+        question.explanation_html = render(question.explanation_md, course).html
+        question.save(update_fields=["text_html", "explanation_html"])
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("courses", "0001_initial"),
+        # Question HTML is re-rendered too (exams stores Markdown rendered per course).
+        ("exams", "0004_exam_active_flag"),
     ]
 
     operations = [

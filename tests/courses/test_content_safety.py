@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -344,13 +346,18 @@ def files_under(folder: Path) -> list[str]:
 
 def test_export_refuses_an_absolute_course_slug_and_writes_nothing(tree, tmp_path):
     content_sync(root=tree)
-    outside = tmp_path / "outside-abs"
-    Course.objects.filter(slug="acls").update(slug=str(outside))
-    out = tmp_path / "export"
-    with pytest.raises(CommandError, match="outside the export folder"):
-        call_command("export_content", str(out))
-    assert not outside.exists()
-    assert not out.exists() or files_under(out) == []
+    # A short absolute folder: the slug column holds 50 characters on PostgreSQL.
+    parent = Path(tempfile.mkdtemp(prefix="lx"))
+    try:
+        outside = parent / "abs"
+        Course.objects.filter(slug="acls").update(slug=str(outside))
+        out = tmp_path / "export"
+        with pytest.raises(CommandError, match="outside the export folder"):
+            call_command("export_content", str(out))
+        assert not outside.exists()
+        assert not out.exists() or files_under(out) == []
+    finally:
+        shutil.rmtree(parent)
 
 
 @pytest.mark.parametrize(
