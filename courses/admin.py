@@ -144,8 +144,7 @@ class LessonAdmin(admin.ModelAdmin):
         form = LessonPreviewForm(request.POST)
         if not form.is_valid():
             errors = "; ".join(
-                f"{name}: {' '.join(errs)}"
-                for name, errs in form.errors.items()
+                f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()
             )
             return JsonResponse({"error": errors}, status=400)
         module = (
