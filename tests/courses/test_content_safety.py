@@ -125,6 +125,25 @@ def test_symlinked_module_and_course_folders_are_refused(tree, tmp_path):
     assert full_snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("link", "target", "parts"),
+    [
+        ("bls/images/late.svg", "bls/images/hands.svg", ("bls", "images", "late.svg")),
+        ("bls/late-dir", "bls/images", ("bls", "late-dir", "hands.svg")),
+    ],
+    ids=["file", "folder"],
+)
+def test_a_link_swapped_in_after_the_listing_is_not_followed(tree, link, target, parts):
+    """The listing refuses links, but one created between listing and reading (a
+    race) must not be followed either: each component is opened with O_NOFOLLOW.
+    These links stay inside the course, so only that catches them."""
+    from courses.content.reader import _Files, _Unsafe
+
+    (tree / link).symlink_to(tree / target)
+    with pytest.raises(_Unsafe, match="symbolic link"):
+        _Files(tree).read(parts, limit=1024)
+
+
 def test_fifo_in_images_is_refused_without_blocking(tree):
     os.mkfifo(tree / "bls/images/pipe.svg")
     assert_refused(tree, "bls/images/pipe.svg:1: is not a regular file")
@@ -146,6 +165,14 @@ def raster(fmt: str, size=(4, 3), mode="RGB") -> bytes:
     out = io.BytesIO()
     Image.new(mode, size, "red").save(out, format=fmt)
     return out.getvalue()
+
+
+def broken_png_crc() -> bytes:
+    """A PNG whose header opens fine but whose image data fails its checksum."""
+    data = bytearray(raster("PNG", size=(16, 16)))
+    idat = data.index(b"IDAT")
+    data[idat + 6] ^= 0xFF
+    return bytes(data)
 
 
 def put_image(tree, name: str, data: bytes) -> None:
@@ -177,6 +204,7 @@ DISGUISED = [
     ("photo.webp", raster("JPEG"), "is not a WEBP image"),
     ("photo.png", raster("PNG")[:40], "not a valid PNG image"),
     ("photo.jpg", b"\xff\xd8\xff" + b"\x00" * 64, "not a valid JPEG image"),
+    ("photo.png", broken_png_crc(), "not a valid PNG image"),
     ("huge.png", raster("PNG", size=(6000, 5000), mode="1"), "pixels are allowed"),
     ("notes.txt", b"hello", "images must be SVG, PNG, JPEG or WebP"),
     ("Strip 01.svg", SVG.encode(), "image path segments use only letters"),
