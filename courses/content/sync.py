@@ -401,6 +401,14 @@ class _Applier:
             self.report.counts[kind]["removed"] += count
 
 
+def _shown(path: Path, root: Path) -> Path:
+    """`path` as the reader names files: from the content folder's name on."""
+    try:
+        return path.relative_to(root.parent)
+    except ValueError:
+        return path
+
+
 def _label(value: Any) -> str:
     return str(getattr(value, "slug", None) or value)
 
@@ -421,7 +429,7 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
             raise ContentError(
                 [
                     Problem(
-                        applier.current,
+                        _shown(applier.current, tree.root),
                         1,
                         f"the database refused this content ({type(error).__name__}: "
                         f"{str(error).strip().splitlines()[0]}); nothing was changed",

@@ -802,7 +802,7 @@ def test_database_error_midway_leaves_every_row_as_it_was(tree):
         call_command("sync_content", str(tree))
 
     message = str(error.value)
-    assert "bls/course.md:1: the database refused this content" in message
+    assert "\ncontent/bls/course.md:1: the database refused this content" in message
     assert "database is unchanged" in message
     assert full_snapshot() == before
     assert not Course.objects.filter(slug="acls").exists()
