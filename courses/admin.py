@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, reverse
@@ -9,6 +10,15 @@ from django.views.decorators.http import require_POST
 
 from .markdown import render_markdown
 from .models import Bundle, BundleCourse, Course, CourseImage, Lesson, Module
+
+
+class LessonPreviewForm(forms.Form):
+    module = forms.IntegerField(
+        required=False,
+        min_value=1,
+        error_messages={"invalid": "module must be a lesson module's id (a number)."},
+    )
+    body_md = forms.CharField(required=False, strip=False)
 
 
 class ModuleInline(admin.TabularInline):
@@ -128,14 +138,22 @@ class LessonAdmin(admin.ModelAdmin):
         return urls + super().get_urls()
 
     def preview_view(self, request: HttpRequest) -> JsonResponse:
-        """Renders posted Markdown with the site's own renderer and sanitizer."""
+        """Renders posted Markdown with the site's own renderer and sanitizer; images
+        resolve against the module's course. A `module` that is not a number is a
+        400 with the reason, not a server error."""
+        form = LessonPreviewForm(request.POST)
+        if not form.is_valid():
+            errors = "; ".join(
+                f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()
+            )
+            return JsonResponse({"error": errors}, status=400)
         module = (
             Module.objects.select_related("course")
-            .filter(pk=request.POST.get("module") or None)
+            .filter(pk=form.cleaned_data["module"])
             .first()
         )
         slug = module.course.slug if module else "preview"
-        rendered = render_markdown(request.POST.get("body_md", ""), course_slug=slug)
+        rendered = render_markdown(form.cleaned_data["body_md"], course_slug=slug)
         return JsonResponse({"html": rendered.html})
 
     @admin.display(description="Preview")
@@ -173,11 +191,17 @@ class LessonAdmin(admin.ModelAdmin):
 
 @admin.register(CourseImage)
 class CourseImageAdmin(admin.ModelAdmin):
+    """Images come from content/images through sync_content: their path names a
+    file in exports and a URL, so it is never typed in here."""
+
     list_display = ("path", "course", "content_type")
     list_filter = ("course",)
     search_fields = ("path",)
     fields = ("course", "path", "content_type", "sha256")
-    readonly_fields = ("sha256",)
+    readonly_fields = ("course", "path", "content_type", "sha256")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 class BundleCourseInline(admin.TabularInline):

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .images import IMAGE_PATH_MAX_LENGTH, IMAGE_PATH_REGEX, validate_image_path
 from .markdown import render_markdown
 
 
@@ -223,14 +224,26 @@ class CourseImage(SyncedContent):
     CONTENT_FIELDS = ("sha256",)
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="images")
-    path = models.CharField(max_length=200, help_text="e.g. images/ecg/asystole.svg")
+    # Builds URLs and export file names: `images/` plus plain segments, nothing else.
+    path = models.CharField(
+        max_length=IMAGE_PATH_MAX_LENGTH,
+        validators=[validate_image_path],
+        help_text="e.g. images/ecg/asystole.svg",
+    )
     content_type = models.CharField(max_length=100)
     data = models.BinaryField()
     sha256 = models.CharField(max_length=64)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["course", "path"], name="image_path_unique")
+            models.UniqueConstraint(
+                fields=["course", "path"], name="image_path_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(path__regex=IMAGE_PATH_REGEX),
+                name="image_path_safe",
+                violation_error_message="Image paths are images/ plus plain segments.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,12 +8,13 @@ survive edits. A row an admin edited since the last sync is not overwritten unle
 `force=True`. Rows an admin created (never synced) are left alone.
 """
 
-from .export import content_export
+from .export import ExportRefused, content_export
 from .reader import ContentError, Problem, Tree, read_content
 from .sync import SyncReport, content_sync
 
 __all__ = [
     "ContentError",
+    "ExportRefused",
     "Problem",
     "SyncReport",
     "Tree",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..images import image_path_problem
 from ..models import (
     Bundle,
     Course,
@@ -44,23 +46,61 @@ def _bank(exam) -> dict:
     return data
 
 
+class ExportRefused(Exception):
+    """A file would land outside the export folder; nothing was written."""
+
+
+def _target(root: Path, path: Path) -> Path:
+    """`path` checked to stay inside `root` (already resolved): no absolute or `..`
+    part, no symbolic link on the way, and resolving inside `root`."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        raise ExportRefused(f"{path} is outside the export folder {root}") from None
+    if any(part in ("", ".", "..") for part in rel.parts) or not rel.parts:
+        raise ExportRefused(f"{path} has a '..' part; refused")
+    here = root
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            raise ExportRefused(
+                f"{here} is a symbolic link; export writes only real folders inside "
+                f"{root}"
+            )
+    if not path.resolve().is_relative_to(root):
+        raise ExportRefused(f"{path} resolves outside the export folder {root}")
+    return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_NOFOLLOW: a link placed at the file itself after the check is not followed.
+    fd = os.open(
+        path,
+        os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+        0o644,
+    )
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(data)
+
+
 def content_export(*, root: Path) -> int:
     """Writes every course in the database to `root` in the content layout.
 
     Returns the number of files written. Existing files under `root` are overwritten.
+    Every target is checked first (image paths valid, no `..`, absolute part or
+    symbolic link, resolving inside `root`); raises ExportRefused and writes nothing
+    when any is not.
     """
     from exams.models import Exam
 
-    written = 0
+    root = Path(os.path.abspath(root))
+    if root.exists() or root.is_symlink():
+        root = root.resolve()
+    files: dict[Path, bytes] = {}
 
     def put(path: Path, data: str | bytes) -> None:
-        nonlocal written
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
-        written += 1
+        files[path] = data if isinstance(data, bytes) else data.encode("utf-8")
 
     def dump(data: dict) -> str:
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
@@ -82,6 +122,11 @@ def content_export(*, root: Path) -> int:
         }
         put(base / "course.md", _front_matter(meta, course.description_md))
         for image in course.images.all():
+            problem = image_path_problem(image.path)
+            if problem:
+                raise ExportRefused(
+                    f"image {course.slug}/{image.path!r} has an unsafe path: {problem}"
+                )
             put(base / image.path, bytes(image.data))
         for module in course.modules.order_by("order", "id"):
             folder = base / f"{module.order:02d}-{module.slug}"
@@ -117,4 +162,7 @@ def content_export(*, root: Path) -> int:
     ]
     if bundles:
         put(root / "bundles.yaml", dump({"bundles": bundles}))
-    return written
+    targets = {_target(root, path): data for path, data in files.items()}
+    for path, data in targets.items():
+        _write(path, data)
+    return len(targets)

@@ -1,9 +1,23 @@
-"""Reading and validating the content tree: every problem with its file and line."""
+"""Reading and validating the content tree: every problem with its file and line.
+
+Files are opened below the content root one path component at a time with
+`O_NOFOLLOW`, so a symbolic link anywhere under the root (a course folder, `images/`,
+a lesson, an image) is refused, never followed, and nothing outside a course folder is
+ever read. Image bytes must be the type their name claims (`courses.images`). YAML is
+strict: duplicate keys, aliases and unknown keys are errors, booleans are only `true`
+and `false`, and every value is checked for its type, length and range against what
+the database column holds, so a bad value is a `file:line` message, never a traceback.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import reprlib
+import stat
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -11,17 +25,22 @@ from typing import Any
 
 import yaml
 
+from ..images import (
+    IMAGE_MAX_BYTES,
+    IMAGE_TYPES,
+    image_bytes_problem,
+    image_path_problem,
+)
 from ..markdown import image_paths
 
+__all__ = ["IMAGE_TYPES", "ContentError", "Problem", "Tree", "read_content"]
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX_LENGTH = 50  # Django's SlugField default, used by every slug column here
 NUMBERED_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
-IMAGE_TYPES = {
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
+TEXT_MAX_BYTES = 2 * 1024 * 1024  # a lesson is ~10 kB; this only stops a stray file
+SMALLINT_MAX = 32767  # PositiveSmallIntegerField
 PROFESSIONS = {
     "nurse",
     "physician",
@@ -32,6 +51,11 @@ PROFESSIONS = {
     "educator",
     "other",
 }
+SYMLINK_REFUSED = (
+    "is a symbolic link; content must be real files and folders inside the course "
+    "folder (symbolic links are never followed)"
+)
+_short = reprlib.Repr(maxstring=60, maxother=60, maxlist=4, maxdict=4, maxlevel=2)
 
 
 @dataclass(frozen=True)
@@ -52,19 +76,343 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that records each mapping's line as `__line__`."""
+# --- strict YAML ---------------------------------------------------------------------
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML with duplicate keys, aliases and YAML 1.1 booleans (yes/no/on/off)
+    refused; each mapping records its line (`__line__`) and each key's (`__lines__`)."""
+
+    first_line = 1  # file line of the text's first line (front matter starts at 2)
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
+    mapping: dict = {}
+    lines: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + loader.first_line
+        if not isinstance(key, Hashable) or key in ("__line__", "__lines__"):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unusable key {_short.repr(key)}", key_node.start_mark
+            )
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key '{key}' (first given on line {lines[key]})",
+                key_node.start_mark,
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        lines[key] = line
+    mapping["__line__"] = node.start_mark.line + loader.first_line
+    mapping["__lines__"] = lines
     return mapping
 
 
-_LineLoader.add_constructor(
+_StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
 )
+
+
+def _load_yaml(text: str, *, first_line: int) -> Any:
+    loader = _StrictLoader(text)
+    loader.first_line = first_line
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+# --- value checks: what each key may hold, in the database's terms --------------------
+
+
+@dataclass(frozen=True)
+class _Spec:
+    kind: str  # text, int, decimal, bool, slug, slugs, choices, list
+    required: bool = False
+    default: Any = None
+    max_length: int | None = None
+    minimum: int | Decimal | None = None
+    maximum: int | Decimal | None = None
+    places: int = 0
+    pattern: re.Pattern | None = None
+    pattern_help: str = ""
+    options: frozenset[str] = frozenset()
+
+    def clean(self, value: Any) -> tuple[Any, str | None]:
+        """(cleaned value, None) or (None, what is wrong)."""
+        return getattr(self, f"_{self.kind}")(value)
+
+    def _text(self, value):
+        if not isinstance(value, str):
+            return None, "must be text (put it in quotes)"
+        if self.max_length and len(value) > self.max_length:
+            return None, (f"is at most {self.max_length} characters (has {len(value)})")
+        if self.pattern and not self.pattern.match(value):
+            return None, f"must be {self.pattern_help}"
+        return value, None
+
+    def _slug(self, value):
+        if not isinstance(value, str) or not SLUG_RE.match(value):
+            return None, "must be a slug (a-z, 0-9 and single hyphens)"
+        limit = self.max_length or SLUG_MAX_LENGTH
+        if len(value) > limit:
+            return None, f"is at most {limit} characters (has {len(value)})"
+        return value, None
+
+    def _int(self, value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not self.minimum <= value <= self.maximum
+        ):
+            return None, (
+                f"must be a whole number from {self.minimum} to {self.maximum}"
+            )
+        return value, None
+
+    def _decimal(self, value):
+        wrong = (
+            f"must be a number from {self.minimum} to {self.maximum} with at most "
+            f"{self.places} decimal place"
+        )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None, wrong
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return None, wrong
+        if (
+            not number.is_finite()
+            or not self.minimum <= number <= self.maximum
+            or number.normalize().as_tuple().exponent < -self.places
+        ):
+            return None, wrong
+        return number, None
+
+    def _bool(self, value):
+        if not isinstance(value, bool):
+            return None, "must be true or false (without quotes)"
+        return value, None
+
+    def _slugs(self, value):
+        if not isinstance(value, list):
+            return None, "must be a list of slugs, e.g. [bls, acls]"
+        for item in value:
+            if _Spec("slug").clean(item)[1]:
+                return None, f"must be a list of slugs; {_short.repr(item)} is not one"
+        if len(set(value)) != len(value):
+            return None, "names a slug twice"
+        return list(value), None
+
+    def _choices(self, value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None, "must be a list, e.g. [nurse, physician]"
+        unknown = sorted(set(value) - self.options)
+        if unknown:
+            return None, (
+                f"has unknown values: {', '.join(unknown)} (known: "
+                f"{', '.join(sorted(self.options))})"
+            )
+        return list(value), None
+
+    def _list(self, value):
+        if not isinstance(value, list):
+            return None, "must be a list"
+        return value, None
+
+
+def _text(max_length=None, *, required=False, **kwargs) -> _Spec:
+    return _Spec("text", required=required, default="", max_length=max_length, **kwargs)
+
+
+def _int(minimum: int, maximum: int, *, required=False, default=None) -> _Spec:
+    return _Spec(
+        "int", required=required, default=default, minimum=minimum, maximum=maximum
+    )
+
+
+COURSE_KEYS = {
+    "title": _text(200, required=True),
+    "code": _text(
+        8,
+        required=True,
+        pattern=CODE_RE,
+        pattern_help="capital letters, digits and '-', e.g. BLS",
+    ),
+    "summary": _text(300, required=True),
+    "audience": _text(300),
+    "recommended_for": _Spec("choices", default=[], options=frozenset(PROFESSIONS)),
+    "hours": _Spec(
+        "decimal",
+        required=True,
+        minimum=Decimal(0),
+        maximum=Decimal("999.9"),
+        places=1,
+    ),
+    "validity_months": _int(1, 120, required=True),
+    "prerequisites": _Spec("slugs", default=[]),
+    "order": _int(0, SMALLINT_MAX, required=True),
+    "guidelines": _text(200),
+    "published": _Spec("bool", default=True),
+}
+MODULE_KEYS = {
+    "title": _text(200, required=True),
+    "order": _int(0, SMALLINT_MAX),
+}
+LESSON_KEYS = {
+    "title": _text(200, required=True),
+    "minutes": _int(1, 600, required=True),
+    "published": _Spec("bool", default=True),
+}
+BANK_KEYS = {
+    "title": _text(200, required=True),
+    "pass_mark": _int(1, 100, required=True),
+    "draw": _int(1, SMALLINT_MAX),
+    "time_limit_minutes": _int(1, 24 * 60),
+    "shuffle": _Spec("bool", default=True),
+    "questions": _Spec("list", required=True),
+}
+QUESTION_KEYS = {
+    "id": _Spec("slug", required=True, max_length=100),
+    "topic": _text(120, required=True),
+    "lesson": _Spec("slug", required=True),
+    "text": _text(required=True),
+    "image": _text(200),
+    "image_alt": _text(1000),
+    "choices": _Spec("list", required=True),
+    "explanation": _text(required=True),
+}
+CHOICE_KEYS = {
+    "text": _text(500, required=True),
+    "correct": _Spec("bool", default=False),
+}
+BUNDLES_KEYS = {"bundles": _Spec("list", default=[])}
+BUNDLE_KEYS = {
+    "slug": _Spec("slug", required=True),
+    "title": _text(200, required=True),
+    "summary": _text(300, required=True),
+    "courses": _Spec("slugs", required=True),
+    "published": _Spec("bool", default=True),
+}
+
+
+# --- files ---------------------------------------------------------------------------
+
+
+class _Unsafe(Exception):
+    """A path under the root that must not be read."""
+
+
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class _Files:
+    """Access below one root that never follows a symbolic link.
+
+    Each component is opened relative to its parent's descriptor with O_NOFOLLOW, so
+    a link swapped in between a check and a read is refused too.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _walk(self, parts: tuple[str, ...]) -> int:
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for index, part in enumerate(parts):
+                try:
+                    next_fd = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
+                except OSError as error:
+                    where = "/".join(parts[: index + 1])
+                    if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                        raise _Unsafe(f"'{where}' {SYMLINK_REFUSED}") from None
+                    raise _Unsafe(f"cannot open '{where}': {error.strerror}") from None
+                os.close(fd)
+                fd = next_fd
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def entries(self, parts: tuple[str, ...]) -> dict[str, str]:
+        """Names in a folder with their kind: dir, file, symlink or other."""
+        fd = self._walk(parts)
+        try:
+            found = {}
+            with os.scandir(fd) as scan:
+                for entry in scan:
+                    if entry.is_symlink():
+                        kind = "symlink"
+                    elif entry.is_dir(follow_symlinks=False):
+                        kind = "dir"
+                    elif entry.is_file(follow_symlinks=False):
+                        kind = "file"
+                    else:
+                        kind = "other"
+                    found[entry.name] = kind
+            return dict(sorted(found.items()))
+        finally:
+            os.close(fd)
+
+    def read(self, parts: tuple[str, ...], *, limit: int) -> bytes:
+        full = self.root.joinpath(*parts)
+        # The folder a file must stay in: its course folder (or the root itself).
+        base = Path(os.path.realpath(self.root.joinpath(*parts[:1])))
+        if len(parts) == 1:
+            base = Path(os.path.realpath(self.root))
+        if not Path(os.path.realpath(full)).is_relative_to(base):
+            raise _Unsafe(f"resolves outside {base.name}/ and is refused")
+        dir_fd = self._walk(parts[:-1])
+        try:
+            try:
+                fd = os.open(
+                    parts[-1],
+                    os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                    dir_fd=dir_fd,
+                )
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    raise _Unsafe(SYMLINK_REFUSED) from None
+                raise _Unsafe(f"cannot read: {error.strerror}") from None
+        finally:
+            os.close(dir_fd)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise _Unsafe("is not a regular file")
+            if info.st_size > limit:
+                raise _Unsafe(f"is larger than {limit // (1024 * 1024)} MB")
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                data = stream.read(limit + 1)
+            if len(data) > limit:
+                raise _Unsafe(f"is larger than {limit // (1024 * 1024)} MB")
+            return data
+        finally:
+            os.close(fd)
+
+
+# --- the tree ------------------------------------------------------------------------
 
 
 @dataclass
@@ -116,6 +464,7 @@ class Tree:
 class _Reader:
     def __init__(self, root: Path):
         self.root = root
+        self.files = _Files(root)
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -131,26 +480,98 @@ class _Reader:
         except ValueError:
             return path
 
-    def yaml_file(self, path: Path) -> Any:
+    def _path(self, parts: tuple[str, ...]) -> Path:
+        return self.root.joinpath(*parts)
+
+    def _entries(self, parts: tuple[str, ...]) -> dict[str, str]:
+        """A folder's entries; every symbolic link in it is an error and left out."""
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506
+            entries = self.files.entries(parts)
+        except _Unsafe as unsafe:
+            self.error(self._path(parts), 1, str(unsafe))
+            return {}
+        for name, kind in entries.items():
+            if kind == "symlink":
+                self.error(self._path((*parts, name)), 1, SYMLINK_REFUSED)
+        return {name: kind for name, kind in entries.items() if kind != "symlink"}
+
+    def _read(self, parts: tuple[str, ...], *, limit: int = TEXT_MAX_BYTES):
+        try:
+            return self.files.read(parts, limit=limit)
+        except _Unsafe as unsafe:
+            self.error(self._path(parts), 1, str(unsafe))
+            return None
+
+    def _text(self, parts: tuple[str, ...]) -> str | None:
+        data = self._read(parts)
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.error(self._path(parts), 1, f"cannot read: not UTF-8 text ({exc})")
+            return None
+
+    def clean(
+        self, meta: dict, keys: dict[str, _Spec], path: Path, what: str
+    ) -> dict | None:
+        """Checks a mapping against `keys`; returns it with typed values and defaults,
+        or None (after reporting each problem on its line) when any value is bad."""
+        line = meta.get("__line__", 1)
+        lines = meta.get("__lines__", {})
+        cleaned: dict[str, Any] = {"__line__": line, "__lines__": lines}
+        ok = True
+        for key in meta:
+            if key not in keys and key not in ("__line__", "__lines__"):
+                self.error(
+                    path,
+                    lines.get(key, line),
+                    f"unknown key '{key}' in {what} (known: {', '.join(keys)})",
+                )
+                ok = False
+        for key, spec in keys.items():
+            value = meta.get(key)
+            if value is None or (spec.kind == "text" and spec.required and value == ""):
+                if spec.required:
+                    self.error(path, line, f"{what} needs '{key}'")
+                    ok = False
+                else:
+                    default = spec.default
+                    cleaned[key] = (
+                        list(default) if isinstance(default, list) else default
+                    )
+                continue
+            value, problem = spec.clean(value)
+            if problem:
+                self.error(path, lines.get(key, line), f"'{key}' {problem}")
+                ok = False
+            else:
+                cleaned[key] = value
+        return cleaned if ok else None
+
+    def yaml_file(self, parts: tuple[str, ...]) -> Any:
+        path = self._path(parts)
+        text = self._text(parts)
+        if text is None:
+            return None
+        try:
+            return _load_yaml(text, first_line=1)
         except yaml.MarkedYAMLError as exc:
             # The context (e.g. where an unclosed list began) points nearer the mistake.
             mark = exc.context_mark or exc.problem_mark
             self.error(
                 path, (mark.line + 1) if mark else 1, f"invalid YAML: {exc.problem}"
             )
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(path, 1, f"cannot read: {exc}")
+        except yaml.YAMLError as exc:
+            self.error(path, 1, f"invalid YAML: {exc}")
         return None
 
     def markdown_file(
-        self, path: Path, required: tuple[str, ...]
+        self, parts: tuple[str, ...], keys: dict[str, _Spec]
     ) -> tuple[dict, str, int] | None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.error(path, 1, f"cannot read: {exc}")
+        path = self._path(parts)
+        text = self._text(parts)
+        if text is None:
             return None
         lines = text.splitlines()
         if not lines or lines[0].strip() != "---":
@@ -164,7 +585,7 @@ class _Reader:
             self.error(path, 1, "front matter is not closed with ---")
             return None
         try:
-            meta = yaml.load("\n".join(lines[1:end]), Loader=_LineLoader) or {}  # noqa: S506
+            meta = _load_yaml("\n".join(lines[1:end]), first_line=2)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             self.error(
@@ -173,12 +594,17 @@ class _Reader:
                 f"invalid front matter: {exc.problem}",
             )
             return None
+        except yaml.YAMLError as exc:
+            self.error(path, 2, f"invalid front matter: {exc}")
+            return None
+        if meta is None:
+            meta = {"__line__": 2}
         if not isinstance(meta, dict):
             self.error(path, 2, "front matter must be a mapping of keys to values")
             return None
-        for key in required:
-            if meta.get(key) in (None, ""):
-                self.error(path, 2, f"front matter needs '{key}'")
+        meta = self.clean(meta, keys, path, "front matter")
+        if meta is None:
+            return None
         # Leading blank lines are kept so body line numbers map onto the file.
         return meta, "\n".join(lines[end + 1 :]).rstrip() + "\n", end + 2
 
@@ -187,85 +613,142 @@ class _Reader:
         if not self.root.is_dir():
             self.error(self.root, 1, "content folder not found")
             raise ContentError(self.problems)
-        for course_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            course = self.read_course(course_dir)
-            if course:
-                tree.courses.append(course)
-        bundles_path = self.root / "bundles.yaml"
-        if bundles_path.exists():
-            data = self.yaml_file(bundles_path) or {}
-            tree.bundles = data.get("bundles", []) if isinstance(data, dict) else []
+        for name, kind in self._entries(()).items():
+            if kind == "dir":
+                course = self.read_course(name)
+                if course:
+                    tree.courses.append(course)
+            elif name == "bundles.yaml":
+                tree.bundles = self.read_bundles(("bundles.yaml",))
         self.validate(tree)
         tree.warnings = self.warnings
         if self.problems:
             raise ContentError(self.problems)
         return tree
 
-    def read_course(self, course_dir: Path) -> CourseFile | None:
-        slug = course_dir.name
-        course_md = course_dir / "course.md"
+    def read_bundles(self, parts: tuple[str, ...]) -> list[dict]:
+        path = self._path(parts)
+        data = self.yaml_file(parts)
+        if data is None:
+            return []
+        if not isinstance(data, dict):
+            self.error(path, 1, "bundles.yaml holds a 'bundles' list")
+            return []
+        data = self.clean(data, BUNDLES_KEYS, path, "bundles.yaml")
+        bundles = []
+        for item in (data or {}).get("bundles", []):
+            if not isinstance(item, dict):
+                self.error(path, 1, "each bundle must be a mapping")
+                continue
+            bundle = self.clean(item, BUNDLE_KEYS, path, "bundle")
+            if bundle:
+                bundles.append(bundle)
+        return bundles
+
+    def _slug_name(self, path: Path, slug: str) -> bool:
+        if len(slug) > SLUG_MAX_LENGTH:
+            self.error(path, 1, f"slugs are at most {SLUG_MAX_LENGTH} characters")
+            return False
+        return True
+
+    def read_course(self, slug: str) -> CourseFile | None:
+        course_dir = self._path((slug,))
         if not SLUG_RE.match(slug):
             self.error(course_dir, 1, "course folder names are slugs (a-z, 0-9, -)")
             return None
-        if not course_md.exists():
-            self.error(course_md, 1, "missing course.md")
+        if not self._slug_name(course_dir, slug):
             return None
-        parsed = self.markdown_file(
-            course_md, ("title", "code", "summary", "hours", "validity_months", "order")
-        )
+        entries = self._entries((slug,))
+        if entries.get("course.md") != "file":
+            self.error(course_dir / "course.md", 1, "missing course.md")
+            return None
+        parsed = self.markdown_file((slug, "course.md"), COURSE_KEYS)
         if not parsed:
             return None
         meta, body, _ = parsed
-        course = CourseFile(slug=slug, meta=meta, body=body, path=course_md)
-        for entry in sorted(course_dir.iterdir()):
-            if entry.is_dir() and entry.name == "images":
-                for image in sorted(p for p in entry.rglob("*") if p.is_file()):
-                    rel = image.relative_to(course_dir).as_posix()
-                    if image.suffix.lower() not in IMAGE_TYPES:
-                        self.error(image, 1, "images must be SVG, PNG, JPEG or WebP")
-                        continue
-                    course.images[rel] = image.read_bytes()
-            elif entry.is_dir():
-                module = self.read_module(entry)
+        course = CourseFile(
+            slug=slug, meta=meta, body=body, path=course_dir / "course.md"
+        )
+        for name, kind in entries.items():
+            if name == "images":
+                if kind == "dir":
+                    self.read_images(course, (slug, "images"))
+                else:
+                    self.error(course_dir / name, 1, "images must be a folder")
+            elif kind == "dir":
+                module = self.read_module((slug, name))
                 if module:
                     course.modules.append(module)
-            elif entry.name == "final-exam.yaml":
-                course.final = self.read_bank(entry)
+            elif name == "final-exam.yaml":
+                course.final = self.read_bank((slug, name))
         return course
 
-    def read_module(self, module_dir: Path) -> ModuleFile | None:
-        match = NUMBERED_RE.match(module_dir.name)
+    def read_images(self, course: CourseFile, parts: tuple[str, ...]) -> None:
+        for name, kind in self._entries(parts).items():
+            here = (*parts, name)
+            path = self._path(here)
+            if kind == "dir":
+                self.read_images(course, here)
+                continue
+            if kind != "file":
+                self.error(path, 1, "is not a regular file")
+                continue
+            rel = "/".join(here[1:])
+            problem = image_path_problem(rel)
+            if problem:
+                self.error(path, 1, problem)
+                continue
+            data = self._read(here, limit=IMAGE_MAX_BYTES)
+            if data is None:
+                continue
+            problem = image_bytes_problem(rel, data)
+            if problem:
+                self.error(path, 1, problem)
+                continue
+            course.images[rel] = data
+
+    def read_module(self, parts: tuple[str, ...]) -> ModuleFile | None:
+        module_dir = self._path(parts)
+        match = NUMBERED_RE.match(parts[-1])
         if not match:
             self.error(
                 module_dir, 1, "module folders are named NN-slug, e.g. 02-adult-cpr"
             )
             return None
-        module_md = module_dir / "module.md"
-        if not module_md.exists():
-            self.error(module_md, 1, "missing module.md")
+        if not self._slug_name(module_dir, match.group(2)):
             return None
-        parsed = self.markdown_file(module_md, ("title",))
+        entries = self._entries(parts)
+        if entries.get("module.md") != "file":
+            self.error(module_dir / "module.md", 1, "missing module.md")
+            return None
+        parsed = self.markdown_file((*parts, "module.md"), MODULE_KEYS)
         if not parsed:
             return None
         meta, body, _ = parsed
         module = ModuleFile(
             slug=match.group(2),
-            order=int(meta.get("order") or match.group(1)),
+            order=meta["order"] if meta["order"] is not None else int(match.group(1)),
             meta=meta,
             body=body,
-            path=module_md,
+            path=module_dir / "module.md",
         )
-        for entry in sorted(module_dir.iterdir()):
-            if entry.name in ("module.md",):
+        for name, kind in entries.items():
+            path = module_dir / name
+            if name == "module.md":
                 continue
-            if entry.name == "quiz.yaml":
-                module.quiz = self.read_bank(entry)
-            elif entry.suffix == ".md":
-                lesson_match = NUMBERED_RE.match(entry.stem)
-                if not lesson_match:
-                    self.error(entry, 1, "lesson files are named NN-slug.md")
+            if name == "quiz.yaml":
+                module.quiz = self.read_bank((*parts, name))
+            elif name.endswith(".md"):
+                if kind != "file":
+                    self.error(path, 1, "is not a regular file")
                     continue
-                parsed = self.markdown_file(entry, ("title", "minutes"))
+                lesson_match = NUMBERED_RE.match(name.removesuffix(".md"))
+                if not lesson_match:
+                    self.error(path, 1, "lesson files are named NN-slug.md")
+                    continue
+                if not self._slug_name(path, lesson_match.group(2)):
+                    continue
+                parsed = self.markdown_file((*parts, name), LESSON_KEYS)
                 if parsed:
                     meta, body, body_line = parsed
                     module.lessons.append(
@@ -274,53 +757,89 @@ class _Reader:
                             order=int(lesson_match.group(1)),
                             meta=meta,
                             body=body,
-                            path=entry,
+                            path=path,
                             body_line=body_line,
                         )
                     )
         return module
 
-    def read_bank(self, path: Path) -> BankFile | None:
-        data = self.yaml_file(path)
+    def read_bank(self, parts: tuple[str, ...]) -> BankFile | None:
+        path = self._path(parts)
+        data = self.yaml_file(parts)
         if data is None:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
             self.error(path, 1, "a question bank needs a 'questions' list")
             return None
-        return BankFile(meta=data, path=path)
+        meta = self.clean(data, BANK_KEYS, path, "bank")
+        if meta is None:
+            return None
+        questions = []
+        for item in meta["questions"]:
+            if not isinstance(item, dict):
+                self.error(path, 1, "each question must be a mapping")
+                continue
+            line = item.get("__line__", 1)
+            qid = item.get("id")
+            what = f"question '{qid}'" if isinstance(qid, str) else "question"
+            if not isinstance(qid, str) or not SLUG_RE.match(qid):
+                self.error(path, line, "question needs an 'id' (a-z, 0-9, -)")
+                continue
+            question = self.clean(item, QUESTION_KEYS, path, what)
+            if question is None:
+                continue
+            choices = []
+            for choice in question["choices"]:
+                if not isinstance(choice, dict):
+                    self.error(path, line, f"{what}: each choice must be a mapping")
+                    choices = None
+                    break
+                cleaned = self.clean(choice, CHOICE_KEYS, path, f"{what} choice")
+                if cleaned is None:
+                    choices = None
+                    break
+                choices.append(cleaned)
+            if choices is None:
+                continue
+            question["choices"] = choices
+            questions.append(question)
+        meta["questions"] = questions
+        return BankFile(meta=meta, path=path)
 
     # --- validation of the whole tree ---
 
     def validate(self, tree: Tree) -> None:
         slugs = {c.slug for c in tree.courses}
-        codes = Counter(str(c.meta.get("code")) for c in tree.courses)
+        codes = Counter(c.meta["code"] for c in tree.courses)
         question_ids: dict[str, Path] = {}
         for course in tree.courses:
             meta = course.meta
-            if codes[str(meta.get("code"))] > 1:
+            lines = meta["__lines__"]
+            if codes[meta["code"]] > 1:
                 self.error(
-                    course.path, 2, f"code '{meta.get('code')}' is used by two courses"
+                    course.path,
+                    lines.get("code", 2),
+                    f"code '{meta['code']}' is used by two courses",
                 )
-            for key in ("hours",):
-                try:
-                    Decimal(str(meta.get(key)))
-                except InvalidOperation:
-                    self.error(course.path, 2, f"'{key}' must be a number")
-            for prerequisite in meta.get("prerequisites") or []:
+            for prerequisite in meta["prerequisites"]:
                 if prerequisite not in slugs:
                     self.error(
-                        course.path, 2, f"unknown prerequisite course '{prerequisite}'"
+                        course.path,
+                        lines.get("prerequisites", 2),
+                        f"unknown prerequisite course '{prerequisite}'",
                     )
-            unknown = set(meta.get("recommended_for") or []) - PROFESSIONS
-            if unknown:
-                self.error(
-                    course.path, 2, f"unknown professions: {', '.join(sorted(unknown))}"
-                )
             self.check_images(course, course.path, course.body, 1)
             lesson_slugs = Counter(
                 lesson.slug for module in course.modules for lesson in module.lessons
             )
+            module_slugs = Counter(module.slug for module in course.modules)
             for module in course.modules:
+                if module_slugs[module.slug] > 1:
+                    self.error(
+                        module.path,
+                        1,
+                        f"module slug '{module.slug}' is used twice in this course",
+                    )
                 if not module.lessons:
                     self.warn(module.path, 1, "module has no lessons")
                 for lesson in module.lessons:
@@ -339,52 +858,66 @@ class _Reader:
                     )
             if course.final:
                 self.check_bank(course, course.final, set(lesson_slugs), question_ids)
+        self.check_prerequisite_cycles(tree)
+        bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)
+        path = tree.root / "bundles.yaml"
         for bundle in tree.bundles:
-            line = bundle.get("__line__", 1)
-            path = tree.root / "bundles.yaml"
-            for key in ("slug", "title", "summary", "courses"):
-                if not bundle.get(key):
-                    self.error(path, line, f"bundle needs '{key}'")
-            for slug in bundle.get("courses") or []:
+            line = bundle["__line__"]
+            if bundle_slugs[bundle["slug"]] > 1:
+                self.error(path, line, f"bundle slug '{bundle['slug']}' is used twice")
+            if not bundle["courses"]:
+                self.error(path, line, "bundle needs 'courses'")
+            for slug in bundle["courses"]:
                 if slug not in slugs:
                     self.error(path, line, f"bundle names unknown course '{slug}'")
+
+    def check_prerequisite_cycles(self, tree: Tree) -> None:
+        requires = {c.slug: set(c.meta["prerequisites"]) for c in tree.courses}
+        for course in tree.courses:
+            seen, todo = set(), list(requires[course.slug])
+            while todo:
+                slug = todo.pop()
+                if slug == course.slug:
+                    self.error(
+                        course.path,
+                        course.meta["__lines__"].get("prerequisites", 2),
+                        f"course '{course.slug}' requires itself through its "
+                        "prerequisites",
+                    )
+                    break
+                if slug not in seen:
+                    seen.add(slug)
+                    todo.extend(requires.get(slug, ()))
 
     def check_images(
         self, course: CourseFile, path: Path, text: str, first_line: int
     ) -> None:
         for line, src, alt in image_paths(text):
-            if src not in course.images:
-                self.error(path, first_line + line - 1, f"image '{src}' does not exist")
+            where = first_line + line - 1
+            problem = image_path_problem(src)
+            if problem:
+                self.error(path, where, f"image '{src}': {problem}")
+            elif src not in course.images:
+                self.error(path, where, f"image '{src}' does not exist")
             if not alt:
-                self.error(path, first_line + line - 1, f"image '{src}' needs alt text")
+                self.error(path, where, f"image '{src}' needs alt text")
 
     def check_bank(
         self, course, bank: BankFile, lessons: set[str], seen: dict[str, Path]
     ) -> None:
         meta, path = bank.meta, bank.path
-        for key in ("title", "pass_mark"):
-            if meta.get(key) in (None, ""):
-                self.error(path, 1, f"bank needs '{key}'")
-        pass_mark = meta.get("pass_mark")
-        if not isinstance(pass_mark, int) or not 1 <= pass_mark <= 100:
-            self.error(path, 1, "pass_mark must be a whole percentage from 1 to 100")
         questions = meta["questions"]
-        draw = meta.get("draw")
-        if draw is not None and (
-            not isinstance(draw, int) or not 1 <= draw <= len(questions)
-        ):
+        draw = meta["draw"]
+        if draw is not None and draw > len(questions):
             self.error(
-                path, 1, f"draw must be between 1 and the bank size ({len(questions)})"
+                path,
+                meta["__lines__"].get("draw", 1),
+                f"draw must be between 1 and the bank size ({len(questions)})",
             )
         for question in questions:
-            if not isinstance(question, dict):
-                self.error(path, 1, "each question must be a mapping")
-                continue
-            line = question.get("__line__", 1)
-            qid = str(question.get("id") or "")
-            if not SLUG_RE.match(qid):
-                self.error(path, line, "question needs an 'id' (a-z, 0-9, -)")
-            elif qid in seen:
+            line = question["__line__"]
+            qid = question["id"]
+            if qid in seen:
                 self.error(
                     path,
                     line,
@@ -392,35 +925,37 @@ class _Reader:
                 )
             else:
                 seen[qid] = path
-            for key in ("text", "topic", "explanation", "lesson"):
-                if not str(question.get(key) or "").strip():
+            for key in ("text", "topic", "explanation"):
+                if not question[key].strip():
                     self.error(path, line, f"question '{qid}' needs '{key}'")
-            if question.get("lesson") and question["lesson"] not in lessons:
+            if question["lesson"] not in lessons:
                 self.error(
                     path,
                     line,
                     f"question '{qid}' refers to unknown lesson '{question['lesson']}'",
                 )
-            if question.get("image"):
-                if question["image"] not in course.images:
+            if question["image"]:
+                image_line = question["__lines__"].get("image", line)
+                problem = image_path_problem(question["image"])
+                if problem:
                     self.error(
-                        path, line, f"image '{question['image']}' does not exist"
+                        path, image_line, f"image '{question['image']}': {problem}"
                     )
-                if not str(question.get("image_alt") or "").strip():
+                elif question["image"] not in course.images:
+                    self.error(
+                        path, image_line, f"image '{question['image']}' does not exist"
+                    )
+                if not question["image_alt"].strip():
                     self.error(path, line, f"question '{qid}' image needs 'image_alt'")
-            choices = question.get("choices") or []
-            texts = [
-                str(c.get("text", "")).strip() for c in choices if isinstance(c, dict)
-            ]
+            choices = question["choices"]
+            texts = [c["text"].strip() for c in choices]
             if not 2 <= len(texts) <= 6:
                 self.error(path, line, f"question '{qid}' needs 2 to 6 choices")
             if any(not t for t in texts) or len(set(texts)) != len(texts):
                 self.error(
                     path, line, f"question '{qid}' has an empty or duplicate choice"
                 )
-            correct = sum(
-                1 for c in choices if isinstance(c, dict) and c.get("correct") is True
-            )
+            correct = sum(1 for c in choices if c["correct"])
             if correct != 1:
                 self.error(
                     path,
@@ -431,5 +966,9 @@ class _Reader:
 
 
 def read_content(root: Path) -> Tree:
-    """Reads and validates the whole tree; raises ContentError listing problems."""
-    return _Reader(root).read()
+    """Reads and validates the whole tree; raises ContentError listing problems.
+
+    Never follows a symbolic link below `root` and never reads outside a course
+    folder; see the module docstring for the YAML and value rules.
+    """
+    return _Reader(Path(root)).read()

@@ -10,8 +10,10 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
 
+from ..markdown import render_markdown
 from ..models import (
     Bundle,
     BundleCourse,
@@ -62,6 +64,8 @@ class _Applier:
         self.tree, self.force = tree, force
         self.report = SyncReport(warnings=tree.warnings)
         self.conflicts: list[Problem] = []
+        # The file being applied, named when the database refuses a write.
+        self.current: Path = tree.root
 
     def upsert(
         self,
@@ -82,7 +86,7 @@ class _Applier:
         new_fp = model.fingerprint({k: values.get(k) for k in model.CONTENT_FIELDS})
         if row is None:
             row = model(**lookup, **assignable, synced_hash=new_fp)
-            row.save()
+            self._save(kind, row, lookup, path)
             self.report.add(kind, "created")
             return row
         current = row.content_fingerprint()
@@ -105,41 +109,60 @@ class _Applier:
         for key, value in assignable.items():
             setattr(row, key, value)
         row.synced_hash = new_fp
-        row.save()
+        self._save(kind, row, lookup, path)
         self.report.add(kind, "updated")
         return row
+
+    def _save(self, kind: str, row, lookup: dict, path: Path) -> None:
+        """Saves after the model's own field checks (lengths, validators, choices):
+        the reader checks every value first, this is the last word before the
+        database."""
+        self.current = path
+        try:
+            row.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            name = ", ".join(f"{k}={_label(v)}" for k, v in lookup.items())
+            raise ContentError(
+                [
+                    Problem(path, 1, f"{kind} ({name}): {field}: {' '.join(msgs)}")
+                    for field, msgs in error.message_dict.items()
+                ]
+            ) from None
+        row.save()
 
     def apply(self) -> SyncReport:
         from exams.models import Question
 
         course_rows: dict[str, Course] = {}
         for cf in self.tree.courses:
-            meta = cf.meta
+            meta = cf.meta  # checked and typed by the reader
             values = {
-                "title": str(meta["title"]),
-                "code": str(meta["code"]),
-                "summary": str(meta["summary"]),
-                "audience": str(meta.get("audience") or ""),
-                "recommended_for": list(meta.get("recommended_for") or []),
-                "hours": Decimal(str(meta["hours"])),
-                "validity_months": int(meta["validity_months"]),
-                "order": int(meta["order"]),
-                "guidelines": str(meta.get("guidelines") or ""),
-                "is_published": bool(meta.get("published", True)),
+                "title": meta["title"],
+                "code": meta["code"],
+                "summary": meta["summary"],
+                "audience": meta["audience"],
+                "recommended_for": list(meta["recommended_for"]),
+                "hours": Decimal(meta["hours"]),
+                "validity_months": meta["validity_months"],
+                "order": meta["order"],
+                "guidelines": meta["guidelines"],
+                "is_published": meta["published"],
                 "description_md": cf.body,
-                "prerequisite_slugs": sorted(meta.get("prerequisites") or []),
+                "prerequisite_slugs": sorted(meta["prerequisites"]),
             }
             course_rows[cf.slug] = self.upsert(
                 "courses", Course, {"slug": cf.slug}, values, cf.path
             )
         for cf in self.tree.courses:
+            self.current = cf.path
             course = course_rows[cf.slug]
-            wanted = [course_rows[s] for s in cf.meta.get("prerequisites") or []]
+            wanted = [course_rows[s] for s in cf.meta["prerequisites"]]
             if sorted(p.pk for p in course.prerequisites.all()) != sorted(
                 p.pk for p in wanted
             ):
                 course.prerequisites.set(wanted)
             self.sync_images(cf, course)
+            self.rerender_description(cf, course)
             lessons = self.sync_modules(cf, course)
             self.sync_exams(cf, course, lessons, Question)
         self.sync_bundles(course_rows)
@@ -147,6 +170,14 @@ class _Applier:
         if self.conflicts:
             raise ContentError(self.conflicts)
         return self.report
+
+    def rerender_description(self, cf: CourseFile, course: Course) -> None:
+        """The description was rendered when the course row was saved, before its
+        images existed on a first sync: render it again against the stored images."""
+        html = render_markdown(course.description_md, course_slug=course.slug).html
+        if html != course.description_html:
+            course.description_html = html
+            Course.objects.filter(pk=course.pk).update(description_html=html)
 
     def sync_images(self, cf: CourseFile, course: Course) -> None:
         for path, data in cf.images.items():
@@ -161,7 +192,7 @@ class _Applier:
                     "content_type": IMAGE_TYPES.get(suffix)
                     or mimetypes.guess_type(path)[0],
                 },
-                cf.path,
+                cf.path.parent / path,
             )
         stale = CourseImage.objects.filter(course=course).exclude(
             path__in=list(cf.images)
@@ -176,7 +207,7 @@ class _Applier:
                 Module,
                 {"course": course, "slug": mf.slug},
                 {
-                    "title": str(mf.meta["title"]),
+                    "title": mf.meta["title"],
                     "order": mf.order,
                     "summary_md": mf.body,
                 },
@@ -190,10 +221,10 @@ class _Applier:
                     {
                         "module": module,
                         "module_id": module.pk,
-                        "title": str(lf.meta["title"]),
-                        "minutes": int(lf.meta["minutes"]),
+                        "title": lf.meta["title"],
+                        "minutes": lf.meta["minutes"],
                         "order": lf.order,
-                        "is_published": bool(lf.meta.get("published", True)),
+                        "is_published": lf.meta["published"],
                         "body_md": lf.body,
                     },
                     lf.path,
@@ -248,32 +279,29 @@ class _Applier:
                     "kind": Exam.Kind.MODULE if module else Exam.Kind.FINAL,
                 },
                 {
-                    "title": str(meta["title"]),
-                    "pass_mark": int(meta["pass_mark"]),
-                    "draw_size": meta.get("draw"),
-                    "time_limit_minutes": meta.get("time_limit_minutes"),
-                    "shuffle": bool(meta.get("shuffle", True)),
+                    "title": meta["title"],
+                    "pass_mark": meta["pass_mark"],
+                    "draw_size": meta["draw"],
+                    "time_limit_minutes": meta["time_limit_minutes"],
+                    "shuffle": meta["shuffle"],
                     "is_active": True,
                 },
                 bank.path,
             )
             kept_exams.append(exam.pk)
             for order, q in enumerate(bank.meta["questions"]):
-                choices = [
-                    [str(c["text"]).strip(), c.get("correct") is True]
-                    for c in q["choices"]
-                ]
+                choices = [[c["text"].strip(), c["correct"]] for c in q["choices"]]
                 question = self.upsert(
                     "questions",
                     Question,
                     {"key": q["id"]},
                     {
                         "exam": exam,
-                        "text_md": str(q["text"]),
-                        "image": q.get("image") or "",
-                        "image_alt": str(q.get("image_alt") or ""),
-                        "explanation_md": str(q["explanation"]),
-                        "topic": str(q["topic"]),
+                        "text_md": q["text"],
+                        "image": q["image"],
+                        "image_alt": q["image_alt"],
+                        "explanation_md": q["explanation"],
+                        "topic": q["topic"],
                         "review_lesson": lessons.get(q["lesson"]),
                         "review_lesson_id": lessons[q["lesson"]].pk
                         if q["lesson"] in lessons
@@ -320,10 +348,10 @@ class _Applier:
                 Bundle,
                 {"slug": data["slug"]},
                 {
-                    "title": str(data["title"]),
-                    "summary": str(data["summary"]),
+                    "title": data["title"],
+                    "summary": data["summary"],
                     "order": order,
-                    "is_published": bool(data.get("published", True)),
+                    "is_published": data["published"],
                 },
                 self.tree.root / "bundles.yaml",
             )
@@ -346,13 +374,22 @@ class _Applier:
 
     def _retire(self, kind: str, row, flag: str, *, keep: bool) -> None:
         """Deletes a row that left the files, or only switches `flag` off when learner
-        records refer to it (evidence is kept)."""
+        records refer to it (evidence is kept).
+
+        Switching the flag off is the sync's own write, so the fingerprint follows it
+        (unless an admin had already edited the row): when the files bring the row
+        back, it is an update, not an "edited in the admin" conflict."""
         if not keep:
             row.delete()
             self.report.add(kind, "removed")
         elif getattr(row, flag):
+            was_in_sync = row.synced_hash == row.content_fingerprint()
             setattr(row, flag, False)
-            row.save(update_fields=[flag])
+            fields = [flag]
+            if was_in_sync:
+                row.synced_hash = row.content_fingerprint()
+                fields.append("synced_hash")
+            row.save(update_fields=fields)
             self.report.add(
                 kind, "deactivated" if flag == "is_active" else "unpublished"
             )
@@ -364,6 +401,18 @@ class _Applier:
             self.report.counts[kind]["removed"] += count
 
 
+def _shown(path: Path, root: Path) -> Path:
+    """`path` as the reader names files: from the content folder's name on."""
+    try:
+        return path.relative_to(root.parent)
+    except ValueError:
+        return path
+
+
+def _label(value: Any) -> str:
+    return str(getattr(value, "slug", None) or value)
+
+
 def content_sync(*, root: Path, force: bool = False) -> SyncReport:
     """Validates the tree at `root` and loads it, all or nothing.
 
@@ -371,5 +420,19 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
     invalid or would overwrite admin edits without `force`.
     """
     tree = read_content(root)
+    applier = _Applier(tree, force)
     with transaction.atomic():
-        return _Applier(tree, force).apply()
+        try:
+            return applier.apply()
+        except DatabaseError as error:
+            # Raised inside the atomic block: every write of this sync is rolled back.
+            raise ContentError(
+                [
+                    Problem(
+                        _shown(applier.current, tree.root),
+                        1,
+                        f"the database refused this content ({type(error).__name__}: "
+                        f"{str(error).strip().splitlines()[0]}); nothing was changed",
+                    )
+                ]
+            ) from error

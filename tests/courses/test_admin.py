@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from courses.models import Lesson
+from courses.models import CourseImage, Lesson
 from tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,6 +11,9 @@ pytestmark = pytest.mark.django_db
 
 def test_lesson_preview_renders_sanitized_markdown_for_staff(staff_client, bls):
     lesson = bls.lessons.first()
+    CourseImage.objects.create(
+        course=bls, path="images/a.svg", content_type="image/svg+xml", data=b""
+    )
     response = staff_client.post(
         reverse("admin:courses_lesson_preview"),
         {
@@ -27,10 +30,63 @@ def test_lesson_preview_renders_sanitized_markdown_for_staff(staff_client, bls):
 
 def test_lesson_preview_is_staff_only(learner_client):
     response = learner_client.post(
-        reverse("admin:courses_lesson_preview"), {"body_md": "x"}
+        reverse("admin:courses_lesson_preview"), {"body_md": "**secret draft**"}
     )
+    # The learner is sent to the admin log-in and gets no rendered Markdown.
     assert response.status_code == 302
-    assert "json" not in response.get("Content-Type", "")
+    assert response["Location"].startswith(reverse("admin:login"))
+    assert b"secret draft" not in response.content
+
+
+@pytest.mark.parametrize("module", ["abc", "1; DROP TABLE", "1.5", "-3"])
+def test_lesson_preview_with_a_module_that_is_not_an_id_is_a_clear_400(
+    staff_client, bls, module
+):
+    response = staff_client.post(
+        reverse("admin:courses_lesson_preview"), {"module": module, "body_md": "Hi"}
+    )
+    assert response.status_code == 400
+    assert "module" in response.json()["error"]
+    assert "html" not in response.json()
+    # The same preview with a real module still renders.
+    valid = staff_client.post(
+        reverse("admin:courses_lesson_preview"),
+        {"module": bls.modules.first().pk, "body_md": "**Hi**"},
+    )
+    assert valid.status_code == 200
+    assert "<strong>Hi</strong>" in valid.json()["html"]
+
+
+def test_lesson_preview_of_an_unknown_image_shows_a_placeholder_not_a_request(
+    staff_client, bls
+):
+    response = staff_client.post(
+        reverse("admin:courses_lesson_preview"),
+        {
+            "module": bls.modules.first().pk,
+            "body_md": "![Strip](images/%2e%2e/%2e%2e/accounts/email/)",
+        },
+    )
+    html = response.json()["html"]
+    assert "<img" not in html
+    assert "[Image not available: Strip]" in html
+
+
+def test_course_image_path_is_read_only_in_the_admin(staff_client, bls):
+    image = CourseImage.objects.create(
+        course=bls, path="images/a.svg", content_type="image/svg+xml", data=b"<svg/>"
+    )
+    url = reverse("admin:courses_courseimage_change", args=[image.pk])
+    page = staff_client.get(url).content.decode()
+    assert "images/a.svg" in page
+    assert 'name="path"' not in page
+    staff_client.post(
+        url, {"course": bls.pk, "path": "/etc/evil.svg", "content_type": "text/html"}
+    )
+    image.refresh_from_db()
+    assert (image.path, image.content_type) == ("images/a.svg", "image/svg+xml")
+    # Images come only from content/ (there is nothing to upload here).
+    assert staff_client.get(reverse("admin:courses_courseimage_add")).status_code == 403
 
 
 def test_staff_edit_lesson_in_admin_and_learner_sees_change(
@@ -75,9 +131,19 @@ def test_unpublish_action_hides_lesson_from_learners(staff_client, bls):
     assert not Lesson.objects.get(pk=lesson.pk).is_published
 
 
-def test_admin_lists_and_searches(staff_client, bls):
-    for name in ("course", "module", "lesson"):
-        response = staff_client.get(
-            reverse(f"admin:courses_{name}_changelist") + "?q=a"
-        )
-        assert response.status_code == 200
+def test_admin_lists_and_searches(staff_client, bls, acls):
+    bls.modules.update(title="Adult CPR")
+    acls.modules.update(title="Rhythms")
+    Lesson.objects.filter(slug="vf").update(title="Ventricular fibrillation")
+    Lesson.objects.filter(course=bls).update(title="Compressions")
+    for name, query, shown, hidden in (
+        ("course", "Advanced", "Advanced Cardiovascular Life Support", "Basic Life"),
+        ("module", "Adult", "Adult CPR", "Rhythms"),
+        ("lesson", "fibrillation", "Ventricular fibrillation", "Compressions"),
+    ):
+        page = staff_client.get(
+            reverse(f"admin:courses_{name}_changelist"), {"q": query}
+        ).content.decode()
+        assert shown in page, name
+        assert hidden not in page, name
+        assert "1 result" in page, name

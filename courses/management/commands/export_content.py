@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from courses.content import content_export
+from courses.content import ExportRefused, content_export
 
 
 class Command(BaseCommand):
@@ -14,5 +14,10 @@ class Command(BaseCommand):
         parser.add_argument("path", help="folder to write to (e.g. content/)")
 
     def handle(self, *args, path, **options):
-        count = content_export(root=Path(path))
+        try:
+            count = content_export(root=Path(path))
+        except ExportRefused as refused:
+            raise CommandError(
+                f"Export refused; nothing was written.\n{refused}"
+            ) from None
         self.stdout.write(self.style.SUCCESS(f"Wrote {count} files to {path}."))
