@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import User
 
@@ -10,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("email", "legal_name", "profession", "is_staff", "date_joined")
     list_filter = ("profession", "is_staff", "is_superuser", "is_active")
     search_fields = ("email", "legal_name", "organisation", "licence_number")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "history")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
@@ -37,8 +39,19 @@ class UserAdmin(BaseUserAdmin):
                 )
             },
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "history")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
+
+    @admin.display(description="History")
+    def history(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:audit_auditevent_changelist")
+        return format_html(
+            '<a href="{}?subject__id__exact={}">Every decision about this learner</a>',
+            url,
+            obj.pk,
+        )

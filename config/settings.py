@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "audit",
     "accounts",
     "courses",
     "exams",
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Which interface (web, admin, api) a decision came through, for the audit trail.
+    "audit.middleware.interface_middleware",
     # Staff without an authenticator app reach no admin page (after auth + messages).
     "accounts.middleware.StaffTotpRequiredMiddleware",
 ]
