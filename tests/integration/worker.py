@@ -117,13 +117,16 @@ class WorkerProcess:
             path.unlink()
 
     def _busy(self) -> bool:
-        inspect = self.app.control.inspect(destination=[self.node], timeout=1.0)
-        active = (inspect.active() or {}).get(self.node)
-        reserved = (inspect.reserved() or {}).get(self.node)
+        try:
+            inspect = self.app.control.inspect(destination=[self.node], timeout=1.0)
+            active = (inspect.active() or {}).get(self.node)
+            reserved = (inspect.reserved() or {}).get(self.node)
+            with self.connection() as conn:
+                queued = conn.default_channel.client.llen(self.queue)
+        except Exception:  # noqa: BLE001 - a broker just restarted: ask again
+            return True
         if active is None or reserved is None:
             return True  # no answer: cannot tell it is idle
-        with self.connection() as conn:
-            queued = conn.default_channel.client.llen(self.queue)
         return bool(active or reserved or queued)
 
     def wait_until_idle(self, *, timeout: float = TASK_TIMEOUT) -> None:
