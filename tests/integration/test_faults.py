@@ -186,7 +186,7 @@ def test_redis_restart_without_persistence_under_a_busy_worker_loses_nothing(
     def swept() -> bool:
         try:
             worker.send(sweep_missing_certificates)
-        except Exception:  # noqa: BLE001 - the client reconnects on the next try
+        except Exception:
             return False
         return True
 

@@ -123,7 +123,7 @@ class WorkerProcess:
             reserved = (inspect.reserved() or {}).get(self.node)
             with self.connection() as conn:
                 queued = conn.default_channel.client.llen(self.queue)
-        except Exception:  # noqa: BLE001 - a broker just restarted: ask again
+        except Exception:
             return True
         if active is None or reserved is None:
             return True  # no answer: cannot tell it is idle
