@@ -517,8 +517,8 @@ def renewal_reminders_send_batch(
 
     The selection is made again here, so a certificate renewed, revoked or opted out
     since it was queued gets nothing, and one already sent is skipped. One mail-server
-    session for the batch. When `budget` seconds have passed, stops and returns the
-    certificates not yet tried in `left` (for another task). A mail error stops the
+    session for the batch. Once `budget` seconds have passed (after at least one
+    send), stops and returns the certificates not yet tried in `left`. A mail error stops the
     batch and propagates: what was sent stays recorded.
     """
     today = today or timezone.localdate()
@@ -530,7 +530,7 @@ def renewal_reminders_send_batch(
     if due:
         with mailers.default as mailer:
             for index, certificate in enumerate(due):
-                if deadline is not None and time.monotonic() > deadline:
+                if index and deadline is not None and time.monotonic() > deadline:
                     left = [c.pk for c in due[index:]]
                     break
                 sent += renewal_reminder_send(

@@ -100,6 +100,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                     while (data := self.rfile.readline()) not in (b".\r\n", b""):
                         lines.append(data[1:] if data.startswith(b"..") else data)
                     sink.accept(b"".join(lines))  # queued: the client may die now
+                    if sink.hang_up:
+                        return  # taken, but the client never hears so
                     self._reply("250 queued")
                 elif verb == "QUIT":
                     self._reply("221 bye")
@@ -120,8 +122,9 @@ class SmtpSink:
     """Counts accepted messages; answers each one `delay` seconds late (one at a time
     across connections, as a rate-limited relay)."""
 
-    def __init__(self, *, delay: float = 0.0) -> None:
+    def __init__(self, *, delay: float = 0.0, hang_up: bool = False) -> None:
         self.delay = delay
+        self.hang_up = hang_up  # close the connection instead of answering "250"
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._relay = threading.Lock()
@@ -162,8 +165,8 @@ class SmtpSink:
 
 
 @contextlib.contextmanager
-def smtp_sink(*, delay: float = 0.0) -> Iterator[SmtpSink]:
-    sink = SmtpSink(delay=delay).start()
+def smtp_sink(*, delay: float = 0.0, hang_up: bool = False) -> Iterator[SmtpSink]:
+    sink = SmtpSink(delay=delay, hang_up=hang_up).start()
     try:
         yield sink
     finally:
