@@ -518,8 +518,8 @@ def renewal_reminders_send_batch(
     The selection is made again here, so a certificate renewed, revoked or opted out
     since it was queued gets nothing, and one already sent is skipped. One mail-server
     session for the batch. Once `budget` seconds have passed (after at least one
-    send), stops and returns the certificates not yet tried in `left`. A mail error stops the
-    batch and propagates: what was sent stays recorded.
+    send), stops and returns the certificates not yet tried in `left`. A mail error
+    stops the batch and propagates: what was sent stays recorded.
     """
     today = today or timezone.localdate()
     ids = list(certificate_ids)

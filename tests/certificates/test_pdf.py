@@ -10,7 +10,6 @@ from decimal import Decimal
 import pypdf
 import pytest
 import zxingcpp
-
 from reportlab.pdfbase import pdfmetrics
 
 from certificates.pdf import (
