@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu import Connection
@@ -114,10 +114,33 @@ def test_database_connections_terminated_mid_task_are_retried_and_mail_goes_once
     sink.delay = 0.15
     enrollments = _completions(12)
     worker = fault_workers()
-    for enrollment in enrollments:
-        worker.send(issue_certificate, enrollment.pk)
+    terminate = (
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    # First, for certain, a connection dropped inside a transaction: the worker waits
+    # on the first enrollment's row lock (held here) when its connection goes.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM courses_enrollment WHERE id = %s FOR UPDATE",
+            [enrollments[0].pk],
+        )
+        for enrollment in enrollments:
+            worker.send(issue_certificate, enrollment.pk)
 
-    terminated = 0
+        def waiting() -> bool:
+            # Statistics are a snapshot per transaction unless cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            )
+            return cursor.fetchone()[0] > 0
+
+        wait_for(waiting, timeout=FAULT_TIMEOUT, what="the worker on the row lock")
+        cursor.execute(terminate)
+        terminated = cursor.fetchone()[0]
+
     deadline = time.monotonic() + FAULT_TIMEOUT
     while not _all_emailed(enrollments) and time.monotonic() < deadline:
         # While the sink holds a message the worker is between "claimed" and "sent";
@@ -125,10 +148,7 @@ def test_database_connections_terminated_mid_task_are_retried_and_mail_goes_once
         if sink.holding.wait(timeout=0.5):
             time.sleep(0.01 if terminated % 2 else 0.2)
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
+                cursor.execute(terminate)
                 terminated += cursor.fetchone()[0]
             time.sleep(0.3)
 
