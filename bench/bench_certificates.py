@@ -42,17 +42,24 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from certificates.codes import generate_code  # noqa: E402
-from certificates.models import Certificate  # noqa: E402
+from certificates.models import Certificate, RenewalReminder  # noqa: E402
 from certificates.pdf import render_certificate_pdf  # noqa: E402
-from certificates.selectors import certificates_due_for_reminder  # noqa: E402
+from certificates.selectors import (  # noqa: E402
+    REMINDER_DAYS_BEFORE_EXPIRY,
+    certificates_due_for_reminder,
+)
 from certificates.services import (  # noqa: E402
+    REMINDER_BATCH,
     certificate_document,
     certificate_issue,
     renewal_reminders_send,
+    renewal_reminders_send_batch,
 )
 from courses.models import Course, Enrollment  # noqa: E402
 
 ISSUE_COUNT = int(os.environ.get("BENCH_ISSUE_COUNT", "200"))
+RELAY_SAMPLE = int(os.environ.get("BENCH_RELAY_SAMPLE", "300"))
+RELAY_DELAY = 0.2  # seconds per message: a relay of 5 messages a second
 REMINDER_CERTIFICATES = int(os.environ.get("BENCH_REMINDER_CERTIFICATES", "100000"))
 BATCH = 5000
 
@@ -183,6 +190,22 @@ def bench_reminders() -> dict:
             )
         )
     Certificate.objects.bulk_create(certificates, batch_size=BATCH)
+    # Steady state: every reminder whose first day came before today was sent on it
+    # (the selection catches up, so without these rows the first run would send the
+    # whole 120-day window at once).
+    first_days = {
+        today + timedelta(days=d) for d in REMINDER_DAYS_BEFORE_EXPIRY.values()
+    }
+    RenewalReminder.objects.bulk_create(
+        [
+            RenewalReminder(certificate_id=pk, kind=kind, sent_at=timezone.now())
+            for pk, kind, expires_on in certificates_due_for_reminder(
+                today=today
+            ).values_list("pk", "reminder_kind", "expires_on")
+            if expires_on not in first_days
+        ],
+        batch_size=BATCH,
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -212,6 +235,75 @@ def bench_reminders() -> dict:
     }
 
 
+def bench_reminder_relay() -> dict:
+    """Reminder batches (as one worker process runs them) through a local SMTP sink
+    that answers each message 0.2 s late, one at a time: a relay of 5 messages a
+    second. The baseline is the same batches through the sink answering at once, in
+    the same run. A sample, extrapolated to 10,000 reminders by the per-message cost."""
+    from django.test import override_settings
+
+    from tests.integration.outside import smtp_sink
+
+    course = _course()
+    today = timezone.localdate()
+
+    def batches(prefix: str) -> list[list[int]]:
+        enrollments = _completed(_users(RELAY_SAMPLE, prefix), course, prefix)
+        Certificate.objects.bulk_create(
+            Certificate(
+                enrollment=e,
+                user=e.user,
+                course=course,
+                code=generate_code("BLS"),
+                holder_name=e.user.legal_name,
+                course_title=course.title,
+                course_code=course.code,
+                hours=course.hours,
+                issued_on=today - timedelta(days=700),
+                expires_on=today + timedelta(days=30),
+            )
+            for e in enrollments
+        )
+        ids = list(
+            Certificate.objects.filter(user__email__startswith=prefix)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        return [ids[i : i + REMINDER_BATCH] for i in range(0, len(ids), REMINDER_BATCH)]
+
+    def run(prefix: str, delay: float) -> tuple[float, int]:
+        work = batches(prefix)
+        with smtp_sink(delay=delay) as sink:
+            mailers = {
+                "default": {
+                    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                    "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 10},
+                }
+            }
+            with override_settings(MAILERS=mailers):
+                start = time.perf_counter()
+                sent = sum(
+                    renewal_reminders_send_batch(certificate_ids=b, today=today).sent
+                    for b in work
+                )
+                elapsed = time.perf_counter() - start
+            assert sent == sink.count() == RELAY_SAMPLE, (sent, sink.count())
+        return elapsed, sent
+
+    base_s, _ = run("relay0-", 0.0)
+    relay_s, sent = run("relay5-", RELAY_DELAY)
+    per_message = relay_s / sent
+    return {
+        "sample": sent,
+        "baseline_ms": round(base_s / sent * 1000, 1),
+        "relay_ms": round(per_message * 1000, 1),
+        "relay_floor_ms": RELAY_DELAY * 1000,
+        "ratio_to_baseline": round(relay_s / base_s, 1),
+        "ratio_to_floor": round(per_message / RELAY_DELAY, 3),
+        "hours_for_10000": round(10_000 * per_message / 3600, 2),
+    }
+
+
 def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     reminders = bench_reminders()  # first, so it runs over exactly its certificates
@@ -219,6 +311,7 @@ def main() -> None:
         "database": connection.vendor,
         "issuing": bench_issuing(),
         "reminders": reminders,
+        "relay": bench_reminder_relay(),
     }
     print(json.dumps(result))
 

@@ -101,8 +101,24 @@ def _report(result: dict) -> str:
         f"| seeding the data (bulk_create, not part of a run) "
         f"| {reminders['seed_s']} s |",
         "",
+        *_relay_report(result["relay"]),
     ]
     return "\n".join(lines)
+
+
+def _relay_report(relay: dict) -> list[str]:
+    return [
+        f"| reminder batches through a 5 messages/s relay ({relay['sample']} sent) | |",
+        "| --- | ---: |",
+        f"| baseline: same batches, sink answering at once | "
+        f"{relay['baseline_ms']} ms/message |",
+        f"| through the relay | {relay['relay_ms']} ms/message |",
+        f"| ratio to the baseline | {relay['ratio_to_baseline']} |",
+        f"| ratio to the relay's own floor ({relay['relay_floor_ms']:.0f} ms) "
+        f"| {relay['ratio_to_floor']} |",
+        f"| 10,000 reminders, extrapolated | {relay['hours_for_10000']} h |",
+        "",
+    ]
 
 
 def main() -> None:

@@ -52,11 +52,11 @@ def _intermediate_context(
 
 class RenewalReminderInline(admin.TabularInline):
     model = RenewalReminder
-    fields = ("kind", "sent_at")
+    fields = ("kind", "claimed_at", "sent_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
-    ordering = ("sent_at",)
+    ordering = ("claimed_at",)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -106,7 +106,10 @@ class CertificateAdmin(ReadOnlyEvidenceAdmin):
                 )
             },
         ),
-        ("Issuing", {"fields": ("issued_at", "pdf", "emailed_at")}),
+        (
+            "Issuing",
+            {"fields": ("issued_at", "pdf", "email_claimed_at", "emailed_at")},
+        ),
         (
             "Revocation",
             {"fields": ("status", "revoked_at", "revoked_by", "revoke_reason")},

@@ -4,14 +4,18 @@
   snapshot of what it certifies, so later edits to a name or course never change it.
 - ExternalCertificate: an outside card (e.g. another provider's BLS) a learner uploads
   to meet a prerequisite; it counts only once staff approved it.
-- RenewalReminder: one row per reminder e-mail sent, so none is ever sent twice.
+- RenewalReminder: one row per reminder e-mail claimed (then sent), so none is ever
+  sent twice.
 
 Evidence is never cascaded away: certificates and reminders PROTECT what they refer to.
 Who did what, and when: a certificate is issued by the system for the learner's own
 completed enrollment (`issued_at`; the enrollment records the completion), revoked by a
 staff member (`revoked_by`, `revoked_at`, `revoke_reason`); an outside card is reviewed
 by a staff member (`reviewed_by`, `reviewed_at`, `review_note`); a reminder records when
-it was sent (`sent_at`).
+it was claimed for sending (`claimed_at`) and when the mail server took it (`sent_at`).
+
+E-mails are claimed, committed, sent, then marked (see certificates/services.py): a
+claim younger than the lease (services.EMAIL_CLAIM_LEASE) means "sent or being sent".
 """
 
 from __future__ import annotations
@@ -60,6 +64,9 @@ class Certificate(models.Model):
     revoke_reason = models.TextField(blank=True)
     # When the issue e-mail (PDF attached) went out; until then a retry resends it.
     emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a sender claimed the issue e-mail (committed before it talks to the mail
+    # server): while the claim is younger than the lease nobody else sends it.
+    email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -189,10 +196,13 @@ class RenewalReminder(models.Model):
         Certificate, on_delete=models.PROTECT, related_name="reminders"
     )
     kind = models.CharField(max_length=16, choices=Kind)
-    sent_at = models.DateTimeField(default=timezone.now)
+    # Committed before the e-mail is handed to the mail server; `sent_at` once it took
+    # it. A claim without `sent_at` older than the lease is retried (its sender died).
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-sent_at"]
+        ordering = ["-claimed_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["certificate", "kind"], name="reminder_once_per_kind"

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from courses.models import Course, Enrollment
@@ -152,57 +162,77 @@ def external_certificate_for_preview(*, pk: int, user) -> ExternalCertificate | 
 
 # --- Renewal reminders and the sweeper ----------------------------------------------
 
-# Days from `today` to a certificate's expiry on which each reminder goes out.
+# How long an e-mail claim (certificate issue e-mail, renewal reminder) keeps anyone
+# else from sending that e-mail. Far longer than any live send can take (the tasks'
+# hard time limit is 150 s, a Redis redelivery comes 10 minutes after a worker died),
+# so a claim this old belongs to a sender that died; short enough that an e-mail lost
+# that way still goes out the same day. docs/OPERATIONS.md, "E-mail delivery".
+EMAIL_CLAIM_LEASE = timedelta(hours=1)
+
+# Days from `today` to a certificate's expiry from which each reminder is due; each is
+# due until the next one's day (it is then superseded), so a day the run missed is
+# caught up the next day.
 REMINDER_DAYS_BEFORE_EXPIRY = {
     RenewalReminder.Kind.DAYS_90: 90,
     RenewalReminder.Kind.DAYS_30: 30,
     RenewalReminder.Kind.DAYS_7: 7,
-    RenewalReminder.Kind.EXPIRED: -1,  # it expired yesterday
+    RenewalReminder.Kind.EXPIRED: -1,  # from the day after it expired...
 }
+# ...until this many days after expiry: later, "it has expired" is stale news.
+EXPIRED_REMINDER_WINDOW_DAYS = 30
 
 
 def certificates_due_for_reminder(
-    *, today: date | None = None
+    *, today: date | None = None, now: datetime | None = None
 ) -> QuerySet[Certificate]:
     """Certificates owed a renewal reminder today, each annotated with `reminder_kind`.
 
-    Due: expiry exactly 90, 30 or 7 days after `today`, or the day before it. Never for
-    a revoked certificate, one its holder renewed (holds a valid certificate of the same
-    course expiring later), a holder who turned reminders off or whose account is
-    closed, or a (certificate, kind) already sent. Uses the expiry index: its cost
-    follows the number due, not the number of certificates.
+    Catch-up selection: the kind is the latest whose day has come (90d from 90 days
+    before expiry, 30d from 30, 7d from 7, expired from the day after expiry until
+    EXPIRED_REMINDER_WINDOW_DAYS later), never one a later kind superseded; it is owed
+    unless that (certificate, kind) was sent or is claimed (a claim older than
+    EMAIL_CLAIM_LEASE, whose sender died, is owed again). Never for a revoked
+    certificate, one its holder renewed (holds a valid certificate of the same course
+    expiring later), a holder who turned reminders off or whose account is closed.
+    Uses the expiry index over the 120-day window.
     """
     today = today or timezone.localdate()
-    expiry_for_kind = {
-        kind: today + timedelta(days=days)
-        for kind, days in REMINDER_DAYS_BEFORE_EXPIRY.items()
-    }
-    kind = Case(
-        *(
-            When(expires_on=expiry, then=Value(k))
-            for k, expiry in expiry_for_kind.items()
-        ),
-        output_field=CharField(),
-    )
+    now = now or timezone.now()
+    days = REMINDER_DAYS_BEFORE_EXPIRY
+    kinds = sorted(days, key=days.get, reverse=True)  # 90d, 30d, 7d, expired
+    first_day = {k: today + timedelta(days=days[k]) for k in kinds}
+    whens = [
+        When(
+            expires_on__lte=first_day[kind],
+            expires_on__gt=first_day[later],
+            then=Value(kind),
+        )
+        for kind, later in itertools.pairwise(kinds)
+    ]
+    oldest = today - timedelta(days=EXPIRED_REMINDER_WINDOW_DAYS)
+    whens.append(When(expires_on__lte=first_day[kinds[-1]], then=Value(kinds[-1])))
     renewed = Certificate.objects.filter(
         user=OuterRef("user_id"),
         course=OuterRef("course_id"),
         status=Certificate.Status.VALID,
         expires_on__gt=OuterRef("expires_on"),
     )
-    already_sent = RenewalReminder.objects.filter(
-        certificate=OuterRef("pk"), kind=OuterRef("reminder_kind")
+    claimed_or_sent = RenewalReminder.objects.filter(
+        Q(sent_at__isnull=False) | Q(claimed_at__gte=now - EMAIL_CLAIM_LEASE),
+        certificate=OuterRef("pk"),
+        kind=OuterRef("reminder_kind"),
     )
     return (
         Certificate.objects.filter(
             status=Certificate.Status.VALID,
-            expires_on__in=expiry_for_kind.values(),
+            expires_on__gte=oldest,
+            expires_on__lte=first_day[kinds[0]],
             user__renewal_reminders=True,
             user__is_active=True,
         )
-        .annotate(reminder_kind=kind)
+        .annotate(reminder_kind=Case(*whens, output_field=CharField()))
         .exclude(Exists(renewed))
-        .exclude(Exists(already_sent))
+        .exclude(Exists(claimed_or_sent))
         .select_related("user", "course")
         .order_by("expires_on", "pk")
     )
@@ -229,12 +259,21 @@ def enrollments_missing_certificate(
 
 
 def certificates_not_emailed(
-    *, issued_before: datetime, issued_after: datetime
+    *,
+    issued_before: datetime,
+    issued_after: datetime,
+    claimed_before: datetime | None = None,
 ) -> QuerySet[Certificate]:
     """Valid certificates issued in the window whose issue e-mail never went out (the
-    task ran out of retries or was lost mid-way). Older ones are left alone: a mail
-    that failed for a week is an address problem, not a transient one."""
+    task ran out of retries or was lost mid-way), leaving out those a sender claimed
+    at or after `claimed_before` (being sent, or sent by a sender that died before it
+    could say so: EMAIL_CLAIM_LEASE). Older ones are left alone: a mail that failed
+    for a week is an address problem, not a transient one."""
+    unclaimed = Q(email_claimed_at__isnull=True)
+    if claimed_before is not None:
+        unclaimed |= Q(email_claimed_at__lt=claimed_before)
     return Certificate.objects.filter(
+        unclaimed,
         status=Certificate.Status.VALID,
         emailed_at__isnull=True,
         issued_at__lt=issued_before,

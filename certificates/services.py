@@ -4,32 +4,46 @@ Views, admin actions, Celery tasks and commands call these; nothing else changes
 Certificate, ExternalCertificate or RenewalReminder rows. Every function is safe to call
 twice with the same input: the second call finds the work done and does nothing.
 
-E-mail semantics (what "sent once" means here):
-- The issue e-mail and an outside card's decision e-mail are sent while the row is
-  locked (`select_for_update`) and marked sent in the same transaction, so concurrent
-  or repeated calls send one. A failure to send rolls the mark back and raises, for the
-  task to retry.
-- A renewal reminder is claimed by inserting its RenewalReminder row (unique per
-  certificate and kind) in the transaction that sends it: a concurrent run waits on
-  the row and then skips it, a failed send leaves no row, so the next run sends it.
-In both cases the only way to send twice is the database failing to commit after the
-mail server accepted the message; nothing that fails before that loses an e-mail.
+E-mail semantics of the issue e-mail and renewal reminders (what "sent once" means):
+1. claim: a committed write says "being sent" (Certificate.email_claimed_at, or the
+   RenewalReminder row, unique per certificate and kind, with `claimed_at`); a
+   concurrent or repeated call finds the claim and sends nothing;
+2. send, with a Message-ID that is the same for every attempt at the same e-mail
+   (`<certificate-issued.CODE@host>`, `<renewal-reminder.KIND.CODE@host>`);
+3. mark it sent (`emailed_at`, `sent_at`), retrying a dropped database connection.
+A send the mail server refused releases the claim and raises, for the task to retry.
+A crash or an unclear failure (timeout, dropped connection) between claim and mark
+leaves the claim: nothing is resent until it is older than EMAIL_CLAIM_LEASE; then the
+sweeper (issue e-mail) or the next reminder run sends it again with the same
+Message-ID, which lets mail systems drop the copy if the first one had got through.
+docs/OPERATIONS.md ("E-mail delivery") says what that window costs.
 """
 
 from __future__ import annotations
 
 import calendar
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+import smtplib
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import IntegrityError, transaction
+from django.db import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -41,9 +55,12 @@ from .codes import generate_code
 from .models import Certificate, ExternalCertificate, RenewalReminder
 from .pdf import CertificateDocument, format_date, render_certificate_pdf
 from .selectors import (
-    REMINDER_DAYS_BEFORE_EXPIRY,
+    EMAIL_CLAIM_LEASE,
     certificates_due_for_reminder,
+    certificates_not_emailed,
     courses_accepting_outside_cards,
+    enrollments_missing_certificate,
+    external_certificates_not_told,
 )
 
 logger = logging.getLogger(__name__)
@@ -56,6 +73,12 @@ ONE_PENDING_CARD = (
     "You already have a card waiting for review. Staff review one card at a time: "
     "we e-mail you their decision, and you can upload another card after that."
 )
+# Recording "sent" after the mail server took a message: attempts on a fresh database
+# connection (0.5 s, 1 s, 2 s, 4 s apart) before the claim is left to its lease.
+MARK_ATTEMPTS = 5
+# Renewal reminders sent by one batch task: at a slow relay (1.2 s a message) a full
+# batch takes a minute, half the tasks' soft time limit.
+REMINDER_BATCH = 50
 
 
 class CertificateNotIssuable(Exception):
@@ -71,6 +94,57 @@ class HolderNameMissing(CertificateNotIssuable):
 
 def _absolute(path: str) -> str:
     return settings.SITE_URL + path
+
+
+def message_id(*parts: str) -> str:
+    """The Message-ID of one e-mail, the same on every attempt to send it, so a mail
+    system that received it already can drop a second copy."""
+    domain = urlsplit(settings.SITE_URL).hostname or "lifeline"
+    return f"<{'.'.join(parts)}@{domain}>"
+
+
+def _refused(error: BaseException) -> bool:
+    """True when the mail server cannot have taken the message: no connection, or it
+    answered with an error code. A timeout or a connection dropped during the
+    transaction leaves it unknown (the message may be queued on the other side)."""
+    return isinstance(
+        error,
+        (
+            ConnectionRefusedError,
+            socket.gaierror,
+            smtplib.SMTPConnectError,
+            smtplib.SMTPResponseException,  # any error reply, incl. DATA refused
+            smtplib.SMTPRecipientsRefused,
+        ),
+    )
+
+
+def _send_claimed(*, send: Callable[[], object], release: Callable[[], object]):
+    """Sends a claimed e-mail; a refused send releases the claim, then raises."""
+    try:
+        send()
+    except BaseException as error:
+        if _refused(error):
+            release()
+        raise
+
+
+def _record_sent(update: Callable[[], object]) -> None:
+    """Records that the mail server took a message. It has it, so a database error
+    here must not lead to a resend: reconnect and try again a few times, then give up
+    to the claim's lease (which keeps it from being resent until it expires)."""
+    for attempt in range(MARK_ATTEMPTS):
+        try:
+            update()
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == MARK_ATTEMPTS - 1 or connection.in_atomic_block:
+                raise
+            logger.warning(
+                "Recording a sent e-mail failed; reconnecting", exc_info=True
+            )
+            connection.close()
+            time.sleep(0.5 * 2**attempt)
 
 
 def _email(
@@ -206,36 +280,59 @@ def certificate_pdf_ensure(*, certificate: Certificate) -> Certificate:
     return locked
 
 
+def _certificate_issued_message(*, certificate: Certificate) -> EmailMultiAlternatives:
+    with certificate.pdf.open("rb") as pdf:
+        content = pdf.read()
+    return _email(
+        template="certificate_issued",
+        subject=f"Your {certificate.course_title} certificate",
+        to=certificate.user.email,
+        context={
+            "certificate": certificate,
+            "expires_on": format_date(certificate.expires_on),
+            "issued_on": format_date(certificate.issued_on),
+            "download_url": _absolute(
+                reverse("certificates:pdf", args=[certificate.code])
+            ),
+            "dashboard_url": _absolute(reverse("courses:dashboard")),
+        },
+        attachments=[(certificate.pdf_filename, content, "application/pdf")],
+        headers={"Message-ID": message_id("certificate-issued", certificate.code)},
+    )
+
+
 def _certificate_issued_email(*, certificate: Certificate) -> Certificate:
-    with transaction.atomic():
-        locked = (
-            Certificate.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(pk=certificate.pk)
+    """Claim, send, mark (module docstring). Returns the certificate as stored."""
+    certificate = Certificate.objects.select_related("user").get(pk=certificate.pk)
+    if (
+        certificate.emailed_at is not None
+        or certificate.status != Certificate.Status.VALID
+    ):
+        return certificate
+    # Built before the claim: a template or storage error never leaves one behind.
+    message = _certificate_issued_message(certificate=certificate)
+    now = timezone.now()
+    claimable = Q(email_claimed_at__isnull=True) | Q(
+        email_claimed_at__lt=now - EMAIL_CLAIM_LEASE
+    )
+    claimed = (
+        Certificate.objects.filter(
+            claimable,
+            pk=certificate.pk,
+            emailed_at__isnull=True,
+            status=Certificate.Status.VALID,
+        ).update(email_claimed_at=now)
+        == 1
+    )
+    if claimed:
+        mine = Certificate.objects.filter(pk=certificate.pk, email_claimed_at=now)
+        _send_claimed(
+            send=lambda: mailers.default.send_messages([message]),
+            release=lambda: mine.update(email_claimed_at=None),
         )
-        if locked.emailed_at is not None or locked.status != Certificate.Status.VALID:
-            return locked
-        with locked.pdf.open("rb") as pdf:
-            content = pdf.read()
-        message = _email(
-            template="certificate_issued",
-            subject=f"Your {locked.course_title} certificate",
-            to=locked.user.email,
-            context={
-                "certificate": locked,
-                "expires_on": format_date(locked.expires_on),
-                "issued_on": format_date(locked.issued_on),
-                "download_url": _absolute(
-                    reverse("certificates:pdf", args=[locked.code])
-                ),
-                "dashboard_url": _absolute(reverse("courses:dashboard")),
-            },
-            attachments=[(locked.pdf_filename, content, "application/pdf")],
-        )
-        mailers.default.send_messages([message])
-        locked.emailed_at = timezone.now()
-        locked.save(update_fields=["emailed_at"])
-    return locked
+        _record_sent(lambda: mine.update(emailed_at=timezone.now()))
+    certificate.refresh_from_db()
+    return certificate
 
 
 def certificate_issue(*, enrollment: Enrollment) -> Certificate:
@@ -247,11 +344,12 @@ def certificate_issue(*, enrollment: Enrollment) -> Certificate:
        the existing one) and, in the same transaction, activates the learner's waiting
        bundle enrollments that this certificate unblocks;
     2. renders the PDF and stores it in the default storage;
-    3. e-mails the learner a download link with the PDF attached, once.
+    3. e-mails the learner a download link with the PDF attached, once (claimed,
+       sent with a stable Message-ID, then marked: see the module docstring).
     The row is committed before rendering, so a render, storage or mail failure never
     loses it; those errors (OSError, which includes SMTP errors) propagate for the
-    caller to retry. Raises HolderNameMissing when the learner has no legal name, and
-    CertificateNotIssuable when the enrollment is not completed.
+    caller to retry, as do database errors. Raises HolderNameMissing when the learner
+    has no legal name, and CertificateNotIssuable when the enrollment is not completed.
     """
     certificate = _certificate_create(enrollment=enrollment)
     certificate = certificate_pdf_ensure(certificate=certificate)
@@ -312,54 +410,90 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str) -> bool:
 
 # --- Renewal reminders --------------------------------------------------------------
 
-_REMINDER_SUBJECTS = {
-    RenewalReminder.Kind.DAYS_90: "Your {course} certificate expires in 90 days",
-    RenewalReminder.Kind.DAYS_30: "Your {course} certificate expires in 30 days",
-    RenewalReminder.Kind.DAYS_7: "Your {course} certificate expires in 7 days",
-    RenewalReminder.Kind.EXPIRED: "Your {course} certificate has expired",
-}
-
 
 def _reminder_message(
     *, certificate: Certificate, kind: str, today: date
 ) -> EmailMultiAlternatives:
     course, user = certificate.course, certificate.user
     profile_url = _absolute(reverse("accounts:profile"))
+    days_left = (certificate.expires_on - today).days
+    expired = kind == RenewalReminder.Kind.EXPIRED
+    if expired:
+        subject = f"Your {certificate.course_title} certificate has expired"
+    elif days_left == 0:
+        subject = f"Your {certificate.course_title} certificate expires today"
+    else:
+        unit = "day" if days_left == 1 else "days"
+        subject = (
+            f"Your {certificate.course_title} certificate expires in {days_left} {unit}"
+        )
     return _email(
         template="renewal_reminder",
-        subject=_REMINDER_SUBJECTS[kind].format(course=certificate.course_title),
+        subject=subject,
         to=user.email,
         context={
             "certificate": certificate,
             "kind": kind,
-            "expired": kind == RenewalReminder.Kind.EXPIRED,
-            "days_left": REMINDER_DAYS_BEFORE_EXPIRY[kind],
+            "expired": expired,
+            "days_left": days_left,
             "expires_on": format_date(certificate.expires_on),
             "renew_url": _absolute(course.get_absolute_url()),
             "course_published": course.is_published,
             "profile_url": profile_url,
             "today": today,
         },
-        headers={"List-Unsubscribe": f"<{profile_url}>"},
+        headers={
+            "List-Unsubscribe": f"<{profile_url}>",
+            "Message-ID": message_id("renewal-reminder", kind, certificate.code),
+        },
     )
+
+
+def _renewal_reminder_claim(
+    *, certificate: Certificate, kind: str, now: datetime
+) -> bool:
+    """Claims (certificate, kind) for sending: True if this caller may send it.
+
+    The row is unique per certificate and kind: a second insert fails, and then only
+    a claim that was never marked sent and is older than the lease (its sender died)
+    can be taken over, by a compare-and-set on its claim time.
+    """
+    try:
+        with transaction.atomic():
+            RenewalReminder.objects.create(
+                certificate=certificate, kind=kind, claimed_at=now
+            )
+    except IntegrityError:
+        return (
+            RenewalReminder.objects.filter(
+                certificate=certificate,
+                kind=kind,
+                sent_at__isnull=True,
+                claimed_at__lt=now - EMAIL_CLAIM_LEASE,
+            ).update(claimed_at=now)
+            == 1
+        )
+    return True
 
 
 def renewal_reminder_send(
     *, certificate: Certificate, kind: str, today: date, mailer=None
 ) -> bool:
-    """Sends one renewal reminder unless it was sent already; True if sent now.
-
-    The RenewalReminder row is inserted in the transaction that sends the e-mail: a
-    concurrent sender blocks on it and then skips, and a failed send (raised) leaves
-    no row behind.
-    """
-    try:
-        with transaction.atomic():
-            RenewalReminder.objects.create(certificate=certificate, kind=kind)
-            message = _reminder_message(certificate=certificate, kind=kind, today=today)
-            (mailer or mailers.default).send_messages([message])
-    except IntegrityError:
+    """Sends one renewal reminder unless it was claimed or sent already; True if sent
+    now. Claim, send, mark (module docstring): a refused send deletes the claim and
+    raises, so the next run sends it."""
+    message = _reminder_message(certificate=certificate, kind=kind, today=today)
+    now = timezone.now()
+    if not _renewal_reminder_claim(certificate=certificate, kind=kind, now=now):
         return False
+    mine = RenewalReminder.objects.filter(
+        certificate=certificate, kind=kind, claimed_at=now, sent_at__isnull=True
+    )
+    _send_claimed(
+        send=lambda: (mailer or mailers.default).send_messages([message]),
+        release=mine.delete,
+    )
+    _record_sent(lambda: mine.update(sent_at=timezone.now()))
     return True
 
 
@@ -367,29 +501,132 @@ def renewal_reminder_send(
 class ReminderRun:
     due: int
     sent: int
+    # Certificates of the batch left for another task (the time budget ran out).
+    left: list[int] = field(default_factory=list)
 
 
-def renewal_reminders_send(*, today: date | None = None) -> ReminderRun:
-    """Sends every renewal reminder due on `today` (default: today), each once.
+def renewal_reminders_due(*, today: date | None = None) -> list[int]:
+    """The ids of the certificates owed a renewal reminder today (catch-up selection:
+    certificates_due_for_reminder), for splitting into batches."""
+    return list(certificates_due_for_reminder(today=today).values_list("pk", flat=True))
 
-    Safe to run any number of times, concurrently too. A mail error stops the run and
-    propagates: what was sent stays recorded, and the next run (a retry) sends the rest.
+
+def renewal_reminders_send_batch(
+    *,
+    certificate_ids: Iterable[int],
+    today: date | None = None,
+    budget: float | None = None,
+) -> ReminderRun:
+    """Sends the reminders still owed today to the given certificates, each once.
+
+    The selection is made again here, so a certificate renewed, revoked or opted out
+    since it was queued gets nothing, and one already sent is skipped. One mail-server
+    session for the batch. Once `budget` seconds have passed (after at least one
+    send), stops and returns the certificates not yet tried in `left`. A mail error
+    stops the batch and propagates: what was sent stays recorded.
     """
     today = today or timezone.localdate()
-    due = list(certificates_due_for_reminder(today=today))
+    ids = list(certificate_ids)
+    due = list(certificates_due_for_reminder(today=today).filter(pk__in=ids))
+    deadline = None if budget is None else time.monotonic() + budget
     sent = 0
+    left: list[int] = []
     if due:
-        # One mail-server session for the whole run.
         with mailers.default as mailer:
-            for certificate in due:
+            for index, certificate in enumerate(due):
+                if index and deadline is not None and time.monotonic() > deadline:
+                    left = [c.pk for c in due[index:]]
+                    break
                 sent += renewal_reminder_send(
                     certificate=certificate,
                     kind=certificate.reminder_kind,
                     today=today,
                     mailer=mailer,
                 )
-    logger.info("Renewal reminders for %s: %d due, %d sent", today, len(due), sent)
-    return ReminderRun(due=len(due), sent=sent)
+    return ReminderRun(due=len(due), sent=sent, left=left)
+
+
+def renewal_reminders_send(*, today: date | None = None) -> ReminderRun:
+    """Sends every renewal reminder owed on `today` (default: today), each once, in
+    batches of REMINDER_BATCH in this process (the command; the Celery task spreads
+    the batches over workers instead).
+
+    Safe to run any number of times, concurrently too. A mail error stops the run and
+    propagates: what was sent stays recorded, and the next run sends the rest.
+    """
+    today = today or timezone.localdate()
+    ids = renewal_reminders_due(today=today)
+    due = sent = 0
+    for start in range(0, len(ids), REMINDER_BATCH):
+        run = renewal_reminders_send_batch(
+            certificate_ids=ids[start : start + REMINDER_BATCH], today=today
+        )
+        due, sent = due + run.due, sent + run.sent
+    logger.info("Renewal reminders for %s: %d due, %d sent", today, due, sent)
+    return ReminderRun(due=due, sent=sent)
+
+
+# --- The sweeper --------------------------------------------------------------------
+
+# How far back the sweeper resends e-mails that never went out.
+SWEEP_RESEND_WINDOW = timedelta(days=7)
+SWEEP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Sweep:
+    certificates: int  # issue_certificate tasks queued
+    cards: int  # send_external_card_decision tasks queued
+
+
+def certificates_sweep(*, grace: timedelta | None = None) -> Sweep:
+    """Queues the certificate work still owed after its own task was lost or gave up.
+
+    - `issue_certificate` for completed enrollments without a certificate (the broker
+      was down at completion, lost its queue in a restart, a worker died);
+    - `issue_certificate` again for certificates of the last week whose e-mail never
+      went out and is not claimed by a live sender (it resumes: only the e-mail is
+      sent, with the same Message-ID);
+    - `send_external_card_decision` for outside cards reviewed in the last week whose
+      decision e-mail never went out.
+    Work younger than `grace` (default CERTIFICATE_SWEEP_GRACE_MINUTES) is left to its
+    own task. Queuing work that is in flight anyway is harmless: every task is safe to
+    run twice.
+    """
+    from .tasks import issue_certificate, send_external_card_decision
+
+    if grace is None:
+        grace = timedelta(minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES)
+    now = timezone.now()
+    before, after = now - grace, now - SWEEP_RESEND_WINDOW
+    enrollment_ids = set(
+        enrollments_missing_certificate(completed_before=before).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    enrollment_ids.update(
+        certificates_not_emailed(
+            issued_before=before,
+            issued_after=after,
+            claimed_before=now - EMAIL_CLAIM_LEASE,
+        ).values_list("enrollment_id", flat=True)[:SWEEP_BATCH]
+    )
+    card_ids = list(
+        external_certificates_not_told(
+            reviewed_before=before, reviewed_after=after
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for enrollment_id in sorted(enrollment_ids):
+        issue_certificate.delay(enrollment_id)
+    for card_id in card_ids:
+        send_external_card_decision.delay(card_id)
+    if enrollment_ids or card_ids:
+        logger.warning(
+            "Sweeper queued %d certificate(s) and %d card decision(s)",
+            len(enrollment_ids),
+            len(card_ids),
+        )
+    return Sweep(certificates=len(enrollment_ids), cards=len(card_ids))
 
 
 # --- Outside cards ------------------------------------------------------------------

@@ -1,34 +1,44 @@
 """Celery tasks of certificates: thin callers of services, safe to run twice.
 
-Tasks take ids, fetch fresh rows and call a service. Transient failures (mail server,
-storage: OSError, which includes smtplib's errors) are retried with exponential backoff;
-anything else is a bug or a data problem and fails loudly in the worker log.
+Tasks take ids, fetch fresh rows and call a service. Transient failures are retried
+with exponential backoff: the mail server and storage (OSError, which includes
+smtplib's errors), and the database (OperationalError, InterfaceError: a dropped
+connection, a failover, a restart), after closing the broken connection. Anything else
+is a bug or a data problem and fails loudly in the worker log; the sweeper queues again
+whatever is still owed.
+
+Time: every task finishes well within the soft time limit (settings, Celery block);
+the reminder run is split into batch tasks for that reason.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.utils.time import get_exponential_backoff_interval
-from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
-from kombu.exceptions import OperationalError
+from django.db import InterfaceError, connections, transaction
+from django.db import OperationalError as DatabaseOperationalError
+from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from courses.models import Enrollment
 
-from . import selectors, services
+from . import services
 from .models import ExternalCertificate
 
 logger = logging.getLogger(__name__)
 
-RETRY_BACKOFF = 30  # seconds before the first retry; doubles each time
-RETRY_BACKOFF_MAX = 60 * 60
-MAX_RETRIES = 10  # about six hours of retrying before giving up to the sweeper
+RETRY_BACKOFF = 30  # seconds before the first retry of a mail or storage error
+DB_RETRY_BACKOFF = 2  # a dropped connection usually reconnects at once
+# The longest wait between retries. A retry waits in the worker unacknowledged, so it
+# must stay under the broker's visibility timeout minus the hard time limit (600 s -
+# 150 s), or Redis would hand a second copy to another worker.
+RETRY_BACKOFF_MAX = 5 * 60
+MAX_RETRIES = 10  # about half an hour of retrying, then the sweeper takes over
+DATABASE_ERRORS = (DatabaseOperationalError, InterfaceError)
 # Publishing while the broker is down fails after these quick retries instead of
 # holding up the request that committed the work.
 PUBLISH_RETRY_POLICY = {
@@ -37,16 +47,19 @@ PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 1,
 }
-SWEEP_BATCH = 1000
-# How far back the sweeper resends e-mails that never went out.
-SWEEP_RESEND_WINDOW = timedelta(days=7)
+# A reminder batch stops after this long and queues the rest as a new task: well
+# under the soft time limit (120 s) even when one more message takes the SMTP timeout.
+REMINDER_BATCH_BUDGET = 60.0
 
 
-class EnqueueAfterCommitTask(DjangoTask):
-    """A task whose `delay_on_commit` never breaks the request that committed.
+class CertificateTask(DjangoTask):
+    """A task whose `delay_on_commit` never breaks the request that committed, and
+    that retries transient database errors.
 
     If the broker is unreachable when the transaction commits, the committed work
-    stands and the failure is logged; a sweeper finds the work that is still owed.
+    stands and the failure is logged; the sweeper finds the work that is still owed.
+    A database error that a dropped connection raises closes the worker's connections
+    (the next query opens a fresh one) and retries with backoff.
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
@@ -55,7 +68,7 @@ class EnqueueAfterCommitTask(DjangoTask):
     def _publish(self, args: tuple, kwargs: dict) -> None:
         try:
             self.apply_async(args, kwargs, retry_policy=PUBLISH_RETRY_POLICY)
-        except OperationalError:
+        except BrokerOperationalError:
             logger.warning(
                 "Broker unreachable: %s%r not queued; the sweeper will catch up.",
                 self.name,
@@ -63,8 +76,32 @@ class EnqueueAfterCommitTask(DjangoTask):
                 exc_info=True,
             )
 
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except DATABASE_ERRORS as exc:
+            if self.request.called_directly:
+                raise
+            connections.close_all()
+            countdown = get_exponential_backoff_interval(
+                factor=DB_RETRY_BACKOFF,
+                retries=self.request.retries,
+                maximum=RETRY_BACKOFF_MAX,
+                full_jitter=True,
+            )
+            logger.warning(
+                "%s%r: database error, retry %d in %ss: %s",
+                self.name,
+                args,
+                self.request.retries + 1,
+                countdown,
+                exc,
+            )
+            raise self.retry(exc=exc, countdown=countdown) from exc
+
 
 _retrying = {
+    "base": CertificateTask,
     "acks_late": True,
     "autoretry_for": (OSError,),
     "retry_backoff": RETRY_BACKOFF,
@@ -74,7 +111,7 @@ _retrying = {
 }
 
 
-@shared_task(base=EnqueueAfterCommitTask, **_retrying)
+@shared_task(**_retrying)
 def issue_certificate(enrollment_id: int) -> str | None:
     """Issues (or finishes issuing) the certificate of a completed enrollment.
 
@@ -102,30 +139,36 @@ def issue_certificate(enrollment_id: int) -> str | None:
     return certificate.code
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def send_renewal_reminders(self, on: str | None = None) -> int:
-    """Sends the renewal reminders due on `on` (ISO date; default today), each once.
+@shared_task(**_retrying)
+def send_renewal_reminders(on: str | None = None) -> int:
+    """Queues the renewal reminders owed on `on` (ISO date; default today) as batch
+    tasks of services.REMINDER_BATCH certificates. Returns how many certificates are
+    owed one.
 
-    A retry keeps the original date, so reminders due on a day that failed are still
-    sent after midnight. Returns how many were sent.
+    The selection catches up (services.certificates_due_for_reminder): a batch that
+    was lost, crashed or ran out of time is sent by the next run, never skipped.
     """
-    today = date.fromisoformat(on) if on else timezone.localdate()
-    try:
-        run = services.renewal_reminders_send(today=today)
-    except OSError as exc:
-        countdown = get_exponential_backoff_interval(
-            factor=RETRY_BACKOFF,
-            retries=self.request.retries,
-            maximum=RETRY_BACKOFF_MAX,
-            full_jitter=True,
-        )
-        raise self.retry(
-            args=[today.isoformat()], exc=exc, countdown=countdown
-        ) from exc
+    today = date.fromisoformat(on) if on else None
+    ids = services.renewal_reminders_due(today=today)
+    for start in range(0, len(ids), services.REMINDER_BATCH):
+        send_renewal_reminder_batch.delay(ids[start : start + services.REMINDER_BATCH])
+    logger.info("Renewal reminders: %d owed, queued in batches", len(ids))
+    return len(ids)
+
+
+@shared_task(**_retrying)
+def send_renewal_reminder_batch(certificate_ids: list[int]) -> int:
+    """Sends the reminders these certificates are owed today, each once; queues the
+    ones its time budget left over as a new batch. Returns how many were sent."""
+    run = services.renewal_reminders_send_batch(
+        certificate_ids=certificate_ids, budget=REMINDER_BATCH_BUDGET
+    )
+    if run.left:
+        send_renewal_reminder_batch.delay(run.left)
     return run.sent
 
 
-@shared_task(base=EnqueueAfterCommitTask, **_retrying)
+@shared_task(**_retrying)
 def send_external_card_decision(card_id: int) -> bool:
     """E-mails the learner the staff decision on their outside card, once."""
     card = ExternalCertificate.objects.filter(pk=card_id).first()
@@ -134,46 +177,9 @@ def send_external_card_decision(card_id: int) -> bool:
     return services.external_certificate_decision_notify(card=card)
 
 
-@shared_task(acks_late=True)
+@shared_task(base=CertificateTask, acks_late=True)
 def sweep_missing_certificates() -> int:
-    """Queues the certificate work still owed after its own task was lost or gave up.
-
-    - `issue_certificate` for completed enrollments without a certificate (the broker
-      was down at completion, a worker died);
-    - `issue_certificate` again for certificates of the last week whose e-mail never
-      went out (it resumes: the row and PDF exist, only the e-mail is sent);
-    - `send_external_card_decision` for outside cards reviewed in the last week whose
-      decision e-mail never went out.
-    Work younger than the grace period is left to its own task. Returns how many
-    tasks it queued.
-    """
-    now = timezone.now()
-    before = now - timedelta(minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES)
-    after = now - SWEEP_RESEND_WINDOW
-    enrollment_ids = set(
-        selectors.enrollments_missing_certificate(completed_before=before).values_list(
-            "pk", flat=True
-        )[:SWEEP_BATCH]
-    )
-    enrollment_ids.update(
-        selectors.certificates_not_emailed(
-            issued_before=before, issued_after=after
-        ).values_list("enrollment_id", flat=True)[:SWEEP_BATCH]
-    )
-    card_ids = list(
-        selectors.external_certificates_not_told(
-            reviewed_before=before, reviewed_after=after
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    for enrollment_id in sorted(enrollment_ids):
-        issue_certificate.delay(enrollment_id)
-    for card_id in card_ids:
-        send_external_card_decision.delay(card_id)
-    queued = len(enrollment_ids) + len(card_ids)
-    if queued:
-        logger.warning(
-            "Sweeper queued %d certificate(s) and %d card decision(s)",
-            len(enrollment_ids),
-            len(card_ids),
-        )
-    return queued
+    """Queues the certificate work still owed (services.certificates_sweep); returns
+    how many tasks it queued. Also `python manage.py sweep_certificates`."""
+    sweep = services.certificates_sweep()
+    return sweep.certificates + sweep.cards

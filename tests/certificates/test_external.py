@@ -427,7 +427,7 @@ def test_migration_keeps_each_learners_newest_pending_card(transactional_db, bls
     from django.db import connection
 
     migration = importlib.import_module(
-        "certificates.migrations.0003_external_one_pending_per_user"
+        "certificates.migrations.0004_external_one_pending_per_user"
     )
     [constraint] = [
         c

@@ -16,16 +16,40 @@ from pypdf import PdfReader
 
 from certificates.models import Certificate, ExternalCertificate
 from courses.models import Enrollment
-from courses.services import enrollment_complete
+from exams.models import Attempt, Exam
 from tests import factories
 from tests.certificates.uploads import PDF
 
 pytestmark = pytest.mark.django_db
 
 
+def _pass_exam(client, exam: Exam) -> str:
+    """Starts the exam and answers every question right, as the page offers them
+    (the right key read from the attempt's record). Returns the result page."""
+    started = client.post(reverse("exams:start", args=[exam.pk]), follow=True)
+    attempt_url = started.redirect_chain[-1][0]
+    attempt = Attempt.objects.get(pk=int(attempt_url.rstrip("/").rsplit("/", 1)[1]))
+    page = client.get(attempt_url).content.decode()
+    answers = {}
+    for item in attempt.items.all():
+        offered = re.findall(rf'name="{item.field_name}" value="([^"]+)"', page)
+        assert item.correct_key in offered
+        answers[item.field_name] = item.correct_key
+    return client.post(attempt_url, answers, follow=True).content.decode()
+
+
 def test_learner_completes_bls_downloads_certificate_and_employer_verifies_it(
     client, bls, mailoutbox, django_capture_on_commit_callbacks
 ):
+    module = bls.modules.get()
+    module_exam = factories.ExamFactory(
+        course=bls, module=module, kind=Exam.Kind.MODULE, pass_mark=80, draw_size=3
+    )
+    final = factories.ExamFactory(course=bls, pass_mark=75, draw_size=3)
+    for exam in (module_exam, final):
+        for n in range(4):
+            factories.QuestionFactory(exam=exam, key=f"{exam.pk}-q{n}")
+
     learner = factories.UserFactory(legal_name="")
     client.force_login(learner)
     client.post(
@@ -39,10 +63,26 @@ def test_learner_completes_bls_downloads_certificate_and_employer_verifies_it(
     client.post(reverse("courses:enroll", args=["bls"]))
     enrollment = Enrollment.objects.get(user=learner, course=bls)
 
-    # Passing the final exam completes the enrollment; the certificate task runs
-    # after commit (eagerly here, on a worker in production).
+    # Every lesson, then the module exam, then the final: the last one completes the
+    # enrollment, and the certificate task runs after commit (eagerly here, on a
+    # worker in production).
+    for lesson in bls.lessons.published().select_related("module"):
+        client.post(
+            reverse(
+                "courses:lesson_complete",
+                args=["bls", lesson.module.slug, lesson.slug],
+            ),
+            {"next": "stay"},
+        )
+    assert "Passed" in _pass_exam(client, module_exam)
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.ACTIVE
+    assert not Certificate.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment_complete(enrollment=enrollment)
+        result = _pass_exam(client, final)
+    assert "You have completed Basic Life Support" in result
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.COMPLETED
 
     certificate = Certificate.objects.get(user=learner)
     dashboard = client.get(reverse("courses:dashboard")).content.decode()

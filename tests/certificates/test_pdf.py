@@ -10,8 +10,14 @@ from decimal import Decimal
 import pypdf
 import pytest
 import zxingcpp
+from reportlab.pdfbase import pdfmetrics
 
-from certificates.pdf import CertificateDocument, format_date, render_certificate_pdf
+from certificates.pdf import (
+    NAME,
+    CertificateDocument,
+    format_date,
+    render_certificate_pdf,
+)
 
 VERIFY_URL = "https://lifeline.example.com/certificates/verify/LL-7F3K-9QXM-2P4D/"
 LONG_NAME = (
@@ -100,8 +106,21 @@ def test_hundred_character_name_without_spaces_still_renders() -> None:
     assert name in page_text(read(make_doc(holder_name=name)))
 
 
-def test_long_name_is_exactly_hundred_characters() -> None:
-    assert len(LONG_NAME) == 100
+def test_longest_allowed_name_is_shrunk_to_fit_inside_the_page() -> None:
+    # 100 characters: Certificate.holder_name's max_length.
+    reader = read(make_doc(holder_name=LONG_NAME))
+    runs = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        if text.strip() and text.strip() in LONG_NAME:
+            runs.append((text.strip(), tm[4], size))
+
+    reader.pages[0].extract_text(visitor_text=visit)
+    assert " ".join(text for text, _, _ in runs) == LONG_NAME
+    page_width = float(reader.pages[0].mediabox.width)
+    for text, x, size in runs:
+        assert size < NAME.size  # shrunk, never clipped
+        assert 0 < x < x + pdfmetrics.stringWidth(text, NAME.font, size) < page_width
 
 
 def test_metadata() -> None:

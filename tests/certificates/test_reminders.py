@@ -37,23 +37,45 @@ def _due(today: date = TODAY) -> dict[int, str]:
     ("expires_in", "kind"),
     [
         (91, None),
-        (90, RenewalReminder.Kind.DAYS_90),
-        (89, None),
-        (31, None),
-        (30, RenewalReminder.Kind.DAYS_30),
-        (29, None),
-        (8, None),
+        (90, RenewalReminder.Kind.DAYS_90),  # its first day
+        (89, RenewalReminder.Kind.DAYS_90),  # caught up if a run was missed
+        (31, RenewalReminder.Kind.DAYS_90),
+        (30, RenewalReminder.Kind.DAYS_30),  # 90d superseded from here on
+        (29, RenewalReminder.Kind.DAYS_30),
+        (8, RenewalReminder.Kind.DAYS_30),
         (7, RenewalReminder.Kind.DAYS_7),
-        (6, None),
-        (1, None),
-        (0, None),  # expires today: still valid, nothing to say
+        (6, RenewalReminder.Kind.DAYS_7),
+        (0, RenewalReminder.Kind.DAYS_7),  # expires today: still valid
         (-1, RenewalReminder.Kind.EXPIRED),  # expired yesterday
-        (-2, None),
+        (-30, RenewalReminder.Kind.EXPIRED),
+        (-31, None),  # a month after expiry it is stale news
     ],
 )
-def test_reminder_is_due_exactly_on_its_boundary_day(expires_in, kind):
+def test_reminder_due_is_the_latest_kind_whose_day_has_come(expires_in, kind):
     certificate = _certificate(expires_in=expires_in)
     assert _due().get(certificate.pk) == kind
+
+
+def test_reminder_missed_on_its_day_is_sent_the_next_day(mailoutbox):
+    # The run of the 30th day before expiry failed, or never ran.
+    certificate = _certificate(expires_in=30)
+    RenewalReminder.objects.create(
+        certificate=certificate, kind="90d", sent_at=timezone.now()
+    )
+    run = renewal_reminders_send(today=TODAY + timedelta(days=1))
+    assert (run.due, run.sent) == (1, 1)
+    [message] = mailoutbox
+    assert "expires in 29 days" in message.subject
+    assert set(certificate.reminders.values_list("kind", flat=True)) == {"90d", "30d"}
+
+
+def test_superseded_reminder_is_never_sent(mailoutbox):
+    # Nothing ran between 30 and 7 days before expiry: only the 7-day one goes out.
+    certificate = _certificate(expires_in=5)
+    assert renewal_reminders_send(today=TODAY).sent == 1
+    [message] = mailoutbox
+    assert "expires in 5 days" in message.subject
+    assert list(certificate.reminders.values_list("kind", flat=True)) == ["7d"]
 
 
 def test_revoked_certificate_gets_no_reminder():
@@ -177,13 +199,18 @@ def test_running_reminders_twice_sends_each_once(mailoutbox):
     assert RenewalReminder.objects.count() == 4
 
 
-def test_certificate_gets_each_kind_over_its_last_ninety_days(mailoutbox):
+def test_certificate_gets_each_kind_once_over_its_last_ninety_days(mailoutbox):
     certificate = _certificate(expires_in=90)
-    for day in range(92):
+    for day in range(130):
         renewal_reminders_send(today=TODAY + timedelta(days=day))
     kinds = sorted(certificate.reminders.values_list("kind", flat=True))
     assert kinds == sorted(["90d", "30d", "7d", "expired"])
-    assert len(mailoutbox) == 4
+    assert [m.subject.split("certificate ")[1] for m in mailoutbox] == [
+        "expires in 90 days",
+        "expires in 30 days",
+        "expires in 7 days",
+        "has expired",
+    ]
 
 
 def test_failed_send_is_not_recorded_and_the_next_run_sends_it(mailoutbox, settings):
@@ -219,7 +246,7 @@ def test_task_given_a_date_sends_that_days_reminders(mailoutbox):
 
 def test_command_sends_due_reminders_and_reports(mailoutbox):
     _certificate(expires_in=7)
-    _certificate(expires_in=8)
+    _certificate(expires_in=91)
     out = StringIO()
     with time_machine.travel(TODAY, tick=False):
         call_command("send_renewal_reminders", stdout=out)

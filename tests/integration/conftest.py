@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from django.db import connection
 from config.celery import app as celery_app
 from tests.conftest import _reachable, service_missing
 
+from .outside import PrivateRedis, SmtpSink, smtp_sink
 from .worker import WorkerProcess, start_worker, stop_worker
 
 
@@ -52,3 +55,58 @@ def worker(celery_worker_process, transactional_db) -> Iterator[WorkerProcess]:
     finally:
         celery_worker_process.wait_until_idle()
         conf.task_always_eager, conf.task_default_queue = saved
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[PrivateRedis]:
+    """A redis-server of this test's own (no persistence), to stop and restart."""
+    if connection.vendor != "postgresql":
+        service_missing(
+            "worker tests need PostgreSQL shared with the worker "
+            "(set DATABASE_URL=postgres://...)"
+        )
+    if not shutil.which("redis-server"):
+        service_missing("redis-server is not installed (apt-get install redis-server)")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """A counting SMTP sink answering each message 0.1 s late (10 a second)."""
+    with smtp_sink(delay=0.1) as running:
+        yield running
+
+
+@pytest.fixture
+def fault_workers(
+    private_redis, sink, transactional_db, tmp_path
+) -> Iterator[Callable[[], WorkerProcess]]:
+    """Starts workers on the private Redis, e-mailing through the sink; they share
+    media and queue, so a second one takes over from a killed first. Stopped at the
+    end of the test."""
+    started: list[WorkerProcess] = []
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+
+    def start(**options) -> WorkerProcess:
+        worker = start_worker(
+            Path(settings.BASE_DIR),
+            tmp_path,
+            private_redis.url(),
+            email_url=sink.url,
+            queue=queue,
+            **options,
+        )
+        started.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            if worker.alive():
+                stop_worker(worker)

@@ -129,7 +129,7 @@ def test_two_reminder_runs_at_once_send_each_reminder_once(worker):
                 issued_on=expires_on - timedelta(days=730), expires_on=expires_on
             )
         )
-    factories.CertificateFactory(expires_on=today + timedelta(days=45))  # not due
+    factories.CertificateFactory(expires_on=today + timedelta(days=91))  # not due
 
     # Two beat processes, or a beat and an operator, fire at the same moment.
     send_renewal_reminders.apply_async((today.isoformat(),))

@@ -8,8 +8,10 @@ tasks), file-based e-mail into a temporary folder, and media in another.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import functools
 import os
 import signal
 import subprocess
@@ -23,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 
@@ -64,7 +67,36 @@ class WorkerProcess:
     env: dict[str, str]
     mail_dir: Path
     log_path: Path
+    media_dir: Path
+    broker_url: str
     seen_mail_files: set[Path] = field(default_factory=set)
+
+    @functools.cached_property
+    def app(self) -> Celery:
+        """A client app of the worker's own broker (maybe a private Redis): the
+        project's app keeps publishing to the configured one."""
+        if self.broker_url == celery_app.conf.broker_url:
+            return celery_app
+        app = Celery("lifeline-test-client", set_as_current=False)
+        app.config_from_object("django.conf:settings", namespace="CELERY")
+        app.conf.broker_url = self.broker_url
+        app.conf.task_always_eager = False
+        return app
+
+    def connection(self):
+        return self.app.connection_for_write()
+
+    def send(self, task, *args) -> None:
+        """Queues `task(*args)` for this worker on its own broker and queue."""
+        self.app.send_task(task.name, args, queue=self.queue)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL to the whole worker (main process and pool children) at once."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -85,13 +117,16 @@ class WorkerProcess:
             path.unlink()
 
     def _busy(self) -> bool:
-        inspect = celery_app.control.inspect(destination=[self.node], timeout=1.0)
-        active = (inspect.active() or {}).get(self.node)
-        reserved = (inspect.reserved() or {}).get(self.node)
+        try:
+            inspect = self.app.control.inspect(destination=[self.node], timeout=1.0)
+            active = (inspect.active() or {}).get(self.node)
+            reserved = (inspect.reserved() or {}).get(self.node)
+            with self.connection() as conn:
+                queued = conn.default_channel.client.llen(self.queue)
+        except Exception:
+            return True
         if active is None or reserved is None:
             return True  # no answer: cannot tell it is idle
-        with celery_app.connection_for_write() as conn:
-            queued = conn.default_channel.client.llen(self.queue)
         return bool(active or reserved or queued)
 
     def wait_until_idle(self, *, timeout: float = TASK_TIMEOUT) -> None:
@@ -107,32 +142,44 @@ class WorkerProcess:
         wait_for(idle, timeout=timeout, what=f"worker idle; log:\n{self.log()[-3000:]}")
 
 
-def start_worker(base_dir: Path, work_dir: Path, redis_url: str) -> WorkerProcess:
+def start_worker(
+    base_dir: Path,
+    work_dir: Path,
+    redis_url: str,
+    *,
+    email_url: str | None = None,
+    concurrency: int = 2,
+    queue: str | None = None,
+    production_flags: bool = False,
+) -> WorkerProcess:
+    """Starts a worker; `email_url` (e.g. an SmtpSink's) replaces the file mailbox.
+    A second worker in the same `work_dir` shares its media and mailbox."""
     uid = uuid.uuid4().hex[:10]
-    queue, node = f"test-{uid}", f"test-{uid}@localhost"
+    queue, node = queue or f"test-{uid}", f"test-{uid}@localhost"
     mail_dir, media_dir = work_dir / "mail", work_dir / "media"
-    mail_dir.mkdir()
-    media_dir.mkdir()
+    mail_dir.mkdir(exist_ok=True)
+    media_dir.mkdir(exist_ok=True)
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "REDIS_URL": redis_url,
         "CELERY_QUEUE": queue,
         # filemail:// + absolute path: django-environ drops one leading slash.
-        "EMAIL_URL": f"filemail:///{mail_dir}",
+        "EMAIL_URL": email_url or f"filemail:///{mail_dir}",
         "MEDIA_ROOT": str(media_dir),
         "SECRET_KEY": "integration-test-worker-key",
         "SITE_URL": settings.SITE_URL,
         "LOG_LEVEL": "INFO",
     }
     env.pop("PYTEST_VERSION", None)  # the worker runs as in production
-    log_path = work_dir / "worker.log"
+    log_path = work_dir / f"worker-{uid}.log"
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool=prefork", "--concurrency=2", f"--hostname={node}",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--pool=prefork", f"--concurrency={concurrency}", f"--hostname={node}",
         "--loglevel=INFO",
     ]  # fmt: skip
+    if not production_flags:  # as `celery worker` runs in production: all on
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
@@ -149,18 +196,21 @@ def start_worker(base_dir: Path, work_dir: Path, redis_url: str) -> WorkerProces
         env=env,
         mail_dir=mail_dir,
         log_path=log_path,
+        media_dir=media_dir,
+        broker_url=redis_url,
     )
 
     def answers_ping() -> bool:
         if process.poll() is not None:
             pytest.fail(f"The worker exited at start-up:\n{worker.log()}")
-        return bool(celery_app.control.ping(destination=[node], timeout=0.5))
+        return bool(worker.app.control.ping(destination=[node], timeout=0.5))
 
     wait_for(answers_ping, timeout=WORKER_START_TIMEOUT, what="the worker to start")
     return worker
 
 
 def stop_worker(worker: WorkerProcess) -> None:
+    """Stops the worker (warm shutdown) and deletes its queue, if its broker is up."""
     if worker.process.poll() is None:
         worker.process.send_signal(signal.SIGTERM)  # warm shutdown
         try:
@@ -168,5 +218,5 @@ def stop_worker(worker: WorkerProcess) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(worker.process.pid, signal.SIGKILL)
             worker.process.wait(timeout=10)
-    with celery_app.connection_for_write() as conn:
+    with contextlib.suppress(Exception), worker.connection() as conn:
         conn.default_channel.client.delete(worker.queue)

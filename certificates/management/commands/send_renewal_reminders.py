@@ -18,17 +18,17 @@ def _iso_date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Send the renewal reminders due today (certificates expiring in 90, 30 or 7 "
-        "days, or expired yesterday), each at most once. For cron users; the Celery "
-        "beat schedule runs the same daily. Safe to run again or concurrently."
+        "Send the renewal reminders owed today (90, 30 or 7 days before expiry, or "
+        "after it; one a missed run did not send is caught up), each at most once. "
+        "For cron users; the Celery beat schedule runs the same daily. Safe to run "
+        "again or concurrently."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--date",
             type=_iso_date,
-            help="send the reminders due on this day (YYYY-MM-DD), e.g. to catch up "
-            "a day the job did not run; default: today",
+            help="send the reminders owed on this day (YYYY-MM-DD); default: today",
         )
 
     def handle(self, *args, date=None, **options):

@@ -32,7 +32,7 @@ def keep_newest_pending(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0002_issue_email_and_review_records'),
+        ('certificates', '0003_claim_emails_before_sending'),
         ('courses', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

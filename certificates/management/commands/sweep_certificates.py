@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from argparse import ArgumentTypeError
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from certificates.services import certificates_sweep
+
+
+def _minutes(value: str) -> int:
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = -1
+    if minutes < 0:
+        raise ArgumentTypeError(f"not a number of minutes (0 or more): {value!r}")
+    return minutes
+
+
+class Command(BaseCommand):
+    help = (
+        "Queue the certificate work still owed: certificates for completions whose "
+        "task was lost (a worker was killed, the broker lost its queue), issue and "
+        "card-decision e-mails that never went out. The beat schedule runs the same "
+        "every 10 minutes; run it by hand to recover at once, e.g. after a Redis "
+        "restart without persistence. Safe to run again or concurrently."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--grace-minutes",
+            type=_minutes,
+            default=settings.CERTIFICATE_SWEEP_GRACE_MINUTES,
+            help="leave work younger than this to its own task (default: "
+            "%(default)s); 0 after a broker restart, when no task is in flight",
+        )
+
+    def handle(self, *args, grace_minutes: int, **options):
+        sweep = certificates_sweep(grace=timedelta(minutes=grace_minutes))
+        self.stdout.write(
+            f"Queued {sweep.certificates} certificate(s) and {sweep.cards} card "
+            "decision e-mail(s)."
+        )
