@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from certificates.tasks import EnqueueAfterCommitTask
+from core.tasks import ReliableTask
 
 from . import services
 
@@ -18,7 +18,7 @@ MAX_RETRIES = 8  # a little over two hours of retrying
 
 
 @shared_task(
-    base=EnqueueAfterCommitTask,
+    base=ReliableTask,
     acks_late=True,
     autoretry_for=(OSError,),
     retry_backoff=RETRY_BACKOFF,

@@ -13,17 +13,12 @@ the reminder run is split into batch tasks for that reason.
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import date
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
-from celery.utils.time import get_exponential_backoff_interval
-from django.db import InterfaceError, connections, transaction
-from django.db import OperationalError as DatabaseOperationalError
-from kombu.exceptions import OperationalError as BrokerOperationalError
 
+from core.tasks import RETRY_BACKOFF_MAX, ReliableTask
 from courses.models import Enrollment
 
 from . import services
@@ -32,76 +27,14 @@ from .models import ExternalCertificate
 logger = logging.getLogger(__name__)
 
 RETRY_BACKOFF = 30  # seconds before the first retry of a mail or storage error
-DB_RETRY_BACKOFF = 2  # a dropped connection usually reconnects at once
-# The longest wait between retries. A retry waits in the worker unacknowledged, so it
-# must stay under the broker's visibility timeout minus the hard time limit (600 s -
-# 150 s), or Redis would hand a second copy to another worker.
-RETRY_BACKOFF_MAX = 5 * 60
 MAX_RETRIES = 10  # about half an hour of retrying, then the sweeper takes over
-DATABASE_ERRORS = (DatabaseOperationalError, InterfaceError)
-# Publishing while the broker is down fails after these quick retries instead of
-# holding up the request that committed the work.
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.5,
-    "interval_max": 1,
-}
 # A reminder batch stops after this long and queues the rest as a new task: well
 # under the soft time limit (120 s) even when one more message takes the SMTP timeout.
 REMINDER_BATCH_BUDGET = 60.0
 
 
-class CertificateTask(DjangoTask):
-    """A task whose `delay_on_commit` never breaks the request that committed, and
-    that retries transient database errors.
-
-    If the broker is unreachable when the transaction commits, the committed work
-    stands and the failure is logged; the sweeper finds the work that is still owed.
-    A database error that a dropped connection raises closes the worker's connections
-    (the next query opens a fresh one) and retries with backoff.
-    """
-
-    def delay_on_commit(self, *args, **kwargs) -> None:
-        transaction.on_commit(functools.partial(self._publish, args, kwargs))
-
-    def _publish(self, args: tuple, kwargs: dict) -> None:
-        try:
-            self.apply_async(args, kwargs, retry_policy=PUBLISH_RETRY_POLICY)
-        except BrokerOperationalError:
-            logger.warning(
-                "Broker unreachable: %s%r not queued; the sweeper will catch up.",
-                self.name,
-                args,
-                exc_info=True,
-            )
-
-    def __call__(self, *args, **kwargs):
-        try:
-            return super().__call__(*args, **kwargs)
-        except DATABASE_ERRORS as exc:
-            if self.request.called_directly:
-                raise
-            connections.close_all()
-            countdown = get_exponential_backoff_interval(
-                factor=DB_RETRY_BACKOFF,
-                retries=self.request.retries,
-                maximum=RETRY_BACKOFF_MAX,
-                full_jitter=True,
-            )
-            logger.warning(
-                "%s%r: database error, retry %d in %ss: %s",
-                self.name,
-                args,
-                self.request.retries + 1,
-                countdown,
-                exc,
-            )
-            raise self.retry(exc=exc, countdown=countdown) from exc
-
-
 _retrying = {
-    "base": CertificateTask,
+    "base": ReliableTask,
     "acks_late": True,
     "autoretry_for": (OSError,),
     "retry_backoff": RETRY_BACKOFF,
@@ -177,7 +110,7 @@ def send_external_card_decision(card_id: int) -> bool:
     return services.external_certificate_decision_notify(card=card)
 
 
-@shared_task(base=CertificateTask, acks_late=True)
+@shared_task(base=ReliableTask, acks_late=True)
 def sweep_missing_certificates() -> int:
     """Queues the certificate work still owed (services.certificates_sweep); returns
     how many tasks it queued. Also `python manage.py sweep_certificates`."""

@@ -269,7 +269,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # unacknowledged message to another worker after that long, which is how the work of a
 # SIGKILLed worker is picked up in about 10 minutes instead of an hour. A task retry
 # waits unacknowledged in the worker, so retry countdowns stay under the visibility
-# timeout minus the hard limit (tasks.RETRY_BACKOFF_MAX = 300 s < 600 - 150).
+# timeout minus the hard limit (core.tasks.RETRY_BACKOFF_MAX = 300 s < 600 - 150).
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
