@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-.PHONY: run test bench worker beat lint audit format migrate sync clean
+.PHONY: run test test-fast mutants bench worker beat lint audit format migrate sync clean
 
 $(PY):
 	@interp=$$(scripts/find-python) || exit 1; \
@@ -33,6 +33,15 @@ run: sync
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything but the browser journeys (about a minute on SQLite); CI runs them all.
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Plants each bug of scripts/mutants_list.py alone and checks a test fails
+# (docs/TESTING.md). Run with DATABASE_URL/REDIS_URL set to include service tests.
+mutants: $(VENV)/.installed-dev
+	$(PY) scripts/mutants.py $(MUTANTS_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
