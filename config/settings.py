@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "courses",
     "exams",
     "certificates",
+    # The content sync (sync_content, export_content): above the apps it writes.
+    "curriculum",
 ]
 
 MIDDLEWARE = [
