@@ -133,3 +133,38 @@ def test_item_quality_gates_find_exactly_the_known_failures(
             + "\n".join(f"  {k.code} {k.bank} {list(k.item_ids)}" for k in fixed)
         )
     assert not problems, "\n\n".join(problems)
+
+
+def test_a_cue_written_into_a_bank_file_is_found_at_its_file_and_line(tmp_path):
+    """The pipeline is real: a bank file edited on disk is read and gated with the
+    line of the edited item (here a copy of the BLS final, in a scratch content/)."""
+    source = Path(settings.CONTENT_DIR) / "bls"
+    course = tmp_path / "content" / "bls"
+    course.mkdir(parents=True)
+    (course / "course.md").write_text((source / "course.md").read_text())
+    text = (source / "final-exam.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        '    text: "You are alone with a pulseless infant and no advanced airway. '
+        'Which ratio do you use?"',
+        '    text: "You are alone with a pulseless infant. Which ratio is not used?"',
+        1,
+    )
+    (course / "final-exam.yaml").write_text(text, encoding="utf-8")
+    line = next(
+        n
+        for n, row in enumerate(text.splitlines(), start=1)
+        if row.strip() == "- id: bls-final-infant-ratio"
+    )
+    [bank] = read_all_banks(tmp_path / "content")["bls"]
+    negative = [
+        f
+        for f in quality.course_findings([bank])
+        if f.code == quality.NEGATIVE_STEM_LOWERCASE
+    ]
+    assert [(f.bank, f.item_ids, f.sources) for f in negative] == [
+        (
+            "bls/final",
+            ("bls-final-infant-ratio",),
+            (f"content/bls/final-exam.yaml:{line}",),
+        )
+    ]
