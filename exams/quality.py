@@ -349,7 +349,9 @@ def bank_figures(bank: Bank) -> BankFigures:
 # --- per-bank gates -------------------------------------------------------------------
 
 
-def _share_gate(code: str, label: str, ids: tuple[str, ...], bank: Bank, fig):
+def _share_gate(
+    code: str, label: str, ids: tuple[str, ...], bank: Bank, fig: BankFigures
+) -> list[Finding]:
     if not fig.share_gates_apply or not fig.scored:
         return []
     share = len(ids) / fig.scored
