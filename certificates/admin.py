@@ -2,24 +2,30 @@
 
 Both are evidence: nothing here edits or deletes them. Staff act through the services:
 revoke a certificate, approve or reject an outside card; each asks for a reason or a
-note on an intermediate page and records who did it and when.
+note on an intermediate page, and the service records who did it and when (on the row
+and in the audit trail). A card page lists every decision taken on it.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import services
+from core.errors import LifelineError
+
+from . import selectors
 from .forms import ReviewForm, RevokeForm
 from .models import Certificate, ExternalCertificate, RenewalReminder
+from .services.external import external_certificate_review
+from .services.revocation import certificate_revoke
 
 
 class ReadOnlyEvidenceAdmin(admin.ModelAdmin):
@@ -145,7 +151,7 @@ class CertificateAdmin(ReadOnlyEvidenceAdmin):
             reason = form.cleaned_data["reason"]
             revoked = 0
             for certificate in queryset:
-                if services.certificate_revoke(
+                if certificate_revoke(
                     certificate=certificate, by=request.user, reason=reason
                 ):
                     revoked += 1
@@ -221,7 +227,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
     search_fields = ("user__email", "user__legal_name", "card_number", "issuer")
     # The queue is worked oldest first.
     ordering = ("uploaded_at",)
-    readonly_fields = ("preview", "decide")
+    readonly_fields = ("preview", "decide", "decisions")
     fieldsets = (
         (
             None,
@@ -248,6 +254,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
                     "reviewed_by",
                     "review_note",
                     "decision_emailed_at",
+                    "decisions",
                 )
             },
         ),
@@ -301,6 +308,29 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
             ),
         )
 
+    @admin.display(description="Every decision")
+    def decisions(self, obj: ExternalCertificate) -> str:
+        """The card's decision history (the fields above hold the current one)."""
+        history = selectors.external_certificate_decisions(card=obj)
+        if not history:
+            return "-"
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                "<li>{} · {} by {}{}</li>",
+                (
+                    (
+                        f"{timezone.localtime(event.created_at):%Y-%m-%d %H:%M}",
+                        event.get_action_display(),
+                        event.actor_label,
+                        f": {event.data['note']}" if event.data.get("note") else "",
+                    )
+                    for event in history
+                ),
+            ),
+        )
+
     @staticmethod
     def _decide_url(obj: ExternalCertificate, decision: str) -> str:
         return reverse(
@@ -328,12 +358,12 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
             note = form.cleaned_data["note"]
             for card in queryset:
                 try:
-                    decided = services.external_certificate_review(
+                    decided = external_certificate_review(
                         card=card, by=request.user, approve=approve, note=note
                     )
-                except ValidationError as error:
+                except LifelineError as error:
                     self.message_user(
-                        request, f"{card}: {' '.join(error.messages)}", messages.ERROR
+                        request, f"{card}: {error.message}", messages.ERROR
                     )
                     continue
                 if decided:
