@@ -11,8 +11,11 @@ Evidence is never cascaded away: certificates and reminders PROTECT what they re
 Who did what, and when: a certificate is issued by the system for the learner's own
 completed enrollment (`issued_at`; the enrollment records the completion), revoked by a
 staff member (`revoked_by`, `revoked_at`, `revoke_reason`); an outside card is reviewed
-by a staff member (`reviewed_by`, `reviewed_at`, `review_note`); a reminder records when
-it was claimed for sending (`claimed_at`) and when the mail server took it (`sent_at`).
+by a staff member (`reviewed_by`, `reviewed_at`, `review_note`: the current decision;
+each decision is also its own audit event, so a changed decision keeps the earlier
+one); a reminder records when it was claimed for sending (`claimed_at`) and when the
+mail server took it (`sent_at`). The services record every such decision in the audit
+trail (audit.AuditEvent) in the same transaction.
 
 E-mails are claimed, committed, sent, then marked (see certificates/services/emails.py):
 a claim younger than the lease (selectors.EMAIL_CLAIM_LEASE) means "sent or being

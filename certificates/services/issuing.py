@@ -287,4 +287,3 @@ def certificates_issue_waiting_for_name(*, user_id: int) -> int:
     for enrollment_id in waiting:
         issue_certificate.delay_on_commit(enrollment_id)
     return len(waiting)
-
