@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-.PHONY: run test bench worker beat lint audit format migrate sync clean
+.PHONY: run test test-fast mutants bench worker lint audit format migrate sync clean
 
 $(PY):
 	@interp=$$(scripts/find-python) || exit 1; \
@@ -20,24 +20,39 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-migrate: $(VENV)/.installed
+# The local targets run with DEBUG on unless the environment says otherwise (so a fresh
+# clone needs no SECRET_KEY), and keep their files under var/ (the SQLite database,
+# media, the beat schedule): settings create no folder when imported.
+run migrate sync worker: export DEBUG ?= true
+
+var:
+	mkdir -p var
+
+migrate: $(VENV)/.installed | var
 	$(PY) manage.py migrate --no-input
 
 sync: migrate
 	$(PY) manage.py sync_content
 
-# Local development serves with DEBUG on unless the environment says otherwise.
-run: export DEBUG ?= true
 run: sync
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Everything but the browser journeys (about a minute on SQLite); CI runs them all.
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Plants each bug of scripts/mutants_list.py alone and checks a test fails
+# (docs/TESTING.md). Run with DATABASE_URL/REDIS_URL set to include service tests.
+mutants: $(VENV)/.installed-dev
+	$(PY) scripts/mutants.py $(MUTANTS_ARGS)
+
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 
-worker: $(VENV)/.installed
+worker: $(VENV)/.installed | var
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
 	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule; \
@@ -46,6 +61,8 @@ worker: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# Apps depend one way (pyproject.toml [tool.importlinter], docs/ARCHITECTURE.md).
+	$(VENV)/bin/lint-imports
 	@# Known vulnerabilities fail lint; an audit that could not run (offline) says so
 	@# and does not (exit 2): see `make audit` and docs/OPERATIONS.md.
 	@$(PY) scripts/audit_dependencies.py || test $$? -eq 2

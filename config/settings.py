@@ -1,13 +1,16 @@
-"""Lifeline settings: one module, configured from the environment.
+"""Lifeline settings: production settings, configured from the environment.
 
 Defaults are the embedded set-up (SQLite under var/, local file storage, console e-mail,
 Celery running tasks eagerly); production sets DATABASE_URL, REDIS_URL, SECRET_KEY,
 ALLOWED_HOSTS and e-mail through the environment. See README.md for the full list.
+Importing this module has no side effects: it creates no folder (the Makefile creates
+var/, collectstatic creates STATIC_ROOT) and reads `.env` only when READ_DOT_ENV=1.
+The test suite runs with `config.settings_test`, which imports these and overrides
+only what a test client over plain HTTP needs.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import environ
@@ -18,17 +21,16 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
+# A `.env` file beside manage.py is read only when asked (READ_DOT_ENV=1); variables
+# already in the environment win over the file.
+if env.bool("READ_DOT_ENV", default=False):
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
-# pytest sets PYTEST_VERSION: the suite runs with production settings, minus what a
-# test client over plain HTTP cannot do (the HTTPS redirect) and a real secret key.
-TESTING = "PYTEST_VERSION" in os.environ
 
-# A fixed key is only acceptable for development and tests; production must set one.
+# A fixed key is only acceptable for development; production must set one.
 _DEV_SECRET_KEY = "django-insecure-local-development-only-never-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG or TESTING else "")
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY in the environment (DEBUG is off).")
 
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "courses",
     "exams",
     "certificates",
+    # The content sync (sync_content, export_content): above the apps it writes.
+    "curriculum",
 ]
 
 MIDDLEWARE = [
@@ -99,7 +103,6 @@ TEMPLATES = [
 ]
 
 # --- Data --------------------------------------------------------------------------
-(BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db(
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
@@ -163,9 +166,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
-# Development and tests serve straight from the app and project folders.
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+# Development serves straight from the app and project folders.
+WHITENOISE_USE_FINDERS = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The curriculum's source files (lessons, banks, images), loaded by sync_content.
 CONTENT_DIR = Path(env.str("CONTENT_DIR", default=str(BASE_DIR / "content")))
@@ -357,7 +359,7 @@ PERMISSIONS_POLICY = ", ".join(
 if not DEBUG:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not TESTING)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

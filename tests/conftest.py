@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -40,6 +41,14 @@ def _reachable(url: str, default_port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_root():
+    """Static files come from the finders in tests (no collectstatic), but WhiteNoise
+    still looks in STATIC_ROOT (var/static), which importing the settings no longer
+    creates (issue 11). Session-wide, so it exists before the live server starts."""
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)

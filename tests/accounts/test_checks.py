@@ -68,7 +68,13 @@ def test_local_development_may_keep_the_per_process_cache(settings):
 def test_check_deploy_fails_in_production_settings_without_redis(tmp_path):
     """The real command, with the environment a production host would have minus
     REDIS_URL: settings fall back to locmem and the command says why it refuses."""
-    dropped = ("REDIS_URL", "CACHE_URL", "PYTEST_VERSION", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    dropped = (
+        "REDIS_URL",
+        "CACHE_URL",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        # pytest-django sets it to the test settings; production loads config.settings.
+        "DJANGO_SETTINGS_MODULE",
+    )
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         DEBUG="false",

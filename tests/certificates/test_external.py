@@ -136,6 +136,7 @@ def _refused(client, bls, content: bytes, name: str = "card.pdf") -> str:
         uploads.with_open_action_script,
         uploads.with_launch_open_action,
         uploads.with_page_open_action,
+        uploads.with_xfa_form,
     ],
 )
 def test_pdf_with_scripts_or_actions_is_refused(learner_client, bls, acls, change):

@@ -83,6 +83,17 @@ def with_launch_open_action(writer: PdfWriter) -> None:
     )
 
 
+def with_xfa_form(writer: PdfWriter) -> None:
+    """An XFA form: scripts live in its XML packets, with no action (/S) to see."""
+    packet = writer._add_object(DictionaryObject())
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {
+            NameObject("/Fields"): ArrayObject(),
+            NameObject("/XFA"): ArrayObject([TextStringObject("template"), packet]),
+        }
+    )
+
+
 def with_embedded_file(writer: PdfWriter) -> None:
     writer.add_attachment("invoice.exe", b"MZ\x90\x00 not really a program")
 

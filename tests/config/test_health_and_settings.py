@@ -131,14 +131,15 @@ def test_readyz_workers_refuses_an_empty_token_when_none_is_configured(
 
 
 def _environment_without_project_settings() -> dict:
-    # Also drops PYTEST_VERSION, so the subprocess sees settings exactly as production.
+    # Also drops DJANGO_SETTINGS_MODULE (pytest-django sets it to the test settings),
+    # so the subprocess loads config.settings exactly as production.
     names = (
         "DATABASE_URL",
         "REDIS_URL",
         "DEBUG",
         "SECRET_KEY",
         "ALLOWED_HOSTS",
-        "PYTEST_VERSION",
+        "DJANGO_SETTINGS_MODULE",
         "EMAIL_URL",
         # Set by the browser tests for Playwright's event loop; never in production.
         "DJANGO_ALLOW_ASYNC_UNSAFE",

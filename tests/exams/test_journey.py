@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from certificates.models import Certificate
-from courses.content import content_sync
 from courses.models import Course, Enrollment
+from curriculum.services import content_sync
 from exams.models import Attempt, Exam
 from tests.factories import UserFactory
 

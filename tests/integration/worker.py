@@ -171,7 +171,9 @@ def start_worker(
         "SITE_URL": settings.SITE_URL,
         "LOG_LEVEL": "INFO",
     }
-    env.pop("PYTEST_VERSION", None)  # the worker runs as in production
+    # The worker runs as in production: config.settings, not the suite's test settings
+    # (pytest-django exports DJANGO_SETTINGS_MODULE=config.settings_test).
+    env.pop("DJANGO_SETTINGS_MODULE", None)
     log_path = work_dir / f"worker-{uid}.log"
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker",

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from django.conf import settings
 
-from courses.content import read_content
 from courses.markdown import image_paths
+from curriculum.reader import read_content
 
 COURSES = {
     # slug: (final bank minimum, final draw, pass mark, prerequisites)

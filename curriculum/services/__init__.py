@@ -6,10 +6,12 @@ was. Rows are matched by their stable content identity (course slug, module and 
 slug, image path, question id), so ids, and with them learners' progress and attempts,
 survive edits. A row an admin edited since the last sync is not overwritten unless
 `force=True`. Rows an admin created (never synced) are left alone.
+
+`content_export` writes the database back in the same layout (`export.py`).
 """
 
+from ..reader import ContentError, Problem
 from .export import ExportRefused, content_export
-from .reader import ContentError, Problem, Tree, read_content
 from .sync import SyncReport, content_sync
 
 __all__ = [
@@ -17,8 +19,6 @@ __all__ = [
     "ExportRefused",
     "Problem",
     "SyncReport",
-    "Tree",
     "content_export",
     "content_sync",
-    "read_content",
 ]

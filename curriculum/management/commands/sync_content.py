@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from courses.content import ContentError, content_sync
+from curriculum.services import ContentError, content_sync
 
 
 class Command(BaseCommand):

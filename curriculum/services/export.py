@@ -8,11 +8,12 @@ from typing import Any
 
 import yaml
 
-from ..images import image_path_problem
-from ..models import (
+from courses.images import image_path_problem
+from courses.models import (
     Bundle,
     Course,
 )
+from exams.models import Exam
 
 
 def _front_matter(meta: dict, body: str) -> str:
@@ -92,8 +93,6 @@ def content_export(*, root: Path) -> int:
     symbolic link, resolving inside `root`); raises ExportRefused and writes nothing
     when any is not.
     """
-    from exams.models import Exam
-
     root = Path(os.path.abspath(root))
     if root.exists() or root.is_symlink():
         root = root.resolve()

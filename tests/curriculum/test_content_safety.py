@@ -15,9 +15,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from PIL import Image
 
-from courses.content import ContentError, content_sync
 from courses.models import Course, CourseImage, Lesson, Module
-from tests.courses.test_content import build_tree, full_snapshot
+from curriculum.services import ContentError, content_sync
+from tests.curriculum.test_content import build_tree, full_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -137,7 +137,7 @@ def test_a_link_swapped_in_after_the_listing_is_not_followed(tree, link, target,
     """The listing refuses links, but one created between listing and reading (a
     race) must not be followed either: each component is opened with O_NOFOLLOW.
     These links stay inside the course, so only that catches them."""
-    from courses.content.reader import _Files, _Unsafe
+    from curriculum.reader import _Files, _Unsafe
 
     (tree / link).symlink_to(tree / target)
     with pytest.raises(_Unsafe, match="symbolic link"):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from courses.content import ExportRefused, content_export
+from curriculum.services import ExportRefused, content_export
 
 
 class Command(BaseCommand):

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from courses.content import ContentError, content_sync
+from accounts.models import Profession
 from courses.models import Course, Lesson, LessonProgress
+from curriculum.services import ContentError, content_sync
 from exams.models import Exam, Question
 from tests.factories import EnrollmentFactory
 
@@ -684,6 +685,19 @@ def test_quoted_false_does_not_publish_and_true_false_still_work(tree):
     with pytest.raises(ContentError, match="'published' must be true or false"):
         content_sync(root=tree)
     assert not Lesson.objects.get(slug="compressions").is_published
+
+
+def test_content_accepts_exactly_the_professions_a_learner_can_choose(tree):
+    # One list of professions (accounts.Profession): a course may be recommended for
+    # any profession of the profile form, and the error for a stray value lists them.
+    every = list(Profession.values)
+    replace_line(tree, COURSE, "recommended_for: [nurse]", f"recommended_for: {every}")
+    content_sync(root=tree)
+    assert Course.objects.get(slug="bls").recommended_for == every
+    replace_line(tree, COURSE, f"recommended_for: {every}", "recommended_for: [nurses]")
+    with pytest.raises(ContentError) as error:
+        content_sync(root=tree)
+    assert f"(known: {', '.join(sorted(every))})" in str(error.value)
 
 
 def test_a_course_code_that_yaml_1_1_reads_as_a_boolean_stays_text(tree):

@@ -13,8 +13,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
-from ..markdown import render_markdown
-from ..models import (
+from courses.images import IMAGE_TYPES
+from courses.markdown import render_markdown
+from courses.models import (
     Bundle,
     BundleCourse,
     Course,
@@ -24,7 +25,9 @@ from ..models import (
     Module,
     SyncedContent,
 )
-from .reader import IMAGE_TYPES, ContentError, CourseFile, Problem, Tree, read_content
+from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
+
+from ..reader import ContentError, CourseFile, Problem, Tree, read_content
 
 
 @dataclass
@@ -131,8 +134,6 @@ class _Applier:
         row.save()
 
     def apply(self) -> SyncReport:
-        from exams.models import Question
-
         course_rows: dict[str, Course] = {}
         for cf in self.tree.courses:
             meta = cf.meta  # checked and typed by the reader
@@ -164,7 +165,7 @@ class _Applier:
             self.sync_images(cf, course)
             self.rerender_description(cf, course)
             lessons = self.sync_modules(cf, course)
-            self.sync_exams(cf, course, lessons, Question)
+            self.sync_exams(cf, course, lessons)
         self.sync_bundles(course_rows)
         self.remove_missing(course_rows)
         if self.conflicts:
@@ -243,8 +244,6 @@ class _Applier:
             self._retire("lessons", lesson, "is_published", keep=lesson.pk in studied)
         # A module that left the files goes once nothing of learners' refers to it: its
         # kept lessons are unpublished above and its exam is retired by sync_exams.
-        from exams.models import Attempt
-
         stale_modules = (
             Module.objects.filter(course=course, synced_hash__gt="")
             .exclude(slug__in=[m.slug for m in cf.modules])
@@ -259,10 +258,8 @@ class _Applier:
         return lessons
 
     def sync_exams(
-        self, cf: CourseFile, course: Course, lessons: dict[str, Lesson], Question
+        self, cf: CourseFile, course: Course, lessons: dict[str, Lesson]
     ) -> None:
-        from exams.models import Choice, Exam
-
         banks = [(mf, mf.quiz) for mf in cf.modules if mf.quiz]
         if cf.final:
             banks.append((None, cf.final))
@@ -322,8 +319,6 @@ class _Applier:
                         )
                         for i, (text, correct) in enumerate(choices)
                     )
-        from exams.models import AttemptQuestion
-
         stale = Question.objects.filter(
             exam__course=course, synced_hash__gt=""
         ).exclude(key__in=kept_keys)

@@ -25,15 +25,15 @@ from typing import Any
 
 import yaml
 
-from ..images import (
+from accounts.models import Profession
+from courses.images import (
     IMAGE_MAX_BYTES,
-    IMAGE_TYPES,
     image_bytes_problem,
     image_path_problem,
 )
-from ..markdown import image_paths
+from courses.markdown import image_paths
 
-__all__ = ["IMAGE_TYPES", "ContentError", "Problem", "Tree", "read_content"]
+__all__ = ["ContentError", "Problem", "Tree", "read_content"]
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 50  # Django's SlugField default, used by every slug column here
@@ -41,16 +41,6 @@ NUMBERED_RE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 TEXT_MAX_BYTES = 2 * 1024 * 1024  # a lesson is ~10 kB; this only stops a stray file
 SMALLINT_MAX = 32767  # PositiveSmallIntegerField
-PROFESSIONS = {
-    "nurse",
-    "physician",
-    "paramedic",
-    "advanced_practice",
-    "medical_assistant",
-    "dental",
-    "educator",
-    "other",
-}
 SYMLINK_REFUSED = (
     "is a symbolic link; content must be real files and folders inside the course "
     "folder (symbolic links are never followed)"
@@ -262,7 +252,9 @@ COURSE_KEYS = {
     ),
     "summary": _text(300, required=True),
     "audience": _text(300),
-    "recommended_for": _Spec("choices", default=[], options=frozenset(PROFESSIONS)),
+    "recommended_for": _Spec(
+        "choices", default=[], options=frozenset(Profession.values)
+    ),
     "hours": _Spec(
         "decimal",
         required=True,
