@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import User
+from .services import PROFILE_FIELDS, user_profile_update
 
 
 @admin.register(User)
@@ -44,6 +45,22 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        """A staff member's change to a learner's profile goes through the service
+        (audited as a staff override; a first legal name releases the certificates
+        that waited for it). The rest of the form (e-mail, permissions) saves as
+        Django's user admin does."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        profile = {f: getattr(obj, f) for f in PROFILE_FIELDS if f in form.changed_data}
+        stored = User.objects.get(pk=obj.pk)
+        for field in profile:
+            setattr(obj, field, getattr(stored, field))
+        super().save_model(request, obj, form, change)
+        if profile:
+            user_profile_update(user=obj, data=profile, by=request.user)
 
     @admin.display(description="History")
     def history(self, obj: User) -> str:

@@ -15,8 +15,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
-from certificates.services import certificates_issue_waiting_for_name
+from audit.models import AuditEvent
+from audit.services import audit_record
+from core.events import publish
 
+from .events import LegalNameSet
 from .models import TotpStep, User
 
 PROFILE_FIELDS = (
@@ -29,11 +32,13 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, data: dict) -> list[str]:
+def user_profile_update(*, user: User, data: dict, by: User | None = None) -> list[str]:
     """Saves the profile fields in `data` that changed; returns their names.
 
-    Nothing is written when nothing changed. A learner who adds a legal name for the
-    first time gets the certificates that waited for it (enqueued after commit).
+    Nothing is written when nothing changed. `by` is who changes it, when not the
+    learner: a staff member's change is a staff override, recorded in the audit trail
+    with the old and new values. A legal name given for the first time publishes
+    LegalNameSet after commit (the certificates app issues what waited for it).
     """
     had_name = bool(user.legal_name)
     changed = [
@@ -41,12 +46,26 @@ def user_profile_update(*, user: User, data: dict) -> list[str]:
         for field in PROFILE_FIELDS
         if field in data and getattr(user, field) != data[field]
     ]
+    before = {field: getattr(user, field) for field in changed}
     for field in changed:
         setattr(user, field, data[field])
     if changed:
         user.save(update_fields=changed)
+    if changed and by is not None and by.pk != user.pk:
+        audit_record(
+            action=AuditEvent.Action.STAFF_OVERRIDE,
+            actor=by,
+            subject=user,
+            target=user,
+            data={
+                "profile": {
+                    field: {"from": before[field], "to": data[field]}
+                    for field in changed
+                }
+            },
+        )
     if not had_name and user.legal_name:
-        certificates_issue_waiting_for_name(user=user)
+        publish(LegalNameSet(user_id=user.pk))
     return changed
 
 

@@ -48,10 +48,12 @@ from certificates.selectors import (  # noqa: E402
     REMINDER_DAYS_BEFORE_EXPIRY,
     certificates_due_for_reminder,
 )
-from certificates.services import (  # noqa: E402
-    REMINDER_BATCH,
+from certificates.services.issuing import (  # noqa: E402
     certificate_document,
     certificate_issue,
+)
+from certificates.services.reminders import (  # noqa: E402
+    REMINDER_BATCH,
     renewal_reminders_send,
     renewal_reminders_send_batch,
 )

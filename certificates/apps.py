@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class CertificatesConfig(AppConfig):
     name = "certificates"
     verbose_name = "Certificates"
+
+    def ready(self) -> None:
+        from accounts.events import LegalNameSet
+        from core.events import subscribe
+        from courses.credentials import credential_source_register
+        from courses.events import EnrollmentCompleted
+
+        from . import handlers, selectors
+
+        # Lower apps trigger certificate work through events (docs/ARCHITECTURE.md).
+        subscribe(EnrollmentCompleted, handlers.enrollment_completed)
+        subscribe(LegalNameSet, handlers.legal_name_set)
+        # "Current credential" is decided here, once; courses reads it through this.
+        credential_source_register(selectors.current_credentials)

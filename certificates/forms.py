@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from .codes import normalize_code
+from .models import EXTERNAL_CARD_FILE_TYPES
 from .selectors import courses_accepting_outside_cards
 
 PDF_MAGIC = b"%PDF-"
@@ -195,7 +196,7 @@ class ExternalCertificateForm(forms.Form):
         f"{filesizeformat(settings.EXTERNAL_CARD_MAX_BYTES)}, showing both sides "
         "if the card has two.",
         widget=forms.ClearableFileInput(
-            attrs={"accept": "application/pdf,image/jpeg,image/png"}
+            attrs={"accept": ",".join(EXTERNAL_CARD_FILE_TYPES)}
         ),
     )
 

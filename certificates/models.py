@@ -11,11 +11,15 @@ Evidence is never cascaded away: certificates and reminders PROTECT what they re
 Who did what, and when: a certificate is issued by the system for the learner's own
 completed enrollment (`issued_at`; the enrollment records the completion), revoked by a
 staff member (`revoked_by`, `revoked_at`, `revoke_reason`); an outside card is reviewed
-by a staff member (`reviewed_by`, `reviewed_at`, `review_note`); a reminder records when
-it was claimed for sending (`claimed_at`) and when the mail server took it (`sent_at`).
+by a staff member (`reviewed_by`, `reviewed_at`, `review_note`: the current decision;
+each decision is also its own audit event, so a changed decision keeps the earlier
+one); a reminder records when it was claimed for sending (`claimed_at`) and when the
+mail server took it (`sent_at`). The services record every such decision in the audit
+trail (audit.AuditEvent) in the same transaction.
 
-E-mails are claimed, committed, sent, then marked (see certificates/services.py): a
-claim younger than the lease (services.EMAIL_CLAIM_LEASE) means "sent or being sent".
+E-mails are claimed, committed, sent, then marked (see certificates/services/emails.py):
+a claim younger than the lease (selectors.EMAIL_CLAIM_LEASE) means "sent or being
+sent".
 """
 
 from __future__ import annotations
@@ -111,12 +115,21 @@ class Certificate(models.Model):
         return "expired" if self.is_expired(today) else "valid"
 
 
+# The file types an outside card may be, by content type (established from the file's
+# content, never its name), with the extension its stored copy and downloads get.
+# The upload form, the service, storage and the preview all use this one map.
+EXTERNAL_CARD_FILE_TYPES = {
+    "application/pdf": "pdf",
+    "image/jpeg": "jpg",
+    "image/png": "png",
+}
+
+
 def external_card_path(instance: ExternalCertificate, filename: str) -> str:
     # The learner's file name is never trusted or reused: only the checked extension.
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
     return (
         f"external-cards/{instance.user_id}/"
-        f"{timezone.now():%Y%m%d%H%M%S}.{extension.get(instance.content_type, 'bin')}"
+        f"{timezone.now():%Y%m%d%H%M%S}.{instance.file_extension}"
     )
 
 
@@ -183,6 +196,10 @@ class ExternalCertificate(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def file_extension(self) -> str:
+        return EXTERNAL_CARD_FILE_TYPES.get(self.content_type, "bin")
 
 
 class RenewalReminder(models.Model):

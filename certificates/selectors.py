@@ -1,15 +1,18 @@
-"""Reads of certificates: what a learner currently holds, what is due for reminders."""
+"""Reads of certificates: what a learner currently holds, who may download what,
+what is due for reminders and what the sweeper owes."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
     CharField,
     Exists,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -18,9 +21,18 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.selectors import audit_events_for_target
 from courses.models import Course, Enrollment
 
 from .models import Certificate, ExternalCertificate, RenewalReminder
+
+# --- Current credentials ------------------------------------------------------------
+# "Current" is written here once: our certificate, not revoked and not expired; or an
+# outside card staff approved, not expired. Expired, revoked, pending and rejected
+# ones never count. Every rule that asks "does this learner hold the course, and until
+# when" (prerequisites, the renewal window) reads `current_credentials`, which
+# certificates/apps.py registers with courses.credentials.
 
 
 def certificates_current(*, user, today: date | None = None) -> QuerySet[Certificate]:
@@ -41,50 +53,41 @@ def external_certificates_current(
     )
 
 
+def current_credentials(*, user, today: date | None = None) -> dict[int, date]:
+    """Course id -> the expiry date of the learner's best current credential for it
+    (ours or an approved outside card, whichever lasts longer). Two queries; none for
+    an anonymous visitor."""
+    if not user.is_authenticated:
+        return {}
+    held: dict[int, date] = {}
+    for current in (
+        certificates_current(user=user, today=today),
+        external_certificates_current(user=user, today=today),
+    ):
+        rows = (
+            current.order_by()
+            .values("course_id")
+            .annotate(latest=Max("expires_on"))
+            .values_list("course_id", "latest")
+        )
+        for course_id, expires_on in rows:
+            if course_id not in held or expires_on > held[course_id]:
+                held[course_id] = expires_on
+    return held
+
+
 def certified_course_ids(
     *, user, course_ids: Iterable[int], today: date | None = None
 ) -> set[int]:
-    """Which of `course_ids` the user holds a current certificate for (two queries)."""
-    course_ids = list(course_ids)
-    if not course_ids or not user.is_authenticated:
+    """Which of `course_ids` the user holds a current credential for (two queries)."""
+    course_ids = set(course_ids)
+    if not course_ids:
         return set()
-    own = certificates_current(user=user, today=today).filter(course_id__in=course_ids)
-    outside = external_certificates_current(user=user, today=today).filter(
-        course_id__in=course_ids
-    )
-    return set(own.values_list("course_id", flat=True)) | set(
-        outside.values_list("course_id", flat=True)
-    )
-
-
-def certificate_current_for(
-    *, user, course: Course, today: date | None = None
-) -> Certificate | ExternalCertificate | None:
-    """The current credential (ours first, else an approved outside card) for `course`.
-
-    Current means: ours, not revoked and not expired; or an outside card staff approved
-    and not expired. Expired, revoked, pending and rejected ones never count.
-    """
-    if not user.is_authenticated:
-        return None
-    own = (
-        certificates_current(user=user, today=today)
-        .filter(course=course)
-        .order_by("-expires_on")
-        .first()
-    )
-    if own:
-        return own
-    return (
-        external_certificates_current(user=user, today=today)
-        .filter(course=course)
-        .order_by("-expires_on")
-        .first()
-    )
+    return course_ids & current_credentials(user=user, today=today).keys()
 
 
 def prerequisites_missing(*, user, course: Course) -> list[Course]:
-    """The prerequisites of `course` the user holds no current certificate for."""
+    """The prerequisites of `course` the user holds no current credential for."""
     required = list(course.prerequisites.all())
     held = certified_course_ids(user=user, course_ids=[c.pk for c in required])
     return [c for c in required if c.pk not in held]
@@ -112,22 +115,29 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
     )
 
 
+def certificate_download_allowed(*, certificate: Certificate, user) -> bool:
+    """Whether `user` may download the certificate's PDF: its holder while it is not
+    revoked, or staff allowed to view certificates. The download view enforces it and
+    pages offer the link by it (the dashboard: the `downloadable_by` filter)."""
+    if not user.is_authenticated:
+        return False
+    holder = certificate.user_id == user.pk
+    if holder and certificate.status == Certificate.Status.VALID:
+        return True
+    return user.is_staff and user.has_perm("certificates.view_certificate")
+
+
 def certificate_for_download(*, code: str, user) -> Certificate | None:
-    """The certificate if `user` may download it: its holder (unless it was revoked),
-    or staff allowed to view certificates. None for everyone else."""
+    """The certificate if `user` may download it (certificate_download_allowed); None
+    when there is no such certificate or they may not."""
     if not user.is_authenticated:
         return None
     certificate = Certificate.objects.filter(code=code).first()
-    if certificate is None:
-        return None
-    if user.is_staff and user.has_perm("certificates.view_certificate"):
-        return certificate
-    if (
-        certificate.user_id == user.pk
-        and certificate.status == Certificate.Status.VALID
+    if certificate is None or not certificate_download_allowed(
+        certificate=certificate, user=user
     ):
-        return certificate
-    return None
+        return None
+    return certificate
 
 
 # --- Outside cards ------------------------------------------------------------------
@@ -150,6 +160,28 @@ def external_certificates_for(*, user) -> QuerySet[ExternalCertificate]:
         ExternalCertificate.objects.filter(user=user)
         .select_related("course")
         .order_by("-uploaded_at", "-id")
+    )
+
+
+def external_card_pending_exists(*, user) -> bool:
+    """The learner has a card waiting for review (staff review one at a time)."""
+    return ExternalCertificate.objects.filter(
+        user=user, status=ExternalCertificate.Status.PENDING
+    ).exists()
+
+
+def external_certificate_decisions(*, card: ExternalCertificate) -> list[AuditEvent]:
+    """Every staff decision on the card, oldest first (its history: the card row
+    holds only the current one)."""
+    return list(
+        audit_events_for_target(target=card)
+        .filter(
+            action__in=[
+                AuditEvent.Action.CARD_APPROVED,
+                AuditEvent.Action.CARD_REJECTED,
+            ]
+        )
+        .order_by("created_at", "pk")
     )
 
 
@@ -293,4 +325,72 @@ def external_certificates_not_told(
             reviewed_at__gte=reviewed_after,
         )
         .order_by("reviewed_at", "pk")
+    )
+
+
+# How far back the sweeper resends e-mails that never went out.
+SWEEP_RESEND_WINDOW = timedelta(days=7)
+SWEEP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class WorkOwed:
+    """What the sweeper queues: enrollments to issue (or finish issuing) a
+    certificate for, and outside cards whose decision e-mail never went out."""
+
+    enrollment_ids: list[int]
+    card_ids: list[int]
+
+
+def certificate_work_owed(*, grace: timedelta, now: datetime) -> WorkOwed:
+    """The certificate work still owed after its own task was lost or gave up, at
+    most SWEEP_BATCH of each kind, leaving work younger than `grace` to its task:
+
+    - completed enrollments without a certificate (enrollments_missing_certificate);
+    - certificates of the last SWEEP_RESEND_WINDOW whose e-mail never went out and is
+      not claimed by a live sender (certificates_not_emailed);
+    - outside cards reviewed in that window whose decision e-mail never went out.
+    """
+    before, after = now - grace, now - SWEEP_RESEND_WINDOW
+    enrollment_ids = set(
+        enrollments_missing_certificate(completed_before=before).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    enrollment_ids.update(
+        certificates_not_emailed(
+            issued_before=before,
+            issued_after=after,
+            claimed_before=now - EMAIL_CLAIM_LEASE,
+        ).values_list("enrollment_id", flat=True)[:SWEEP_BATCH]
+    )
+    card_ids = list(
+        external_certificates_not_told(
+            reviewed_before=before, reviewed_after=after
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    return WorkOwed(enrollment_ids=sorted(enrollment_ids), card_ids=card_ids)
+
+
+# --- Issuing ------------------------------------------------------------------------
+
+
+def enrollment_for_issuing(*, enrollment_id: int) -> Enrollment | None:
+    """The enrollment a certificate is issued for, with its learner and course."""
+    return (
+        Enrollment.objects.select_related("user", "course")
+        .filter(pk=enrollment_id)
+        .first()
+    )
+
+
+def enrollments_waiting_for_name(*, user_id: int) -> list[int]:
+    """The ids of the learner's completed enrollments that have no certificate (they
+    waited for a legal name)."""
+    return list(
+        Enrollment.objects.filter(
+            user_id=user_id,
+            status=Enrollment.Status.COMPLETED,
+            certificate__isnull=True,
+        ).values_list("pk", flat=True)
     )

@@ -1,11 +1,10 @@
-"""Celery tasks of certificates: thin callers of services, safe to run twice.
+"""Celery tasks of certificates: each takes ids and calls one service; none decides.
 
-Tasks take ids, fetch fresh rows and call a service. Transient failures are retried
-with exponential backoff: the mail server and storage (OSError, which includes
-smtplib's errors), and the database (OperationalError, InterfaceError: a dropped
-connection, a failover, a restart), after closing the broken connection. Anything else
-is a bug or a data problem and fails loudly in the worker log; the sweeper queues again
-whatever is still owed.
+Transient failures are retried: the mail server and storage (OSError, which includes
+smtplib's errors) by autoretry with exponential backoff; the database (a dropped
+connection, a failover, a restart) by core.tasks.ReliableTask, after closing the
+broken connection. Anything else is a bug or a data problem and fails loudly in the
+worker log; the sweeper queues again whatever is still owed.
 
 Time: every task finishes well within the soft time limit (settings, Celery block);
 the reminder run is split into batch tasks for that reason.
@@ -13,18 +12,13 @@ the reminder run is split into batch tasks for that reason.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from celery import shared_task
 
 from core.tasks import RETRY_BACKOFF_MAX, ReliableTask
-from courses.models import Enrollment
 
-from . import services
-from .models import ExternalCertificate
-
-logger = logging.getLogger(__name__)
+from .services import external, issuing, reminders, sweeper
 
 RETRY_BACKOFF = 30  # seconds before the first retry of a mail or storage error
 MAX_RETRIES = 10  # about half an hour of retrying, then the sweeper takes over
@@ -46,54 +40,35 @@ _retrying = {
 
 @shared_task(**_retrying)
 def issue_certificate(enrollment_id: int) -> str | None:
-    """Issues (or finishes issuing) the certificate of a completed enrollment.
-
-    Returns the certificate code, or None when there is nothing to issue: the
-    enrollment is gone or not completed, or the learner has no legal name yet (they
-    are e-mailed once, and the sweeper issues after they add it).
-    """
-    enrollment = (
-        Enrollment.objects.select_related("user", "course")
-        .filter(pk=enrollment_id)
-        .first()
-    )
-    if enrollment is None:
-        logger.warning("issue_certificate: enrollment %s does not exist", enrollment_id)
-        return None
-    try:
-        certificate = services.certificate_issue(enrollment=enrollment)
-    except services.HolderNameMissing:
-        logger.info("Enrollment %s: certificate waits for a legal name", enrollment_id)
-        services.certificate_holder_name_request(enrollment=enrollment)
-        return None
-    except services.CertificateNotIssuable as refused:
-        logger.warning("Enrollment %s: %s", enrollment_id, refused)
-        return None
-    return certificate.code
+    """Issues (or finishes issuing) the certificate of a completed enrollment
+    (issuing.certificate_issue_for_enrollment). Returns the certificate code, or None
+    when there is nothing to issue (e.g. it waits for the learner's legal name)."""
+    certificate = issuing.certificate_issue_for_enrollment(enrollment_id=enrollment_id)
+    return certificate.code if certificate is not None else None
 
 
 @shared_task(**_retrying)
 def send_renewal_reminders(on: str | None = None) -> int:
     """Queues the renewal reminders owed on `on` (ISO date; default today) as batch
-    tasks of services.REMINDER_BATCH certificates. Returns how many certificates are
+    tasks (reminders.renewal_reminder_batches). Returns how many certificates are
     owed one.
 
-    The selection catches up (services.certificates_due_for_reminder): a batch that
+    The selection catches up (selectors.certificates_due_for_reminder): a batch that
     was lost, crashed or ran out of time is sent by the next run, never skipped.
     """
-    today = date.fromisoformat(on) if on else None
-    ids = services.renewal_reminders_due(today=today)
-    for start in range(0, len(ids), services.REMINDER_BATCH):
-        send_renewal_reminder_batch.delay(ids[start : start + services.REMINDER_BATCH])
-    logger.info("Renewal reminders: %d owed, queued in batches", len(ids))
-    return len(ids)
+    batches = reminders.renewal_reminder_batches(
+        today=date.fromisoformat(on) if on else None
+    )
+    for batch in batches:
+        send_renewal_reminder_batch.delay(batch)
+    return sum(len(batch) for batch in batches)
 
 
 @shared_task(**_retrying)
 def send_renewal_reminder_batch(certificate_ids: list[int]) -> int:
     """Sends the reminders these certificates are owed today, each once; queues the
     ones its time budget left over as a new batch. Returns how many were sent."""
-    run = services.renewal_reminders_send_batch(
+    run = reminders.renewal_reminders_send_batch(
         certificate_ids=certificate_ids, budget=REMINDER_BATCH_BUDGET
     )
     if run.left:
@@ -104,15 +79,12 @@ def send_renewal_reminder_batch(certificate_ids: list[int]) -> int:
 @shared_task(**_retrying)
 def send_external_card_decision(card_id: int) -> bool:
     """E-mails the learner the staff decision on their outside card, once."""
-    card = ExternalCertificate.objects.filter(pk=card_id).first()
-    if card is None:
-        return False
-    return services.external_certificate_decision_notify(card=card)
+    return external.external_certificate_decision_notify(card_id=card_id)
 
 
 @shared_task(base=ReliableTask, acks_late=True)
 def sweep_missing_certificates() -> int:
-    """Queues the certificate work still owed (services.certificates_sweep); returns
+    """Queues the certificate work still owed (sweeper.certificates_sweep); returns
     how many tasks it queued. Also `python manage.py sweep_certificates`."""
-    sweep = services.certificates_sweep()
+    sweep = sweeper.certificates_sweep()
     return sweep.certificates + sweep.cards

@@ -3,18 +3,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.middleware import body_limit
+from core.errors import LifelineError
+from core.http import body_limit
 
-from . import ratelimit, selectors, services
+from . import ratelimit, selectors
 from .codes import normalize_code
 from .forms import ExternalCertificateForm, VerifyForm
+from .services.external import external_certificate_submit
+from .services.issuing import certificate_pdf_ensure
 
 
 @never_cache
@@ -26,7 +29,7 @@ def certificate_pdf(request: HttpRequest, code: str) -> FileResponse:
     certificate = selectors.certificate_for_download(code=code, user=request.user)
     if certificate is None:
         raise Http404("No such certificate.")
-    certificate = services.certificate_pdf_ensure(certificate=certificate)
+    certificate = certificate_pdf_ensure(certificate=certificate)
     return FileResponse(
         certificate.pdf.open("rb"),
         as_attachment=True,
@@ -116,7 +119,7 @@ def external_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            card = services.external_certificate_submit(
+            card = external_certificate_submit(
                 user=request.user,
                 course=data["course"],
                 issuer=data["issuer"],
@@ -126,8 +129,10 @@ def external_upload(request: HttpRequest) -> HttpResponse:
                 file=data["file"],
                 content_type=form.content_type,
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except LifelineError as error:
+            fields = error.details.get("fields") or {NON_FIELD_ERRORS: error.message}
+            for name, message in fields.items():
+                form.add_error(None if name == NON_FIELD_ERRORS else name, message)
         else:
             messages.success(
                 request,
@@ -152,11 +157,10 @@ def external_file(request: HttpRequest, pk: int) -> FileResponse:
     card = selectors.external_certificate_for_preview(pk=pk, user=request.user)
     if card is None:
         raise Http404("No such card.")
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
     response = FileResponse(
         card.file.open("rb"),
         content_type=card.content_type,
-        filename=f"outside-card-{card.pk}.{extension.get(card.content_type, 'bin')}",
+        filename=f"outside-card-{card.pk}.{card.file_extension}",
     )
     # Whatever is inside the upload runs nothing: no scripts, no sub-resources.
     response["Content-Security-Policy"] = (

@@ -17,6 +17,11 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import Resolver404, resolve
 
+from core.http import MAX_REQUEST_BODY_ATTRIBUTE, body_limit
+
+# `body_limit` lives in core.http (views of every app use it); re-exported here.
+__all__ = ["RequestBodyLimitMiddleware", "body_limit", "permissions_policy"]
+
 logger = logging.getLogger(__name__)
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -34,17 +39,6 @@ def permissions_policy(get_response: Callable[[HttpRequest], HttpResponse]):
         return response
 
     return middleware
-
-
-def body_limit(max_bytes: int):
-    """Marks a view as accepting request bodies up to `max_bytes` from a signed-in
-    user (e.g. an upload form). Read by RequestBodyLimitMiddleware."""
-
-    def decorate(view):
-        view.max_request_body = max_bytes
-        return view
-
-    return decorate
 
 
 class RequestBodyLimitMiddleware:
@@ -106,7 +100,7 @@ class RequestBodyLimitMiddleware:
         except Resolver404:
             return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return getattr(
-            match.func, "max_request_body", settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            match.func, MAX_REQUEST_BODY_ATTRIBUTE, settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         )
 
     @staticmethod

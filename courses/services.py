@@ -10,7 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from certificates.selectors import prerequisites_missing
+from core.events import publish
 
+from .events import EnrollmentCompleted
 from .models import Bundle, Course, Enrollment, Lesson, LessonProgress
 from .selectors import renewal_opens_on
 
@@ -195,8 +197,6 @@ def enrollment_complete(*, enrollment: Enrollment, at: datetime | None = None) -
     prerequisite is held again. The caller (the exam service) has checked every other
     completion rule inside the same transaction as the passing attempt.
     """
-    from certificates.tasks import issue_certificate
-
     active = Enrollment.objects.filter(
         pk=enrollment.pk, status=Enrollment.Status.ACTIVE
     )
@@ -211,5 +211,12 @@ def enrollment_complete(*, enrollment: Enrollment, at: datetime | None = None) -
     if not updated:
         return False
     enrollment.refresh_from_db(fields=["status", "completed_at"])
-    issue_certificate.delay_on_commit(enrollment.pk)
+    # The certificates app issues the certificate (it subscribes; after commit).
+    publish(
+        EnrollmentCompleted(
+            enrollment_id=enrollment.pk,
+            user_id=enrollment.user_id,
+            course_id=enrollment.course_id,
+        )
+    )
     return True

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Profession, User
 from certificates.models import Certificate
-from certificates.services import certificate_issue
+from certificates.services.issuing import certificate_issue
 from courses.models import Enrollment
 from courses.services import enrollment_create, lesson_complete
 from exams.models import Attempt, Exam

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from certificates.models import Certificate, ExternalCertificate
-from certificates.services import certificate_issue
+from certificates.services.issuing import certificate_issue
 from courses.models import Enrollment
 from courses.services import enrollment_create
 from tests import factories

@@ -23,7 +23,7 @@ def completed_enrollment(user, bls):
 @pytest.fixture
 def issued(completed_enrollment, mailoutbox):
     """A certificate issued through the service (PDF stored, e-mail sent)."""
-    from certificates.services import certificate_issue
+    from certificates.services.issuing import certificate_issue
 
     certificate = certificate_issue(enrollment=completed_enrollment)
     mailoutbox.clear()

@@ -20,9 +20,9 @@ from django.utils import timezone
 from certificates import tasks
 from certificates.models import Certificate, RenewalReminder
 from certificates.selectors import EMAIL_CLAIM_LEASE
-from certificates.services import (
+from certificates.services.issuing import certificate_issue
+from certificates.services.reminders import (
     REMINDER_BATCH,
-    certificate_issue,
     renewal_reminder_send,
     renewal_reminders_send,
     renewal_reminders_send_batch,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import ExternalCertificate
-from certificates.services import (
+from certificates.services.external import (
     external_certificate_review,
     external_certificate_submit,
 )

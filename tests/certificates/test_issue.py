@@ -13,14 +13,10 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from certificates.codes import CODE_RE
+from certificates.errors import CertificateNotIssuable, HolderNameMissing
 from certificates.models import Certificate
-from certificates.services import (
-    CertificateNotIssuable,
-    HolderNameMissing,
-    certificate_expiry,
-    certificate_issue,
-    certificate_revoke,
-)
+from certificates.services.issuing import certificate_expiry, certificate_issue
+from certificates.services.revocation import certificate_revoke
 from certificates.tasks import issue_certificate, sweep_missing_certificates
 from courses.models import Enrollment
 from courses.services import (

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from certificates.models import Certificate, RenewalReminder
 from certificates.selectors import certificates_due_for_reminder
-from certificates.services import renewal_reminders_send
+from certificates.services.reminders import renewal_reminders_send
 from certificates.tasks import send_renewal_reminders
 from courses.models import Enrollment
 from tests import factories

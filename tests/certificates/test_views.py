@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates import ratelimit
-from certificates.services import certificate_revoke
+from certificates.services.revocation import certificate_revoke
 from tests import factories
 from tests.outages import HungServer, call_within, closed_port_url
 

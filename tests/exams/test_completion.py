@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import Certificate
-from certificates.services import certificate_revoke, external_certificate_review
+from certificates.services.external import external_certificate_review
+from certificates.services.revocation import certificate_revoke
 from courses.models import Enrollment
 from courses.services import enrollment_complete, enrollment_create
 from exams.models import Attempt, Exam

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certificates.models import Certificate
-from certificates.services import certificate_revoke
+from certificates.services.revocation import certificate_revoke
 from courses.services import enrollment_create
 from exams.models import Attempt, AttemptQuestion, Choice
 from exams.services import (

@@ -6,7 +6,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from certificates.services import renewal_reminders_send
+from certificates.services.reminders import renewal_reminders_send
 
 
 def _iso_date(value: str) -> date:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from certificates.services import certificates_sweep
+from certificates.services.sweeper import certificates_sweep
 
 
 def _minutes(value: str) -> int:

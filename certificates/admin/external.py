@@ -1,178 +1,25 @@
-"""Certificates and outside cards in the admin.
-
-Both are evidence: nothing here edits or deletes them. Staff act through the services:
-revoke a certificate, approve or reject an outside card; each asks for a reason or a
-note on an intermediate page and records who did it and when.
-"""
+"""Outside cards in the admin: the review queue, decided through the service, with
+each card's decision history."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import services
-from .forms import ReviewForm, RevokeForm
-from .models import Certificate, ExternalCertificate, RenewalReminder
+from core.errors import LifelineError
 
-
-class ReadOnlyEvidenceAdmin(admin.ModelAdmin):
-    """Rows are created by the application, never added, edited or deleted by hand.
-
-    The "change" permission is what allows the actions on them (revoke, review); the
-    object pages are view-only for everyone.
-    """
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return obj is None and super().has_change_permission(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-def _intermediate_context(
-    model_admin: admin.ModelAdmin, request: HttpRequest, **context
-) -> dict:
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        **context,
-    }
-
-
-class RenewalReminderInline(admin.TabularInline):
-    model = RenewalReminder
-    fields = ("kind", "claimed_at", "sent_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ("claimed_at",)
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-
-@admin.register(Certificate)
-class CertificateAdmin(ReadOnlyEvidenceAdmin):
-    list_display = (
-        "code",
-        "holder_name",
-        "course_code",
-        "issued_on",
-        "expires_on",
-        "verification_status",
-        "holder_email",
-    )
-    list_filter = ("status", "course", "issued_on")
-    search_fields = ("code", "holder_name", "user__email")
-    list_select_related = ("user",)
-    date_hierarchy = "issued_on"
-    ordering = ("-issued_at",)
-    readonly_fields = ("verification_status", "links")
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "code",
-                    "verification_status",
-                    "links",
-                    "holder_name",
-                    "user",
-                    "enrollment",
-                )
-            },
-        ),
-        (
-            "What it certifies",
-            {
-                "fields": (
-                    "course",
-                    "course_title",
-                    "course_code",
-                    "hours",
-                    "issued_on",
-                    "expires_on",
-                )
-            },
-        ),
-        (
-            "Issuing",
-            {"fields": ("issued_at", "pdf", "email_claimed_at", "emailed_at")},
-        ),
-        (
-            "Revocation",
-            {"fields": ("status", "revoked_at", "revoked_by", "revoke_reason")},
-        ),
-    )
-    inlines = [RenewalReminderInline]
-    actions = ["revoke"]
-
-    @admin.display(description="Status")
-    def verification_status(self, obj: Certificate) -> str:
-        """What the public verification page says today."""
-        return obj.display_status().capitalize()
-
-    @admin.display(description="Holder e-mail", ordering="user__email")
-    def holder_email(self, obj: Certificate) -> str:
-        return obj.user.email
-
-    @admin.display(description="Links")
-    def links(self, obj: Certificate) -> str:
-        return format_html(
-            '<a href="{}">Download the PDF</a> · <a href="{}">Public verification'
-            " page</a>",
-            reverse("certificates:pdf", args=[obj.code]),
-            obj.get_absolute_url(),
-        )
-
-    @admin.action(description="Revoke selected certificates…", permissions=["change"])
-    def revoke(
-        self, request: HttpRequest, queryset: QuerySet[Certificate]
-    ) -> HttpResponse | None:
-        form = RevokeForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            reason = form.cleaned_data["reason"]
-            revoked = 0
-            for certificate in queryset:
-                if services.certificate_revoke(
-                    certificate=certificate, by=request.user, reason=reason
-                ):
-                    revoked += 1
-                    self.log_change(request, certificate, f"Revoked: {reason}")
-            already = queryset.count() - revoked
-            self.message_user(
-                request, f"Revoked {revoked} certificate(s).", messages.SUCCESS
-            )
-            if already:
-                self.message_user(
-                    request,
-                    f"{already} selected certificate(s) were already revoked; "
-                    "they are unchanged.",
-                    messages.WARNING,
-                )
-            return None
-        context = _intermediate_context(
-            self,
-            request,
-            title="Revoke certificates",
-            form=form,
-            certificates=queryset.select_related("user"),
-            action_name="revoke",
-        )
-        return TemplateResponse(
-            request, "certificates/admin_certificate_revoke.html", context
-        )
+from .. import selectors
+from ..forms import ReviewForm
+from ..models import ExternalCertificate
+from ..services.external import external_certificate_review
+from .common import ReadOnlyEvidenceAdmin, intermediate_context
 
 
 class ReviewQueueFilter(admin.SimpleListFilter):
@@ -221,7 +68,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
     search_fields = ("user__email", "user__legal_name", "card_number", "issuer")
     # The queue is worked oldest first.
     ordering = ("uploaded_at",)
-    readonly_fields = ("preview", "decide")
+    readonly_fields = ("preview", "decide", "decisions")
     fieldsets = (
         (
             None,
@@ -248,6 +95,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
                     "reviewed_by",
                     "review_note",
                     "decision_emailed_at",
+                    "decisions",
                 )
             },
         ),
@@ -301,6 +149,29 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
             ),
         )
 
+    @admin.display(description="Every decision")
+    def decisions(self, obj: ExternalCertificate) -> str:
+        """The card's decision history (the fields above hold the current one)."""
+        history = selectors.external_certificate_decisions(card=obj)
+        if not history:
+            return "-"
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                "<li>{} · {} by {}{}</li>",
+                (
+                    (
+                        f"{timezone.localtime(event.created_at):%Y-%m-%d %H:%M}",
+                        event.get_action_display(),
+                        event.actor_label,
+                        f": {event.data['note']}" if event.data.get("note") else "",
+                    )
+                    for event in history
+                ),
+            ),
+        )
+
     @staticmethod
     def _decide_url(obj: ExternalCertificate, decision: str) -> str:
         return reverse(
@@ -328,12 +199,12 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
             note = form.cleaned_data["note"]
             for card in queryset:
                 try:
-                    decided = services.external_certificate_review(
+                    decided = external_certificate_review(
                         card=card, by=request.user, approve=approve, note=note
                     )
-                except ValidationError as error:
+                except LifelineError as error:
                     self.message_user(
-                        request, f"{card}: {' '.join(error.messages)}", messages.ERROR
+                        request, f"{card}: {error.message}", messages.ERROR
                     )
                     continue
                 if decided:
@@ -345,7 +216,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
                 messages.SUCCESS if changed else messages.WARNING,
             )
             return None
-        context = _intermediate_context(
+        context = intermediate_context(
             self,
             request,
             title="Approve outside cards" if approve else "Reject outside cards",

@@ -1,0 +1,140 @@
+"""Certificates in the admin: view-only, revoked through the service."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ..forms import RevokeForm
+from ..models import Certificate, RenewalReminder
+from ..services.revocation import certificate_revoke
+from .common import ReadOnlyEvidenceAdmin, intermediate_context
+
+
+class RenewalReminderInline(admin.TabularInline):
+    model = RenewalReminder
+    fields = ("kind", "claimed_at", "sent_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("claimed_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyEvidenceAdmin):
+    list_display = (
+        "code",
+        "holder_name",
+        "course_code",
+        "issued_on",
+        "expires_on",
+        "verification_status",
+        "holder_email",
+    )
+    list_filter = ("status", "course", "issued_on")
+    search_fields = ("code", "holder_name", "user__email")
+    list_select_related = ("user",)
+    date_hierarchy = "issued_on"
+    ordering = ("-issued_at",)
+    readonly_fields = ("verification_status", "links")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "verification_status",
+                    "links",
+                    "holder_name",
+                    "user",
+                    "enrollment",
+                )
+            },
+        ),
+        (
+            "What it certifies",
+            {
+                "fields": (
+                    "course",
+                    "course_title",
+                    "course_code",
+                    "hours",
+                    "issued_on",
+                    "expires_on",
+                )
+            },
+        ),
+        (
+            "Issuing",
+            {"fields": ("issued_at", "pdf", "email_claimed_at", "emailed_at")},
+        ),
+        (
+            "Revocation",
+            {"fields": ("status", "revoked_at", "revoked_by", "revoke_reason")},
+        ),
+    )
+    inlines = [RenewalReminderInline]
+    actions = ["revoke"]
+
+    @admin.display(description="Status")
+    def verification_status(self, obj: Certificate) -> str:
+        """What the public verification page says today."""
+        return obj.display_status().capitalize()
+
+    @admin.display(description="Holder e-mail", ordering="user__email")
+    def holder_email(self, obj: Certificate) -> str:
+        return obj.user.email
+
+    @admin.display(description="Links")
+    def links(self, obj: Certificate) -> str:
+        return format_html(
+            '<a href="{}">Download the PDF</a> · <a href="{}">Public verification'
+            " page</a>",
+            reverse("certificates:pdf", args=[obj.code]),
+            obj.get_absolute_url(),
+        )
+
+    @admin.action(description="Revoke selected certificates…", permissions=["change"])
+    def revoke(
+        self, request: HttpRequest, queryset: QuerySet[Certificate]
+    ) -> HttpResponse | None:
+        form = RevokeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            revoked = 0
+            for certificate in queryset:
+                if certificate_revoke(
+                    certificate=certificate, by=request.user, reason=reason
+                ):
+                    revoked += 1
+                    self.log_change(request, certificate, f"Revoked: {reason}")
+            already = queryset.count() - revoked
+            self.message_user(
+                request, f"Revoked {revoked} certificate(s).", messages.SUCCESS
+            )
+            if already:
+                self.message_user(
+                    request,
+                    f"{already} selected certificate(s) were already revoked; "
+                    "they are unchanged.",
+                    messages.WARNING,
+                )
+            return None
+        context = intermediate_context(
+            self,
+            request,
+            title="Revoke certificates",
+            form=form,
+            certificates=queryset.select_related("user"),
+            action_name="revoke",
+        )
+        return TemplateResponse(
+            request, "certificates/admin_certificate_revoke.html", context
+        )

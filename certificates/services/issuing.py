@@ -1,0 +1,289 @@
+"""Issuing certificates: the row (with its audit event), the PDF, the issue e-mail;
+the request for a legal name when a learner has none; the certificates that waited
+for one."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import date
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from courses.models import Enrollment
+from courses.services import enrollments_activate_waiting
+
+from ..codes import generate_code
+from ..errors import (
+    CertificateCodesExhausted,
+    CertificateNotIssuable,
+    HolderNameMissing,
+)
+from ..models import Certificate
+from ..pdf import CertificateDocument, format_date, render_certificate_pdf
+from ..selectors import (
+    EMAIL_CLAIM_LEASE,
+    enrollment_for_issuing,
+    enrollments_waiting_for_name,
+)
+from .emails import absolute, email, message_id, record_sent, send_claimed
+
+logger = logging.getLogger(__name__)
+
+# A fresh code collides with an existing one once in 2**60 draws; a handful of redraws
+# turns "never" into "never, even with a broken random source".
+CODE_ATTEMPTS = 5
+
+
+def certificate_expiry(*, issued_on: date, validity_months: int) -> date:
+    """The last day of the month `validity_months` after `issued_on` (AHA convention):
+    issued 23 November 2026 for 24 months, valid through 30 November 2028."""
+    if validity_months < 1:
+        raise CertificateNotIssuable(
+            "The course has no validity period; set its validity in months.",
+            code="certificate.no_validity_period",
+        )
+    months = issued_on.month - 1 + validity_months
+    year, month = issued_on.year + months // 12, months % 12 + 1
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def certificate_document(*, certificate: Certificate) -> CertificateDocument:
+    """What the PDF prints: the certificate's snapshot, never the live course/user."""
+    return CertificateDocument(
+        holder_name=certificate.holder_name,
+        course_title=certificate.course_title,
+        course_code=certificate.course_code,
+        hours=certificate.hours,
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
+        code=certificate.code,
+        verify_url=certificate.verify_url,
+        issuer_name=settings.CERTIFICATE_ISSUER_NAME,
+    )
+
+
+@transaction.atomic
+def _certificate_create(*, enrollment: Enrollment) -> Certificate:
+    # The enrollment row lock makes concurrent issuers queue; the unique constraint on
+    # Certificate.enrollment backs it up where there are no row locks (SQLite).
+    enrollment = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("user", "course")
+        .get(pk=enrollment.pk)
+    )
+    existing = Certificate.objects.filter(enrollment=enrollment).first()
+    if existing is not None:
+        return existing
+    if enrollment.status != Enrollment.Status.COMPLETED:
+        raise CertificateNotIssuable(f"Enrollment {enrollment.pk} is not completed.")
+    user, course = enrollment.user, enrollment.course
+    holder_name = user.legal_name.strip()
+    if not holder_name:
+        raise HolderNameMissing(f"User {user.pk} has no legal name on file.")
+    # The certificate states the day the learner completed, even when it is issued
+    # later (the broker was down and the sweeper caught up).
+    issued_on = timezone.localdate(enrollment.completed_at)
+    fields = {
+        "enrollment": enrollment,
+        "user": user,
+        "course": course,
+        "holder_name": holder_name,
+        "course_title": course.title,
+        "course_code": course.code,
+        "hours": course.hours,
+        "issued_on": issued_on,
+        "expires_on": certificate_expiry(
+            issued_on=issued_on, validity_months=course.validity_months
+        ),
+    }
+    for _ in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                certificate = Certificate.objects.create(
+                    code=generate_code(course.code), **fields
+                )
+        except IntegrityError:
+            existing = Certificate.objects.filter(enrollment=enrollment).first()
+            if existing is not None:
+                return existing  # a concurrent issuer won
+            continue  # the code was taken: draw another
+        audit_record(
+            action=AuditEvent.Action.CERTIFICATE_ISSUED,
+            subject=user,
+            target=certificate,
+            data={
+                "code": certificate.code,
+                "enrollment": enrollment.pk,
+                "course": course.code,
+                "holder_name": holder_name,
+                "issued_on": certificate.issued_on,
+                "expires_on": certificate.expires_on,
+            },
+        )
+        # Bundle enrollments waiting for this certificate (BLS before ACLS) open now.
+        enrollments_activate_waiting(user=user)
+        return certificate
+    raise CertificateCodesExhausted(
+        f"No free certificate code after {CODE_ATTEMPTS} draws."
+    )
+
+
+def certificate_pdf_ensure(*, certificate: Certificate) -> Certificate:
+    """Renders and stores the certificate's PDF unless storage already holds it.
+
+    Returns the certificate as stored. Storage errors (OSError) propagate; the
+    certificate row is untouched by them.
+    """
+    storage = certificate.pdf.storage
+    if certificate.pdf.name and storage.exists(certificate.pdf.name):
+        return certificate
+    content = render_certificate_pdf(certificate_document(certificate=certificate))
+    with transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.pdf.name and storage.exists(locked.pdf.name):
+            return locked  # rendered meanwhile by a concurrent call
+        name = locked.pdf.name or f"certificates/{locked.code}.pdf"
+        if storage.exists(name):
+            storage.delete(name)  # left by a run that died before recording it
+        locked.pdf.name = storage.save(name, ContentFile(content))
+        locked.save(update_fields=["pdf"])
+    return locked
+
+
+def _certificate_issued_message(*, certificate: Certificate) -> EmailMultiAlternatives:
+    with certificate.pdf.open("rb") as pdf:
+        content = pdf.read()
+    return email(
+        template="certificate_issued",
+        subject=f"Your {certificate.course_title} certificate",
+        to=certificate.user.email,
+        context={
+            "certificate": certificate,
+            "expires_on": format_date(certificate.expires_on),
+            "issued_on": format_date(certificate.issued_on),
+            "download_url": absolute(
+                reverse("certificates:pdf", args=[certificate.code])
+            ),
+            "dashboard_url": absolute(reverse("courses:dashboard")),
+        },
+        attachments=[(certificate.pdf_filename, content, "application/pdf")],
+        headers={"Message-ID": message_id("certificate-issued", certificate.code)},
+    )
+
+
+def _certificate_issued_email(*, certificate: Certificate) -> Certificate:
+    """Claim, send, mark (services.emails). Returns the certificate as stored."""
+    certificate = Certificate.objects.select_related("user").get(pk=certificate.pk)
+    if (
+        certificate.emailed_at is not None
+        or certificate.status != Certificate.Status.VALID
+    ):
+        return certificate
+    # Built before the claim: a template or storage error never leaves one behind.
+    message = _certificate_issued_message(certificate=certificate)
+    now = timezone.now()
+    claimable = Q(email_claimed_at__isnull=True) | Q(
+        email_claimed_at__lt=now - EMAIL_CLAIM_LEASE
+    )
+    claimed = (
+        Certificate.objects.filter(
+            claimable,
+            pk=certificate.pk,
+            emailed_at__isnull=True,
+            status=Certificate.Status.VALID,
+        ).update(email_claimed_at=now)
+        == 1
+    )
+    if claimed:
+        mine = Certificate.objects.filter(pk=certificate.pk, email_claimed_at=now)
+        send_claimed(
+            send=lambda: mailers.default.send_messages([message]),
+            release=lambda: mine.update(email_claimed_at=None),
+        )
+        record_sent(lambda: mine.update(emailed_at=timezone.now()))
+    certificate.refresh_from_db()
+    return certificate
+
+
+def certificate_issue(*, enrollment: Enrollment) -> Certificate:
+    """Issues the certificate of a completed enrollment, or finishes issuing it.
+
+    In order, each step skipped when already done, so a retry resumes where the last
+    attempt failed:
+    1. creates the Certificate (one per enrollment: a concurrent or repeated call gets
+       the existing one) and, in the same transaction, records it in the audit trail
+       and activates the learner's waiting bundle enrollments it unblocks;
+    2. renders the PDF and stores it in the default storage;
+    3. e-mails the learner a download link with the PDF attached, once (claimed,
+       sent with a stable Message-ID, then marked: see services.emails).
+    The row is committed before rendering, so a render, storage or mail failure never
+    loses it; those errors (OSError, which includes SMTP errors) propagate for the
+    caller to retry, as do database errors. Raises HolderNameMissing when the learner
+    has no legal name, and CertificateNotIssuable when the enrollment is not completed.
+    """
+    certificate = _certificate_create(enrollment=enrollment)
+    certificate = certificate_pdf_ensure(certificate=certificate)
+    return _certificate_issued_email(certificate=certificate)
+
+
+def certificate_holder_name_request(*, enrollment: Enrollment) -> None:
+    """E-mails a learner who completed a course without a legal name on file that the
+    certificate waits for it (it is issued as soon as they add it)."""
+    user = enrollment.user
+    message = email(
+        template="certificate_name_needed",
+        subject=f"Add your legal name to receive your {enrollment.course.title} "
+        "certificate",
+        to=user.email,
+        context={
+            "course": enrollment.course,
+            "profile_url": absolute(reverse("accounts:profile")),
+        },
+    )
+    mailers.default.send_messages([message])
+
+
+def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | None:
+    """What the issue task does: issues (or finishes issuing) the certificate of the
+    enrollment, or returns None when there is nothing to issue.
+
+    - The enrollment is gone, or not completed (a bug or a race; logged): None.
+    - The learner has no legal name yet: they are e-mailed that the certificate
+      waits for it, and None. Only the completion's task gets here without a name
+      (the sweeper and LegalNameSet issue for named learners only), so that is one
+      e-mail per completion (two if the broker redelivers the task). The certificate
+      is issued when they add a name (LegalNameSet, or the sweeper).
+    Mail, storage and database errors propagate for the task to retry.
+    """
+    enrollment = enrollment_for_issuing(enrollment_id=enrollment_id)
+    if enrollment is None:
+        logger.warning("Enrollment %s does not exist: no certificate", enrollment_id)
+        return None
+    try:
+        return certificate_issue(enrollment=enrollment)
+    except HolderNameMissing:
+        logger.info("Enrollment %s: certificate waits for a legal name", enrollment_id)
+        certificate_holder_name_request(enrollment=enrollment)
+    except CertificateNotIssuable as refused:
+        logger.warning("Enrollment %s: %s", enrollment_id, refused.message)
+    return None
+
+
+def certificates_issue_waiting_for_name(*, user_id: int) -> int:
+    """Enqueues, after commit, the certificates of the learner's completed enrollments
+    that have none (they waited for a legal name). Returns how many were enqueued."""
+    from ..tasks import issue_certificate
+
+    waiting = enrollments_waiting_for_name(user_id=user_id)
+    for enrollment_id in waiting:
+        issue_certificate.delay_on_commit(enrollment_id)
+    return len(waiting)

@@ -1,0 +1,85 @@
+"""Rules of the certificates app written once and used by every caller: the download
+rule (view and dashboard link), the outside-card file types (form, service, storage,
+preview), and the request body limit views declare (core.http)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from certificates import views
+from certificates.models import EXTERNAL_CARD_FILE_TYPES
+from certificates.services.revocation import certificate_revoke
+from core.http import body_limit
+from tests import factories
+
+from .uploads import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def _offered_and_served(client, certificate) -> tuple[bool, bool]:
+    url = reverse("certificates:pdf", args=[certificate.code])
+    offered = url in client.get(reverse("courses:dashboard")).content.decode()
+    return offered, client.get(url).status_code == 200
+
+
+def test_the_dashboard_offers_a_download_exactly_when_the_view_serves_it(
+    client, issued, staff
+):
+    client.force_login(issued.user)
+    assert _offered_and_served(client, issued) == (True, True)
+    certificate_revoke(certificate=issued, by=staff, reason="Issued in error")
+    assert _offered_and_served(client, issued) == (False, False)
+
+
+def test_staff_allowed_to_view_certificates_are_offered_what_they_may_download(
+    client, staff, bls
+):
+    # Staff may download any certificate, their own revoked one too: so the
+    # dashboard offers it (it used to hide a link the view would have served).
+    own = factories.CertificateFactory(user=staff, enrollment__user=staff)
+    certificate_revoke(certificate=own, by=staff, reason="Issued in error")
+    client.force_login(staff)
+    assert _offered_and_served(client, own) == (True, True)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "extension"), EXTERNAL_CARD_FILE_TYPES.items()
+)
+def test_a_card_is_stored_and_previewed_with_the_extension_of_its_type(
+    staff_client, bls, content_type, extension
+):
+    content = {
+        "application/pdf": b"%PDF-1.4",
+        "image/jpeg": image_bytes("JPEG"),
+        "image/png": image_bytes("PNG"),
+    }[content_type]
+    card = factories.ExternalCertificateFactory(
+        course=bls,
+        file=SimpleUploadedFile("upload.bin", content),
+        content_type=content_type,
+    )
+    assert card.file.name.endswith(f".{extension}")
+    response = staff_client.get(reverse("certificates:external_file", args=[card.pk]))
+    assert (
+        f'filename="outside-card-{card.pk}.{extension}"'
+        in (response["Content-Disposition"])
+    )
+
+
+def test_the_upload_form_accepts_exactly_the_card_file_types():
+    from certificates.forms import ExternalCertificateForm
+
+    accept = ExternalCertificateForm().fields["file"].widget.attrs["accept"]
+    assert set(accept.split(",")) == set(EXTERNAL_CARD_FILE_TYPES)
+
+
+def test_the_upload_view_declares_its_body_limit_through_core(settings):
+    from config import middleware
+
+    assert middleware.body_limit is body_limit
+    assert views.external_upload.max_request_body == (
+        settings.EXTERNAL_CARD_MAX_BYTES + settings.EXTERNAL_CARD_REQUEST_OVERHEAD
+    )
