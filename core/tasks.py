@@ -47,9 +47,14 @@ class ReliableTask(DjangoTask):
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
-        transaction.on_commit(functools.partial(self._publish, args, kwargs))
+        transaction.on_commit(functools.partial(self.enqueue, *args, **kwargs))
 
-    def _publish(self, args: tuple, kwargs: dict) -> None:
+    def enqueue(self, *args, **kwargs) -> None:
+        """Queues the task now, logging (not raising) a broker that is unreachable.
+
+        For callers that already run after the commit, such as a domain event's
+        handler (core.events): `delay_on_commit` is this, deferred to the commit.
+        """
         try:
             self.apply_async(args, kwargs, retry_policy=PUBLISH_RETRY_POLICY)
         except BrokerOperationalError:
