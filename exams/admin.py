@@ -53,9 +53,10 @@ class ExamAdmin(BankAdmin):
         "pass_mark",
         "draw_size",
         "active_questions",
+        "is_active",
         "statistics_link",
     )
-    list_filter = ("course", "kind")
+    list_filter = ("course", "kind", "is_active")
     list_select_related = ("course", "module")
     search_fields = ("title", "course__title", "module__title")
     fields = (
