@@ -378,6 +378,7 @@ def flagged_row_save(
             type(row)
             .objects.select_for_update()
             .filter(pk=row.pk)
+            .order_by()  # a model's ordering may join a nullable relation
             .values_list(flag, flat=True)
             .first()
         )
