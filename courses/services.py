@@ -207,7 +207,7 @@ def enrollments_activate_waiting(*, user) -> list[Enrollment]:
     waiting = Enrollment.objects.select_for_update().filter(
         user=user, status=Enrollment.Status.WAITING
     )
-    for enrollment in waiting.select_related("course", "user"):
+    for enrollment in waiting.select_related("course"):
         if not prerequisites_missing(user=user, course=enrollment.course):
             _activate(enrollment)
             activated.append(enrollment)
