@@ -10,11 +10,14 @@ class CertificatesConfig(AppConfig):
         from core.events import subscribe
         from courses.credentials import credential_source_register
         from courses.events import EnrollmentCompleted
+        from courses.pages import page_section_register
 
         from . import handlers, selectors
 
-        # Lower apps trigger certificate work through events (docs/ARCHITECTURE.md).
+        # Lower apps trigger certificate work through events and read what only this
+        # app knows through registries (docs/ARCHITECTURE.md).
         subscribe(EnrollmentCompleted, handlers.enrollment_completed)
         subscribe(LegalNameSet, handlers.legal_name_set)
         # "Current credential" is decided here, once; courses reads it through this.
         credential_source_register(selectors.current_credentials)
+        page_section_register("dashboard", selectors.dashboard_certificates)

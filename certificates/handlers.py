@@ -14,7 +14,7 @@ from .tasks import issue_certificate
 def enrollment_completed(event: EnrollmentCompleted) -> None:
     """A completed enrollment gets its certificate. With the broker unreachable the
     failure is logged and the sweeper issues it later."""
-    issue_certificate.delay_or_log(event.enrollment_id)
+    issue_certificate.enqueue(event.enrollment_id)
 
 
 def legal_name_set(event: LegalNameSet) -> None:

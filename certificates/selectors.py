@@ -4,7 +4,6 @@ what is due for reminders and what the sweeper owes."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -74,23 +73,6 @@ def current_credentials(*, user, today: date | None = None) -> dict[int, date]:
             if course_id not in held or expires_on > held[course_id]:
                 held[course_id] = expires_on
     return held
-
-
-def certified_course_ids(
-    *, user, course_ids: Iterable[int], today: date | None = None
-) -> set[int]:
-    """Which of `course_ids` the user holds a current credential for (two queries)."""
-    course_ids = set(course_ids)
-    if not course_ids:
-        return set()
-    return course_ids & current_credentials(user=user, today=today).keys()
-
-
-def prerequisites_missing(*, user, course: Course) -> list[Course]:
-    """The prerequisites of `course` the user holds no current credential for."""
-    required = list(course.prerequisites.all())
-    held = certified_course_ids(user=user, course_ids=[c.pk for c in required])
-    return [c for c in required if c.pk not in held]
 
 
 # --- Verification and download ------------------------------------------------------
@@ -394,3 +376,15 @@ def enrollments_waiting_for_name(*, user_id: int) -> list[int]:
             certificate__isnull=True,
         ).values_list("pk", flat=True)
     )
+
+
+def dashboard_certificates(*, user) -> dict:
+    """The dashboard's certificate section: every certificate of the learner, newest
+    first (registered with courses.pages)."""
+    return {
+        "certificates": list(
+            Certificate.objects.filter(user=user)
+            .select_related("course")
+            .order_by("-issued_on")
+        )
+    }

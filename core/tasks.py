@@ -47,14 +47,14 @@ class ReliableTask(DjangoTask):
     """
 
     def delay_on_commit(self, *args, **kwargs) -> None:
-        transaction.on_commit(functools.partial(self._publish, args, kwargs))
+        transaction.on_commit(functools.partial(self.enqueue, *args, **kwargs))
 
-    def delay_or_log(self, *args, **kwargs) -> None:
-        """Queues the task now, logging (not raising) a broker failure: for code that
-        already runs after commit, such as a domain-event handler (core.events)."""
-        self._publish(args, kwargs)
+    def enqueue(self, *args, **kwargs) -> None:
+        """Queues the task now, logging (not raising) a broker that is unreachable.
 
-    def _publish(self, args: tuple, kwargs: dict) -> None:
+        For callers that already run after the commit, such as a domain event's
+        handler (core.events): `delay_on_commit` is this, deferred to the commit.
+        """
         try:
             self.apply_async(args, kwargs, retry_policy=PUBLISH_RETRY_POLICY)
         except BrokerOperationalError:

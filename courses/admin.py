@@ -2,14 +2,31 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from . import services
 from .markdown import render_markdown
 from .models import Bundle, BundleCourse, Course, CourseImage, Lesson, Module
+
+
+class CurriculumAdmin(admin.ModelAdmin):
+    """Edits of curriculum rows, and of those in its inlines, go through
+    services.curriculum_row_save, which records publishing and unpublishing."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.curriculum_row_save(row=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        for obj in formset.save(commit=False):
+            services.curriculum_row_save(row=obj, actor=request.user)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
 
 
 class LessonPreviewForm(forms.Form):
@@ -45,7 +62,7 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(CurriculumAdmin):
     list_display = (
         "title",
         "code",
@@ -53,6 +70,7 @@ class CourseAdmin(admin.ModelAdmin):
         "validity_months",
         "is_published",
         "order",
+        "edited",
     )
     list_editable = ("order",)
     list_filter = ("is_published",)
@@ -82,19 +100,30 @@ class CourseAdmin(admin.ModelAdmin):
         ("Catalog", {"fields": ("order", "recommended_for", "description_md")}),
     )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+        # The "edited since sync" fingerprint reads the prerequisites: one query for
+        # the page, not one per course.
+        return super().get_queryset(request).prefetch_related("prerequisites")
+
+    @admin.display(boolean=True, description="Edited since sync")
+    def edited(self, obj: Course) -> bool:
+        return obj.edited_since_sync
+
     @admin.action(description="Publish selected courses")
     def publish(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_published=True)} published.")
+        changed = services.courses_publish(courses=queryset, actor=request.user)
+        self.message_user(request, f"{len(changed)} published.")
 
     @admin.action(description="Unpublish selected courses (back to draft)")
     def unpublish(self, request, queryset):
-        self.message_user(
-            request, f"{queryset.update(is_published=False)} unpublished."
+        changed = services.courses_publish(
+            courses=queryset, actor=request.user, published=False
         )
+        self.message_user(request, f"{len(changed)} unpublished.")
 
 
 @admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
+class ModuleAdmin(CurriculumAdmin):
     list_display = ("title", "course", "order")
     list_filter = ("course",)
     search_fields = ("title", "slug")
@@ -103,7 +132,7 @@ class ModuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(CurriculumAdmin):
     """The lesson editor: Markdown on the left, the sanitized preview beside it."""
 
     list_display = ("title", "module", "course", "minutes", "is_published", "edited")
@@ -178,15 +207,15 @@ class LessonAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected lessons")
     def publish(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_published=True)} published.")
+        changed = services.lessons_publish(lessons=queryset, actor=request.user)
+        self.message_user(request, f"{len(changed)} published.")
 
     @admin.action(description="Unpublish selected lessons (back to draft)")
     def unpublish(self, request, queryset):
-        self.message_user(
-            request,
-            f"{queryset.update(is_published=False)} unpublished.",
-            messages.WARNING,
+        changed = services.lessons_publish(
+            lessons=queryset, actor=request.user, published=False
         )
+        self.message_user(request, f"{len(changed)} unpublished.", messages.WARNING)
 
 
 @admin.register(CourseImage)
@@ -210,6 +239,6 @@ class BundleCourseInline(admin.TabularInline):
 
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(CurriculumAdmin):
     list_display = ("title", "is_published", "order")
     inlines = [BundleCourseInline]

@@ -1,8 +1,12 @@
-"""Which courses a learner currently holds, and until when, from the apps that know.
+"""Which courses a learner currently holds a credential for, and until when.
 
-The courses rules that need it (prerequisites, the renewal window) read
-`current_credentials`; a higher app (certificates) registers the source that decides
-what counts as current in its AppConfig.ready(), so courses never imports it.
+Courses' rules need it (prerequisites, the renewal window) but credentials belong to
+an app above courses (docs/ARCHITECTURE.md). So the rule "current" is written there,
+once, and registered here as a source in that app's `AppConfig.ready()`; courses
+reads the merged answer and never imports the app that computes it.
+
+A source is a function `source(*, user) -> dict[course_id, expires_on]` of the user's
+current credentials (a user who is not signed in is never passed to it).
 """
 
 from __future__ import annotations
@@ -13,18 +17,20 @@ _sources: list = []
 
 
 def credential_source_register(fn) -> None:
-    """Adds a source: `fn(*, user) -> dict[course_id, expires_on]`. Registering the
-    same function twice is a no-op (ready() may run more than once)."""
+    """Adds a source of current credentials; adding the same one again is a no-op
+    (`ready()` may run more than once)."""
     if fn not in _sources:
         _sources.append(fn)
 
 
 def current_credentials(*, user) -> dict[int, date]:
-    """Course id -> the latest expiry of the user's current credentials for it, over
-    every registered source."""
-    merged: dict[int, date] = {}
+    """{course id: expiry} of every course the user currently holds a credential for,
+    from every registered source, keeping the latest expiry per course."""
+    held: dict[int, date] = {}
+    if not user.is_authenticated:
+        return held
     for source in _sources:
         for course_id, expires_on in source(user=user).items():
-            if course_id not in merged or expires_on > merged[course_id]:
-                merged[course_id] = expires_on
-    return merged
+            if course_id not in held or expires_on > held[course_id]:
+                held[course_id] = expires_on
+    return held

@@ -130,9 +130,11 @@ class Course(SyncedContent):
 
     @property
     def prerequisite_slugs(self) -> list[str]:
+        """Part of the content fingerprint. Reads prefetched prerequisites when the
+        queryset has them (the admin's list does), else one query."""
         if self.pk is None:
             return []
-        return sorted(self.prerequisites.values_list("slug", flat=True))
+        return sorted(p.slug for p in self.prerequisites.all())
 
 
 class Module(SyncedContent):

@@ -8,19 +8,21 @@ are aggregated in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from enum import StrEnum
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from certificates.models import Certificate
-from certificates.selectors import certified_course_ids
-
+from .credentials import current_credentials
 from .models import Bundle, Course, Enrollment, Lesson, LessonProgress, Module
+from .pages import page_sections
 
-# A holder may re-enrol in a course they hold this long before its certificate expires.
-RENEWAL_WINDOW = timedelta(days=90)
+# A holder may re-enrol in a course they hold this long before its certificate
+# expires. Messages and pages take the number from here.
+RENEWAL_WINDOW_DAYS = 90
+RENEWAL_WINDOW = timedelta(days=RENEWAL_WINDOW_DAYS)
 
 
 def courses_for_catalog() -> QuerySet[Course]:
@@ -181,36 +183,125 @@ def lesson_for_viewer(
         raise Http404("No such lesson.") from None
 
 
-def renewal_opens_on(*, user, course: Course):
-    """If the user holds a current certificate for `course` that is not yet within the
-    renewal window, the date re-enrolment opens; otherwise None."""
-    today = timezone.localdate()
-    latest = (
-        Certificate.objects.filter(
-            user=user,
-            course=course,
-            status=Certificate.Status.VALID,
-            expires_on__gte=today,
-        )
-        .order_by("-expires_on")
-        .values_list("expires_on", flat=True)
-        .first()
+def enrollment_lessons_left(
+    *, enrollment: Enrollment, module_id: int | None = None
+) -> bool:
+    """Whether a published lesson of the course (or of one module) is not yet done in
+    `enrollment` (one query)."""
+    scope = (
+        {"module_id": module_id} if module_id else {"course_id": enrollment.course_id}
     )
-    if latest is None:
+    done = LessonProgress.objects.filter(enrollment=enrollment).values("lesson_id")
+    return Lesson.objects.published().filter(**scope).exclude(pk__in=done).exists()
+
+
+# --- Prerequisites and renewal: from the learner's current credentials -------------
+
+
+def prerequisites_missing(
+    *, user, course: Course, held: dict[int, date] | None = None
+) -> list[Course]:
+    """The prerequisites of `course` the user holds no current credential for (all of
+    them for a visitor who is not signed in). `held` is `current_credentials` when the
+    caller has it already; no query when the course has no prerequisites."""
+    required = list(course.prerequisites.all())
+    if not required:
+        return []
+    if held is None:
+        held = current_credentials(user=user)
+    return [c for c in required if c.pk not in held]
+
+
+def renewal_opens_on(
+    *, user, course: Course, held: dict[int, date] | None = None
+) -> date | None:
+    """If the user holds a current credential for `course` that is not yet within the
+    renewal window (RENEWAL_WINDOW_DAYS before it expires), the date re-enrolment
+    opens; otherwise None."""
+    if held is None:
+        held = current_credentials(user=user)
+    expires_on = held.get(course.pk)
+    if expires_on is None:
         return None
-    opens = latest - RENEWAL_WINDOW
-    return opens if opens > today else None
+    opens = expires_on - RENEWAL_WINDOW
+    return opens if opens > timezone.localdate() else None
+
+
+class Offer(StrEnum):
+    """What the course page offers its viewer, in the order the rules are checked."""
+
+    ENROLLED = "enrolled"  # an active enrollment: continue learning
+    WAITING = "waiting"  # enrolled through a bundle, waiting for a prerequisite
+    RENEWAL_NOT_OPEN = "renewal_not_open"  # holds it; renewal opens later
+    PREREQUISITES_MISSING = "prerequisites_missing"
+    ENROL = "enrol"  # may enrol now
+    SIGN_UP = "sign_up"  # not signed in
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    course: Course
+    met: bool
+
+
+@dataclass(frozen=True)
+class EnrolmentPanel:
+    """The course page's enrolment box: decided here, displayed by the template."""
+
+    offer: Offer
+    prerequisites: list[Prerequisite]
+    missing: list[Course]
+    enrollment: Enrollment | None = None
+    renewal_opens_on: date | None = None
+    renewal_window_days: int = RENEWAL_WINDOW_DAYS
+
+
+def enrolment_panel_for(*, user, course: Course) -> EnrolmentPanel:
+    """Whether the viewer is enrolled, waiting, may renew only later, lacks a
+    prerequisite, may enrol, or must sign up first: the same rules
+    `enrollment_create` enforces (two queries for a signed-in viewer, plus one for
+    their enrollment)."""
+    held = current_credentials(user=user)
+    missing = prerequisites_missing(user=user, course=course, held=held)
+    prerequisites = [
+        Prerequisite(course=p, met=p not in missing) for p in course.prerequisites.all()
+    ]
+    panel = {"prerequisites": prerequisites, "missing": missing}
+    if not user.is_authenticated:
+        return EnrolmentPanel(offer=Offer.SIGN_UP, **panel)
+    enrollment = enrollment_open(user=user, course=course)
+    if enrollment is not None:
+        offer = (
+            Offer.WAITING
+            if enrollment.status == Enrollment.Status.WAITING
+            else Offer.ENROLLED
+        )
+        return EnrolmentPanel(offer=offer, enrollment=enrollment, **panel)
+    opens = renewal_opens_on(user=user, course=course, held=held)
+    if opens:
+        return EnrolmentPanel(
+            offer=Offer.RENEWAL_NOT_OPEN, renewal_opens_on=opens, **panel
+        )
+    if missing:
+        return EnrolmentPanel(offer=Offer.PREREQUISITES_MISSING, **panel)
+    return EnrolmentPanel(offer=Offer.ENROL, **panel)
 
 
 @dataclass
 class DashboardCourse:
     enrollment: Enrollment
     progress: Progress
+    # Waiting (enrolled through a bundle) for a current credential in these courses.
     waiting_for: list[Course] = field(default_factory=list)
+
+    @property
+    def waiting(self) -> bool:
+        return self.enrollment.status == Enrollment.Status.WAITING
 
 
 def dashboard_for(*, user) -> dict:
-    """The learner's open and completed enrollments with progress, and certificates."""
+    """The learner's open and completed enrollments with progress, and what apps
+    above courses add to the dashboard (courses.pages: the certificates)."""
     enrollments = list(
         Enrollment.objects.filter(user=user)
         .select_related("course", "last_lesson__module")
@@ -234,9 +325,7 @@ def dashboard_for(*, user) -> dict:
     )
     waiting = [e for e in enrollments if e.status == Enrollment.Status.WAITING]
     prereq_ids = {p.pk for e in waiting for p in e.course.prerequisites.all()}
-    held = (
-        certified_course_ids(user=user, course_ids=prereq_ids) if prereq_ids else set()
-    )
+    held = current_credentials(user=user) if prereq_ids else {}
     rows = [
         DashboardCourse(
             enrollment=e,
@@ -249,14 +338,9 @@ def dashboard_for(*, user) -> dict:
         )
         for e in enrollments
     ]
-    certificates = list(
-        Certificate.objects.filter(user=user)
-        .select_related("course")
-        .order_by("-issued_on")
-    )
     return {
         "open": [r for r in rows if r.enrollment.is_open],
         "completed": [r for r in rows if not r.enrollment.is_open],
-        "certificates": certificates,
         "today": timezone.localdate(),
+        **page_sections("dashboard", user=user),
     }

@@ -1,27 +1,44 @@
-"""Writes of enrolment and progress. Views, admin and tasks call these; nothing else
-changes Enrollment or LessonProgress rows."""
+"""Writes of enrolment, progress and publication. Views, admin and tasks call these;
+nothing else changes Enrollment or LessonProgress rows or publishes curriculum.
+
+Every decision that matters to a credential (enrolled, waiting, activated, completed,
+published) is recorded in the audit trail inside the deciding transaction.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from certificates.selectors import prerequisites_missing
+from audit.models import AuditEvent
+from audit.services import audit_record
+from core.errors import Conflict, InvalidInput, NotAllowed
 from core.events import publish
 
+from .completion import completion_requirements_met
 from .events import EnrollmentCompleted
 from .models import Bundle, Course, Enrollment, Lesson, LessonProgress
-from .selectors import renewal_opens_on
+from .selectors import RENEWAL_WINDOW_DAYS, prerequisites_missing, renewal_opens_on
 
 
-class EnrollmentRefused(ValidationError):
-    """Enrolment is not allowed; `missing` lists prerequisite courses not held."""
+class EnrollmentRefused(NotAllowed):
+    """Enrolment is not allowed; `missing` lists prerequisite courses not held.
 
-    def __init__(self, message: str, *, missing: list[Course] | None = None):
-        super().__init__(message)
+    Codes: enrollment.course_unpublished, enrollment.bundle_unpublished,
+    enrollment.prerequisite_missing, enrollment.renewal_not_open.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "enrollment.refused",
+        missing: list[Course] | None = None,
+    ):
+        super().__init__(message, code=code)
         self.missing = missing or []
 
 
@@ -33,13 +50,69 @@ def _open_enrollment(*, user, course: Course) -> Enrollment | None:
     ).first()
 
 
+def _prerequisites_refused(course: Course, missing: list[Course]) -> EnrollmentRefused:
+    names = ", ".join(c.title for c in missing)
+    return EnrollmentRefused(
+        f"{course.title} requires a current certificate in {names}.",
+        code="enrollment.prerequisite_missing",
+        missing=missing,
+    )
+
+
 def _check_renewal_window(*, user, course: Course) -> None:
     opens = renewal_opens_on(user=user, course=course)
     if opens:
         raise EnrollmentRefused(
             f"You already hold a current {course.title} certificate. You can renew it "
-            f"from {opens:%-d %B %Y}, 90 days before it expires."
+            f"from {opens:%-d %B %Y}, {RENEWAL_WINDOW_DAYS} days before it expires.",
+            code="enrollment.renewal_not_open",
         )
+
+
+def _record(action: AuditEvent.Action, enrollment: Enrollment, *, actor, **data):
+    audit_record(
+        action=action,
+        actor=actor,
+        subject=enrollment.user,
+        target=enrollment,
+        data={"course": enrollment.course.code, **data},
+    )
+
+
+def _create(*, user, course: Course, bundle: Bundle | None, waiting: list[Course]):
+    """Creates the open enrollment (waiting when `waiting` lists prerequisites not
+    held yet) and records it; returns the open enrollment a concurrent request
+    created instead, unrecorded (that request recorded it)."""
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                user=user,
+                course=course,
+                bundle=bundle,
+                status=Enrollment.Status.WAITING
+                if waiting
+                else Enrollment.Status.ACTIVE,
+                activated_at=None if waiting else timezone.now(),
+            )
+    except IntegrityError:
+        # A concurrent request (double click) enrolled first; the unique constraint
+        # kept one.
+        return _open_enrollment(user=user, course=course)
+    _record(
+        AuditEvent.Action.ENROLLMENT_CREATED,
+        enrollment,
+        actor=user,
+        status=enrollment.status,
+        bundle=bundle.slug if bundle else "",
+    )
+    if waiting:
+        _record(
+            AuditEvent.Action.ENROLLMENT_WAITING,
+            enrollment,
+            actor=None,
+            waiting_for=[c.code for c in waiting],
+        )
+    return enrollment
 
 
 @transaction.atomic
@@ -48,49 +121,38 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
 
     Refuses (EnrollmentRefused) a draft course, a course whose prerequisites the user
     does not currently hold, and a course the user holds a certificate for that is not
-    yet within 90 days of expiry. A waiting enrollment (from a bundle) whose
-    prerequisites are now met is activated.
+    yet within the renewal window of its expiry. A waiting enrollment (from a bundle)
+    whose prerequisites are now met is activated. Records the enrolment (and any
+    activation) in the audit trail, the learner as the actor.
     """
     if not course.is_published:
-        raise EnrollmentRefused("This course is not open for enrolment.")
+        raise EnrollmentRefused(
+            "This course is not open for enrolment.",
+            code="enrollment.course_unpublished",
+        )
     existing = _open_enrollment(user=user, course=course)
     missing = prerequisites_missing(user=user, course=course)
     if existing:
         if existing.status == Enrollment.Status.WAITING and not missing:
-            _activate(existing)
+            _activate(existing, actor=user)
         return existing
     if missing:
-        names = ", ".join(c.title for c in missing)
-        raise EnrollmentRefused(
-            f"{course.title} requires a current certificate in {names}.",
-            missing=missing,
-        )
+        raise _prerequisites_refused(course, missing)
     _check_renewal_window(user=user, course=course)
-    try:
-        with transaction.atomic():
-            return Enrollment.objects.create(
-                user=user,
-                course=course,
-                status=Enrollment.Status.ACTIVE,
-                activated_at=timezone.now(),
-            )
-    except IntegrityError:
-        # A concurrent request enrolled first; the unique constraint kept one.
-        return _open_enrollment(user=user, course=course)
+    return _create(user=user, course=course, bundle=None, waiting=[])
 
 
-def _activate(enrollment: Enrollment) -> None:
-    """Opens a waiting enrollment whose prerequisites the caller found held. One that
-    waited with every completion rule met (its final exam was passed while a
-    prerequisite had lapsed) completes now instead."""
-    # exams depends on courses; the completion rules are the exam app's.
-    from exams.services import enrollment_requirements_met
-
+def _activate(enrollment: Enrollment, *, actor=None) -> None:
+    """Opens a waiting enrollment whose prerequisites the caller found held, and
+    records it. One that waited with every completion rule met (its final exam was
+    passed while a prerequisite had lapsed) completes now instead
+    (courses.completion: the rules are registered by the app that owns them)."""
     enrollment.status = Enrollment.Status.ACTIVE
     # Kept when it was active before it had to wait.
     enrollment.activated_at = enrollment.activated_at or timezone.now()
     enrollment.save(update_fields=["status", "activated_at"])
-    if enrollment_requirements_met(enrollment=enrollment):
+    _record(AuditEvent.Action.ENROLLMENT_ACTIVATED, enrollment, actor=actor)
+    if completion_requirements_met(enrollment=enrollment):
         enrollment_complete(enrollment=enrollment)
 
 
@@ -104,53 +166,40 @@ def bundle_enroll(*, user, bundle: Bundle) -> list[Enrollment]:
     is already enrolled in keeps that enrollment (activated if it was waiting and is
     now unblocked); one they hold a certificate for, outside its renewal window, is
     skipped. A draft course, or a prerequisite that is neither held nor part of the
-    bundle, refuses the whole bundle.
+    bundle, refuses the whole bundle. Each new enrollment (and each one that waits)
+    is recorded in the audit trail.
     """
+    unpublished = EnrollmentRefused(
+        "This bundle is not open for enrolment.", code="enrollment.bundle_unpublished"
+    )
     if not bundle.is_published:
-        raise EnrollmentRefused("This bundle is not open for enrolment.")
+        raise unpublished
     courses = [item.course for item in bundle.items.select_related("course")]
     if any(not course.is_published for course in courses):
-        raise EnrollmentRefused("This bundle is not open for enrolment.")
+        raise unpublished
     in_bundle = {c.pk for c in courses}
     result = []
     for course in courses:
         missing = prerequisites_missing(user=user, course=course)
         outside = [c for c in missing if c.pk not in in_bundle]
         if outside:
-            names = ", ".join(c.title for c in outside)
-            raise EnrollmentRefused(
-                f"{course.title} requires a current certificate in {names}.",
-                missing=outside,
-            )
+            raise _prerequisites_refused(course, outside)
         existing = _open_enrollment(user=user, course=course)
         if existing:
             if existing.status == Enrollment.Status.WAITING and not missing:
-                _activate(existing)
+                _activate(existing, actor=user)
             result.append(existing)
             continue
         if renewal_opens_on(user=user, course=course):
             continue  # already certified: the bundle's next course is what they need
-        try:
-            with transaction.atomic():
-                enrollment = Enrollment.objects.create(
-                    user=user,
-                    course=course,
-                    bundle=bundle,
-                    status=Enrollment.Status.WAITING
-                    if missing
-                    else Enrollment.Status.ACTIVE,
-                    activated_at=None if missing else timezone.now(),
-                )
-        except IntegrityError:
-            # A concurrent request (double click) enrolled first; keep that one.
-            enrollment = _open_enrollment(user=user, course=course)
-        result.append(enrollment)
+        result.append(_create(user=user, course=course, bundle=bundle, waiting=missing))
     return result
 
 
 @transaction.atomic
 def enrollments_activate_waiting(*, user) -> list[Enrollment]:
-    """Activates the user's waiting enrollments whose prerequisites are now all held.
+    """Activates the user's waiting enrollments whose prerequisites are now all held,
+    recording each (the system as the actor).
 
     Called after a certificate is issued or an outside card approved.
     """
@@ -173,11 +222,20 @@ def lesson_visit(*, enrollment: Enrollment, lesson: Lesson) -> None:
 
 
 def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
-    """Marks the lesson done in this enrollment; returns the existing mark if any."""
+    """Marks the lesson done in this enrollment; returns the existing mark if any.
+
+    Refuses (Conflict, lesson.enrollment_not_active) an enrollment that is not active
+    and (InvalidInput, lesson.not_in_course) a lesson of another course.
+    """
     if enrollment.status != Enrollment.Status.ACTIVE:
-        raise ValidationError("Lessons can be completed only in an active enrollment.")
+        raise Conflict(
+            "Lessons can be completed only in an active enrollment.",
+            code="lesson.enrollment_not_active",
+        )
     if lesson.course_id != enrollment.course_id:
-        raise ValidationError("This lesson is not part of the course.")
+        raise InvalidInput(
+            "This lesson is not part of the course.", code="lesson.not_in_course"
+        )
     progress, _ = LessonProgress.objects.get_or_create(
         enrollment=enrollment, lesson=lesson, defaults={"completed_at": timezone.now()}
     )
@@ -186,24 +244,33 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress
 
 @transaction.atomic
 def enrollment_complete(*, enrollment: Enrollment, at: datetime | None = None) -> bool:
-    """Records the enrollment as completed (once, dated `at`, default now) and, after
-    commit, enqueues the certificate. Returns True when it completed now.
+    """Records the enrollment as completed (once, dated `at`, default now) and
+    publishes EnrollmentCompleted, whose subscribers run after commit (certificates
+    issues the certificate). Returns True when it completed now.
 
     Returns False, changing nothing, when the enrollment is not active (already
     completed, or waiting). The course's prerequisites are checked again here, at the
     moment of completion: when one is no longer current (an outside card rejected, a
     certificate revoked or lapsed since enrolment) the enrollment waits instead (status
-    WAITING, returns False) and `enrollments_activate_waiting` completes it once the
-    prerequisite is held again. The caller (the exam service) has checked every other
-    completion rule inside the same transaction as the passing attempt.
+    WAITING, recorded, returns False) and `enrollments_activate_waiting` completes it
+    once the prerequisite is held again. The caller (the exam service) has checked
+    every other completion rule inside the same transaction as the passing attempt.
+    The completion is recorded in the audit trail, decided by the system.
     """
     active = Enrollment.objects.filter(
         pk=enrollment.pk, status=Enrollment.Status.ACTIVE
     )
-    user = enrollment.user
-    if prerequisites_missing(user=user, course=enrollment.course):
+    missing = prerequisites_missing(user=enrollment.user, course=enrollment.course)
+    if missing:
         if active.update(status=Enrollment.Status.WAITING):
             enrollment.status = Enrollment.Status.WAITING
+            _record(
+                AuditEvent.Action.ENROLLMENT_WAITING,
+                enrollment,
+                actor=None,
+                waiting_for=[c.code for c in missing],
+                final_passed=True,
+            )
         return False
     updated = active.update(
         status=Enrollment.Status.COMPLETED, completed_at=at or timezone.now()
@@ -211,7 +278,12 @@ def enrollment_complete(*, enrollment: Enrollment, at: datetime | None = None) -
     if not updated:
         return False
     enrollment.refresh_from_db(fields=["status", "completed_at"])
-    # The certificates app issues the certificate (it subscribes; after commit).
+    _record(
+        AuditEvent.Action.ENROLLMENT_COMPLETED,
+        enrollment,
+        actor=None,
+        completed_at=enrollment.completed_at,
+    )
     publish(
         EnrollmentCompleted(
             enrollment_id=enrollment.pk,
@@ -220,3 +292,97 @@ def enrollment_complete(*, enrollment: Enrollment, at: datetime | None = None) -
         )
     )
     return True
+
+
+# --- Publication (the admin's actions) ---------------------------------------------
+
+
+def _publication_set(
+    rows: Iterable[Course | Lesson], *, published: bool, actor
+) -> list[Course | Lesson]:
+    """Sets `is_published` on each row not already so and records each change;
+    returns the rows changed (locked first, so two staff members clicking at once
+    record each change once)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    model: type[models.Model] = type(rows[0])
+    changing = list(
+        model.objects.select_for_update()
+        .filter(pk__in=[row.pk for row in rows])
+        .exclude(is_published=published)
+        .order_by("pk")
+    )
+    model.objects.filter(pk__in=[row.pk for row in changing]).update(
+        is_published=published
+    )
+    action = (
+        AuditEvent.Action.CONTENT_PUBLISHED
+        if published
+        else AuditEvent.Action.CONTENT_UNPUBLISHED
+    )
+    for row in changing:
+        row.is_published = published
+        audit_record(action=action, actor=actor, target=row)
+    return changing
+
+
+@transaction.atomic
+def courses_publish(
+    *, courses: Iterable[Course], actor, published: bool = True
+) -> list[Course]:
+    """Publishes (or, with published=False, returns to draft) each course not already
+    so; records each change with the staff member who made it. Returns those changed.
+    """
+    return _publication_set(courses, published=published, actor=actor)
+
+
+@transaction.atomic
+def lessons_publish(
+    *, lessons: Iterable[Lesson], actor, published: bool = True
+) -> list[Lesson]:
+    """Publishes (or returns to draft) each lesson not already so; records each
+    change with the staff member who made it. Returns those changed."""
+    return _publication_set(lessons, published=published, actor=actor)
+
+
+@transaction.atomic
+def curriculum_row_save(*, row: models.Model, actor) -> None:
+    """Saves a staff member's edit of a curriculum row (course, module, lesson, as
+    the admin's forms make it). When the edit publishes the row or takes it back to
+    draft (a new row that is published counts), records that with the staff member,
+    as `courses_publish` does."""
+    flagged_row_save(
+        row=row,
+        flag="is_published",
+        actor=actor,
+        actions={
+            True: AuditEvent.Action.CONTENT_PUBLISHED,
+            False: AuditEvent.Action.CONTENT_UNPUBLISHED,
+        },
+    )
+
+
+def flagged_row_save(
+    *, row: models.Model, flag: str, actor, actions: dict[bool, AuditEvent.Action]
+) -> None:
+    """Saves `row` (in the caller's transaction); when it has the boolean `flag` and
+    the save changes it (or creates a row with it set), records actions[new value]
+    with `actor`. Also used by the exams app for its definitions."""
+    if not hasattr(row, flag):
+        row.save()
+        return
+    before = None
+    if row.pk is not None:
+        before = (
+            type(row)
+            .objects.select_for_update()
+            .filter(pk=row.pk)
+            .order_by()  # a model's ordering may join a nullable relation
+            .values_list(flag, flat=True)
+            .first()
+        )
+    row.save()
+    now = getattr(row, flag)
+    if (before is None and now) or (before is not None and before != now):
+        audit_record(action=actions[now], actor=actor, target=row)

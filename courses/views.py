@@ -2,18 +2,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import http_date
 from django.views.decorators.http import condition, require_POST
 
 from accounts.models import Profession
-from certificates.selectors import prerequisites_missing
-from exams.selectors import exam_overview_for
+from core.errors import LifelineError
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
+from .pages import page_sections
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
@@ -42,19 +41,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = selectors.course_for_viewer(slug=slug, user=request.user)
     modules = selectors.modules_with_lessons(course=course)
-    user = request.user
     context = {
         "course": course,
         "modules": modules,
         "lesson_count": sum(len(m.visible_lessons) for m in modules),
-        "prerequisites": list(course.prerequisites.all()),
-        "missing": prerequisites_missing(user=user, course=course)
-        if user.is_authenticated
-        else list(course.prerequisites.all()),
-        "enrollment": selectors.enrollment_open(user=user, course=course),
-        "renewal_opens_on": selectors.renewal_opens_on(user=user, course=course)
-        if user.is_authenticated
-        else None,
+        "panel": selectors.enrolment_panel_for(user=request.user, course=course),
     }
     return render(request, "courses/course_detail.html", context)
 
@@ -123,8 +114,9 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
             "resume": enrollment.last_lesson
             if enrollment.last_lesson and enrollment.last_lesson.is_published
             else None,
-            "exam_overview": exam_overview_for(
-                enrollment=enrollment, modules=modules, done_ids=done_ids
+            # What apps above courses add (courses.pages): the course's exams.
+            **page_sections(
+                "course_home", enrollment=enrollment, modules=modules, done_ids=done_ids
             ),
         },
     )
@@ -184,7 +176,7 @@ def lesson_complete(
     )
     try:
         services.lesson_complete(enrollment=enrollment, lesson=current)
-    except ValidationError as error:
+    except LifelineError as error:
         messages.error(request, error.message)
         return redirect(current)
     # "Mark complete" without moving on posts next=stay.

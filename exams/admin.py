@@ -3,13 +3,32 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from . import services
 from .models import Attempt, AttemptQuestion, Choice, Exam, Question
+
+
+class BankAdmin(admin.ModelAdmin):
+    """Edits of exams and questions, and of those in its inlines, go through
+    services.bank_row_save, which records taking them in or out of use."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.bank_row_save(row=obj, actor=request.user)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model not in (Exam, Question):
+            super().save_formset(request, form, formset, change)
+            return
+        for obj in formset.save(commit=False):
+            services.bank_row_save(row=obj, actor=request.user)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
 
 
 class QuestionInline(admin.TabularInline):
@@ -25,7 +44,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(BankAdmin):
     list_display = (
         "title",
         "course",
@@ -34,9 +53,10 @@ class ExamAdmin(admin.ModelAdmin):
         "pass_mark",
         "draw_size",
         "active_questions",
+        "is_active",
         "statistics_link",
     )
-    list_filter = ("course", "kind")
+    list_filter = ("course", "kind", "is_active")
     list_select_related = ("course", "module")
     search_fields = ("title", "course__title", "module__title")
     fields = (
@@ -52,6 +72,7 @@ class ExamAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("statistics_link",)
     inlines = [QuestionInline]
+    actions = ["activate", "deactivate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Exam]:
         return (
@@ -74,6 +95,18 @@ class ExamAdmin(admin.ModelAdmin):
             '<a href="{}">Attempts and item analysis</a>',
             reverse("exams:statistics", args=[obj.pk]),
         )
+
+    @admin.action(description="Activate selected exams (offered, needed to complete)")
+    def activate(self, request, queryset):
+        changed = services.exams_activate(exams=queryset, actor=request.user)
+        self.message_user(request, f"{len(changed)} activated.")
+
+    @admin.action(description="Deactivate selected exams (kept as evidence only)")
+    def deactivate(self, request, queryset):
+        changed = services.exams_activate(
+            exams=queryset, actor=request.user, active=False
+        )
+        self.message_user(request, f"{len(changed)} deactivated.")
 
 
 class ChoiceForm(forms.ModelForm):
@@ -149,7 +182,7 @@ class QuestionAdminForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(BankAdmin):
     """A bank question with its choices. Text and explanation are Markdown, rendered
     and sanitized when saved, like lessons."""
 
@@ -176,33 +209,45 @@ class QuestionAdmin(admin.ModelAdmin):
             mark_safe(obj.explanation_html),  # noqa: S308
         )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        # The "edited since sync" fingerprint reads the choices: one query for the
+        # page, not one per question.
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("choices", queryset=Choice.objects.order_by("order", "id"))
+            )
+        )
+
     @admin.display(boolean=True, description="Edited since sync")
     def edited(self, obj: Question) -> bool:
         return obj.edited_since_sync
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is Choice:
-            # The database allows one correct choice per question at any moment:
-            # clear the old one before the new one is saved, whatever the form order.
-            losing = [
-                f.instance.pk
-                for f in formset.initial_forms
-                if f.instance.pk
-                and f.initial.get("is_correct")
-                and (
-                    not f.cleaned_data.get("is_correct") or f.cleaned_data.get("DELETE")
-                )
-            ]
-            Choice.objects.filter(pk__in=losing).update(is_correct=False)
+            services.question_correct_mark_release(
+                question=form.instance,
+                correct_after={
+                    f.instance.pk: bool(f.cleaned_data.get("is_correct"))
+                    and not f.cleaned_data.get("DELETE")
+                    for f in formset.initial_forms
+                    if f.instance.pk
+                },
+            )
         super().save_formset(request, form, formset, change)
 
     @admin.action(description="Activate selected questions (drawn in new attempts)")
     def activate(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=True)} activated.")
+        changed = services.questions_activate(questions=queryset, actor=request.user)
+        self.message_user(request, f"{len(changed)} activated.")
 
     @admin.action(description="Deactivate selected questions (no longer drawn)")
     def deactivate(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=False)} deactivated.")
+        changed = services.questions_activate(
+            questions=queryset, actor=request.user, active=False
+        )
+        self.message_user(request, f"{len(changed)} deactivated.")
 
 
 class AttemptQuestionInline(admin.TabularInline):

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class ExamsConfig(AppConfig):
     name = "exams"
     verbose_name = "Exams"
+
+    def ready(self) -> None:
+        # What courses asks of exams without importing it (docs/ARCHITECTURE.md): the
+        # completion rule, and the course home's exams.
+        from courses.completion import completion_rule_register
+        from courses.pages import page_section_register
+
+        from .selectors import course_home_exams, enrollment_requirements_met
+
+        completion_rule_register(enrollment_requirements_met)
+        page_section_register("course_home", course_home_exams)

@@ -128,15 +128,14 @@ class Question(SyncedContent):
 
     @property
     def choice_signature(self) -> list[list]:
-        """The choices as [text, correct] in order: part of the content fingerprint."""
+        """The choices as [text, correct] in order: part of the content fingerprint.
+
+        Reads prefetched choices when the queryset has them (the admin's list does:
+        no query per question), else one query."""
         if self.pk is None:
             return []
-        return [
-            [text, correct]
-            for text, correct in self.choices.order_by("order", "id").values_list(
-                "text", "is_correct"
-            )
-        ]
+        choices = sorted(self.choices.all(), key=lambda c: (c.order, c.pk))
+        return [[choice.text, choice.is_correct] for choice in choices]
 
     def save(self, *args, **kwargs) -> None:
         slug = self.exam.course.slug

@@ -22,7 +22,7 @@ def start(request: HttpRequest, exam_id: int) -> HttpResponse:
         attempt, created = services.exam_attempt_start(user=request.user, exam=exam)
     except services.ExamRefused as refused:
         messages.error(request, refused.message)
-        if refused.code == "not_enrolled":
+        if refused.code == "exam.not_enrolled":
             return redirect(exam.course)
         return redirect("courses:home", slug=exam.course.slug)
     if not created and attempt.is_open:
@@ -69,7 +69,7 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
             },
         )
     items = selectors.attempt_items(attempt=attempt)
-    time_is_up = services.time_is_up(attempt=attempt)
+    time_is_up = selectors.time_is_up(attempt=attempt)
     return render(
         request,
         "exams/attempt_take.html",
@@ -136,10 +136,12 @@ def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return JsonResponse({"error": form.error_summary()}, status=400)
     try:
         services.exam_attempt_answer(attempt=attempt, answers=form.answers())
-    except services.InvalidAnswers as invalid:
-        return JsonResponse({"error": invalid.message}, status=400)
-    except (services.AttemptClosed, services.TimeIsUp) as closed:
-        return JsonResponse({"error": closed.message}, status=409)
+    except (
+        services.InvalidAnswers,  # 400
+        services.AttemptClosed,  # 409
+        services.TimeIsUp,  # 409
+    ) as refused:
+        return JsonResponse({"error": refused.message}, status=refused.status)
     return HttpResponse(status=204)
 
 

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 LOWER = ["exams", "certificates", "courses", "accounts", "audit", "core"]
 
@@ -37,14 +35,6 @@ def _broken(result: subprocess.CompletedProcess) -> str:
     return out[start:] if start >= 0 else out
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "issue 11 lands in three branches: until the certificates+accounts and "
-        "courses+exams parts are merged, accounts, courses and certificates still "
-        "import upward; the lead removes this mark after merging"
-    ),
-)
 def test_apps_depend_one_way():
     result = _lint_imports()
     assert result.returncode == 0, "Imports against the layers:\n" + _broken(result)

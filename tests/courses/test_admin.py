@@ -147,3 +147,30 @@ def test_admin_lists_and_searches(staff_client, bls, acls):
         assert shown in page, name
         assert hidden not in page, name
         assert "1 result" in page, name
+
+
+def test_course_list_queries_do_not_grow_with_the_catalog(staff_client, bls):
+    """The "edited since sync" column reads each course's prerequisites:
+    prefetched."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CourseFactory
+
+    def list_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = staff_client.get(reverse("admin:courses_course_changelist"))
+        assert page.status_code == 200
+        return len(queries)
+
+    # Synced rows: only those have a fingerprint to compare.
+    for i in range(4):
+        CourseFactory(slug=f"c{i}", prerequisites=[bls], synced_hash="0" * 64)
+    few = list_queries()
+    for i in range(4, 39):
+        CourseFactory(slug=f"c{i}", prerequisites=[bls], synced_hash="0" * 64)
+    assert (
+        "40 courses"
+        in staff_client.get(reverse("admin:courses_course_changelist")).content.decode()
+    )
+    assert list_queries() == few

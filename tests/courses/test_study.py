@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import LifelineError
 from courses.models import LessonProgress
 from courses.services import lesson_complete
 from tests.factories import EnrollmentFactory, LessonFactory, UserFactory
@@ -176,7 +176,7 @@ def test_lessons_cannot_be_completed_in_an_enrollment_that_is_not_active(
         completed_at=timezone.now() if status == "completed" else None,
     )
     lesson = acls.lessons.get()
-    with pytest.raises(ValidationError, match="only in an active enrollment"):
+    with pytest.raises(LifelineError, match="only in an active enrollment"):
         lesson_complete(enrollment=enrollment, lesson=lesson)
     url = reverse(
         "courses:lesson_complete", args=["acls", lesson.module.slug, lesson.slug]

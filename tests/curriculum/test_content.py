@@ -360,7 +360,8 @@ def test_removed_module_with_learner_records_is_retired_not_deleted(tree):
     """Progress and attempts survive; the retired exam is no longer required."""
     import shutil
 
-    from exams.services import enrollment_requirements_met, exam_attempt_start
+    from exams.selectors import enrollment_requirements_met
+    from exams.services import exam_attempt_start
     from tests.exams.conftest import complete_lessons
 
     write(tree, "bls/02-aed/module.md", "---\ntitle: AED\norder: 2\n---\nS.\n")

@@ -163,3 +163,30 @@ def test_new_module_and_lesson_can_be_chosen_for_review(staff_client, question, 
     assert staff_client.post(change_url(question), data).status_code == 302
     question.refresh_from_db()
     assert question.review_lesson == lesson
+
+
+def _list_queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_question_list_queries_do_not_grow_with_the_bank(staff_client, bls):
+    """The "edited since sync" column reads each question's choices: prefetched."""
+    from tests.exams.conftest import make_bank
+    from tests.factories import ExamFactory
+
+    url = reverse("admin:exams_question_changelist")
+    exam = ExamFactory(course=bls)
+    make_bank(exam, 5)
+    # Synced rows: only those have a fingerprint to compare.
+    Question.objects.update(synced_hash="0" * 64)
+    few = _list_queries(staff_client, url)
+    make_bank(exam, 35)
+    Question.objects.update(synced_hash="0" * 64)
+    page = staff_client.get(url).content.decode()
+    assert "40 questions" in page
+    assert _list_queries(staff_client, url) == few

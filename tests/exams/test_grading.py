@@ -16,8 +16,8 @@ from certificates.models import Certificate
 from certificates.services.revocation import certificate_revoke
 from courses.services import enrollment_create
 from exams.models import Attempt, AttemptQuestion, Choice
+from exams.selectors import DEADLINE_GRACE
 from exams.services import (
-    DEADLINE_GRACE,
     AttemptClosed,
     TimeIsUp,
     exam_attempt_answer,

@@ -1,0 +1,185 @@
+"""Where a learner stands in a course's exams: which exams are open (the unlock rule),
+passed or in progress, and whether every completion rule holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from django.db.models import Count, Exists, Max, OuterRef, Q
+
+from courses.models import Enrollment, Module
+from courses.selectors import (
+    completed_lesson_ids,
+    enrollment_lessons_left,
+    modules_with_lessons,
+)
+
+from ..models import Attempt, Exam
+
+
+class ExamLock(Enum):
+    """Why an exam is still locked: (code, the refusal when starting it, the hint on
+    the course home's exam card)."""
+
+    LESSONS_LEFT = (
+        "exam.lessons_left",
+        "Finish every lesson of this module to unlock its exam.",
+        "Finish this module's lessons to unlock it.",
+    )
+    MODULE_EXAMS_LEFT = (
+        "exam.module_exams_left",
+        "Pass every module exam to unlock the final exam.",
+        "Pass every module exam to unlock it.",
+    )
+
+    def __init__(self, code: str, refusal: str, hint: str):
+        self.code, self.refusal, self.hint = code, refusal, hint
+
+
+def _exam_lock(
+    exam: Exam, *, module_lessons_left: bool, module_exams_passed: bool
+) -> ExamLock | None:
+    """The unlock rule, written once: a module exam opens once every published lesson
+    of its module is done; the final exam once every active module exam of the
+    course is passed, both in this enrollment."""
+    if exam.kind == Exam.Kind.MODULE:
+        return ExamLock.LESSONS_LEFT if module_lessons_left else None
+    return None if module_exams_passed else ExamLock.MODULE_EXAMS_LEFT
+
+
+@dataclass
+class ExamStatus:
+    exam: Exam
+    lock: ExamLock | None = None
+    passed: bool = False
+    best_score: Decimal | None = None
+    attempts: int = 0
+    open_attempt_id: int | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.lock is not None
+
+    @property
+    def locked_reason(self) -> str:
+        return self.lock.hint if self.lock else ""
+
+
+@dataclass
+class ExamOverview:
+    module_exams: list[ExamStatus] = field(default_factory=list)
+    final: ExamStatus | None = None
+    # The facts the unlock rule reads, kept for `lock_for`.
+    modules_with_lessons_left: set[int] = field(default_factory=set)
+    module_exams_passed: bool = True
+
+    def __bool__(self) -> bool:
+        return bool(self.module_exams or self.final)
+
+    def lock_for(self, exam: Exam) -> ExamLock | None:
+        """Whether `exam` (of this course, listed or not) is locked."""
+        return _exam_lock(
+            exam,
+            module_lessons_left=exam.module_id in self.modules_with_lessons_left,
+            module_exams_passed=self.module_exams_passed,
+        )
+
+
+def exam_overview_for(
+    *, enrollment: Enrollment, modules: list[Module], done_ids: set[int]
+) -> ExamOverview:
+    """Each active exam of the enrollment's course with whether it is locked (and
+    why), passed, in progress, and its best score in this enrollment (two queries).
+
+    `modules` (courses.selectors.modules_with_lessons) and `done_ids` are what the
+    course home already loaded. exam_attempt_start enforces the same locks
+    (exam_lock_for).
+    """
+    exams = list(
+        Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
+        .select_related("module")
+        .order_by("kind", "module__order", "pk")
+    )
+    summary = {
+        row["exam_id"]: row
+        for row in Attempt.objects.filter(enrollment=enrollment)
+        .values("exam_id")
+        .annotate(
+            tries=Count("id", filter=Q(status=Attempt.Status.SUBMITTED)),
+            passes=Count("id", filter=Q(passed=True)),
+            best=Max("score"),
+            open_id=Max("id", filter=Q(status=Attempt.Status.OPEN)),
+        )
+    }
+    overview = ExamOverview(
+        modules_with_lessons_left={
+            module.pk
+            for module in modules
+            if any(lesson.pk not in done_ids for lesson in module.visible_lessons)
+        },
+        module_exams_passed=all(
+            summary.get(exam.pk, {}).get("passes")
+            for exam in exams
+            if exam.kind == Exam.Kind.MODULE
+        ),
+    )
+    for exam in exams:
+        row = summary.get(exam.pk, {})
+        status = ExamStatus(
+            exam=exam,
+            lock=overview.lock_for(exam),
+            passed=bool(row.get("passes")),
+            best_score=row.get("best"),
+            attempts=row.get("tries", 0),
+            open_attempt_id=row.get("open_id"),
+        )
+        if exam.kind == Exam.Kind.MODULE:
+            overview.module_exams.append(status)
+        else:
+            overview.final = status
+    return overview
+
+
+def exam_lock_for(*, exam: Exam, enrollment: Enrollment) -> ExamLock | None:
+    """Whether `exam` is locked in `enrollment`, and why (five queries): the course
+    home's overview, for one exam."""
+    modules = modules_with_lessons(course=exam.course)
+    done_ids = completed_lesson_ids(enrollment=enrollment)
+    overview = exam_overview_for(
+        enrollment=enrollment, modules=modules, done_ids=done_ids
+    )
+    return overview.lock_for(exam)
+
+
+def course_home_exams(
+    *, enrollment: Enrollment, modules: list[Module], done_ids: set[int]
+) -> dict:
+    """The course home's exams section (courses.pages, registered in apps.py)."""
+    return {
+        "exam_overview": exam_overview_for(
+            enrollment=enrollment, modules=modules, done_ids=done_ids
+        )
+    }
+
+
+def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:
+    """The completion rule: every published lesson done, every active module exam
+    and the final exam passed, all in this enrollment (two queries). Registered with
+    courses.completion in apps.py."""
+    if enrollment_lessons_left(enrollment=enrollment):
+        return False
+    exams = list(
+        Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
+        .annotate(
+            passed=Exists(
+                Attempt.objects.filter(
+                    exam=OuterRef("pk"), enrollment=enrollment, passed=True
+                )
+            )
+        )
+        .values_list("kind", "passed")
+    )
+    has_final = any(kind == Exam.Kind.FINAL for kind, _ in exams)
+    return has_final and all(passed for _, passed in exams)

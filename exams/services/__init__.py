@@ -1,0 +1,38 @@
+"""Writes of exam attempts: start (draw and shuffle), save answers, submit (grade);
+and the staff's writes of the exam definitions.
+
+Nothing else changes Attempt or AttemptQuestion rows. Grading reads only what the
+attempt stored when it started, never the live bank. Every write of an attempt first
+locks its row, so saving and submitting from two tabs (or two servers) serialise, and
+the submit itself is a conditional UPDATE ... WHERE status = 'open': an attempt is
+graded once whatever the database.
+
+Modules: `attempts` (starting), `answers` (saving), `grading` (submitting and
+completing), `bank` (the admin's writes). Reads live in exams.selectors.
+"""
+
+from ..errors import AttemptClosed, ExamRefused, InvalidAnswers, TimeIsUp
+from .answers import exam_attempt_answer
+from .attempts import exam_attempt_start
+from .bank import (
+    bank_row_save,
+    exams_activate,
+    question_correct_mark_release,
+    questions_activate,
+)
+from .grading import SubmitOutcome, exam_attempt_submit
+
+__all__ = [
+    "AttemptClosed",
+    "ExamRefused",
+    "InvalidAnswers",
+    "SubmitOutcome",
+    "TimeIsUp",
+    "bank_row_save",
+    "exam_attempt_answer",
+    "exam_attempt_start",
+    "exam_attempt_submit",
+    "exams_activate",
+    "question_correct_mark_release",
+    "questions_activate",
+]

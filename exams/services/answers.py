@@ -1,0 +1,85 @@
+"""Saving answers to an open attempt, and the checks every answer passes (shared
+with grading)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..errors import AttemptClosed, InvalidAnswers, TimeIsUp
+from ..models import Attempt, AttemptQuestion
+from ..selectors import time_is_up
+
+
+def lock_attempt(attempt: Attempt) -> Attempt:
+    """The attempt, re-read with its row locked for this transaction."""
+    # The enrollment row is locked too (PostgreSQL locks every joined row): two exams
+    # of one enrollment passed at the same moment then see each other's result, and
+    # the completion check cannot miss.
+    return (
+        Attempt.objects.select_for_update()
+        .select_related("enrollment")
+        .get(pk=attempt.pk)
+    )
+
+
+def validate_answers(items: list[AttemptQuestion], answers: Mapping[int, str]) -> None:
+    """Raises InvalidAnswers when a position is not in the attempt or a key was not
+    presented for that question."""
+    by_position = {item.position: item for item in items}
+    for position, key in answers.items():
+        item = by_position.get(position)
+        if item is None:
+            raise InvalidAnswers("An answer names a question that is not in this exam.")
+        if item.choice_for(key) is None:
+            raise InvalidAnswers(
+                f"The answer to question {position} is not one of its choices."
+            )
+
+
+def set_answers(
+    items: list[AttemptQuestion], answers: Mapping[int, str], now: datetime
+) -> list[AttemptQuestion]:
+    """Sets validated answers in memory; returns the items whose answer changed."""
+    changed = []
+    for item in items:
+        key = answers.get(item.position)
+        if key is not None and key != item.selected_key:
+            item.selected_key = key
+            item.selected_choice_id = item.choice_for(key)["choice"]
+            item.answered_at = now
+            changed.append(item)
+    return changed
+
+
+@transaction.atomic
+def exam_attempt_answer(*, attempt: Attempt, answers: Mapping[int, str]) -> int:
+    """Saves answers ({position: choice key}) of an open attempt; returns how many
+    changed. Questions not mentioned keep what was saved before.
+
+    Raises AttemptClosed once the attempt is submitted, InvalidAnswers for a question
+    or choice it did not present, TimeIsUp after the deadline; nothing is saved then.
+    """
+    locked = lock_attempt(attempt)
+    if not locked.is_open:
+        raise AttemptClosed(
+            "This attempt was already submitted, so nothing was changed. Start a new "
+            "attempt to try again."
+        )
+    items = list(locked.items.all())
+    validate_answers(items, answers)
+    now = timezone.now()
+    if time_is_up(attempt=locked, now=now):
+        raise TimeIsUp(
+            "Time is up, so answers can no longer be changed. Submit to see your "
+            "result: the answers saved in time count."
+        )
+    changed = set_answers(items, answers, now)
+    if changed:
+        AttemptQuestion.objects.bulk_update(
+            changed, ["selected_key", "selected_choice", "answered_at"]
+        )
+    return len(changed)

@@ -1,0 +1,178 @@
+"""Starting an attempt: the checks, the draw and the shuffled, keyed choices."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from courses.models import Enrollment
+from courses.selectors import prerequisites_missing
+
+from ..errors import ExamRefused
+from ..models import Attempt, AttemptQuestion, Choice, Exam, Question
+from ..selectors import exam_lock_for, time_is_up
+from .grading import attempt_grade
+
+# One generator seeded from the operating system: draws and orders are unpredictable.
+_random = random.SystemRandom()
+
+
+def _enrollment_for_exam(*, user, exam: Exam) -> Enrollment:
+    """The learner's active enrollment in the exam's course, or ExamRefused."""
+    enrollment = (
+        Enrollment.objects.filter(user=user, course_id=exam.course_id)
+        .order_by("-enrolled_at", "-pk")
+        .first()
+    )
+    if enrollment is None:
+        raise ExamRefused(
+            f"Enrol in {exam.course.title} to take its exams.",
+            code="exam.not_enrolled",
+        )
+    if enrollment.status == Enrollment.Status.COMPLETED:
+        raise ExamRefused(
+            f"You have completed {exam.course.title}. Its exams open again when you "
+            "re-enrol to renew your certificate.",
+            code="exam.not_enrolled",
+        )
+    if enrollment.status == Enrollment.Status.WAITING:
+        raise ExamRefused(
+            f"{exam.course.title} opens as soon as you hold its prerequisite "
+            "certificate.",
+            code="exam.not_enrolled",
+        )
+    return enrollment
+
+
+def _draw(*, user, exam: Exam) -> list[Question]:
+    """The questions of a new attempt, in the order they are presented.
+
+    Questions this learner was shown least often come first (never shown before
+    anything else), ties broken at random: each retake is a fresh draw until the bank
+    is exhausted, and then cycles through it evenly.
+    """
+    times_shown = dict(
+        AttemptQuestion.objects.filter(attempt__user=user, attempt__exam=exam)
+        .values("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
+    )
+    bank = list(
+        Question.objects.filter(exam=exam, is_active=True).prefetch_related(
+            Prefetch("choices", queryset=Choice.objects.order_by("order", "id"))
+        )
+    )
+    size = min(exam.draw_size or len(bank), len(bank))
+    _random.shuffle(bank)
+    # A stable sort keeps the random order among questions shown equally often.
+    drawn = sorted(bank, key=lambda question: times_shown.get(question.pk, 0))[:size]
+    if exam.shuffle:
+        _random.shuffle(drawn)
+    else:
+        drawn.sort(key=lambda question: (question.order, question.pk))
+    return drawn
+
+
+def _presented_choices(question: Question, used_keys: set[str]) -> list[dict]:
+    choices = list(question.choices.all())
+    _random.shuffle(choices)
+    presented = []
+    for choice in choices:
+        key = secrets.token_urlsafe(6)
+        while key in used_keys:
+            key = secrets.token_urlsafe(6)
+        used_keys.add(key)
+        presented.append(
+            {
+                "key": key,
+                "text": choice.text,
+                "correct": choice.is_correct,
+                "choice": choice.pk,
+            }
+        )
+    return presented
+
+
+def _open_attempt(*, user, exam: Exam, lock: bool = False) -> Attempt | None:
+    queryset = Attempt.objects.filter(
+        user=user, exam=exam, status=Attempt.Status.OPEN
+    ).select_related("enrollment")
+    if lock:
+        queryset = queryset.select_for_update()
+    return queryset.first()
+
+
+@transaction.atomic
+def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
+    """Starts an attempt of `exam` for `user`, or resumes the one they have open.
+
+    Returns (attempt, created). Refuses (ExamRefused) without the course's
+    prerequisite certificates (checked again here, not only at enrolment), without an
+    active enrollment in the exam's course, while the exam is locked
+    (exams.selectors.exam_lock_for), or when its bank is empty. An open attempt whose
+    time is up (or that belongs to an earlier enrollment) is graded first on what was
+    saved in time, so the learner gets a fresh attempt rather than a dead one; if
+    grading it completes the course, that graded attempt is returned instead of a
+    new one.
+    """
+    missing = prerequisites_missing(user=user, course=exam.course)
+    if missing:
+        names = ", ".join(course.title for course in missing)
+        raise ExamRefused(
+            f"{exam.course.title} requires a current certificate in {names}.",
+            code="exam.prerequisite_missing",
+        )
+    enrollment = _enrollment_for_exam(user=user, exam=exam)
+    current = _open_attempt(user=user, exam=exam, lock=True)
+    if current is not None:
+        if current.enrollment_id == enrollment.pk and not time_is_up(attempt=current):
+            return current, False
+        if attempt_grade(current, answers={}).completed_course:
+            return current, False
+    lock = exam_lock_for(exam=exam, enrollment=enrollment)
+    if lock is not None:
+        raise ExamRefused(lock.refusal, code=lock.code)
+    questions = _draw(user=user, exam=exam)
+    if not questions:
+        raise ExamRefused(
+            "This exam has no questions yet. Please try again later.",
+            code="exam.no_questions",
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                user=user,
+                exam=exam,
+                enrollment=enrollment,
+                started_at=now,
+                deadline=now + timedelta(minutes=exam.time_limit_minutes)
+                if exam.time_limit_minutes
+                else None,
+                pass_mark=exam.pass_mark,
+                question_count=len(questions),
+            )
+    except IntegrityError:
+        # A second request (double click, two tabs) started one first: resume it.
+        return _open_attempt(user=user, exam=exam), False
+    used_keys: set[str] = set()
+    AttemptQuestion.objects.bulk_create(
+        AttemptQuestion(
+            attempt=attempt,
+            question=question,
+            position=position,
+            text_html=question.text_html,
+            image=question.image,
+            image_alt=question.image_alt,
+            topic=question.topic,
+            explanation_html=question.explanation_html,
+            choices=_presented_choices(question, used_keys),
+        )
+        for position, question in enumerate(questions, start=1)
+    )
+    return attempt, True
