@@ -203,18 +203,19 @@ def _sweep_one(pk: int) -> bool:
 
 def exam_attempts_sweep_expired(
     *,
-    batch_size: int = SWEEP_BATCH,
+    batch_size: int | None = None,
     max_batches: int | None = 1,
 ) -> ExpiredSweep:
     """Grades open attempts whose time is up, as of their closing moment (answers
-    saved by then count; any completion is dated then), in batches of `batch_size`,
-    at most `max_batches` batches (None: until none is left); returns how many it
+    saved by then count; any completion is dated then), in batches of `batch_size`
+    (default SWEEP_BATCH), at most `max_batches` batches (None: until none is left); returns how many it
     graded and whether more may be waiting.
 
     Safe to run twice or concurrently: each attempt is locked with SKIP LOCKED in its
     own transaction and graded only while still open, so one held by another sweeper
     or by a learner's submit is left to it, and none is graded twice.
     """
+    batch_size = batch_size or SWEEP_BATCH
     closed, batches, more = 0, 0, False
     while max_batches is None or batches < max_batches:
         batches += 1
