@@ -157,9 +157,7 @@ def exam_overview_for(
             passes=Count("id", filter=Q(passed=True)),
             best=Max("score"),
             open_id=Max("id", filter=Q(status=Attempt.Status.OPEN)),
-            test_out_fails=Count(
-                "id", filter=Q(is_test_out=True, passed=False)
-            ),
+            test_out_fails=Count("id", filter=Q(is_test_out=True, passed=False)),
         )
     }
     lessons_left = {

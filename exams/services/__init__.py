@@ -8,7 +8,8 @@ the submit itself is a conditional UPDATE ... WHERE status = 'open': an attempt 
 graded once whatever the database.
 
 Modules: `attempts` (starting), `answers` (saving), `grading` (submitting,
-completing, closing attempts whose time is up), `bank` (the admin's writes). Reads live in exams.selectors.
+completing, closing attempts whose time is up), `bank` (the admin's writes). Reads
+live in exams.selectors.
 """
 
 from ..errors import AttemptClosed, ExamRefused, InvalidAnswers, TimeIsUp

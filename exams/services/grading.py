@@ -208,8 +208,8 @@ def exam_attempts_sweep_expired(
 ) -> ExpiredSweep:
     """Grades open attempts whose time is up, as of their closing moment (answers
     saved by then count; any completion is dated then), in batches of `batch_size`
-    (default SWEEP_BATCH), at most `max_batches` batches (None: until none is left); returns how many it
-    graded and whether more may be waiting.
+    (default SWEEP_BATCH), at most `max_batches` batches (None: until none is left);
+    returns how many it graded and whether more may be waiting.
 
     Safe to run twice or concurrently: each attempt is locked with SKIP LOCKED in its
     own transaction and graded only while still open, so one held by another sweeper
@@ -220,9 +220,7 @@ def exam_attempts_sweep_expired(
     while max_batches is None or batches < max_batches:
         batches += 1
         ids = list(
-            attempts_expired().order_by("pk").values_list("pk", flat=True)[
-                :batch_size
-            ]
+            attempts_expired().order_by("pk").values_list("pk", flat=True)[:batch_size]
         )
         graded = sum(_sweep_one(pk) for pk in ids)
         closed += graded

@@ -143,7 +143,9 @@ def test_acls_waits_for_a_current_bls_and_completes_when_one_arrives(
     assert WAITING_DASHBOARD in dashboard
     assert "Waiting for Basic Life Support" in home
     assert WAITING_HOME in home
-    assert "Start ACLS final exam" not in home and "certificate is on its way" not in home
+    assert (
+        "Start ACLS final exam" not in home and "certificate is on its way" not in home
+    )
 
     arrival = submitted + timedelta(days=3)
     with (

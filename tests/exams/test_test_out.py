@@ -85,14 +85,18 @@ def test_passing_a_test_out_marks_the_modules_lessons_done(
     # The module is done: the final exam opens, and passing it completes the course.
     final, created = exam_attempt_start(user=user, exam=final_exam)
     assert created and not final.is_test_out
-    assert exam_attempt_submit(attempt=final, answers=answers_for(final)).completed_course
+    assert exam_attempt_submit(
+        attempt=final, answers=answers_for(final)
+    ).completed_course
 
 
 def test_failing_a_test_out_marks_nothing_and_the_lessons_come_first(
     learner_client, user, module_exam, renewal
 ):
     attempt, _ = exam_attempt_start(user=user, exam=module_exam)
-    outcome = exam_attempt_submit(attempt=attempt, answers=answers_for(attempt, correct=3))
+    outcome = exam_attempt_submit(
+        attempt=attempt, answers=answers_for(attempt, correct=3)
+    )
     assert not outcome.attempt.passed and outcome.lessons_tested_out == 0
     assert not LessonProgress.objects.filter(enrollment=renewal).exists()
     assert not AuditEvent.objects.filter(
@@ -110,7 +114,9 @@ def test_failing_a_test_out_marks_nothing_and_the_lessons_come_first(
     assert created and not again.is_test_out
 
 
-def test_a_first_time_learner_studies_first(learner_client, user, module_exam, enrollment):
+def test_a_first_time_learner_studies_first(
+    learner_client, user, module_exam, enrollment
+):
     page = learner_client.get(reverse("courses:home", args=["bls"])).content.decode()
     assert NOTICE not in page and "Test out" not in page
     with pytest.raises(ExamRefused) as refused:

@@ -62,7 +62,9 @@ def timed_attempt(user, timed_exam, studied) -> Attempt:
     deadline, nothing after: 2 of 5, a fail at 80%."""
     attempt = start_at(timezone.now(), user=user, exam=timed_exam)
     right = answers_for(attempt)
-    save_at(attempt.deadline - timedelta(minutes=1), attempt, {1: right[1], 2: right[2]})
+    save_at(
+        attempt.deadline - timedelta(minutes=1), attempt, {1: right[1], 2: right[2]}
+    )
     return attempt
 
 
