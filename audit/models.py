@@ -33,6 +33,7 @@ class AuditEvent(models.Model):
         ENROLLMENT_WAITING = "enrollment.waiting", "enrollment waits for a prerequisite"
         ENROLLMENT_ACTIVATED = "enrollment.activated", "enrollment opened"
         ENROLLMENT_COMPLETED = "enrollment.completed", "course completed"
+        LESSONS_TESTED_OUT = "lessons.tested_out", "module's lessons done by test-out"
         CERTIFICATE_ISSUED = "certificate.issued", "certificate issued"
         CERTIFICATE_REVOKED = "certificate.revoked", "certificate revoked"
         CARD_SUBMITTED = "external_card.submitted", "outside card submitted"

@@ -8,7 +8,10 @@ class CertificatesConfig(AppConfig):
     def ready(self) -> None:
         from accounts.events import LegalNameSet
         from core.events import subscribe
-        from courses.credentials import credential_source_register
+        from courses.credentials import (
+            credential_source_register,
+            recent_credential_source_register,
+        )
         from courses.events import EnrollmentCompleted
         from courses.pages import page_section_register
 
@@ -20,4 +23,6 @@ class CertificatesConfig(AppConfig):
         subscribe(LegalNameSet, handlers.legal_name_set)
         # "Current credential" is decided here, once; courses reads it through this.
         credential_source_register(selectors.current_credentials)
+        # ...and "held now or until recently" (renewing learners may test out).
+        recent_credential_source_register(selectors.recent_credentials)
         page_section_register("dashboard", selectors.dashboard_certificates)

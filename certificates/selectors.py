@@ -75,6 +75,23 @@ def current_credentials(*, user, today: date | None = None) -> dict[int, date]:
     return held
 
 
+# A credential that expired fewer than this many days ago still makes its holder a
+# renewing learner of the course (they may test out of its module exams, as AHA's
+# adaptive renewal allows); from this many days after expiry they study first.
+RECENTLY_EXPIRED_DAYS = 30
+
+
+def recent_credentials(*, user, today: date | None = None) -> dict[int, date]:
+    """Course id -> latest expiry of the learner's credentials that are current, or
+    were current on some day of the last RECENTLY_EXPIRED_DAYS - 1 days (expired 29
+    days ago counts, 30 does not): the "current" rule above, as of that day.
+    Revoked certificates and rejected or pending cards never count. Registered with
+    courses.credentials (recent_credential_source_register). Two queries."""
+    today = today or timezone.localdate()
+    since = today - timedelta(days=RECENTLY_EXPIRED_DAYS - 1)
+    return current_credentials(user=user, today=since)
+
+
 # --- Verification and download ------------------------------------------------------
 
 

@@ -311,6 +311,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "certificates.tasks.sweep_missing_certificates",
         "schedule": crontab(minute="*/10"),
     },
+    # Every 5 minutes (issue 12): grades open exam attempts whose time is up, as of
+    # their deadline (24 h after start for untimed quizzes), so a passed final left
+    # unsubmitted completes (dated at its deadline) within minutes even if the
+    # learner never comes back. One batch per run, re-queued while full; each attempt
+    # is locked with SKIP LOCKED, so overlapping runs grade it once.
+    "close-expired-attempts": {
+        "task": "exams.tasks.close_expired_attempts",
+        "schedule": crontab(minute="*/5"),
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------

@@ -339,6 +339,15 @@ class Enrollment(models.Model):
     def is_open(self) -> bool:
         return self.status in (self.Status.ACTIVE, self.Status.WAITING)
 
+    @property
+    def waits_to_complete(self) -> bool:
+        """Waiting after it was active: every completion rule was met (the final
+        passed) while a prerequisite was no longer current, and it completes as soon
+        as one is held. `enrollment_complete` is the only way an active enrollment
+        goes back to waiting (it keeps `activated_at`); one enrolled through a bundle
+        waits before it was ever active."""
+        return self.status == self.Status.WAITING and self.activated_at is not None
+
 
 class LessonProgress(models.Model):
     enrollment = models.ForeignKey(

@@ -10,6 +10,12 @@ Pages and their arguments:
 - "course_home": enrollment, modules (courses.selectors.modules_with_lessons),
   done_ids (completed lesson ids)
 - "dashboard": user
+
+A page may also need a higher app to bring its own records up to date before the
+sections read them, when the learner comes back (exams grades the attempts whose time
+is up). That app registers a service for the page (`page_refresh_register`); the view
+runs them (`page_refresh`) before it reads anything, and shows the sentences they
+return. Refresh arguments: "course_home": user, course.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 Section = Callable[..., dict[str, Any]]
 
 _sections: dict[str, list[Section]] = defaultdict(list)
+_refreshers: dict[str, list[Callable[..., list[str]]]] = defaultdict(list)
 
 
 def page_section_register(page: str, fn: Section) -> None:
@@ -35,3 +42,19 @@ def page_sections(page: str, **kwargs: Any) -> dict[str, Any]:
     for section in _sections.get(page, ()):
         context.update(section(**kwargs))
     return context
+
+
+def page_refresh_register(page: str, fn: Callable[..., list[str]]) -> None:
+    """Adds a service `page`'s view runs before reading; adding it again is a
+    no-op."""
+    if fn not in _refreshers[page]:
+        _refreshers[page].append(fn)
+
+
+def page_refresh(page: str, **kwargs: Any) -> list[str]:
+    """Runs every service registered for `page`; returns the notices for the
+    learner (what changed: e.g. an attempt graded because its time was up)."""
+    notices: list[str] = []
+    for fn in _refreshers.get(page, ()):
+        notices.extend(fn(**kwargs))
+    return notices

@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .credentials import current_credentials
+from .credentials import current_credentials, recent_credentials
 from .models import Bundle, Course, Enrollment, Lesson, LessonProgress, Module
 from .pages import page_sections
 
@@ -225,6 +225,14 @@ def renewal_opens_on(
         return None
     opens = expires_on - RENEWAL_WINDOW
     return opens if opens > timezone.localdate() else None
+
+
+def learner_renewing(*, user, course_id: int) -> bool:
+    """Whether the user renews `course`: holds a current credential for it, or one
+    that expired only recently (the window is certificates' rule, read through
+    courses.credentials). A renewing learner may test out of module exams
+    (exams.selectors.progress); a first-time learner studies first. Two queries."""
+    return course_id in recent_credentials(user=user)
 
 
 class Offer(StrEnum):

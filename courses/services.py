@@ -20,7 +20,7 @@ from core.events import publish
 
 from .completion import completion_requirements_met
 from .events import EnrollmentCompleted
-from .models import Bundle, Course, Enrollment, Lesson, LessonProgress
+from .models import Bundle, Course, Enrollment, Lesson, LessonProgress, Module
 from .selectors import RENEWAL_WINDOW_DAYS, prerequisites_missing, renewal_opens_on
 
 
@@ -240,6 +240,58 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress
         enrollment=enrollment, lesson=lesson, defaults={"completed_at": timezone.now()}
     )
     return progress
+
+
+@transaction.atomic
+def lessons_complete_by_test_out(
+    *, enrollment: Enrollment, module: Module, at: datetime, evidence: dict
+) -> list[Lesson]:
+    """Marks every published lesson of `module` not yet done in `enrollment` as done
+    (dated `at`), because the renewing learner passed the module's exam instead of
+    studying them; records that in the audit trail (the system decides, `evidence`
+    says on what, e.g. the attempt). Returns the lessons marked; none, recording
+    nothing, when all were done already.
+
+    Who may test out, and whether the exam was passed, is the caller's rule (the
+    exams app, which calls this in the transaction of the passing attempt). Refuses
+    (Conflict, lesson.enrollment_not_active) an enrollment that is not active and
+    (InvalidInput, lesson.not_in_course) a module of another course.
+    """
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise Conflict(
+            "Lessons can be completed only in an active enrollment.",
+            code="lesson.enrollment_not_active",
+        )
+    if module.course_id != enrollment.course_id:
+        raise InvalidInput(
+            "This module is not part of the course.", code="lesson.not_in_course"
+        )
+    done = LessonProgress.objects.filter(enrollment=enrollment).values("lesson_id")
+    lessons = list(
+        Lesson.objects.published()
+        .filter(module=module)
+        .exclude(pk__in=done)
+        .order_by("order", "pk")
+    )
+    if not lessons:
+        return []
+    LessonProgress.objects.bulk_create(
+        [
+            LessonProgress(enrollment=enrollment, lesson=lesson, completed_at=at)
+            for lesson in lessons
+        ],
+        # A lesson marked at the same moment by the learner stays as they marked it.
+        ignore_conflicts=True,
+    )
+    _record(
+        AuditEvent.Action.LESSONS_TESTED_OUT,
+        enrollment,
+        actor=None,
+        module=module.slug,
+        lessons=[lesson.slug for lesson in lessons],
+        **evidence,
+    )
+    return lessons
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from core.errors import LifelineError
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
-from .pages import page_sections
+from .pages import page_refresh, page_sections
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
@@ -80,7 +80,15 @@ def bundle_enroll(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _require_enrollment(request: HttpRequest, course) -> Enrollment | None:
     """The learner's open enrollment, or None after queueing a message."""
-    enrollment = selectors.enrollment_open(user=request.user, course=course)
+    return _active_or_message(
+        request, course, selectors.enrollment_open(user=request.user, course=course)
+    )
+
+
+def _active_or_message(
+    request: HttpRequest, course, enrollment: Enrollment | None
+) -> Enrollment | None:
+    """`enrollment` if it is active, or None after queueing a message."""
     if enrollment is None:
         messages.info(request, f"Enrol in {course.title} to study it.")
     elif enrollment.status == Enrollment.Status.WAITING:
@@ -95,7 +103,17 @@ def _require_enrollment(request: HttpRequest, course) -> Enrollment | None:
 @login_required
 def course_home(request: HttpRequest, slug: str) -> HttpResponse:
     course = selectors.course_for_viewer(slug=slug, user=request.user)
-    enrollment = _require_enrollment(request, course)
+    # What higher apps bring up to date for a returning learner, before anything is
+    # read (courses.pages): exams grades the attempts whose time is up.
+    notices = page_refresh("course_home", user=request.user, course=course)
+    for notice in notices:
+        messages.info(request, notice)
+    enrollment = selectors.enrollment_open(user=request.user, course=course)
+    if enrollment is None and notices:
+        return redirect("courses:dashboard")  # a closed final completed the course
+    if enrollment is not None and enrollment.waits_to_complete:
+        return _course_home_waiting(request, course, enrollment)
+    enrollment = _active_or_message(request, course, enrollment)
     if enrollment is None:
         return redirect(course)
     modules = selectors.modules_with_lessons(course=course)
@@ -117,6 +135,27 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
             # What apps above courses add (courses.pages): the course's exams.
             **page_sections(
                 "course_home", enrollment=enrollment, modules=modules, done_ids=done_ids
+            ),
+        },
+    )
+
+
+def _course_home_waiting(request: HttpRequest, course, enrollment) -> HttpResponse:
+    """The course home of an enrollment whose final was passed while a prerequisite
+    was no longer current: what it waits for; nothing to study or take meanwhile."""
+    modules = selectors.modules_with_lessons(course=course)
+    done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
+    return render(
+        request,
+        "courses/course_home.html",
+        {
+            "course": course,
+            "enrollment": enrollment,
+            "modules": modules,
+            "done_ids": done_ids,
+            "progress": selectors.progress_for(modules=modules, done_ids=done_ids),
+            "waiting_for": selectors.prerequisites_missing(
+                user=request.user, course=course
             ),
         },
     )

@@ -7,11 +7,14 @@ class ExamsConfig(AppConfig):
 
     def ready(self) -> None:
         # What courses asks of exams without importing it (docs/ARCHITECTURE.md): the
-        # completion rule, and the course home's exams.
+        # completion rule, and the course home's exams; attempts whose time is up
+        # are graded when the learner comes back to the course home.
         from courses.completion import completion_rule_register
-        from courses.pages import page_section_register
+        from courses.pages import page_refresh_register, page_section_register
 
         from .selectors import course_home_exams, enrollment_requirements_met
+        from .services.grading import course_home_attempts_close
 
         completion_rule_register(enrollment_requirements_met)
         page_section_register("course_home", course_home_exams)
+        page_refresh_register("course_home", course_home_attempts_close)

@@ -193,6 +193,10 @@ class Attempt(models.Model):
     correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
     score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(null=True, blank=True)
+    # Started before the module's lessons were done, by a learner renewing the
+    # course (exams.selectors.progress): a pass marks the module's lessons done, a
+    # fail means studying them first.
+    is_test_out = models.BooleanField("test-out", default=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -200,6 +204,13 @@ class Attempt(models.Model):
             # History, "passed this exam?" and the draw's "already shown" all ask
             # by learner and exam.
             models.Index(fields=["user", "exam"], name="attempt_user_exam_idx"),
+            # The expired-attempt sweeper reads only open attempts, every few
+            # minutes, by deadline or start (exams.selectors.attempts_expired).
+            models.Index(
+                fields=["deadline", "started_at"],
+                condition=Q(status="open"),
+                name="attempt_open_by_time_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -40,6 +40,15 @@ _ALREADY_SUBMITTED = (
 )
 
 
+def _close_expired(request: HttpRequest, *, exam_id: int) -> bool:
+    """Grades the learner's attempts of the exam whose time is up (a learner coming
+    back), telling them; whether any was graded."""
+    outcomes = services.exam_attempts_close_expired(user=request.user, exam_id=exam_id)
+    for outcome in outcomes:
+        messages.info(request, services.closed_attempt_notice(outcome))
+    return bool(outcomes)
+
+
 def _refused(request: HttpRequest, attempt: Attempt, reason: str) -> HttpResponse:
     return render(
         request,
@@ -57,6 +66,13 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = selectors.attempt_for_owner(attempt_id=attempt_id, user=request.user)
     if request.method == "POST":
         return _attempt_post(request, attempt)
+    if (
+        attempt.is_open
+        and selectors.time_is_up(attempt=attempt)
+        and _close_expired(request, exam_id=attempt.exam_id)
+    ):
+        # Came back after the time was up: graded as of then, shown as a result.
+        attempt = selectors.attempt_for_owner(attempt_id=attempt_id, user=request.user)
     if not attempt.is_open:
         return render(
             request,
@@ -110,6 +126,13 @@ def _attempt_post(request: HttpRequest, attempt: Attempt) -> HttpResponse:
             "Time was up before you submitted, so answers changed after the deadline "
             "were not counted.",
         )
+    if outcome.lessons_tested_out:
+        messages.success(
+            request,
+            f"You passed before studying, so the {outcome.lessons_tested_out} "
+            f"lesson{'s' if outcome.lessons_tested_out != 1 else ''} of "
+            f"{attempt.exam.module.title} count as done.",
+        )
     if outcome.waiting_for_prerequisites:
         messages.warning(
             request,
@@ -148,6 +171,7 @@ def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 def history(request: HttpRequest, exam_id: int) -> HttpResponse:
     exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    _close_expired(request, exam_id=exam.pk)
     return render(
         request,
         "exams/exam_history.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,13 +16,37 @@ from ..models import Attempt, AttemptQuestion, Exam
 # An answer or submit that left the browser just before the deadline may arrive a
 # moment after it; this much lateness is forgiven, nothing more.
 DEADLINE_GRACE = timedelta(seconds=10)
+# An untimed quiz left open closes this long after it started, graded on what was
+# saved by then: an attempt is never open for ever (a stale one would be graded on
+# answers the learner saved days apart, or hold the exam's "in progress" state).
+UNTIMED_ATTEMPT_HOURS = 24
+UNTIMED_ATTEMPT_LIFETIME = timedelta(hours=UNTIMED_ATTEMPT_HOURS)
+
+
+def attempt_closes_at(attempt: Attempt) -> datetime:
+    """The moment an attempt is graded as of when it is not submitted by then (its
+    deadline plus DEADLINE_GRACE): the time limit's deadline, or for an untimed quiz
+    UNTIMED_ATTEMPT_HOURS after it started. `attempts_expired` is the same rule in
+    SQL."""
+    if attempt.deadline is not None:
+        return attempt.deadline
+    return attempt.started_at + UNTIMED_ATTEMPT_LIFETIME
 
 
 def time_is_up(*, attempt: Attempt, now: datetime | None = None) -> bool:
-    """Whether the attempt's deadline (plus the grace) has passed."""
-    if attempt.deadline is None:
-        return False
-    return (now or timezone.now()) > attempt.deadline + DEADLINE_GRACE
+    """Whether the attempt's closing moment (plus the grace) has passed."""
+    return (now or timezone.now()) > attempt_closes_at(attempt) + DEADLINE_GRACE
+
+
+def attempts_expired(*, now: datetime | None = None) -> QuerySet[Attempt]:
+    """Open attempts whose time is up (`time_is_up`, in SQL): what the sweeper and a
+    returning learner's pages grade as of their closing moment."""
+    cut = (now or timezone.now()) - DEADLINE_GRACE
+    return Attempt.objects.filter(
+        Q(deadline__lt=cut)
+        | Q(deadline__isnull=True, started_at__lt=cut - UNTIMED_ATTEMPT_LIFETIME),
+        status=Attempt.Status.OPEN,
+    )
 
 
 def exam_for_viewer(*, exam_id: int, user) -> Exam:

@@ -13,6 +13,7 @@ from courses.models import Enrollment, Module
 from courses.selectors import (
     completed_lesson_ids,
     enrollment_lessons_left,
+    learner_renewing,
     modules_with_lessons,
 )
 
@@ -28,6 +29,12 @@ class ExamLock(Enum):
         "Finish every lesson of this module to unlock its exam.",
         "Finish this module's lessons to unlock it.",
     )
+    TEST_OUT_FAILED = (
+        "exam.test_out_failed",
+        "You did not pass this exam before studying: finish every lesson of this "
+        "module to take it again.",
+        "Not passed as a test-out: finish this module's lessons to take it again.",
+    )
     MODULE_EXAMS_LEFT = (
         "exam.module_exams_left",
         "Pass every module exam to unlock the final exam.",
@@ -39,13 +46,29 @@ class ExamLock(Enum):
 
 
 def _exam_lock(
-    exam: Exam, *, module_lessons_left: bool, module_exams_passed: bool
+    exam: Exam,
+    *,
+    module_lessons_left: bool,
+    module_exams_passed: bool,
+    renewing: bool = False,
+    test_out_failed: bool = False,
 ) -> ExamLock | None:
     """The unlock rule, written once: a module exam opens once every published lesson
     of its module is done; the final exam once every active module exam of the
-    course is passed, both in this enrollment."""
+    course is passed, both in this enrollment.
+
+    Test-out: a renewing learner (courses.selectors.learner_renewing: holds the
+    course's credential, or held it until recently) may take a module exam before
+    its lessons, once per enrollment: a pass marks the lessons done
+    (exams.services.grading), a fail (`test_out_failed`) means studying them
+    first. An attempt started while this returns None with lessons left is a
+    test-out (`test_out_open`)."""
     if exam.kind == Exam.Kind.MODULE:
-        return ExamLock.LESSONS_LEFT if module_lessons_left else None
+        if not module_lessons_left:
+            return None
+        if test_out_failed:
+            return ExamLock.TEST_OUT_FAILED
+        return None if renewing else ExamLock.LESSONS_LEFT
     return None if module_exams_passed else ExamLock.MODULE_EXAMS_LEFT
 
 
@@ -57,6 +80,8 @@ class ExamStatus:
     best_score: Decimal | None = None
     attempts: int = 0
     open_attempt_id: int | None = None
+    # Open before its lessons are done: taking it now is a test-out.
+    test_out: bool = False
 
     @property
     def locked(self) -> bool:
@@ -74,6 +99,8 @@ class ExamOverview:
     # The facts the unlock rule reads, kept for `lock_for`.
     modules_with_lessons_left: set[int] = field(default_factory=set)
     module_exams_passed: bool = True
+    renewing: bool = False
+    exams_test_out_failed: set[int] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.module_exams or self.final)
@@ -84,18 +111,37 @@ class ExamOverview:
             exam,
             module_lessons_left=exam.module_id in self.modules_with_lessons_left,
             module_exams_passed=self.module_exams_passed,
+            renewing=self.renewing,
+            test_out_failed=exam.pk in self.exams_test_out_failed,
         )
+
+    def test_out_open(self, exam: Exam) -> bool:
+        """Whether starting `exam` now is a test-out: it is open while its module's
+        lessons are not all done (only a renewing learner's can be)."""
+        return (
+            exam.kind == Exam.Kind.MODULE
+            and exam.module_id in self.modules_with_lessons_left
+            and self.lock_for(exam) is None
+        )
+
+    @property
+    def test_out_offered(self) -> bool:
+        """Whether the course home tells the learner they may test out: a module
+        exam is open before its lessons are done."""
+        return any(status.test_out for status in self.module_exams)
 
 
 def exam_overview_for(
     *, enrollment: Enrollment, modules: list[Module], done_ids: set[int]
 ) -> ExamOverview:
     """Each active exam of the enrollment's course with whether it is locked (and
-    why), passed, in progress, and its best score in this enrollment (two queries).
+    why), open as a test-out, passed, in progress, and its best score in this
+    enrollment (two queries; two more, for the learner's credentials, while a
+    module exam's lessons are left).
 
     `modules` (courses.selectors.modules_with_lessons) and `done_ids` are what the
     course home already loaded. exam_attempt_start enforces the same locks
-    (exam_lock_for).
+    (exam_access_for).
     """
     exams = list(
         Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
@@ -111,19 +157,27 @@ def exam_overview_for(
             passes=Count("id", filter=Q(passed=True)),
             best=Max("score"),
             open_id=Max("id", filter=Q(status=Attempt.Status.OPEN)),
+            test_out_fails=Count("id", filter=Q(is_test_out=True, passed=False)),
         )
     }
+    lessons_left = {
+        module.pk
+        for module in modules
+        if any(lesson.pk not in done_ids for lesson in module.visible_lessons)
+    }
+    module_exams = [exam for exam in exams if exam.kind == Exam.Kind.MODULE]
     overview = ExamOverview(
-        modules_with_lessons_left={
-            module.pk
-            for module in modules
-            if any(lesson.pk not in done_ids for lesson in module.visible_lessons)
-        },
+        modules_with_lessons_left=lessons_left,
         module_exams_passed=all(
-            summary.get(exam.pk, {}).get("passes")
-            for exam in exams
-            if exam.kind == Exam.Kind.MODULE
+            summary.get(exam.pk, {}).get("passes") for exam in module_exams
         ),
+        # Asked only when it can change something: a module exam whose lessons are
+        # not all done.
+        renewing=any(exam.module_id in lessons_left for exam in module_exams)
+        and learner_renewing(user=enrollment.user, course_id=enrollment.course_id),
+        exams_test_out_failed={
+            exam_id for exam_id, row in summary.items() if row["test_out_fails"]
+        },
     )
     for exam in exams:
         row = summary.get(exam.pk, {})
@@ -134,6 +188,7 @@ def exam_overview_for(
             best_score=row.get("best"),
             attempts=row.get("tries", 0),
             open_attempt_id=row.get("open_id"),
+            test_out=overview.test_out_open(exam),
         )
         if exam.kind == Exam.Kind.MODULE:
             overview.module_exams.append(status)
@@ -142,15 +197,18 @@ def exam_overview_for(
     return overview
 
 
-def exam_lock_for(*, exam: Exam, enrollment: Enrollment) -> ExamLock | None:
-    """Whether `exam` is locked in `enrollment`, and why (five queries): the course
-    home's overview, for one exam."""
+def exam_access_for(*, exam: Exam, enrollment: Enrollment) -> ExamOverview:
+    """The course home's overview, for the exam start (five queries, seven while a
+    module exam's lessons are left): `lock_for(exam)` and `test_out_open(exam)`."""
     modules = modules_with_lessons(course=exam.course)
     done_ids = completed_lesson_ids(enrollment=enrollment)
-    overview = exam_overview_for(
-        enrollment=enrollment, modules=modules, done_ids=done_ids
-    )
-    return overview.lock_for(exam)
+    return exam_overview_for(enrollment=enrollment, modules=modules, done_ids=done_ids)
+
+
+def exam_lock_for(*, exam: Exam, enrollment: Enrollment) -> ExamLock | None:
+    """Whether `exam` is locked in `enrollment`, and why: the course home's overview,
+    for one exam."""
+    return exam_access_for(exam=exam, enrollment=enrollment).lock_for(exam)
 
 
 def course_home_exams(

@@ -7,8 +7,9 @@ locks its row, so saving and submitting from two tabs (or two servers) serialise
 the submit itself is a conditional UPDATE ... WHERE status = 'open': an attempt is
 graded once whatever the database.
 
-Modules: `attempts` (starting), `answers` (saving), `grading` (submitting and
-completing), `bank` (the admin's writes). Reads live in exams.selectors.
+Modules: `attempts` (starting), `answers` (saving), `grading` (submitting,
+completing, closing attempts whose time is up), `bank` (the admin's writes). Reads
+live in exams.selectors.
 """
 
 from ..errors import AttemptClosed, ExamRefused, InvalidAnswers, TimeIsUp
@@ -20,18 +21,29 @@ from .bank import (
     question_correct_mark_release,
     questions_activate,
 )
-from .grading import SubmitOutcome, exam_attempt_submit
+from .grading import (
+    ExpiredSweep,
+    SubmitOutcome,
+    closed_attempt_notice,
+    exam_attempt_submit,
+    exam_attempts_close_expired,
+    exam_attempts_sweep_expired,
+)
 
 __all__ = [
     "AttemptClosed",
     "ExamRefused",
+    "ExpiredSweep",
     "InvalidAnswers",
     "SubmitOutcome",
     "TimeIsUp",
     "bank_row_save",
+    "closed_attempt_notice",
     "exam_attempt_answer",
     "exam_attempt_start",
     "exam_attempt_submit",
+    "exam_attempts_close_expired",
+    "exam_attempts_sweep_expired",
     "exams_activate",
     "question_correct_mark_release",
     "questions_activate",

@@ -15,7 +15,7 @@ from courses.selectors import prerequisites_missing
 
 from ..errors import ExamRefused
 from ..models import Attempt, AttemptQuestion, Choice, Exam, Question
-from ..selectors import exam_lock_for, time_is_up
+from ..selectors import exam_access_for, time_is_up
 from .grading import attempt_grade
 
 # One generator seeded from the operating system: draws and orders are unpredictable.
@@ -114,7 +114,10 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
     Returns (attempt, created). Refuses (ExamRefused) without the course's
     prerequisite certificates (checked again here, not only at enrolment), without an
     active enrollment in the exam's course, while the exam is locked
-    (exams.selectors.exam_lock_for), or when its bank is empty. An open attempt whose
+    (exams.selectors.exam_access_for: the unlock rule), or when its bank is empty. A
+    renewing learner's module exam started before its lessons are done is a
+    test-out (`is_test_out`: a pass marks the lessons done, a fail locks the exam
+    until they are). An open attempt whose
     time is up (or that belongs to an earlier enrollment) is graded first on what was
     saved in time, so the learner gets a fresh attempt rather than a dead one; if
     grading it completes the course, that graded attempt is returned instead of a
@@ -134,7 +137,8 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
             return current, False
         if attempt_grade(current, answers={}).completed_course:
             return current, False
-    lock = exam_lock_for(exam=exam, enrollment=enrollment)
+    access = exam_access_for(exam=exam, enrollment=enrollment)
+    lock = access.lock_for(exam)
     if lock is not None:
         raise ExamRefused(lock.refusal, code=lock.code)
     questions = _draw(user=user, exam=exam)
@@ -156,6 +160,7 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
                 else None,
                 pass_mark=exam.pass_mark,
                 question_count=len(questions),
+                is_test_out=access.test_out_open(exam),
             )
     except IntegrityError:
         # A second request (double click, two tabs) started one first: resume it.

@@ -1,5 +1,14 @@
-"""Grading an attempt, once, from what it presented; and completing the course when
-the pass meets every completion rule."""
+"""Grading an attempt, once, from what it presented; completing the course when the
+pass meets every completion rule; and closing attempts whose time is up.
+
+Time is checked when it counts: an open attempt whose time is up (its deadline, or
+24 hours after an untimed quiz started, plus the grace: exams.selectors.time_is_up)
+is graded as of that moment, on the answers saved by then, by whichever comes first:
+the learner's late submit (`exam_attempt_submit`), the learner coming back to an
+exam page or the course home (`exam_attempts_close_expired`, called by those views),
+starting the exam again (`exam_attempt_start`), or the periodic sweeper
+(`exam_attempts_sweep_expired`, the task `exams.tasks.close_expired_attempts`).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +20,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from courses.models import Enrollment
-from courses.services import enrollment_complete
+from courses.services import enrollment_complete, lessons_complete_by_test_out
 
 from ..models import Attempt, AttemptQuestion
-from ..selectors import DEADLINE_GRACE, enrollment_requirements_met, time_is_up
+from ..selectors import (
+    DEADLINE_GRACE,
+    attempt_closes_at,
+    attempts_expired,
+    enrollment_requirements_met,
+    time_is_up,
+)
 from .answers import lock_attempt, set_answers, validate_answers
+
+# Expired attempts the sweeper grades per batch: each in its own short transaction,
+# so a batch holds no lock for long and one bad attempt does not stop the others.
+SWEEP_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +46,21 @@ class SubmitOutcome:
     # The attempt met every completion rule but a prerequisite certificate is no
     # longer current: the enrollment waits for it instead of completing.
     waiting_for_prerequisites: bool = False
+    # A test-out passed: how many of the module's lessons it marked done.
+    lessons_tested_out: int = 0
+    # Graded as of its closing moment (time was up), not as of the request.
+    graded_as_of_deadline: bool = False
 
 
 def _answered_in_time(attempt: Attempt, item: AttemptQuestion) -> bool:
-    """Whether the item's saved answer counts: given, and saved by the deadline plus
-    the grace (the database guarantees every answer has its time)."""
+    """Whether the item's saved answer counts: given, and saved by the attempt's
+    closing moment plus the grace (the database guarantees every answer has its
+    time)."""
     if not item.selected_key:
         return False
-    if attempt.deadline is None:
-        return True
     return (
         item.answered_at is not None
-        and item.answered_at <= attempt.deadline + DEADLINE_GRACE
+        and item.answered_at <= attempt_closes_at(attempt) + DEADLINE_GRACE
     )
 
 
@@ -51,9 +73,10 @@ def attempt_grade(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutco
     now = timezone.now()
     late = time_is_up(attempt=locked, now=now)
     if late:
-        # Graded as of the deadline, whenever the submit arrives: only answers saved
-        # in time count, and the grade (and any completion) is dated at the deadline.
-        now = locked.deadline
+        # Graded as of the closing moment, whenever (and by whatever) it is graded:
+        # only answers saved in time count, and the grade (and any completion) is
+        # dated then, never later.
+        now = attempt_closes_at(locked)
     else:
         set_answers(items, answers, now)
     for item in items:
@@ -80,8 +103,18 @@ def attempt_grade(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutco
     locked.status = Attempt.Status.SUBMITTED
     locked.submitted_at, locked.correct_count = now, correct
     locked.score, locked.passed = score, passed
-    completed = False
     enrollment = locked.enrollment
+    tested_out = []
+    if passed and locked.is_test_out and enrollment.status == Enrollment.Status.ACTIVE:
+        # The renewing learner showed they know the module: its lessons count as
+        # done, dated with the pass (a fail marks nothing: they study first).
+        tested_out = lessons_complete_by_test_out(
+            enrollment=enrollment,
+            module=locked.exam.module,
+            at=now,
+            evidence={"attempt": locked.pk, "exam": locked.exam.title},
+        )
+    completed = False
     if (
         passed
         and enrollment.status == Enrollment.Status.ACTIVE
@@ -96,6 +129,8 @@ def attempt_grade(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutco
         late_answers_ignored=late and bool(answers),
         completed_course=completed,
         waiting_for_prerequisites=enrollment.status == Enrollment.Status.WAITING,
+        lessons_tested_out=len(tested_out),
+        graded_as_of_deadline=late,
     )
 
 
@@ -106,15 +141,117 @@ def exam_attempt_submit(
     """Saves `answers` ({position: choice key}) and grades the attempt, once, from
     what it presented.
 
-    After the deadline (plus the grace) the posted answers are not saved and the
-    attempt is graded as of its deadline: on the answers saved by the deadline plus the
-    grace, with submitted_at and any completion dated at the deadline
-    (late_answers_ignored). Submitting again, or concurrently,
+    After the attempt's time is up (its deadline, or 24 hours after an untimed quiz
+    started, plus the grace) the posted answers are not saved and the attempt is
+    graded as of that moment: on the answers saved by then, with submitted_at and any
+    completion dated then (late_answers_ignored). Submitting again, or concurrently,
     changes nothing and returns graded_now=False. InvalidAnswers, with nothing
     changed, for a question or choice the attempt did not present. When the attempt
     passes and every completion rule now holds, the enrollment is completed in this
     transaction and EnrollmentCompleted is published when it commits
     (completed_course), unless a prerequisite certificate is no longer current: then
-    the pass stands and the enrollment waits for it (waiting_for_prerequisites).
+    the pass stands and the enrollment waits for it (waiting_for_prerequisites). A
+    passed test-out marks its module's lessons done first (lessons_tested_out).
     """
     return attempt_grade(lock_attempt(attempt), answers=answers or {})
+
+
+def exam_attempts_close_expired(
+    *, user, exam_id: int | None = None, course_id: int | None = None
+) -> list[SubmitOutcome]:
+    """Grades each of the learner's open attempts (of one exam, or one course's
+    exams, when given) whose time is up, as of its closing moment; returns the
+    outcomes of those graded now. Called by the pages a returning learner opens
+    (exam pages, the course home), so an attempt never shows "in progress" once its
+    time is up. One query when there is nothing to close. Each attempt is graded in
+    its own transaction under its row lock, so the sweeper or a submit racing with it
+    grade it once."""
+    expired = attempts_expired().filter(user=user)
+    if exam_id is not None:
+        expired = expired.filter(exam_id=exam_id)
+    if course_id is not None:
+        expired = expired.filter(exam__course_id=course_id)
+    outcomes = []
+    for attempt in expired.order_by("pk"):
+        with transaction.atomic():
+            outcome = attempt_grade(lock_attempt(attempt), answers={})
+        if outcome.graded_now:
+            outcomes.append(outcome)
+    return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredSweep:
+    closed: int  # attempts graded by this run
+    more: bool  # a full batch was graded: more may be waiting
+
+
+def _sweep_one(pk: int) -> bool:
+    """Grades one expired attempt unless another process holds it (a submit, a
+    returning learner, another sweeper): that one grades it, or the next run does."""
+    with transaction.atomic():
+        locked = (
+            Attempt.objects.select_for_update(skip_locked=True)
+            .select_related("enrollment")
+            .filter(pk=pk, status=Attempt.Status.OPEN)
+            .first()
+        )
+        if locked is None or not time_is_up(attempt=locked):
+            return False
+        return attempt_grade(locked, answers={}).graded_now
+
+
+def exam_attempts_sweep_expired(
+    *,
+    batch_size: int | None = None,
+    max_batches: int | None = 1,
+) -> ExpiredSweep:
+    """Grades open attempts whose time is up, as of their closing moment (answers
+    saved by then count; any completion is dated then), in batches of `batch_size`
+    (default SWEEP_BATCH), at most `max_batches` batches (None: until none is left);
+    returns how many it graded and whether more may be waiting.
+
+    Safe to run twice or concurrently: each attempt is locked with SKIP LOCKED in its
+    own transaction and graded only while still open, so one held by another sweeper
+    or by a learner's submit is left to it, and none is graded twice.
+    """
+    batch_size = batch_size or SWEEP_BATCH
+    closed, batches, more = 0, 0, False
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        ids = list(
+            attempts_expired().order_by("pk").values_list("pk", flat=True)[:batch_size]
+        )
+        graded = sum(_sweep_one(pk) for pk in ids)
+        closed += graded
+        # A full batch may hide more; a batch of attempts all held elsewhere is
+        # left to their holders rather than retried at once.
+        more = len(ids) == batch_size and graded > 0
+        if not more:
+            break
+    return ExpiredSweep(closed=closed, more=more)
+
+
+def closed_attempt_notice(outcome: SubmitOutcome) -> str:
+    """What the learner is told about an attempt graded because its time was up."""
+    attempt = outcome.attempt
+    sentence = (
+        f"Time was up on your attempt at {attempt.exam.title}, so it was graded as "
+        f"of {attempt.submitted_at:%-d %B %Y, %H:%M} UTC on the answers saved by "
+        f"then: {'passed' if attempt.passed else 'not passed'}."
+    )
+    if outcome.completed_course:
+        sentence += f" You have completed {attempt.exam.course.title}."
+    elif outcome.waiting_for_prerequisites:
+        sentence += (
+            f" {attempt.exam.course.title} completes once you hold a current "
+            "certificate in each of its prerequisite courses."
+        )
+    return sentence
+
+
+def course_home_attempts_close(*, user, course) -> list[str]:
+    """The course home's refresh (courses.pages, registered in apps.py): grades the
+    learner's attempts of the course whose time is up; returns what to tell them."""
+    outcomes = exam_attempts_close_expired(user=user, course_id=course.pk)
+    return [closed_attempt_notice(outcome) for outcome in outcomes]

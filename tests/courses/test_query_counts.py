@@ -18,8 +18,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Session + user + the page's own queries; the same bound for 3 and for 30.
-MAX_QUERIES = {"catalog": 5, "detail": 10, "home": 10, "lesson": 11, "dashboard": 7}
+# Session + user + the page's own queries; the same bound for 3 and for 30. The course
+# home's includes the refresh that grades attempts whose time is up (one query when
+# there are none, issue 12).
+MAX_QUERIES = {"catalog": 5, "detail": 10, "home": 11, "lesson": 11, "dashboard": 7}
 
 
 def build(size: int, user):

@@ -159,9 +159,8 @@ def test_a_late_submit_grades_only_what_was_saved_in_time(
     with time_machine.travel(attempt.deadline - timedelta(minutes=1), tick=False):
         exam_attempt_answer(attempt=attempt, answers={1: answers[1], 2: answers[2]})
     with time_machine.travel(attempt.deadline + timedelta(minutes=5), tick=False):
-        page = learner_client.get(attempt_url(attempt)).content.decode()
-        assert "Time is up" in page
-        assert page.count(" disabled") == 20  # every radio, none answerable
+        # Posted straight from the page left open (coming back to it first grades
+        # it: tests/exams/test_timing.py).
         response = learner_client.post(
             attempt_url(attempt), as_post(answers), follow=True
         )
