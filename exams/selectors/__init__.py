@@ -13,6 +13,12 @@ from .attempts import (
     exam_for_viewer,
     time_is_up,
 )
+from .pass_rule import (
+    correct_needed,
+    exam_draw_count,
+    may_miss_sentence,
+    misses_allowed,
+)
 from .progress import (
     ExamLock,
     ExamOverview,
@@ -51,11 +57,15 @@ __all__ = [
     "attempt_history",
     "attempt_items",
     "attempt_result",
+    "correct_needed",
     "course_home_exams",
     "enrollment_requirements_met",
+    "exam_draw_count",
     "exam_for_viewer",
     "exam_lock_for",
     "exam_overview_for",
     "exam_statistics",
+    "may_miss_sentence",
+    "misses_allowed",
     "time_is_up",
 ]
