@@ -175,5 +175,7 @@ def statistics(request: HttpRequest, exam_id: int) -> HttpResponse:
             "exam": exam,
             "min_answers": selectors.MIN_ANSWERS_TO_FLAG,
             "low_discrimination": selectors.LOW_DISCRIMINATION,
+            "too_easy": selectors.TOO_EASY,
+            "too_hard": selectors.TOO_HARD,
         },
     )

@@ -37,7 +37,9 @@ from .statistics import (
     ChoiceStat,
     ExamStatistics,
     QuestionStat,
+    TopicStat,
     exam_statistics,
+    kr20,
 )
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "ExamStatistics",
     "ExamStatus",
     "QuestionStat",
+    "TopicStat",
     "attempt_for_owner",
     "attempt_history",
     "attempt_items",
@@ -65,6 +68,7 @@ __all__ = [
     "exam_lock_for",
     "exam_overview_for",
     "exam_statistics",
+    "kr20",
     "may_miss_sentence",
     "misses_allowed",
     "time_is_up",
