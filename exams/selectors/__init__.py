@@ -28,6 +28,7 @@ from .progress import (
     exam_lock_for,
     exam_overview_for,
 )
+from .quality import exam_bank_findings
 from .results import AttemptResult, attempt_result
 from .statistics import (
     LOW_DISCRIMINATION,
@@ -63,6 +64,7 @@ __all__ = [
     "correct_needed",
     "course_home_exams",
     "enrollment_requirements_met",
+    "exam_bank_findings",
     "exam_draw_count",
     "exam_for_viewer",
     "exam_lock_for",
