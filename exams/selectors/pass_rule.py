@@ -34,6 +34,8 @@ def may_miss_sentence(*, questions: int, pass_mark: int) -> str:
 
 
 def exam_draw_count(*, exam: Exam, active_questions: int) -> int:
-    """How many questions an attempt of `exam` will ask: its draw size (with a
-    blueprint, the blueprint's total), at most the active bank."""
-    return min(exam.draw_size or active_questions, active_questions)
+    """How many questions an attempt of `exam` will ask: the blueprint's total (what
+    the draw follows, whatever draw_size was edited to) or its draw size, at most the
+    active bank."""
+    wanted = sum(exam.blueprint_quotas.values()) or exam.draw_size or active_questions
+    return min(wanted, active_questions)

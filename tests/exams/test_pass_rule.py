@@ -8,7 +8,13 @@ import html
 import pytest
 from django.urls import reverse
 
-from exams.selectors import correct_needed, may_miss_sentence, misses_allowed
+from exams.models import Exam
+from exams.selectors import (
+    correct_needed,
+    exam_draw_count,
+    may_miss_sentence,
+    misses_allowed,
+)
 from exams.services import exam_attempt_start, exam_attempt_submit
 from tests.exams.conftest import answers_for, make_bank
 
@@ -103,3 +109,13 @@ def test_the_attempt_page_says_how_many_may_be_missed(
         learner_client.get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
     )
     assert "You may miss up to 4 of 25 questions and still pass." in page
+
+
+def test_the_draw_count_follows_the_blueprint_then_the_draw_size_then_the_bank():
+    exam = Exam(draw_size=5, blueprint={"by": "topic", "quotas": {"A": 6, "B": 4}})
+    assert exam_draw_count(exam=exam, active_questions=30) == 10
+    assert exam_draw_count(exam=exam, active_questions=8) == 8
+    exam.blueprint = {}
+    assert exam_draw_count(exam=exam, active_questions=30) == 5
+    exam.draw_size = None
+    assert exam_draw_count(exam=exam, active_questions=30) == 30
