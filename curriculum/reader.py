@@ -231,6 +231,12 @@ class _Spec:
             return None, "must be a list"
         return value, None
 
+    def _mapping(self, value):
+        # Its entries are checked where their meaning is known (check_blueprint).
+        if not isinstance(value, dict) or not set(value) - {"__line__", "__lines__"}:
+            return None, "must be a mapping of names to counts, e.g. {CPR: 3, AED: 2}"
+        return value, None
+
 
 def _text(max_length=None, *, required=False, **kwargs) -> _Spec:
     return _Spec("text", required=required, default="", max_length=max_length, **kwargs)
@@ -283,6 +289,8 @@ BANK_KEYS = {
     "draw": _int(1, SMALLINT_MAX),
     "time_limit_minutes": _int(1, 24 * 60),
     "shuffle": _Spec("bool", default=True),
+    # {topic: count} or, in a final, {module slug: count}; see check_blueprint.
+    "blueprint": _Spec("mapping", default={}),
     "questions": _Spec("list", required=True),
 }
 QUESTION_KEYS = {
@@ -451,6 +459,9 @@ class Tree:
     courses: list[CourseFile] = field(default_factory=list)
     bundles: list[dict] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    # Exams that draw fewer questions than their target, or have no blueprint: the
+    # content loads; these say what a bank still needs (check_blueprint).
+    notices: list[Problem] = field(default_factory=list)
 
 
 class _Reader:
@@ -459,12 +470,16 @@ class _Reader:
         self.files = _Files(root)
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.notices: list[Problem] = []
 
     def error(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(self._rel(path), line, message))
 
     def warn(self, path: Path, line: int, message: str) -> None:
         self.warnings.append(Problem(self._rel(path), line, message))
+
+    def notice(self, path: Path, line: int, message: str) -> None:
+        self.notices.append(Problem(self._rel(path), line, message))
 
     def _rel(self, path: Path) -> Path:
         try:
@@ -614,6 +629,7 @@ class _Reader:
                 tree.bundles = self.read_bundles(("bundles.yaml",))
         self.validate(tree)
         tree.warnings = self.warnings
+        tree.notices = self.notices
         if self.problems:
             raise ContentError(self.problems)
         return tree
@@ -848,8 +864,10 @@ class _Reader:
                     self.check_bank(
                         course, module.quiz, set(lesson_slugs), question_ids
                     )
+                    self.check_blueprint(course, module.quiz, module=module)
             if course.final:
                 self.check_bank(course, course.final, set(lesson_slugs), question_ids)
+                self.check_blueprint(course, course.final, module=None)
         self.check_prerequisite_cycles(tree)
         bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)
         path = tree.root / "bundles.yaml"
@@ -899,13 +917,6 @@ class _Reader:
     ) -> None:
         meta, path = bank.meta, bank.path
         questions = meta["questions"]
-        draw = meta["draw"]
-        if draw is not None and draw > len(questions):
-            self.error(
-                path,
-                meta["__lines__"].get("draw", 1),
-                f"draw must be between 1 and the bank size ({len(questions)})",
-            )
         for question in questions:
             line = question["__line__"]
             qid = question["id"]
@@ -955,6 +966,149 @@ class _Reader:
                     f"question '{qid}' needs exactly one correct choice "
                     f"(has {correct})",
                 )
+
+    def check_blueprint(
+        self, course: CourseFile, bank: BankFile, *, module: ModuleFile | None
+    ) -> None:
+        """Checks the bank's blueprint against its pools and sets what the sync
+        stores: meta["blueprint"] ({"by", "quotas"} or {}) and meta["draw_size"].
+
+        A blueprint names topics (the questions' `topic`) or, in a final, modules of
+        the course (by slug, the modules of the questions' lessons), never both. It is
+        refused for a name that matches no question, a quota above its pool or, in a
+        final, above half its pool (so a retake can show fresh questions). Its total
+        is the draw size; `draw`, if given, is the target: a blueprint above it is
+        refused, one below it loads with a notice naming the exam and the shortfall,
+        as does a draw without a blueprint that the bank cannot fill.
+        """
+        meta, path = bank.meta, bank.path
+        questions = meta["questions"]
+        is_final = module is None
+        name = f"{course.slug}/{'final' if is_final else module.slug}"
+        lines = meta["__lines__"]
+        draw = meta["draw"]
+        raw = meta["blueprint"] or {}
+        meta["blueprint"], meta["draw_size"] = {}, draw
+        if not raw:
+            if draw is not None and draw > len(questions):
+                meta["draw_size"] = len(questions)
+                self.notice(
+                    path,
+                    lines.get("draw", 1),
+                    f"{name}: pool {len(questions)}, target draw {draw} (short "
+                    f"{draw - len(questions)})",
+                )
+            self.notice(
+                path,
+                1,
+                f"{name}: no blueprint; draws {meta['draw_size'] or len(questions)} "
+                f"from the whole bank of {len(questions)}",
+            )
+            return
+        entry_lines = raw.get("__lines__", {})
+        line = raw.get("__line__", lines.get("blueprint", 1))
+        topics = Counter(q["topic"] for q in questions)
+        lesson_module = {
+            lesson.slug: m.slug for m in course.modules for lesson in m.lessons
+        }
+        modules = Counter(lesson_module.get(q["lesson"]) for q in questions)
+        module_slugs = {m.slug for m in course.modules}
+        quotas: dict[str, int] = {}
+        kinds: set[str] = set()
+        ok = True
+        for key, count in raw.items():
+            if key in ("__line__", "__lines__"):
+                continue
+            where = entry_lines.get(key, line)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                self.error(
+                    path,
+                    where,
+                    f"blueprint '{key}' must be a whole number of questions (1 or "
+                    "more)",
+                )
+                ok = False
+                continue
+            key = str(key)
+            if is_final and key in module_slugs:
+                if key in topics:
+                    self.error(
+                        path,
+                        where,
+                        f"blueprint '{key}' is both a module and a topic; rename the "
+                        "topic",
+                    )
+                    ok = False
+                    continue
+                kind, pool = "module", modules[key]
+            elif key in topics:
+                kind, pool = "topic", topics[key]
+            else:
+                known = "a topic of this bank" + (
+                    " or a module of the course" if is_final else ""
+                )
+                self.error(
+                    path,
+                    where,
+                    f"blueprint names unknown topic '{key}' (must be {known})",
+                )
+                ok = False
+                continue
+            kinds.add(kind)
+            needed = 2 * count if is_final else count
+            if pool < needed:
+                rule = (
+                    f"a final needs twice its quota ({needed}) so a retake can show "
+                    "fresh questions"
+                    if is_final
+                    else f"it needs at least {count}"
+                )
+                self.error(
+                    path,
+                    where,
+                    f"blueprint {kind} '{key}' holds {pool} question"
+                    f"{'s' if pool != 1 else ''} for a quota of {count}: {rule}",
+                )
+                ok = False
+            quotas[key] = count
+        if len(kinds) > 1:
+            self.error(
+                path, line, "a blueprint names either topics or modules, not both"
+            )
+            ok = False
+        total = sum(quotas.values())
+        if draw is not None and total > draw:
+            self.error(
+                path,
+                lines.get("draw", 1),
+                f"the blueprint draws {total} questions, more than draw ({draw})",
+            )
+            ok = False
+        if not ok:
+            return
+        (by,) = kinds
+        meta["blueprint"] = {"by": by, "quotas": quotas}
+        meta["draw_size"] = total
+        pools = topics if by == "topic" else modules
+        left_out = sorted(k for k in pools if k not in quotas and k is not None)
+        if left_out:
+            listed = ", ".join(f"{k} ({pools[k]})" for k in left_out)
+            self.notice(
+                path,
+                line,
+                f"{name}: {by}s not in the blueprint are never drawn: {listed}",
+            )
+        if draw is not None and total < draw:
+            allowed = sum(pools[k] // 2 if is_final else pools[k] for k in quotas)
+            pool_text = (
+                f"pools allow {allowed} at half each" if is_final else f"pool {allowed}"
+            )
+            self.notice(
+                path,
+                lines.get("draw", 1),
+                f"{name}: {pool_text}, blueprint draws {total}, target draw {draw} "
+                f"(short {draw - total})",
+            )
 
 
 def read_content(root: Path) -> Tree:

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from . import services
+from . import selectors, services
 from .models import Attempt, AttemptQuestion, Choice, Exam, Question
 
 
@@ -68,9 +68,12 @@ class ExamAdmin(BankAdmin):
         "draw_size",
         "time_limit_minutes",
         "shuffle",
+        "blueprint",
         "statistics_link",
+        "quality_warnings",
     )
-    readonly_fields = ("statistics_link",)
+    # The blueprint is checked against the pools by sync_content: set in the files.
+    readonly_fields = ("blueprint", "statistics_link", "quality_warnings")
     inlines = [QuestionInline]
     actions = ["activate", "deactivate"]
 
@@ -94,6 +97,23 @@ class ExamAdmin(BankAdmin):
         return format_html(
             '<a href="{}">Attempts and item analysis</a>',
             reverse("exams:statistics", args=[obj.pk]),
+        )
+
+    @admin.display(description="Item-quality warnings")
+    def quality_warnings(self, obj: Exam) -> str:
+        """The item-quality gates over this bank as saved (exams.quality)."""
+        if not obj.pk:
+            return "-"
+        findings = selectors.exam_bank_findings(exam=obj)
+        if not findings:
+            return "None: this bank passes every item-quality gate."
+        return format_html(
+            '<ul class="messagelist" data-quality-warnings>{}</ul>',
+            format_html_join(
+                "",
+                '<li class="warning">{}: {}</li>',
+                ((finding.code, finding.message) for finding in findings),
+            ),
         )
 
     @admin.action(description="Activate selected exams (offered, needed to complete)")
@@ -236,6 +256,16 @@ class QuestionAdmin(BankAdmin):
                 },
             )
         super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # Once the choices are saved too: the gates over the bank as it now stands.
+        for finding in selectors.exam_bank_findings(exam=form.instance.exam):
+            self.message_user(
+                request,
+                f"Item-quality warning ({finding.code}): {finding.message}",
+                level=messages.WARNING,
+            )
 
     @admin.action(description="Activate selected questions (drawn in new attempts)")
     def activate(self, request, queryset):

@@ -26,6 +26,7 @@ class Exam(SyncedContent):
         "draw_size",
         "time_limit_minutes",
         "shuffle",
+        "blueprint",
     )
 
     class Kind(models.TextChoices):
@@ -55,6 +56,15 @@ class Exam(SyncedContent):
         help_text="Present the drawn questions in random order. Choices are always "
         "shuffled.",
     )
+    # How many questions each attempt draws per topic (or, in a final, per module):
+    # {"by": "topic" | "module", "quotas": {name: count}}; {} draws `draw_size` from
+    # the whole bank. Written by sync_content (docs/CONTENT_FORMAT.md, "Blueprints");
+    # with a blueprint, draw_size is its total.
+    blueprint = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Questions drawn per topic or module; set in the content files.",
+    )
 
     class Meta:
         ordering = ["course", "kind", "module__order"]
@@ -78,6 +88,15 @@ class Exam(SyncedContent):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:home", args=[self.course.slug])
+
+    @property
+    def blueprint_by(self) -> str:
+        """What the blueprint's quotas name: "topic", "module" or "" (no blueprint)."""
+        return (self.blueprint or {}).get("by", "")
+
+    @property
+    def blueprint_quotas(self) -> dict[str, int]:
+        return dict((self.blueprint or {}).get("quotas", {}))
 
 
 class Question(SyncedContent):

@@ -96,6 +96,9 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "form": AttemptForm(items=items, disabled=time_is_up),
             "answered": sum(1 for item in items if item.selected_key),
             "time_is_up": time_is_up,
+            "may_miss": selectors.may_miss_sentence(
+                questions=attempt.question_count, pass_mark=attempt.pass_mark
+            ),
         },
     )
 
@@ -196,5 +199,7 @@ def statistics(request: HttpRequest, exam_id: int) -> HttpResponse:
             "exam": exam,
             "min_answers": selectors.MIN_ANSWERS_TO_FLAG,
             "low_discrimination": selectors.LOW_DISCRIMINATION,
+            "too_easy": selectors.TOO_EASY,
+            "too_hard": selectors.TOO_HARD,
         },
     )

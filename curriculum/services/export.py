@@ -29,6 +29,9 @@ def _bank(exam) -> dict:
         data["time_limit_minutes"] = exam.time_limit_minutes
     if not exam.shuffle:
         data["shuffle"] = False
+    if exam.blueprint_quotas:
+        # Module or topic names: the reader tells them apart (check_blueprint).
+        data["blueprint"] = exam.blueprint_quotas
     questions = []
     for q in exam.questions.filter(is_active=True).select_related("review_lesson"):
         item: dict[str, Any] = {"id": q.key, "topic": q.topic}

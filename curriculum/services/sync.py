@@ -34,6 +34,8 @@ from ..reader import ContentError, CourseFile, Problem, Tree, read_content
 class SyncReport:
     counts: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     warnings: list[Problem] = field(default_factory=list)
+    # Exams short of their target draw or without a blueprint (Tree.notices).
+    notices: list[Problem] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts[kind][outcome] += 1
@@ -65,7 +67,7 @@ class SyncReport:
 class _Applier:
     def __init__(self, tree: Tree, force: bool):
         self.tree, self.force = tree, force
-        self.report = SyncReport(warnings=tree.warnings)
+        self.report = SyncReport(warnings=tree.warnings, notices=tree.notices)
         self.conflicts: list[Problem] = []
         # The file being applied, named when the database refuses a write.
         self.current: Path = tree.root
@@ -278,7 +280,10 @@ class _Applier:
                 {
                     "title": meta["title"],
                     "pass_mark": meta["pass_mark"],
-                    "draw_size": meta["draw"],
+                    # Both set by the reader (check_blueprint): with a blueprint,
+                    # the draw size is its total.
+                    "draw_size": meta["draw_size"],
+                    "blueprint": meta["blueprint"],
                     "time_limit_minutes": meta["time_limit_minutes"],
                     "shuffle": meta["shuffle"],
                     "is_active": True,

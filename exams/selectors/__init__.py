@@ -17,6 +17,12 @@ from .attempts import (
     exam_for_viewer,
     time_is_up,
 )
+from .pass_rule import (
+    correct_needed,
+    exam_draw_count,
+    may_miss_sentence,
+    misses_allowed,
+)
 from .progress import (
     ExamLock,
     ExamOverview,
@@ -27,6 +33,7 @@ from .progress import (
     exam_lock_for,
     exam_overview_for,
 )
+from .quality import exam_bank_findings
 from .results import AttemptResult, attempt_result
 from .statistics import (
     LOW_DISCRIMINATION,
@@ -36,7 +43,9 @@ from .statistics import (
     ChoiceStat,
     ExamStatistics,
     QuestionStat,
+    TopicStat,
     exam_statistics,
+    kr20,
 )
 
 __all__ = [
@@ -54,18 +63,25 @@ __all__ = [
     "ExamStatistics",
     "ExamStatus",
     "QuestionStat",
+    "TopicStat",
     "attempt_closes_at",
     "attempt_for_owner",
     "attempt_history",
     "attempt_items",
     "attempt_result",
     "attempts_expired",
+    "correct_needed",
     "course_home_exams",
     "enrollment_requirements_met",
     "exam_access_for",
+    "exam_bank_findings",
+    "exam_draw_count",
     "exam_for_viewer",
     "exam_lock_for",
     "exam_overview_for",
     "exam_statistics",
+    "kr20",
+    "may_miss_sentence",
+    "misses_allowed",
     "time_is_up",
 ]

@@ -18,6 +18,7 @@ from courses.selectors import (
 )
 
 from ..models import Attempt, Exam
+from .pass_rule import exam_draw_count, may_miss_sentence
 
 
 class ExamLock(Enum):
@@ -82,6 +83,8 @@ class ExamStatus:
     open_attempt_id: int | None = None
     # Open before its lessons are done: taking it now is a test-out.
     test_out: bool = False
+    # "You may miss up to 2 of 10 questions and still pass." (pass_rule).
+    may_miss: str = ""
 
     @property
     def locked(self) -> bool:
@@ -146,6 +149,10 @@ def exam_overview_for(
     exams = list(
         Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
         .select_related("module")
+        # For the pass rule in words: how many questions an attempt asks.
+        .annotate(
+            active_questions=Count("questions", filter=Q(questions__is_active=True))
+        )
         .order_by("kind", "module__order", "pk")
     )
     summary = {
@@ -189,6 +196,12 @@ def exam_overview_for(
             attempts=row.get("tries", 0),
             open_attempt_id=row.get("open_id"),
             test_out=overview.test_out_open(exam),
+            may_miss=may_miss_sentence(
+                questions=exam_draw_count(
+                    exam=exam, active_questions=exam.active_questions
+                ),
+                pass_mark=exam.pass_mark,
+            ),
         )
         if exam.kind == Exam.Kind.MODULE:
             overview.module_exams.append(status)

@@ -1,4 +1,6 @@
-"""The authors' item analysis of an exam, aggregated in the database."""
+"""The authors' item analysis of an exam, aggregated in the database: per exam
+(attempts, pass rate, KR-20 reliability), per topic and per question (facility,
+point-biserial discrimination, choices picked, flags)."""
 
 from __future__ import annotations
 
@@ -24,10 +26,13 @@ from django.db.models.functions import Cast
 
 from ..models import Attempt, AttemptQuestion, Choice, Exam, Question
 
-# Below this many answers a question's figures are shown but not flagged: too noisy.
-MIN_ANSWERS_TO_FLAG = 10
-# Conventional item-analysis bounds (facility as share correct, 0 to 1).
-TOO_HARD, TOO_EASY, LOW_DISCRIMINATION = 0.30, 0.95, 0.20
+# Below this many responses (times a submitted attempt presented the question) its
+# figures are shown but not flagged: too noisy.
+MIN_ANSWERS_TO_FLAG = 30
+# Item-analysis bounds (facility as share correct, 0 to 1; point-biserial against the
+# rest of the attempt): issue 12 flags facility above 0.95 and discrimination below
+# 0.15; very hard items are flagged too.
+TOO_HARD, TOO_EASY, LOW_DISCRIMINATION = 0.30, 0.95, 0.15
 
 
 @dataclass
@@ -71,6 +76,24 @@ class QuestionStat:
 
 
 @dataclass
+class TopicStat:
+    """A topic of the bank: its questions, their responses and mean facility (the
+    mean of its questions' facilities, over those answered at least once)."""
+
+    topic: str
+    items: int
+    active_items: int
+    responses: int
+    mean_facility: float | None
+    # The topic's quota in the exam's blueprint, when it draws by topic.
+    quota: int | None = None
+
+    @property
+    def mean_facility_percent(self) -> int | None:
+        return None if self.mean_facility is None else round(self.mean_facility * 100)
+
+
+@dataclass
 class ExamStatistics:
     exam: Exam
     attempts: int
@@ -81,6 +104,10 @@ class ExamStatistics:
     average_score: Decimal | None
     average_attempts_to_pass: float | None
     questions: list[QuestionStat]
+    topics: list[TopicStat] = field(default_factory=list)
+    # KR-20 over the submitted attempts (kr20), None below two attempts or without
+    # spread in the scores.
+    reliability: float | None = None
 
     @property
     def pass_rate(self) -> float | None:
@@ -99,14 +126,104 @@ def _point_biserial(
     return (n * sum_xy - sum_x * sum_y) / math.sqrt(spread)
 
 
+def kr20(
+    *,
+    attempts: int,
+    responses: int,
+    item_variance_sum: float,
+    centred_score_squares: float,
+) -> float | None:
+    """KR-20 reliability over attempts that may each present different questions.
+
+    k/(k-1) * (1 - E[sum of p*q over an attempt's questions] / var(score)), where
+    - p is a question's facility among the attempts that presented it, q = 1 - p;
+    - k is the mean number of questions per attempt (`responses` / `attempts`);
+    - E[...] is `item_variance_sum` (the sum over questions of n * p * q, n its
+      responses) divided by `attempts`;
+    - var(score) is the variance of the attempts' scores centred on the questions
+      each presented: y = sum over its questions of (x - p), x 1 if right; its mean
+      is 0, so var = `centred_score_squares` (sum of y squared) / `attempts`.
+    For a fixed form (every attempt presents the same questions) this is exactly
+    KR-20; for blueprint draws, centring removes the spread that comes only from one
+    draw being harder than another. None below two attempts, with one question per
+    attempt, or with no spread in the scores.
+    """
+    if attempts < 2 or responses <= attempts:
+        return None
+    variance = centred_score_squares / attempts
+    if variance <= 1e-12:
+        return None
+    k = responses / attempts
+    return k / (k - 1) * (1 - (item_variance_sum / attempts) / variance)
+
+
+def _topics(exam: Exam, stats: list[QuestionStat]) -> list[TopicStat]:
+    quotas = exam.blueprint_quotas if exam.blueprint_by == "topic" else {}
+    grouped: dict[str, list[QuestionStat]] = {}
+    for stat in stats:
+        grouped.setdefault(stat.question.topic, []).append(stat)
+    topics = []
+    for topic, group in sorted(grouped.items(), key=lambda pair: pair[0].lower()):
+        facilities = [s.facility for s in group if s.facility is not None]
+        topics.append(
+            TopicStat(
+                topic=topic,
+                items=len(group),
+                active_items=sum(1 for s in group if s.question.is_active),
+                responses=sum(s.answers for s in group),
+                mean_facility=sum(facilities) / len(facilities) if facilities else None,
+                quota=quotas.get(topic),
+            )
+        )
+    return topics
+
+
+def _reliability(rows, per_question: dict, attempts: int) -> float | None:
+    """KR-20 (kr20) from the per-question counts already aggregated and one pass over
+    the responses (one query, streamed: memory does not grow with attempts)."""
+    if attempts < 2:
+        return None
+    facility = {
+        pk: row["correct"] / row["answers"]
+        for pk, row in per_question.items()
+        if row["answers"]
+    }
+    item_variance_sum = sum(
+        row["answers"] * facility[pk] * (1 - facility[pk])
+        for pk, row in per_question.items()
+        if row["answers"]
+    )
+    responses = sum(row["answers"] for row in per_question.values())
+    squares, current, centred = 0.0, None, 0.0
+    for attempt_id, question_id, correct in (
+        rows.order_by("attempt_id")
+        .values_list("attempt_id", "question_id", "is_correct")
+        .iterator(chunk_size=2000)
+    ):
+        if attempt_id != current:
+            squares += centred * centred
+            current, centred = attempt_id, 0.0
+        centred += (1.0 if correct else 0.0) - facility[question_id]
+    squares += centred * centred
+    return kr20(
+        attempts=attempts,
+        responses=responses,
+        item_variance_sum=item_variance_sum,
+        centred_score_squares=squares,
+    )
+
+
 def exam_statistics(*, exam: Exam) -> ExamStatistics:
-    """Item analysis of an exam over its submitted attempts (six queries).
+    """Item analysis of an exam over its submitted attempts (seven queries).
 
     Per exam: attempts, pass rate, learners, average score, and average attempts a
     learner needed up to their first pass. Per question: facility (share answered
     correctly), discrimination (point-biserial correlation between getting the
     question right and the score on the rest of the attempt, so the question does not
-    correlate with itself) and how often each choice was picked.
+    correlate with itself) and how often each choice was picked; flags from
+    MIN_ANSWERS_TO_FLAG responses. Per topic: questions, responses, mean facility.
+    KR-20 reliability over the submitted attempts (kr20: exact for a fixed form, an
+    approximation over blueprint draws).
     """
     submitted = Attempt.objects.filter(exam=exam, status=Attempt.Status.SUBMITTED)
     # Aliases must not shadow field names that the filters use (passed, status).
@@ -192,6 +309,8 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
             )
         stats.append(stat)
     return ExamStatistics(
+        topics=_topics(exam, stats),
+        reliability=_reliability(rows, per_question, totals["n_attempts"]),
         exam=exam,
         attempts=totals["n_attempts"],
         passed=totals["n_passed"],

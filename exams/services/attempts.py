@@ -52,9 +52,14 @@ def _enrollment_for_exam(*, user, exam: Exam) -> Enrollment:
 def _draw(*, user, exam: Exam) -> list[Question]:
     """The questions of a new attempt, in the order they are presented.
 
-    Questions this learner was shown least often come first (never shown before
-    anything else), ties broken at random: each retake is a fresh draw until the bank
-    is exhausted, and then cycles through it evenly.
+    With a blueprint (Exam.blueprint), each topic (or, in a final, each module: that
+    of the question's review lesson) gives its quota; without one, `draw_size` comes
+    from the whole bank (all of it when empty). Within each pool, questions this
+    learner was shown least often come first (never shown before anything else),
+    ties broken at random: each retake is a fresh draw until the pool is exhausted,
+    and then cycles through it evenly. A pool smaller than its quota (questions
+    deactivated since the sync) gives what it has. The drawn questions are then
+    shuffled, or put in bank order when the exam says not to shuffle.
     """
     times_shown = dict(
         AttemptQuestion.objects.filter(attempt__user=user, attempt__exam=exam)
@@ -63,14 +68,35 @@ def _draw(*, user, exam: Exam) -> list[Question]:
         .values_list("question_id", "n")
     )
     bank = list(
-        Question.objects.filter(exam=exam, is_active=True).prefetch_related(
+        Question.objects.filter(exam=exam, is_active=True)
+        .select_related("review_lesson__module")
+        .prefetch_related(
             Prefetch("choices", queryset=Choice.objects.order_by("order", "id"))
         )
     )
-    size = min(exam.draw_size or len(bank), len(bank))
     _random.shuffle(bank)
     # A stable sort keeps the random order among questions shown equally often.
-    drawn = sorted(bank, key=lambda question: times_shown.get(question.pk, 0))[:size]
+    bank.sort(key=lambda question: times_shown.get(question.pk, 0))
+    quotas = exam.blueprint_quotas
+    if quotas:
+        by_module = exam.blueprint_by == "module"
+
+        def pool_of(question: Question) -> str | None:
+            if not by_module:
+                return question.topic
+            lesson = question.review_lesson
+            return lesson.module.slug if lesson else None
+
+        pools: dict[str | None, list[Question]] = {}
+        for question in bank:
+            pools.setdefault(pool_of(question), []).append(question)
+        drawn = [
+            question
+            for name, quota in quotas.items()
+            for question in pools.get(name, [])[:quota]
+        ]
+    else:
+        drawn = bank[: min(exam.draw_size or len(bank), len(bank))]
     if exam.shuffle:
         _random.shuffle(drawn)
     else:

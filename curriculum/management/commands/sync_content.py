@@ -33,6 +33,9 @@ class Command(BaseCommand):
             ) from None
         for warning in report.warnings:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
+        # Not errors: what each bank still lacks for its target draw.
+        for notice in report.notices:
+            self.stdout.write(f"notice: {notice}")
         for line in report.lines():
             self.stdout.write(line)
         if report.changed:
