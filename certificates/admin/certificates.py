@@ -27,6 +27,14 @@ class RenewalReminderInline(admin.TabularInline):
         return False
 
 
+class ReminderRefusedFilter(admin.EmptyFieldListFilter):
+    """Certificates with a reminder the mail server refused for good."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "reminder refused"
+
+
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyEvidenceAdmin):
     list_display = (
@@ -45,7 +53,7 @@ class CertificateAdmin(ReadOnlyEvidenceAdmin):
         "course",
         "issued_on",
         "email_failed_at",
-        ("reminders__failed_at", admin.EmptyFieldListFilter),
+        ("reminders__failed_at", ReminderRefusedFilter),
     )
     search_fields = ("code", "holder_name", "user__email")
     list_select_related = ("user",)

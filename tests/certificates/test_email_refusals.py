@@ -232,3 +232,20 @@ def test_refused_card_decision_is_recorded_failed_and_not_requeued(
     card = ExternalCertificate.objects.get(pk=card.pk)
     assert card.decision_email_failed_at is not None
     assert "550" in card.decision_email_failure
+
+
+def test_staff_find_certificates_with_a_refused_reminder_in_the_list(
+    settings, staff_client
+):
+    gone = _certificate(email="gone@example.org", expires_in=7)
+    fine = _certificate(email="fine@example.org", expires_in=8)
+    with smtp_sink(refuse=REFUSE) as sink:
+        settings.MAILERS = _smtp(sink)
+        renewal_reminders_send(today=TODAY)
+    page = staff_client.get(
+        reverse("admin:certificates_certificate_changelist"),
+        {"reminders__failed_at__isempty": "0"},
+    ).content.decode()
+    assert "reminder refused" in page
+    assert gone.code in page
+    assert fine.code not in page
