@@ -16,11 +16,14 @@ class CertificatesConfig(AppConfig):
         from courses.pages import page_section_register
 
         from . import handlers, selectors
+        from .events import ExternalCardDecided
 
         # Lower apps trigger certificate work through events and read what only this
         # app knows through registries (docs/ARCHITECTURE.md).
         subscribe(EnrollmentCompleted, handlers.enrollment_completed)
         subscribe(LegalNameSet, handlers.legal_name_set)
+        # Its own: services never import tasks (docs/ARCHITECTURE.md).
+        subscribe(ExternalCardDecided, handlers.external_card_decided)
         # "Current credential" is decided here, once; courses reads it through this.
         credential_source_register(selectors.current_credentials)
         # ...and "held now or until recently" (renewing learners may test out).

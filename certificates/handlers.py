@@ -1,14 +1,17 @@
-"""Handlers of the domain events certificates subscribes to (apps.py). Like tasks, they
-decide nothing: each queues one task or calls one service. They run after the
-publisher's transaction commits (core.events), so they queue at once."""
+"""Handlers of the domain events certificates subscribes to (apps.py), its own
+(certificates.events) included. Like tasks, they decide nothing: each queues tasks or
+calls one service. Services never import tasks; handlers, tasks and commands do.
+They run after the publisher's transaction commits (core.events), so they queue at
+once."""
 
 from __future__ import annotations
 
 from accounts.events import LegalNameSet
 from courses.events import EnrollmentCompleted
 
-from .services import issuing
-from .tasks import issue_certificate
+from .events import ExternalCardDecided
+from .selectors import enrollments_waiting_for_name
+from .tasks import issue_certificate, send_external_card_decision
 
 
 def enrollment_completed(event: EnrollmentCompleted) -> None:
@@ -18,5 +21,12 @@ def enrollment_completed(event: EnrollmentCompleted) -> None:
 
 
 def legal_name_set(event: LegalNameSet) -> None:
-    """The certificates that waited for the learner's legal name are issued."""
-    issuing.certificates_issue_waiting_for_name(user_id=event.user_id)
+    """The certificates that waited for the learner's legal name are issued (the
+    learner's completed enrollments without one: one issue task each)."""
+    for enrollment_id in enrollments_waiting_for_name(user_id=event.user_id):
+        issue_certificate.enqueue(enrollment_id)
+
+
+def external_card_decided(event: ExternalCardDecided) -> None:
+    """The learner is e-mailed the staff decision on their outside card."""
+    send_external_card_decision.enqueue(event.card_id)

@@ -6,6 +6,8 @@
   to meet a prerequisite; it counts only once staff approved it.
 - RenewalReminder: one row per reminder e-mail claimed (then sent), so none is ever
   sent twice.
+- HolderNameRequest: the same for the one "add your legal name" e-mail of an
+  enrollment completed without a legal name on file.
 
 Evidence is never cascaded away: certificates and reminders PROTECT what they refer to.
 Who did what, and when: a certificate is issued by the system for the learner's own
@@ -19,7 +21,8 @@ trail (audit.AuditEvent) in the same transaction.
 
 E-mails are claimed, committed, sent, then marked (see certificates/services/emails.py):
 a claim younger than the lease (selectors.EMAIL_CLAIM_LEASE) means "sent or being
-sent".
+sent". One the mail server refused for good is marked failed (`*failed_at` and the
+server's reply) and never retried.
 """
 
 from __future__ import annotations
@@ -71,6 +74,14 @@ class Certificate(models.Model):
     # When a sender claimed the issue e-mail (committed before it talks to the mail
     # server): while the claim is younger than the lease nobody else sends it.
     email_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the mail server refused the issue e-mail for good (5xx: the address does
+    # not exist, the message was rejected), and its reply: never retried.
+    email_failed_at = models.DateTimeField(
+        "issue e-mail refused", null=True, blank=True, editable=False
+    )
+    email_failure = models.TextField(
+        "mail server's refusal", blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-issued_on", "-id"]
@@ -169,6 +180,18 @@ class ExternalCertificate(models.Model):
     review_note = models.TextField(blank=True)
     # Set once the learner was e-mailed the current decision; a new decision clears it.
     decision_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Claimed for sending (committed before the mail server is contacted), and a
+    # permanent refusal of that e-mail with the server's reply; a new decision clears
+    # all three.
+    decision_email_claimed_at = models.DateTimeField(
+        null=True, blank=True, editable=False
+    )
+    decision_email_failed_at = models.DateTimeField(
+        "decision e-mail refused", null=True, blank=True, editable=False
+    )
+    decision_email_failure = models.TextField(
+        "mail server's refusal", blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-uploaded_at"]
@@ -217,6 +240,10 @@ class RenewalReminder(models.Model):
     # it. A claim without `sent_at` older than the lease is retried (its sender died).
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The mail server refused it for good (5xx), and its reply: never retried. The
+    # certificate's next reminder kind is still tried on its day.
+    failed_at = models.DateTimeField("refused", null=True, blank=True)
+    failure = models.TextField("mail server's refusal", blank=True)
 
     class Meta:
         ordering = ["-claimed_at"]
@@ -228,3 +255,19 @@ class RenewalReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate.code} · {self.kind}"
+
+
+class HolderNameRequest(models.Model):
+    """The one "add your legal name" e-mail of a completed enrollment whose learner had
+    none: claimed (this row, unique per enrollment) before it is sent, then marked."""
+
+    enrollment = models.OneToOneField(
+        "courses.Enrollment", on_delete=models.PROTECT, related_name="+"
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"legal name request · enrollment {self.enrollment_id}"

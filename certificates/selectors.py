@@ -221,7 +221,8 @@ def certificates_due_for_reminder(
     Catch-up selection: the kind is the latest whose day has come (90d from 90 days
     before expiry, 30d from 30, 7d from 7, expired from the day after expiry until
     EXPIRED_REMINDER_WINDOW_DAYS later), never one a later kind superseded; it is owed
-    unless that (certificate, kind) was sent or is claimed (a claim older than
+    unless that (certificate, kind) was sent, refused for good by the mail server
+    (`failed_at`: never retried), or is claimed (a claim older than
     EMAIL_CLAIM_LEASE, whose sender died, is owed again). Never for a revoked
     certificate, one its holder renewed (holds a valid certificate of the same course
     expiring later), a holder who turned reminders off or whose account is closed.
@@ -249,7 +250,9 @@ def certificates_due_for_reminder(
         expires_on__gt=OuterRef("expires_on"),
     )
     claimed_or_sent = RenewalReminder.objects.filter(
-        Q(sent_at__isnull=False) | Q(claimed_at__gte=now - EMAIL_CLAIM_LEASE),
+        Q(sent_at__isnull=False)
+        | Q(failed_at__isnull=False)
+        | Q(claimed_at__gte=now - EMAIL_CLAIM_LEASE),
         certificate=OuterRef("pk"),
         kind=OuterRef("reminder_kind"),
     )
@@ -298,8 +301,9 @@ def certificates_not_emailed(
     """Valid certificates issued in the window whose issue e-mail never went out (the
     task ran out of retries or was lost mid-way), leaving out those a sender claimed
     at or after `claimed_before` (being sent, or sent by a sender that died before it
-    could say so: EMAIL_CLAIM_LEASE). Older ones are left alone: a mail that failed
-    for a week is an address problem, not a transient one."""
+    could say so: EMAIL_CLAIM_LEASE) and those the mail server refused for good
+    (`email_failed_at`). Older ones are left alone: a mail that failed for a week is
+    an address problem, not a transient one."""
     unclaimed = Q(email_claimed_at__isnull=True)
     if claimed_before is not None:
         unclaimed |= Q(email_claimed_at__lt=claimed_before)
@@ -307,19 +311,30 @@ def certificates_not_emailed(
         unclaimed,
         status=Certificate.Status.VALID,
         emailed_at__isnull=True,
+        email_failed_at__isnull=True,
         issued_at__lt=issued_before,
         issued_at__gte=issued_after,
     ).order_by("issued_at", "pk")
 
 
 def external_certificates_not_told(
-    *, reviewed_before: datetime, reviewed_after: datetime
+    *,
+    reviewed_before: datetime,
+    reviewed_after: datetime,
+    claimed_before: datetime | None = None,
 ) -> QuerySet[ExternalCertificate]:
-    """Reviewed outside cards whose decision e-mail never went out, in the window."""
+    """Reviewed outside cards whose decision e-mail never went out, in the window,
+    leaving out those claimed at or after `claimed_before` (as certificates_not_emailed)
+    and those the mail server refused for good (`decision_email_failed_at`)."""
+    unclaimed = Q(decision_email_claimed_at__isnull=True)
+    if claimed_before is not None:
+        unclaimed |= Q(decision_email_claimed_at__lt=claimed_before)
     return (
         ExternalCertificate.objects.exclude(status=ExternalCertificate.Status.PENDING)
         .filter(
+            unclaimed,
             decision_emailed_at__isnull=True,
+            decision_email_failed_at__isnull=True,
             reviewed_at__lt=reviewed_before,
             reviewed_at__gte=reviewed_after,
         )
@@ -347,8 +362,9 @@ def certificate_work_owed(*, grace: timedelta, now: datetime) -> WorkOwed:
 
     - completed enrollments without a certificate (enrollments_missing_certificate);
     - certificates of the last SWEEP_RESEND_WINDOW whose e-mail never went out and is
-      not claimed by a live sender (certificates_not_emailed);
-    - outside cards reviewed in that window whose decision e-mail never went out.
+      not claimed by a live sender nor refused for good (certificates_not_emailed);
+    - outside cards reviewed in that window whose decision e-mail never went out, on
+      the same terms (external_certificates_not_told).
     """
     before, after = now - grace, now - SWEEP_RESEND_WINDOW
     enrollment_ids = set(
@@ -365,7 +381,9 @@ def certificate_work_owed(*, grace: timedelta, now: datetime) -> WorkOwed:
     )
     card_ids = list(
         external_certificates_not_told(
-            reviewed_before=before, reviewed_after=after
+            reviewed_before=before,
+            reviewed_after=after,
+            claimed_before=now - EMAIL_CLAIM_LEASE,
         ).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     return WorkOwed(enrollment_ids=sorted(enrollment_ids), card_ids=card_ids)

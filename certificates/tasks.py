@@ -86,5 +86,7 @@ def send_external_card_decision(card_id: int) -> bool:
 def sweep_missing_certificates() -> int:
     """Queues the certificate work still owed (sweeper.certificates_sweep); returns
     how many tasks it queued. Also `python manage.py sweep_certificates`."""
-    sweep = sweeper.certificates_sweep()
+    sweep = sweeper.certificates_sweep(
+        issue=issue_certificate.delay, tell=send_external_card_decision.delay
+    )
     return sweep.certificates + sweep.cards

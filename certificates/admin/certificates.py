@@ -17,7 +17,7 @@ from .common import ReadOnlyEvidenceAdmin, intermediate_context
 
 class RenewalReminderInline(admin.TabularInline):
     model = RenewalReminder
-    fields = ("kind", "claimed_at", "sent_at")
+    fields = ("kind", "claimed_at", "sent_at", "failed_at", "failure")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -25,6 +25,14 @@ class RenewalReminderInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+class ReminderRefusedFilter(admin.EmptyFieldListFilter):
+    """Certificates with a reminder the mail server refused for good."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "reminder refused"
 
 
 @admin.register(Certificate)
@@ -38,7 +46,15 @@ class CertificateAdmin(ReadOnlyEvidenceAdmin):
         "verification_status",
         "holder_email",
     )
-    list_filter = ("status", "course", "issued_on")
+    # Staff find e-mails the mail server refused for good (not retried): a wrong or
+    # closed address to correct with the learner.
+    list_filter = (
+        "status",
+        "course",
+        "issued_on",
+        "email_failed_at",
+        ("reminders__failed_at", ReminderRefusedFilter),
+    )
     search_fields = ("code", "holder_name", "user__email")
     list_select_related = ("user",)
     date_hierarchy = "issued_on"
@@ -73,7 +89,16 @@ class CertificateAdmin(ReadOnlyEvidenceAdmin):
         ),
         (
             "Issuing",
-            {"fields": ("issued_at", "pdf", "email_claimed_at", "emailed_at")},
+            {
+                "fields": (
+                    "issued_at",
+                    "pdf",
+                    "email_claimed_at",
+                    "emailed_at",
+                    "email_failed_at",
+                    "email_failure",
+                )
+            },
         ),
         (
             "Revocation",

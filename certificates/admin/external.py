@@ -63,7 +63,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
         "status",
         "file_link",
     )
-    list_filter = (ReviewQueueFilter, "course")
+    list_filter = (ReviewQueueFilter, "course", "decision_email_failed_at")
     list_select_related = ("user", "course")
     search_fields = ("user__email", "user__legal_name", "card_number", "issuer")
     # The queue is worked oldest first.
@@ -95,6 +95,8 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
                     "reviewed_by",
                     "review_note",
                     "decision_emailed_at",
+                    "decision_email_failed_at",
+                    "decision_email_failure",
                     "decisions",
                 )
             },

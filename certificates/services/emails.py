@@ -7,7 +7,12 @@ E-mail semantics of the issue e-mail and renewal reminders (what "sent once" mea
 2. send, with a Message-ID that is the same for every attempt at the same e-mail
    (`<certificate-issued.CODE@host>`, `<renewal-reminder.KIND.CODE@host>`);
 3. mark it sent (`emailed_at`, `sent_at`), retrying a dropped database connection.
-A send the mail server refused releases the claim and raises, for the task to retry.
+A send the mail server refused for this recipient or message for good (a 5xx reply to
+RCPT or DATA: the mailbox does not exist, the message was rejected) is marked failed
+on its row with the server's reply, logged, and never retried: the caller carries on
+(a reminder batch with its next certificate). Any other refusal (no connection, a 4xx
+reply, the server refusing our sender or log-in: a problem of ours or of the moment)
+releases the claim and raises, for the task to retry.
 A crash or an unclear failure (timeout, dropped connection) between claim and mark
 leaves the claim: nothing is resent until it is older than EMAIL_CLAIM_LEASE
 (selectors); then the sweeper (issue e-mail) or the next reminder run sends it again
@@ -63,14 +68,52 @@ def _refused(error: BaseException) -> bool:
     )
 
 
-def send_claimed(*, send: Callable[[], object], release: Callable[[], object]):
-    """Sends a claimed e-mail; a refused send releases the claim, then raises."""
+def permanent_refusal(error: BaseException) -> str | None:
+    """The server's reply when it refused this message's recipient or content for good
+    (5xx to RCPT or DATA); None for anything that may pass on another attempt (4xx,
+    connection errors) or that is not about this message (sender refused, log-in
+    failed, a 5xx greeting: every message would fail, so it must be retried once
+    fixed, not marked failed). Messages here have one recipient."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = list(error.recipients.values())
+        if replies and all(code >= 500 for code, _ in replies):
+            return "; ".join(_reply(code, text) for code, text in replies)
+        return None
+    if isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500:
+        return _reply(error.smtp_code, error.smtp_error)
+    return None
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return f"{code} {text}"
+
+
+def send_claimed(
+    *,
+    send: Callable[[], object],
+    release: Callable[[], object],
+    fail: Callable[[str], object],
+    what: str,
+) -> bool:
+    """Sends a claimed e-mail. True once the mail server took it; False when it refused
+    it for good (`fail(reply)` records that on the row, which keeps the claim, so it is
+    never retried). Any other refusal releases the claim, then raises; an unclear
+    failure (timeout, dropped connection) keeps the claim and raises. `what` names the
+    e-mail in the log."""
     try:
         send()
     except BaseException as error:
+        reply = permanent_refusal(error)
+        if reply is not None:
+            logger.warning("%s refused for good, not retried: %s", what, reply)
+            record_sent(lambda: fail(reply))
+            return False
         if _refused(error):
             release()
         raise
+    return True
 
 
 def record_sent(update: Callable[[], object]) -> None:

@@ -15,21 +15,28 @@ from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.files.uploadedfile import UploadedFile
-from django.core.mail import mailers
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.events import publish
 from courses.models import Course
 from courses.services import enrollments_activate_waiting
 
 from ..errors import ExternalCardPendingExists, ExternalCardRefused
+from ..events import ExternalCardDecided
 from ..models import EXTERNAL_CARD_FILE_TYPES, ExternalCertificate
 from ..pdf import format_date
-from ..selectors import courses_accepting_outside_cards, external_card_pending_exists
-from .emails import absolute, email
+from ..selectors import (
+    EMAIL_CLAIM_LEASE,
+    courses_accepting_outside_cards,
+    external_card_pending_exists,
+)
+from .emails import absolute, email, message_id, record_sent, send_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +194,11 @@ def external_certificate_review(
     locked.reviewed_at = timezone.now()
     locked.reviewed_by = by
     locked.review_note = note
+    # A new decision is a new e-mail: unclaimed, unsent, not refused.
     locked.decision_emailed_at = None
+    locked.decision_email_claimed_at = None
+    locked.decision_email_failed_at = None
+    locked.decision_email_failure = ""
     locked.save(
         update_fields=[
             "status",
@@ -195,6 +206,9 @@ def external_certificate_review(
             "reviewed_by",
             "review_note",
             "decision_emailed_at",
+            "decision_email_claimed_at",
+            "decision_email_failed_at",
+            "decision_email_failure",
         ]
     )
     audit_record(
@@ -210,45 +224,84 @@ def external_certificate_review(
         enrollments_activate_waiting(user=locked.user)
     logger.info("Outside card %s %s by user %s", locked.pk, status, by.pk)
 
-    from ..tasks import send_external_card_decision
-
-    send_external_card_decision.delay_on_commit(locked.pk)
+    # After commit, handlers.py queues the decision e-mail.
+    publish(ExternalCardDecided(card_id=locked.pk))
     return True
 
 
+def _decision_message(card: ExternalCertificate) -> EmailMultiAlternatives:
+    approved = card.status == ExternalCertificate.Status.APPROVED
+    return email(
+        template="external_card_decision",
+        subject=f"Your outside {card.course.code} card was "
+        + ("approved" if approved else "not accepted"),
+        to=card.user.email,
+        context={
+            "card": card,
+            "approved": approved,
+            "expires_on": format_date(card.expires_on),
+            "issued_on": format_date(card.issued_on),
+            "upload_url": absolute(reverse("certificates:external_upload")),
+            "catalog_url": absolute(reverse("courses:catalog")),
+            "dashboard_url": absolute(reverse("courses:dashboard")),
+        },
+        # One per card and decision: a re-decision is a new e-mail.
+        headers={
+            "Message-ID": message_id(
+                "card-decision",
+                str(card.pk),
+                card.status,
+                card.reviewed_at.strftime("%Y%m%d%H%M%S%f"),
+            )
+        },
+    )
+
+
 def external_certificate_decision_notify(*, card_id: int) -> bool:
-    """E-mails the learner the card's current decision, once per decision. True if
-    sent now; False when pending, already told, or the card is gone."""
-    with transaction.atomic():
-        locked = (
-            ExternalCertificate.objects.select_for_update(of=("self",))
-            .select_related("user", "course")
-            .filter(pk=card_id)
-            .first()
-        )
-        if (
-            locked is None
-            or locked.status == ExternalCertificate.Status.PENDING
-            or locked.decision_emailed_at is not None
-        ):
-            return False
-        approved = locked.status == ExternalCertificate.Status.APPROVED
-        message = email(
-            template="external_card_decision",
-            subject=f"Your outside {locked.course.code} card was "
-            + ("approved" if approved else "not accepted"),
-            to=locked.user.email,
-            context={
-                "card": locked,
-                "approved": approved,
-                "expires_on": format_date(locked.expires_on),
-                "issued_on": format_date(locked.issued_on),
-                "upload_url": absolute(reverse("certificates:external_upload")),
-                "catalog_url": absolute(reverse("courses:catalog")),
-                "dashboard_url": absolute(reverse("courses:dashboard")),
-            },
-        )
-        mailers.default.send_messages([message])
-        locked.decision_emailed_at = timezone.now()
-        locked.save(update_fields=["decision_emailed_at"])
+    """E-mails the learner the card's current decision, once per decision: claim,
+    send with a Message-ID per card and decision, mark (services.emails). True if
+    sent now; False when pending, already told, claimed by another sender, refused
+    for good by the mail server (recorded on the card), or the card is gone."""
+    card = (
+        ExternalCertificate.objects.select_related("user", "course")
+        .filter(pk=card_id)
+        .first()
+    )
+    if (
+        card is None
+        or card.status == ExternalCertificate.Status.PENDING
+        or card.decision_emailed_at is not None
+        or card.decision_email_failed_at is not None
+    ):
+        return False
+    # Built before the claim: a template error never leaves one behind.
+    message = _decision_message(card)
+    now = timezone.now()
+    claimable = Q(decision_email_claimed_at__isnull=True) | Q(
+        decision_email_claimed_at__lt=now - EMAIL_CLAIM_LEASE
+    )
+    # The decision the message states: a re-decision meanwhile is not claimed here
+    # (its own task tells it).
+    decision = {"status": card.status, "reviewed_at": card.reviewed_at}
+    if not ExternalCertificate.objects.filter(
+        claimable,
+        pk=card.pk,
+        decision_emailed_at__isnull=True,
+        decision_email_failed_at__isnull=True,
+        **decision,
+    ).update(decision_email_claimed_at=now):
+        return False
+    mine = ExternalCertificate.objects.filter(
+        pk=card.pk, decision_email_claimed_at=now, **decision
+    )
+    if not send_claimed(
+        send=lambda: mailers.default.send_messages([message]),
+        release=lambda: mine.update(decision_email_claimed_at=None),
+        fail=lambda reply: mine.update(
+            decision_email_failed_at=timezone.now(), decision_email_failure=reply
+        ),
+        what=f"Decision e-mail of outside card {card.pk}",
+    ):
+        return False
+    record_sent(lambda: mine.update(decision_emailed_at=timezone.now()))
     return True

@@ -1,6 +1,6 @@
 """Issuing certificates: the row (with its audit event), the PDF, the issue e-mail;
-the request for a legal name when a learner has none; the certificates that waited
-for one."""
+the request for a legal name when a learner has none. (The certificates that waited
+for one are queued by handlers.legal_name_set.)"""
 
 from __future__ import annotations
 
@@ -27,13 +27,9 @@ from ..errors import (
     CertificateNotIssuable,
     HolderNameMissing,
 )
-from ..models import Certificate
+from ..models import Certificate, HolderNameRequest
 from ..pdf import CertificateDocument, format_date, render_certificate_pdf
-from ..selectors import (
-    EMAIL_CLAIM_LEASE,
-    enrollment_for_issuing,
-    enrollments_waiting_for_name,
-)
+from ..selectors import EMAIL_CLAIM_LEASE, enrollment_for_issuing
 from .emails import absolute, email, message_id, record_sent, send_claimed
 
 logger = logging.getLogger(__name__)
@@ -185,6 +181,7 @@ def _certificate_issued_email(*, certificate: Certificate) -> Certificate:
     certificate = Certificate.objects.select_related("user").get(pk=certificate.pk)
     if (
         certificate.emailed_at is not None
+        or certificate.email_failed_at is not None
         or certificate.status != Certificate.Status.VALID
     ):
         return certificate
@@ -199,17 +196,22 @@ def _certificate_issued_email(*, certificate: Certificate) -> Certificate:
             claimable,
             pk=certificate.pk,
             emailed_at__isnull=True,
+            email_failed_at__isnull=True,
             status=Certificate.Status.VALID,
         ).update(email_claimed_at=now)
         == 1
     )
     if claimed:
         mine = Certificate.objects.filter(pk=certificate.pk, email_claimed_at=now)
-        send_claimed(
+        if send_claimed(
             send=lambda: mailers.default.send_messages([message]),
             release=lambda: mine.update(email_claimed_at=None),
-        )
-        record_sent(lambda: mine.update(emailed_at=timezone.now()))
+            fail=lambda reply: mine.update(
+                email_failed_at=timezone.now(), email_failure=reply
+            ),
+            what=f"Issue e-mail of {certificate.code}",
+        ):
+            record_sent(lambda: mine.update(emailed_at=timezone.now()))
     certificate.refresh_from_db()
     return certificate
 
@@ -224,20 +226,26 @@ def certificate_issue(*, enrollment: Enrollment) -> Certificate:
        and activates the learner's waiting bundle enrollments it unblocks;
     2. renders the PDF and stores it in the default storage;
     3. e-mails the learner a download link with the PDF attached, once (claimed,
-       sent with a stable Message-ID, then marked: see services.emails).
+       sent with a stable Message-ID, then marked: see services.emails); an address
+       the mail server refuses for good is marked failed (`email_failed_at`) instead
+       and never retried (the certificate is on the learner's dashboard).
     The row is committed before rendering, so a render, storage or mail failure never
-    loses it; those errors (OSError, which includes SMTP errors) propagate for the
-    caller to retry, as do database errors. Raises HolderNameMissing when the learner
-    has no legal name, and CertificateNotIssuable when the enrollment is not completed.
+    loses it; those errors (OSError, which includes SMTP errors; a refusal for good
+    excepted) propagate for the caller to retry, as do database errors. Raises
+    HolderNameMissing when the learner has no legal name, and CertificateNotIssuable
+    when the enrollment is not completed.
     """
     certificate = _certificate_create(enrollment=enrollment)
     certificate = certificate_pdf_ensure(certificate=certificate)
     return _certificate_issued_email(certificate=certificate)
 
 
-def certificate_holder_name_request(*, enrollment: Enrollment) -> None:
+def certificate_holder_name_request(*, enrollment: Enrollment) -> bool:
     """E-mails a learner who completed a course without a legal name on file that the
-    certificate waits for it (it is issued as soon as they add it)."""
+    certificate waits for it (it is issued as soon as they add it), once per
+    enrollment: claimed by a HolderNameRequest row (unique per enrollment), sent with
+    the Message-ID `<certificate-name-needed.ENROLLMENT@host>`, marked sent
+    (services.emails). True if sent now."""
     user = enrollment.user
     message = email(
         template="certificate_name_needed",
@@ -248,8 +256,35 @@ def certificate_holder_name_request(*, enrollment: Enrollment) -> None:
             "course": enrollment.course,
             "profile_url": absolute(reverse("accounts:profile")),
         },
+        headers={
+            "Message-ID": message_id("certificate-name-needed", str(enrollment.pk))
+        },
     )
-    mailers.default.send_messages([message])
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            HolderNameRequest.objects.create(enrollment=enrollment, claimed_at=now)
+    except IntegrityError:
+        # Sent, being sent, or refused; or claimed by a sender that died (lease).
+        if not HolderNameRequest.objects.filter(
+            enrollment=enrollment,
+            sent_at__isnull=True,
+            failed_at__isnull=True,
+            claimed_at__lt=now - EMAIL_CLAIM_LEASE,
+        ).update(claimed_at=now):
+            return False
+    mine = HolderNameRequest.objects.filter(
+        enrollment=enrollment, claimed_at=now, sent_at__isnull=True
+    )
+    if not send_claimed(
+        send=lambda: mailers.default.send_messages([message]),
+        release=mine.delete,
+        fail=lambda reply: mine.update(failed_at=timezone.now(), failure=reply),
+        what=f"Legal name request of enrollment {enrollment.pk}",
+    ):
+        return False
+    record_sent(lambda: mine.update(sent_at=timezone.now()))
+    return True
 
 
 def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | None:
@@ -258,10 +293,9 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
 
     - The enrollment is gone, or not completed (a bug or a race; logged): None.
     - The learner has no legal name yet: they are e-mailed that the certificate
-      waits for it, and None. Only the completion's task gets here without a name
-      (the sweeper and LegalNameSet issue for named learners only), so that is one
-      e-mail per completion (two if the broker redelivers the task). The certificate
-      is issued when they add a name (LegalNameSet, or the sweeper).
+      waits for it, once per enrollment however often the task runs
+      (certificate_holder_name_request), and None. The certificate is issued when
+      they add a name (LegalNameSet, or the sweeper).
     Mail, storage and database errors propagate for the task to retry.
     """
     enrollment = enrollment_for_issuing(enrollment_id=enrollment_id)
@@ -276,14 +310,3 @@ def certificate_issue_for_enrollment(*, enrollment_id: int) -> Certificate | Non
     except CertificateNotIssuable as refused:
         logger.warning("Enrollment %s: %s", enrollment_id, refused.message)
     return None
-
-
-def certificates_issue_waiting_for_name(*, user_id: int) -> int:
-    """Enqueues, after commit, the certificates of the learner's completed enrollments
-    that have none (they waited for a legal name). Returns how many were enqueued."""
-    from ..tasks import issue_certificate
-
-    waiting = enrollments_waiting_for_name(user_id=user_id)
-    for enrollment_id in waiting:
-        issue_certificate.delay_on_commit(enrollment_id)
-    return len(waiting)

@@ -19,7 +19,11 @@ from audit.services import audit_record
 
 from ..models import Certificate, RenewalReminder
 from ..pdf import format_date
-from ..selectors import EMAIL_CLAIM_LEASE, certificates_due_for_reminder
+from ..selectors import (
+    EMAIL_CLAIM_LEASE,
+    REMINDER_DAYS_BEFORE_EXPIRY,
+    certificates_due_for_reminder,
+)
 from .emails import absolute, email, message_id, record_sent, send_claimed
 
 logger = logging.getLogger(__name__)
@@ -27,6 +31,15 @@ logger = logging.getLogger(__name__)
 # Renewal reminders sent by one batch task: at a slow relay (1.2 s a message) a full
 # batch takes a minute, half the tasks' soft time limit.
 REMINDER_BATCH = 50
+
+
+def _reminder_days() -> str:
+    """When reminders go out before expiry, as the e-mail says it: "90, 30 and 7"
+    (from REMINDER_DAYS_BEFORE_EXPIRY, the rule the selection uses)."""
+    days = sorted(
+        (d for d in REMINDER_DAYS_BEFORE_EXPIRY.values() if d > 0), reverse=True
+    )
+    return " and ".join(filter(None, [", ".join(map(str, days[:-1])), str(days[-1])]))
 
 
 def _reminder_message(
@@ -59,6 +72,7 @@ def _reminder_message(
             "course_published": course.is_published,
             "profile_url": profile_url,
             "today": today,
+            "reminder_days": _reminder_days(),
         },
         headers={
             "List-Unsubscribe": f"<{profile_url}>",
@@ -87,6 +101,7 @@ def _renewal_reminder_claim(
                 certificate=certificate,
                 kind=kind,
                 sent_at__isnull=True,
+                failed_at__isnull=True,
                 claimed_at__lt=now - EMAIL_CLAIM_LEASE,
             ).update(claimed_at=now)
             == 1
@@ -97,9 +112,11 @@ def _renewal_reminder_claim(
 def renewal_reminder_send(
     *, certificate: Certificate, kind: str, today: date, mailer=None
 ) -> bool:
-    """Sends one renewal reminder unless it was claimed or sent already; True if sent
-    now. Claim, send, mark (services.emails): a refused send deletes the claim and
-    raises, so the next run sends it. Marking it sent records it in the audit trail."""
+    """Sends one renewal reminder unless it was claimed, sent or refused already; True
+    if sent now. Claim, send, mark (services.emails): a permanent refusal (5xx) is
+    marked failed on the row and returns False; any other refused send deletes the
+    claim and raises, so the next run sends it. Marking it sent records it in the
+    audit trail."""
     message = _reminder_message(certificate=certificate, kind=kind, today=today)
     now = timezone.now()
     if not _renewal_reminder_claim(certificate=certificate, kind=kind, now=now):
@@ -107,10 +124,13 @@ def renewal_reminder_send(
     mine = RenewalReminder.objects.filter(
         certificate=certificate, kind=kind, claimed_at=now, sent_at__isnull=True
     )
-    send_claimed(
+    if not send_claimed(
         send=lambda: (mailer or mailers.default).send_messages([message]),
         release=mine.delete,
-    )
+        fail=lambda reply: mine.update(failed_at=timezone.now(), failure=reply),
+        what=f"Renewal reminder {kind} of {certificate.code}",
+    ):
+        return False
     record_sent(lambda: _renewal_reminder_mark_sent(mine=mine, certificate=certificate))
     return True
 
@@ -168,8 +188,9 @@ def renewal_reminders_send_batch(
     The selection is made again here, so a certificate renewed, revoked or opted out
     since it was queued gets nothing, and one already sent is skipped. One mail-server
     session for the batch. Once `budget` seconds have passed (after at least one
-    send), stops and returns the certificates not yet tried in `left`. A mail error
-    stops the batch and propagates: what was sent stays recorded.
+    send), stops and returns the certificates not yet tried in `left`. A recipient the
+    mail server refuses for good is marked failed and the batch goes on; any other
+    mail error stops the batch and propagates: what was sent stays recorded.
     """
     today = today or timezone.localdate()
     ids = list(certificate_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +21,12 @@ class Sweep:
     cards: int  # send_external_card_decision tasks queued
 
 
-def certificates_sweep(*, grace: timedelta | None = None) -> Sweep:
+def certificates_sweep(
+    *,
+    issue: Callable[[int], object],
+    tell: Callable[[int], object],
+    grace: timedelta | None = None,
+) -> Sweep:
     """Queues the certificate work still owed after its own task was lost or gave up
     (selectors.certificate_work_owed):
 
@@ -33,17 +39,16 @@ def certificates_sweep(*, grace: timedelta | None = None) -> Sweep:
       decision e-mail never went out.
     Work younger than `grace` (default CERTIFICATE_SWEEP_GRACE_MINUTES) is left to its
     own task. Queuing work that is in flight anyway is harmless: every task is safe to
-    run twice.
+    run twice. The caller (the sweeper task, the command) passes how to queue it:
+    `issue(enrollment_id)`, `tell(card_id)` (services never import tasks).
     """
-    from ..tasks import issue_certificate, send_external_card_decision
-
     if grace is None:
         grace = timedelta(minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES)
     owed = certificate_work_owed(grace=grace, now=timezone.now())
     for enrollment_id in owed.enrollment_ids:
-        issue_certificate.delay(enrollment_id)
+        issue(enrollment_id)
     for card_id in owed.card_ids:
-        send_external_card_decision.delay(card_id)
+        tell(card_id)
     if owed.enrollment_ids or owed.card_ids:
         logger.warning(
             "Sweeper queued %d certificate(s) and %d card decision(s)",

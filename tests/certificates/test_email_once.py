@@ -265,3 +265,98 @@ def test_redelivery_waits_longer_than_any_task_or_retry_can_hold_a_message():
     assert tasks.REMINDER_BATCH_BUDGET < soft < hard
     assert hard + tasks.RETRY_BACKOFF_MAX < visibility <= 15 * 60
     assert EMAIL_CLAIM_LEASE.total_seconds() > visibility + hard
+
+
+# --- The outside-card decision e-mail -----------------------------------------------
+
+
+def _fail_first_write_of(field: str, monkeypatch) -> None:
+    """The first write recording `field` (by save or update) fails as a dropped
+    database connection does, after the mail server took the message."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    from certificates.models import ExternalCertificate
+
+    failed = []
+    real_save, real_update = ExternalCertificate.save, QuerySet.update
+
+    def fail_once():
+        if not failed:
+            failed.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+
+    def save(self, *args, **kwargs):
+        if field in (kwargs.get("update_fields") or ()):
+            fail_once()
+        return real_save(self, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if kwargs.get(field) is not None:
+            fail_once()
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(ExternalCertificate, "save", save)
+    monkeypatch.setattr(QuerySet, "update", update)
+
+
+def test_card_decision_email_is_not_sent_twice_when_marking_it_fails(
+    mailoutbox, monkeypatch
+):
+    """The reviewer's test: the mark fails after the send; the retry (task or
+    sweeper) finds the claim and sends nothing."""
+    from django.db import OperationalError
+
+    from certificates.models import ExternalCertificate
+    from certificates.services import external
+
+    card = factories.ExternalCertificateFactory(
+        status=ExternalCertificate.Status.REJECTED,
+        reviewed_at=timezone.now(),
+        review_note="Unreadable.",
+    )
+    _fail_first_write_of("decision_emailed_at", monkeypatch)
+    with pytest.raises(OperationalError):
+        external.external_certificate_decision_notify(card_id=card.pk)
+    # The task retries (ReliableTask) or the sweeper re-queues it.
+    external.external_certificate_decision_notify(card_id=card.pk)
+    assert len(mailoutbox) == 1
+
+
+def test_card_decision_email_has_a_message_id_per_card_and_decision(
+    mailoutbox, staff, bls
+):
+    from certificates.services.external import (
+        external_certificate_decision_notify,
+        external_certificate_review,
+    )
+
+    card = factories.ExternalCertificateFactory(course=bls)
+    ids = []
+    for approve in (True, False, True):  # approved, found forged, approved again
+        with time_machine.travel(timezone.now() + timedelta(minutes=len(ids))):
+            external_certificate_review(card=card, by=staff, approve=approve, note="x")
+        assert external_certificate_decision_notify(card_id=card.pk) is True
+        assert external_certificate_decision_notify(card_id=card.pk) is False
+        ids.append(mailoutbox[-1].message()["Message-ID"])
+    assert len(mailoutbox) == 3
+    assert len(set(ids)) == 3
+    assert all(i.startswith(f"<card-decision.{card.pk}.") for i in ids)
+
+
+# --- The "add your legal name" e-mail -----------------------------------------------
+
+
+def test_legal_name_request_is_sent_once_per_completion_even_when_redelivered(
+    completed_enrollment, mailoutbox
+):
+    user = completed_enrollment.user
+    user.legal_name = ""
+    user.save()
+    for _ in range(3):  # the completion's task, redelivered twice
+        assert tasks.issue_certificate.delay(completed_enrollment.pk).get() is None
+    [message] = mailoutbox
+    assert "Add your legal name" in message.subject
+    assert message.message()["Message-ID"] == (
+        f"<certificate-name-needed.{completed_enrollment.pk}@127.0.0.1>"
+    )

@@ -8,10 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from certificates import views
 from certificates.models import EXTERNAL_CARD_FILE_TYPES
 from certificates.services.revocation import certificate_revoke
-from core.http import body_limit
 from tests import factories
 
 from .uploads import image_bytes
@@ -76,10 +74,21 @@ def test_the_upload_form_accepts_exactly_the_card_file_types():
     assert set(accept.split(",")) == set(EXTERNAL_CARD_FILE_TYPES)
 
 
-def test_the_upload_view_declares_its_body_limit_through_core(settings):
-    from config import middleware
+def test_the_upload_view_takes_a_card_of_the_largest_size_and_nothing_larger(
+    settings, learner_client
+):
+    """The request body limit the upload view declares (core.http.body_limit) is what
+    the middleware enforces there: a body the size of the largest card plus its form
+    gets through, one byte more is refused unread with the limit stated."""
+    from tests.config.test_request_limits import WatchedBody, _post_declaring
 
-    assert middleware.body_limit is body_limit
-    assert views.external_upload.max_request_body == (
-        settings.EXTERNAL_CARD_MAX_BYTES + settings.EXTERNAL_CARD_REQUEST_OVERHEAD
-    )
+    url = reverse("certificates:external_upload")
+    limit = settings.EXTERNAL_CARD_MAX_BYTES + settings.EXTERNAL_CARD_REQUEST_OVERHEAD
+    at_limit = WatchedBody(limit)
+    assert _post_declaring(learner_client, url, at_limit).status_code != 413
+    assert at_limit.position > 0  # the view read it
+    over = WatchedBody(limit + 1)
+    response = _post_declaring(learner_client, url, over)
+    assert response.status_code == 413
+    assert over.position == 0
+    assert "the limit here is 5.1\xa0MB" in response.content.decode()

@@ -272,3 +272,29 @@ def test_reminder_selection_query_count_does_not_grow(django_assert_max_num_quer
         _certificate(expires_in=expires_in)
     with django_assert_max_num_queries(1):
         assert len(_due()) == 20
+
+
+def test_command_refuses_a_future_date_and_sends_nothing(mailoutbox):
+    _certificate(expires_in=30)
+    with (
+        time_machine.travel(TODAY - timedelta(days=1), tick=False),
+        pytest.raises(CommandError, match="future"),
+    ):
+        call_command("send_renewal_reminders", "--date", TODAY.isoformat())
+    assert mailoutbox == []
+    assert not RenewalReminder.objects.exists()
+
+
+def test_reminder_email_states_the_reminder_days_the_selection_uses(
+    mailoutbox, monkeypatch
+):
+    from certificates.selectors import REMINDER_DAYS_BEFORE_EXPIRY
+
+    monkeypatch.setitem(REMINDER_DAYS_BEFORE_EXPIRY, RenewalReminder.Kind.DAYS_90, 60)
+    monkeypatch.setitem(REMINDER_DAYS_BEFORE_EXPIRY, RenewalReminder.Kind.DAYS_30, 21)
+    _certificate(expires_in=60)
+    assert renewal_reminders_send(today=TODAY).sent == 1
+    [message] = mailoutbox
+    assert "60, 21 and 7 days before a certificate expires" in message.body
+    html = message.alternatives[0].content
+    assert "60, 21 and 7 days before a certificate expires" in html

@@ -106,6 +106,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 elif verb == "QUIT":
                     self._reply("221 bye")
                     return
+                elif verb == "RCPT" and (refusal := sink.refusal(line)):
+                    self._reply(refusal)
                 elif verb in ("HELO", "MAIL", "RCPT", "RSET", "NOOP"):
                     self._reply("250 ok")
                 else:
@@ -122,9 +124,14 @@ class SmtpSink:
     """Counts accepted messages; answers each one `delay` seconds late (one at a time
     across connections, as a rate-limited relay)."""
 
-    def __init__(self, *, delay: float = 0.0, hang_up: bool = False) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, hang_up: bool = False, refuse: dict | None = None
+    ) -> None:
         self.delay = delay
         self.hang_up = hang_up  # close the connection instead of answering "250"
+        # Recipient local part prefix -> the reply to its RCPT, e.g.
+        # {"gone": "550 5.1.1 mailbox unavailable", "busy": "450 4.2.1 try later"}.
+        self.refuse = refuse or {}
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._relay = threading.Lock()
@@ -155,6 +162,14 @@ class SmtpSink:
             time.sleep(self.delay)
             self.holding.clear()
 
+    def refusal(self, rcpt: bytes) -> str | None:
+        """The reply refusing this `RCPT TO:<address>` line, if its address is one."""
+        address = rcpt.decode(errors="replace").partition("<")[2]
+        for prefix, reply in self.refuse.items():
+            if address.startswith(prefix):
+                return reply
+        return None
+
     def messages(self) -> list[EmailMessage]:
         with self._lock:
             return list(self._messages)
@@ -165,8 +180,10 @@ class SmtpSink:
 
 
 @contextlib.contextmanager
-def smtp_sink(*, delay: float = 0.0, hang_up: bool = False) -> Iterator[SmtpSink]:
-    sink = SmtpSink(delay=delay, hang_up=hang_up).start()
+def smtp_sink(
+    *, delay: float = 0.0, hang_up: bool = False, refuse: dict | None = None
+) -> Iterator[SmtpSink]:
+    sink = SmtpSink(delay=delay, hang_up=hang_up, refuse=refuse).start()
     try:
         yield sink
     finally:

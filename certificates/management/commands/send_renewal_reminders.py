@@ -18,8 +18,8 @@ def _iso_date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Send the renewal reminders owed today (90, 30 or 7 days before expiry, or "
-        "after it; one a missed run did not send is caught up), each at most once. "
+        "Send the renewal reminders owed today (before expiry, or after it; one a "
+        "missed run did not send is caught up), each at most once. "
         "For cron users; the Celery beat schedule runs the same daily. Safe to run "
         "again or concurrently."
     )
@@ -28,11 +28,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--date",
             type=_iso_date,
-            help="send the reminders owed on this day (YYYY-MM-DD); default: today",
+            help="send the reminders owed on this day (YYYY-MM-DD), today or a past "
+            "day to catch up (a future day is refused); default: today",
         )
 
     def handle(self, *args, date=None, **options):
         today = date or timezone.localdate()
+        if today > timezone.localdate():
+            # Sending them now would send them early and record them as sent.
+            raise CommandError(
+                f"{today.isoformat()} is in the future: reminders are sent on their "
+                "day, or later to catch up, never ahead of it. Nothing was sent."
+            )
         try:
             run = renewal_reminders_send(today=today)
         except OSError as error:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from certificates.services.sweeper import certificates_sweep
+from certificates.tasks import issue_certificate, send_external_card_decision
 
 
 def _minutes(value: str) -> int:
@@ -38,7 +39,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, grace_minutes: int, **options):
-        sweep = certificates_sweep(grace=timedelta(minutes=grace_minutes))
+        sweep = certificates_sweep(
+            issue=issue_certificate.delay,
+            tell=send_external_card_decision.delay,
+            grace=timedelta(minutes=grace_minutes),
+        )
         self.stdout.write(
             f"Queued {sweep.certificates} certificate(s) and {sweep.cards} card "
             "decision e-mail(s)."

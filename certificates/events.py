@@ -1,0 +1,17 @@
+"""Events the certificates app publishes (core.events) for its own asynchronous work.
+
+Services never import tasks (tasks call services). A service whose decision owes
+work to a task publishes an event; `handlers.py`, subscribed in `apps.py`, queues the
+task once the decision commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExternalCardDecided:
+    """Staff approved or rejected an outside card: the learner is e-mailed it."""
+
+    card_id: int
