@@ -430,6 +430,32 @@ def curriculum_row_save(*, row: models.Model, actor) -> None:
     )
 
 
+@transaction.atomic
+def course_prerequisites_set(
+    *, course: Course, prerequisites: Iterable[Course], actor
+) -> bool:
+    """Makes `prerequisites` the courses `course` requires (a current credential in
+    each, to enrol and to complete); records the change with `actor` (None: the
+    system, e.g. the content sync). Returns False, changing and recording nothing,
+    when they are already the course's prerequisites."""
+    wanted = list(prerequisites)
+    before = list(course.prerequisites.order_by("code"))
+    if {c.pk for c in before} == {c.pk for c in wanted}:
+        return False
+    course.prerequisites.set(wanted)
+    audit_record(
+        action=AuditEvent.Action.PREREQUISITES_CHANGED,
+        actor=actor,
+        target=course,
+        data={
+            "course": course.code,
+            "before": [c.code for c in before],
+            "after": sorted(c.code for c in wanted),
+        },
+    )
+    return True
+
+
 def flagged_row_save(
     *, row: models.Model, flag: str, actor, actions: dict[bool, AuditEvent.Action]
 ) -> None:
