@@ -124,7 +124,7 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
 def certificate_download_allowed(*, certificate: Certificate, user) -> bool:
     """Whether `user` may download the certificate's PDF: its holder while it is not
     revoked, or staff allowed to view certificates. The download view enforces it and
-    pages offer the link by it (the dashboard: the `downloadable_by` filter)."""
+    pages offer the link by it (the dashboard: `dashboard_certificates`)."""
     if not user.is_authenticated:
         return False
     holder = certificate.user_id == user.pk
@@ -402,13 +402,32 @@ def enrollments_waiting_for_name(*, user_id: int) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class DashboardCertificate:
+    """A row of the dashboard's certificates: the certificate, and whether the page
+    offers its PDF (`certificate_download_allowed`, the rule the download view
+    enforces), decided here so the courses template only shows it."""
+
+    certificate: Certificate
+    downloadable: bool
+
+
 def dashboard_certificates(*, user) -> dict:
     """The dashboard's certificate section: every certificate of the learner, newest
-    first (registered with courses.pages)."""
+    first, each with whether its PDF is offered (registered with courses.pages)."""
+    certificates = (
+        Certificate.objects.filter(user=user)
+        .select_related("course")
+        .order_by("-issued_on")
+    )
     return {
-        "certificates": list(
-            Certificate.objects.filter(user=user)
-            .select_related("course")
-            .order_by("-issued_on")
-        )
+        "certificates": [
+            DashboardCertificate(
+                certificate=certificate,
+                downloadable=certificate_download_allowed(
+                    certificate=certificate, user=user
+                ),
+            )
+            for certificate in certificates
+        ]
     }

@@ -116,3 +116,19 @@ def test_dashboard_rows_say_which_enrollments_wait_and_for_what(user, bls, acls)
     assert rows["acls"].waiting
     assert [c.slug for c in rows["acls"].waiting_for] == ["bls"]
 
+
+def test_the_dashboard_offers_the_download_of_a_valid_certificate_only(user):
+    """certificates decides whether its row offers the PDF (the rule the download
+    view enforces); the courses template only shows it."""
+    valid = CertificateFactory(enrollment__user=user)
+    revoked = CertificateFactory(
+        enrollment__user=user,
+        status="revoked",
+        revoked_at=timezone.now(),
+        revoke_reason="Issued in error",
+    )
+    rows = dashboard_for(user=user)["certificates"]
+    assert {(row.certificate, row.downloadable) for row in rows} == {
+        (valid, True),
+        (revoked, False),
+    }
