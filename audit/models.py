@@ -46,6 +46,10 @@ class AuditEvent(models.Model):
         EXAM_DEACTIVATED = "exam.deactivated", "exam deactivated"
         QUESTION_ACTIVATED = "question.activated", "question activated"
         QUESTION_DEACTIVATED = "question.deactivated", "question deactivated"
+        PREREQUISITES_CHANGED = (
+            "course.prerequisites_changed",
+            "course prerequisites changed",
+        )
         STAFF_OVERRIDE = "staff.override", "staff override"
 
     class Interface(models.TextChoices):

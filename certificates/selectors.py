@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for_target
+from courses.credentials import Held
 from courses.models import Course, Enrollment
 
 from .models import Certificate, ExternalCertificate, RenewalReminder
@@ -31,7 +32,8 @@ from .models import Certificate, ExternalCertificate, RenewalReminder
 # outside card staff approved, not expired. Expired, revoked, pending and rejected
 # ones never count. Every rule that asks "does this learner hold the course, and until
 # when" (prerequisites, the renewal window) reads `current_credentials`, which
-# certificates/apps.py registers with courses.credentials.
+# certificates/apps.py registers with courses.credentials; each answer also says
+# until when our own certificate holds it (only ours closes the renewal window).
 
 
 def certificates_current(*, user, today: date | None = None) -> QuerySet[Certificate]:
@@ -52,16 +54,17 @@ def external_certificates_current(
     )
 
 
-def current_credentials(*, user, today: date | None = None) -> dict[int, date]:
-    """Course id -> the expiry date of the learner's best current credential for it
-    (ours or an approved outside card, whichever lasts longer). Two queries; none for
-    an anonymous visitor."""
+def current_credentials(*, user, today: date | None = None) -> dict[int, Held]:
+    """Course id -> Held: the expiry of the learner's best current credential for it
+    (ours or an approved outside card, whichever lasts longer) and of their best
+    current certificate of ours (None when only outside cards hold it: only ours
+    closes the renewal window). Two queries; none for an anonymous visitor."""
     if not user.is_authenticated:
         return {}
-    held: dict[int, date] = {}
-    for current in (
-        certificates_current(user=user, today=today),
-        external_certificates_current(user=user, today=today),
+    held: dict[int, Held] = {}
+    for current, ours in (
+        (certificates_current(user=user, today=today), True),
+        (external_certificates_current(user=user, today=today), False),
     ):
         rows = (
             current.order_by()
@@ -70,8 +73,12 @@ def current_credentials(*, user, today: date | None = None) -> dict[int, date]:
             .values_list("course_id", "latest")
         )
         for course_id, expires_on in rows:
-            if course_id not in held or expires_on > held[course_id]:
-                held[course_id] = expires_on
+            answer = Held(
+                expires_on=expires_on, ours_expires_on=expires_on if ours else None
+            )
+            held[course_id] = (
+                held[course_id].merged(answer) if course_id in held else answer
+            )
     return held
 
 
@@ -81,7 +88,7 @@ def current_credentials(*, user, today: date | None = None) -> dict[int, date]:
 RECENTLY_EXPIRED_DAYS = 30
 
 
-def recent_credentials(*, user, today: date | None = None) -> dict[int, date]:
+def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
     """Course id -> latest expiry of the learner's credentials that are current, or
     were current on some day of the last RECENTLY_EXPIRED_DAYS - 1 days (expired 29
     days ago counts, 30 does not): the "current" rule above, as of that day.
@@ -117,7 +124,7 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
 def certificate_download_allowed(*, certificate: Certificate, user) -> bool:
     """Whether `user` may download the certificate's PDF: its holder while it is not
     revoked, or staff allowed to view certificates. The download view enforces it and
-    pages offer the link by it (the dashboard: the `downloadable_by` filter)."""
+    pages offer the link by it (the dashboard: `dashboard_certificates`)."""
     if not user.is_authenticated:
         return False
     holder = certificate.user_id == user.pk
@@ -413,13 +420,32 @@ def enrollments_waiting_for_name(*, user_id: int) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class DashboardCertificate:
+    """A row of the dashboard's certificates: the certificate, and whether the page
+    offers its PDF (`certificate_download_allowed`, the rule the download view
+    enforces), decided here so the courses template only shows it."""
+
+    certificate: Certificate
+    downloadable: bool
+
+
 def dashboard_certificates(*, user) -> dict:
     """The dashboard's certificate section: every certificate of the learner, newest
-    first (registered with courses.pages)."""
+    first, each with whether its PDF is offered (registered with courses.pages)."""
+    certificates = (
+        Certificate.objects.filter(user=user)
+        .select_related("course")
+        .order_by("-issued_on")
+    )
     return {
-        "certificates": list(
-            Certificate.objects.filter(user=user)
-            .select_related("course")
-            .order_by("-issued_on")
-        )
+        "certificates": [
+            DashboardCertificate(
+                certificate=certificate,
+                downloadable=certificate_download_allowed(
+                    certificate=certificate, user=user
+                ),
+            )
+            for certificate in certificates
+        ]
     }

@@ -1,25 +1,63 @@
-"""Which courses a learner currently holds a credential for, and until when.
+"""Which courses a learner currently holds a credential for, until when, and whether
+one of them is our own certificate.
 
 Courses' rules need it (prerequisites, the renewal window) but credentials belong to
 an app above courses (docs/ARCHITECTURE.md). So the rule "current" is written there,
 once, and registered here as a source in that app's `AppConfig.ready()`; courses
 reads the merged answer and never imports the app that computes it.
 
-A source is a function `source(*, user) -> dict[course_id, expires_on]` of the user's
-current credentials (a user who is not signed in is never passed to it).
+A source is a function `source(*, user) -> dict[course_id, Held]` of the user's
+current credentials (a user who is not signed in is never passed to it). `Held` says
+until when the course is held and, apart, until when by our own certificate: a
+prerequisite is met by any current credential (an approved outside card too), but
+only our own certificate opens and closes the renewal window of our course.
 
 A second kind of source answers "held now or until recently" (a renewing learner may
-test out of module exams): `source(*, user) -> dict[course_id, expires_on]` of the
-credentials that are current or expired only recently; how recently is the
-registering app's rule, written there once.
+test out of module exams): the same shape, for the credentials that are current or
+expired only recently; how recently is the registering app's rule, written there once.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+
+
+@dataclass(frozen=True)
+class Held:
+    """A course the learner holds: the latest expiry of their current credentials
+    for it, and of those that are our own certificates (None: outside cards only)."""
+
+    expires_on: date
+    ours_expires_on: date | None = None
+
+    @property
+    def ours(self) -> bool:
+        return self.ours_expires_on is not None
+
+    def merged(self, other: Held) -> Held:
+        """Both answers for one course: the later expiry of each kind."""
+        ours = [d for d in (self.ours_expires_on, other.ours_expires_on) if d]
+        return Held(
+            expires_on=max(self.expires_on, other.expires_on),
+            ours_expires_on=max(ours) if ours else None,
+        )
+
 
 _sources: list = []
 _recent_sources: list = []
+
+
+def _merge(sources: list, *, user) -> dict[int, Held]:
+    held: dict[int, Held] = {}
+    if not user.is_authenticated:
+        return held
+    for source in sources:
+        for course_id, answer in source(user=user).items():
+            held[course_id] = (
+                held[course_id].merged(answer) if course_id in held else answer
+            )
+    return held
 
 
 def credential_source_register(fn) -> None:
@@ -29,17 +67,10 @@ def credential_source_register(fn) -> None:
         _sources.append(fn)
 
 
-def current_credentials(*, user) -> dict[int, date]:
-    """{course id: expiry} of every course the user currently holds a credential for,
-    from every registered source, keeping the latest expiry per course."""
-    held: dict[int, date] = {}
-    if not user.is_authenticated:
-        return held
-    for source in _sources:
-        for course_id, expires_on in source(user=user).items():
-            if course_id not in held or expires_on > held[course_id]:
-                held[course_id] = expires_on
-    return held
+def current_credentials(*, user) -> dict[int, Held]:
+    """{course id: Held} of every course the user currently holds a credential for,
+    from every registered source, keeping the latest expiry of each kind."""
+    return _merge(_sources, user=user)
 
 
 def recent_credential_source_register(fn) -> None:
@@ -49,14 +80,7 @@ def recent_credential_source_register(fn) -> None:
         _recent_sources.append(fn)
 
 
-def recent_credentials(*, user) -> dict[int, date]:
-    """{course id: expiry} of every course the user holds a credential for now or
-    held one that expired recently (the sources' rule), keeping the latest expiry."""
-    held: dict[int, date] = {}
-    if not user.is_authenticated:
-        return held
-    for source in _recent_sources:
-        for course_id, expires_on in source(user=user).items():
-            if course_id not in held or expires_on > held[course_id]:
-                held[course_id] = expires_on
-    return held
+def recent_credentials(*, user) -> dict[int, Held]:
+    """{course id: Held} of every course the user holds a credential for now or held
+    one that expired recently (the sources' rule), keeping the latest expiries."""
+    return _merge(_recent_sources, user=user)

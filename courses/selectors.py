@@ -15,7 +15,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .credentials import current_credentials, recent_credentials
+from .credentials import Held, current_credentials, recent_credentials
 from .models import Bundle, Course, Enrollment, Lesson, LessonProgress, Module
 from .pages import page_sections
 
@@ -199,11 +199,12 @@ def enrollment_lessons_left(
 
 
 def prerequisites_missing(
-    *, user, course: Course, held: dict[int, date] | None = None
+    *, user, course: Course, held: dict[int, Held] | None = None
 ) -> list[Course]:
-    """The prerequisites of `course` the user holds no current credential for (all of
-    them for a visitor who is not signed in). `held` is `current_credentials` when the
-    caller has it already; no query when the course has no prerequisites."""
+    """The prerequisites of `course` the user holds no current credential for, ours
+    or an approved outside card (all of them for a visitor who is not signed in).
+    `held` is `current_credentials` when the caller has it already; no query when
+    the course has no prerequisites."""
     required = list(course.prerequisites.all())
     if not required:
         return []
@@ -213,14 +214,16 @@ def prerequisites_missing(
 
 
 def renewal_opens_on(
-    *, user, course: Course, held: dict[int, date] | None = None
+    *, user, course: Course, held: dict[int, Held] | None = None
 ) -> date | None:
-    """If the user holds a current credential for `course` that is not yet within the
-    renewal window (RENEWAL_WINDOW_DAYS before it expires), the date re-enrolment
-    opens; otherwise None."""
+    """If the user holds a current certificate of ours for `course` that is not yet
+    within the renewal window (RENEWAL_WINDOW_DAYS before it expires), the date
+    re-enrolment opens; otherwise None. An outside card never closes our course: its
+    holder may take it (and get our certificate) at any time."""
     if held is None:
         held = current_credentials(user=user)
-    expires_on = held.get(course.pk)
+    answer = held.get(course.pk)
+    expires_on = answer.ours_expires_on if answer else None
     if expires_on is None:
         return None
     opens = expires_on - RENEWAL_WINDOW

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -142,18 +144,30 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
     return _create(user=user, course=course, bundle=None, waiting=[])
 
 
-def _activate(enrollment: Enrollment, *, actor=None) -> None:
+def _activate(enrollment: Enrollment, *, actor=None) -> bool:
     """Opens a waiting enrollment whose prerequisites the caller found held, and
     records it. One that waited with every completion rule met (its final exam was
     passed while a prerequisite had lapsed) completes now instead
-    (courses.completion: the rules are registered by the app that owns them)."""
-    enrollment.status = Enrollment.Status.ACTIVE
-    # Kept when it was active before it had to wait.
-    enrollment.activated_at = enrollment.activated_at or timezone.now()
-    enrollment.save(update_fields=["status", "activated_at"])
+    (courses.completion: the rules are registered by the app that owns them).
+
+    The caller may have read the row without a lock (an "Enrol" click): only a row
+    that is still waiting is opened, in one conditional update, so a worker that
+    activated (and perhaps completed) it meanwhile is neither undone nor recorded
+    twice. `enrollment` is re-read either way; returns whether this call opened it."""
+    opened = Enrollment.objects.filter(
+        pk=enrollment.pk, status=Enrollment.Status.WAITING
+    ).update(
+        status=Enrollment.Status.ACTIVE,
+        # Kept when it was active before it had to wait.
+        activated_at=Coalesce("activated_at", Value(timezone.now())),
+    )
+    enrollment.refresh_from_db()
+    if not opened:
+        return False
     _record(AuditEvent.Action.ENROLLMENT_ACTIVATED, enrollment, actor=actor)
     if completion_requirements_met(enrollment=enrollment):
         enrollment_complete(enrollment=enrollment)
+    return True
 
 
 @transaction.atomic
@@ -208,6 +222,7 @@ def enrollments_activate_waiting(*, user) -> list[Enrollment]:
         user=user, status=Enrollment.Status.WAITING
     )
     for enrollment in waiting.select_related("course"):
+        # Locked and waiting: opened here (the conditional update cannot miss it).
         if not prerequisites_missing(user=user, course=enrollment.course):
             _activate(enrollment)
             activated.append(enrollment)
@@ -413,6 +428,32 @@ def curriculum_row_save(*, row: models.Model, actor) -> None:
             False: AuditEvent.Action.CONTENT_UNPUBLISHED,
         },
     )
+
+
+@transaction.atomic
+def course_prerequisites_set(
+    *, course: Course, prerequisites: Iterable[Course], actor
+) -> bool:
+    """Makes `prerequisites` the courses `course` requires (a current credential in
+    each, to enrol and to complete); records the change with `actor` (None: the
+    system, e.g. the content sync). Returns False, changing and recording nothing,
+    when they are already the course's prerequisites."""
+    wanted = list(prerequisites)
+    before = list(course.prerequisites.order_by("code"))
+    if {c.pk for c in before} == {c.pk for c in wanted}:
+        return False
+    course.prerequisites.set(wanted)
+    audit_record(
+        action=AuditEvent.Action.PREREQUISITES_CHANGED,
+        actor=actor,
+        target=course,
+        data={
+            "course": course.code,
+            "before": [c.code for c in before],
+            "after": sorted(c.code for c in wanted),
+        },
+    )
+    return True
 
 
 def flagged_row_save(

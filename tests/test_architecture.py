@@ -5,6 +5,7 @@ imports (module -> module, line)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,27 @@ def test_nothing_below_the_curriculum_imports_it_and_it_does_not_import_config(
     result = _lint_imports(config)
     assert result.returncode == 0, "Imports of the curriculum:\n" + _broken(result)
     assert "2 kept, 0 broken" in result.stdout
+
+
+# Templates are code the import check cannot see: a template of an app loads tag
+# libraries of its own layer or below, never of an app above it.
+LAYERS = ["config", "curriculum", *LOWER]
+LOAD_TAG = re.compile(r"{%\s*load\s+([^%]+?)\s*%}")
+
+
+def test_templates_load_no_tag_library_of_a_higher_app():
+    libraries = {
+        path.stem: app
+        for app in LAYERS
+        for path in (ROOT / app).glob("templatetags/*.py")
+        if path.stem != "__init__"
+    }
+    upward = []
+    for app in LAYERS:
+        for template in sorted((ROOT / "templates" / app).rglob("*.html")):
+            for match in LOAD_TAG.finditer(template.read_text()):
+                for name in match.group(1).split():
+                    owner = libraries.get(name)
+                    if owner and LAYERS.index(owner) < LAYERS.index(app):
+                        upward.append(f"{template.relative_to(ROOT)} loads {name}")
+    assert upward == [], "Templates loading a higher app's tags:\n" + "\n".join(upward)

@@ -80,11 +80,18 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
     if existing is not None:
         return existing
     if enrollment.status != Enrollment.Status.COMPLETED:
-        raise CertificateNotIssuable(f"Enrollment {enrollment.pk} is not completed.")
+        raise CertificateNotIssuable(
+            "This course is not completed yet, so no certificate can be issued.",
+            enrollment_id=enrollment.pk,
+        )
     user, course = enrollment.user, enrollment.course
     holder_name = user.legal_name.strip()
     if not holder_name:
-        raise HolderNameMissing(f"User {user.pk} has no legal name on file.")
+        raise HolderNameMissing(
+            "Add your legal full name to your profile: it is printed on your "
+            "certificate.",
+            user_id=user.pk,
+        )
     # The certificate states the day the learner completed, even when it is issued
     # later (the broker was down and the sweeper caught up).
     issued_on = timezone.localdate(enrollment.completed_at)

@@ -25,7 +25,14 @@ from courses.models import (
     Module,
     SyncedContent,
 )
+from courses.services import (
+    course_prerequisites_set,
+    courses_publish,
+    curriculum_row_save,
+    lessons_publish,
+)
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
+from exams.services.bank import bank_row_save, exams_activate, questions_activate
 
 from ..reader import ContentError, CourseFile, Problem, Tree, read_content
 
@@ -133,7 +140,7 @@ class _Applier:
                     for field, msgs in error.message_dict.items()
                 ]
             ) from None
-        row.save()
+        _store(row)
 
     def apply(self) -> SyncReport:
         course_rows: dict[str, Course] = {}
@@ -159,11 +166,11 @@ class _Applier:
         for cf in self.tree.courses:
             self.current = cf.path
             course = course_rows[cf.slug]
-            wanted = [course_rows[s] for s in cf.meta["prerequisites"]]
-            if sorted(p.pk for p in course.prerequisites.all()) != sorted(
-                p.pk for p in wanted
-            ):
-                course.prerequisites.set(wanted)
+            course_prerequisites_set(
+                course=course,
+                prerequisites=[course_rows[s] for s in cf.meta["prerequisites"]],
+                actor=None,
+            )
             self.sync_images(cf, course)
             self.rerender_description(cf, course)
             lessons = self.sync_modules(cf, course)
@@ -384,12 +391,11 @@ class _Applier:
             self.report.add(kind, "removed")
         elif getattr(row, flag):
             was_in_sync = row.synced_hash == row.content_fingerprint()
+            _RETIRE[type(row)](row)
             setattr(row, flag, False)
-            fields = [flag]
             if was_in_sync:
                 row.synced_hash = row.content_fingerprint()
-                fields.append("synced_hash")
-            row.save(update_fields=fields)
+                type(row).objects.filter(pk=row.pk).update(synced_hash=row.synced_hash)
             self.report.add(
                 kind, "deactivated" if flag == "is_active" else "unpublished"
             )
@@ -399,6 +405,33 @@ class _Applier:
         if count:
             queryset.delete()
             self.report.counts[kind]["removed"] += count
+
+
+# The sync publishes, retires and re-activates rows through the services the admin
+# uses, so each change of what learners are taught and examined on is recorded in the
+# audit trail like the admin's: the system decides (actor None), through the
+# interface the process was entered by ("command" under manage.py), inside the sync's
+# transaction (a sync that fails records nothing).
+
+
+def _store(row) -> None:
+    """Saves a created or updated row; records it when that publishes it, takes it
+    back to draft, or takes it in or out of use (a new row that is published or
+    active counts)."""
+    if isinstance(row, Exam | Question):
+        bank_row_save(row=row, actor=None)
+    elif isinstance(row, Course | Lesson | Bundle):
+        curriculum_row_save(row=row, actor=None)
+    else:
+        row.save()
+
+
+_RETIRE = {
+    Course: lambda row: courses_publish(courses=[row], actor=None, published=False),
+    Lesson: lambda row: lessons_publish(lessons=[row], actor=None, published=False),
+    Exam: lambda row: exams_activate(exams=[row], actor=None, active=False),
+    Question: lambda row: questions_activate(questions=[row], actor=None, active=False),
+}
 
 
 def _shown(path: Path, root: Path) -> Path:

@@ -144,7 +144,12 @@ def test_current_credentials_are_the_latest_valid_ones_ours_or_approved_cards(
 
     held = credentials.current_credentials(user=user)
 
-    assert held == {bls.pk: later}
+    # Held until the card's expiry; by our own certificate until its own.
+    assert held == {
+        bls.pk: credentials.Held(
+            expires_on=later, ours_expires_on=today + timedelta(days=30)
+        )
+    }
     assert prerequisites_missing(user=user, course=acls) == []
 
 
@@ -158,7 +163,9 @@ def test_a_certificate_is_current_through_its_last_day(user, bls):
         issued_on=today - timedelta(days=700),
         expires_on=today,
     )
-    assert credentials.current_credentials(user=user) == {bls.pk: today}
+    assert credentials.current_credentials(user=user) == {
+        bls.pk: credentials.Held(expires_on=today, ours_expires_on=today)
+    }
 
 
 def test_an_anonymous_visitor_holds_nothing(bls):

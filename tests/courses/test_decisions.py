@@ -30,12 +30,19 @@ def test_current_credentials_merge_every_source_keeping_the_latest_expiry(
     monkeypatch, user, bls, acls
 ):
     soon, later = date(2030, 1, 31), date(2031, 6, 30)
+    Held = credentials.Held
     monkeypatch.setattr(credentials, "_sources", [])
-    credentials.credential_source_register(lambda *, user: {bls.pk: soon})
     credentials.credential_source_register(
-        lambda *, user: {bls.pk: later, acls.pk: soon}
+        lambda *, user: {bls.pk: Held(expires_on=soon, ours_expires_on=soon)}
     )
-    assert credentials.current_credentials(user=user) == {bls.pk: later, acls.pk: soon}
+    credentials.credential_source_register(
+        lambda *, user: {bls.pk: Held(expires_on=later), acls.pk: Held(expires_on=soon)}
+    )
+    # The latest of each kind: BLS is held until later, by our certificate until soon.
+    assert credentials.current_credentials(user=user) == {
+        bls.pk: Held(expires_on=later, ours_expires_on=soon),
+        acls.pk: Held(expires_on=soon),
+    }
     assert credentials.current_credentials(user=AnonymousUser()) == {}
 
 
@@ -53,8 +60,10 @@ def test_registered_certificates_source_counts_ours_and_approved_outside_cards(
     )
     ExternalCertificateFactory(user=user, course=bls)  # pending: does not count
     assert credentials.current_credentials(user=user) == {
-        bls.pk: ours.expires_on,
-        acls.pk: card.expires_on,
+        bls.pk: credentials.Held(
+            expires_on=ours.expires_on, ours_expires_on=ours.expires_on
+        ),
+        acls.pk: credentials.Held(expires_on=card.expires_on),
     }
 
 
@@ -106,3 +115,20 @@ def test_dashboard_rows_say_which_enrollments_wait_and_for_what(user, bls, acls)
     assert (rows["bls"].waiting, rows["bls"].waiting_for) == (False, [])
     assert rows["acls"].waiting
     assert [c.slug for c in rows["acls"].waiting_for] == ["bls"]
+
+
+def test_the_dashboard_offers_the_download_of_a_valid_certificate_only(user):
+    """certificates decides whether its row offers the PDF (the rule the download
+    view enforces); the courses template only shows it."""
+    valid = CertificateFactory(enrollment__user=user)
+    revoked = CertificateFactory(
+        enrollment__user=user,
+        status="revoked",
+        revoked_at=timezone.now(),
+        revoke_reason="Issued in error",
+    )
+    rows = dashboard_for(user=user)["certificates"]
+    assert {(row.certificate, row.downloadable) for row in rows} == {
+        (valid, True),
+        (revoked, False),
+    }
