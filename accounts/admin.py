@@ -1,10 +1,39 @@
+from contextvars import ContextVar
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import User
-from .services import PROFILE_FIELDS, user_profile_update
+from .services import (
+    ACCESS_FIELDS,
+    PROFILE_FIELDS,
+    user_access_update,
+    user_profile_update,
+)
+
+# Who is changing a password in the admin's password view (set around that view).
+_password_changed_by: ContextVar[User | None] = ContextVar(
+    "password_changed_by", default=None
+)
+
+
+class AuditedPasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" form, saved through user_access_update (audited
+    as "password changed", never the hash)."""
+
+    def save(self, commit: bool = True) -> User:
+        by = _password_changed_by.get()
+        if by is None:  # not from UserAdmin.user_change_password
+            raise RuntimeError("AuditedPasswordChangeForm needs the staff member")
+        scratch = User(password=self.user.password)
+        self.set_password_and_save(scratch, commit=False)
+        user_access_update(
+            user=self.user, by=by, changes={"password": scratch.password}
+        )
+        return self.user
 
 
 @admin.register(User)
@@ -46,21 +75,48 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
 
+    change_password_form = AuditedPasswordChangeForm
+
     def save_model(self, request, obj: User, form, change: bool) -> None:
         """A staff member's change to a learner's profile goes through the service
         (audited as a staff override; a first legal name releases the certificates
-        that waited for it). The rest of the form (e-mail, permissions) saves as
-        Django's user admin does."""
+        that waited for it); a change to their access (e-mail, active, staff,
+        superuser, groups, permissions) through user_access_update, in save_related
+        once the groups and permissions are known. Nothing else of the form writes."""
         if not change:
             super().save_model(request, obj, form, change)
             return
         profile = {f: getattr(obj, f) for f in PROFILE_FIELDS if f in form.changed_data}
+        access = {
+            f: form.cleaned_data[f]
+            for f in ACCESS_FIELDS
+            if f != "password" and f in form.changed_data
+        }
         stored = User.objects.get(pk=obj.pk)
-        for field in profile:
-            setattr(obj, field, getattr(stored, field))
+        for field in [*profile, *access]:
+            if field not in ("groups", "user_permissions"):
+                setattr(obj, field, getattr(stored, field))
         super().save_model(request, obj, form, change)
         if profile:
             user_profile_update(user=obj, data=profile, by=request.user)
+        form.access_changes = access
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        access = getattr(form, "access_changes", None)
+        if access is None:  # adding a user: Django's own save
+            super().save_related(request, form, formsets, change)
+            return
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+        if access:
+            user_access_update(user=form.instance, by=request.user, changes=access)
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_changed_by.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_changed_by.reset(token)
 
     @admin.display(description="History")
     def history(self, obj: User) -> str:

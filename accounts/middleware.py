@@ -3,23 +3,35 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
-from .selectors import user_has_totp
+from .selectors import staff_verified, user_has_totp
 
 STAFF_TOTP_MESSAGE = (
     "Staff accounts need two-factor authentication. Set up an authenticator app "
     "below, then open the admin again."
 )
+STAFF_CODE_MESSAGE = (
+    "This session was signed in without your authenticator app. Enter a code "
+    "from it to open the admin."
+)
 
 
 class StaffTotpRequiredMiddleware:
     """No admin page (any URL of the admin namespace, its log-in included) opens for a
-    staff member without an active TOTP authenticator: they are sent to set one up.
+    staff member unless THIS SESSION passed two-factor authentication
+    (accounts.selectors.staff_verified): without an authenticator app they are sent
+    to set one up; with one, to enter a code from it (allauth's MFA
+    re-authentication, which records "mfa" in the session and then returns them to
+    the page they asked for).
 
     Enforced here, on the resolved view, so every admin URL is covered whatever its
-    prefix, GET or POST alike; the admin's own permission check comes after.
+    prefix, GET or POST alike; the admin's own permission check comes after. Staff
+    pages outside the admin ask staff_verified themselves.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -35,7 +47,11 @@ class StaffTotpRequiredMiddleware:
         user = request.user
         if not (user.is_authenticated and user.is_staff):
             return None
-        if user_has_totp(user=user):
+        if staff_verified(request):
             return None
-        messages.warning(request, STAFF_TOTP_MESSAGE)
-        return redirect("mfa_activate_totp")
+        if not user_has_totp(user=user):
+            messages.warning(request, STAFF_TOTP_MESSAGE)
+            return redirect("mfa_activate_totp")
+        messages.warning(request, STAFF_CODE_MESSAGE)
+        query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
+        return redirect(f"{reverse('mfa_reauthenticate')}?{query}")

@@ -18,6 +18,7 @@ from django.contrib.auth.models import (
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from .text import validate_printable_text
 
@@ -90,6 +91,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Bumped to end every session of the account at once (user_other_sessions_end):
+    # it is part of the session hash Django checks on each request.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -120,6 +124,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.legal_name.split(" ")[0] if self.legal_name else self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's hash of the password (so a password change still ends other
+        sessions), salted with `session_generation` once it was bumped; generation 0
+        keeps Django's own value, so no session ends when this is deployed."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.session_generation",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def profile_complete(self) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
+from django.http import HttpRequest
 
 from .models import User
 
@@ -12,3 +14,30 @@ def user_has_totp(*, user: User) -> bool:
     return Authenticator.objects.filter(
         user_id=user.pk, type=Authenticator.Type.TOTP
     ).exists()
+
+
+def session_passed_mfa(request: HttpRequest) -> bool:
+    """This session (not merely the account) passed a second factor: allauth recorded
+    an "mfa" authentication in it, at sign-in (the code after the password) or on
+    re-authentication with a code, or when this session activated the authenticator
+    app (accounts.apps). A session signed in with the password alone has none, even
+    once the account has an authenticator."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return any(
+        record.get("method") == "mfa"
+        for record in get_authentication_records(request, user)
+    )
+
+
+def staff_verified(request: HttpRequest) -> bool:
+    """THE staff rule: the request may use a staff privilege (the admin, any
+    learner's certificate or outside card, drafts, exam statistics, the workers
+    check) only when its user is an active staff member who still has an
+    authenticator app and whose session passed it. Everywhere else a staff member
+    whose session did not is treated as a learner."""
+    user = getattr(request, "user", None)
+    if user is None or not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff and session_passed_mfa(request) and user_has_totp(user=user)

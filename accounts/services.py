@@ -11,8 +11,10 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from allauth.mfa.utils import decrypt
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -117,6 +119,106 @@ def totp_activation_record(*, authenticator: Authenticator) -> None:
         authenticator_id=authenticator.pk,
         defaults={"last_step": step, "accepted_at": timezone.now()},
     )
+
+
+def user_other_sessions_end(*, user: User) -> None:
+    """Ends every session of `user` (in any browser, on any session backend): the
+    generation that salts their session hash moves on, so each old session fails
+    Django's hash check on its next request and is signed out. The caller keeps the
+    session it acts in with `update_session_auth_hash(request, user)` (Django's own
+    "stay signed in here" step), so only the OTHER sessions end.
+
+    Called when an authenticator app is activated (accounts.apps): a session signed
+    in with the password alone before that (someone who had the password) is out.
+    """
+    User.objects.filter(pk=user.pk).update(
+        session_generation=F("session_generation") + 1
+    )
+    user.refresh_from_db(fields=["session_generation"])
+
+
+# What decides who can sign in and what they may do: a staff member's change to any
+# of these is a staff override in the audit trail.
+ACCESS_FIELDS = (
+    "email",
+    "password",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "groups",
+    "user_permissions",
+)
+_M2M_ACCESS_FIELDS = ("groups", "user_permissions")
+
+
+def _access_value(user: User, field: str):
+    if field == "groups":
+        return sorted(user.groups.values_list("name", flat=True))
+    if field == "user_permissions":
+        return sorted(
+            f"{app}.{codename}"
+            for app, codename in user.user_permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        )
+    return getattr(user, field)
+
+
+def _access_target(field: str, value):
+    """`value` as _access_value reports it (groups by name, permissions dotted)."""
+    if field == "groups":
+        return sorted(group.name for group in value)
+    if field == "user_permissions":
+        return sorted(
+            f"{perm.content_type.app_label}.{perm.codename}" for perm in value
+        )
+    return value
+
+
+@transaction.atomic
+def user_access_update(*, user: User, by: User, changes: dict) -> list[str]:
+    """Saves a staff member's change to what `user` may do and records it.
+
+    `changes` maps fields of ACCESS_FIELDS to their new value: e-mail and the flags
+    as values, `groups`/`user_permissions` as iterables of Group/Permission, and
+    `password` as the new password HASH (`make_password`, or an unusable one).
+    Only what differs from the stored row is written; returns those field names.
+    The audit event (STAFF_OVERRIDE, actor `by`) lists old -> new for each, except
+    the password, recorded as "password changed" (never a hash).
+    """
+    unknown = set(changes) - set(ACCESS_FIELDS)
+    if unknown:
+        raise ValueError(f"not access fields: {', '.join(sorted(unknown))}")
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    diff: dict[str, dict] = {}
+    for field, new in changes.items():
+        old = _access_value(stored, field)
+        if field in _M2M_ACCESS_FIELDS:
+            new = list(new)
+            if _access_target(field, new) != old:
+                getattr(user, field).set(new)
+                diff[field] = {"from": old, "to": _access_target(field, new)}
+        elif new != old:
+            setattr(user, field, new)
+            diff[field] = {"from": old, "to": new}
+    scalar = [field for field in diff if field not in _M2M_ACCESS_FIELDS]
+    if scalar:
+        user.save(update_fields=scalar)
+    if not diff:
+        return []
+    if "password" in diff:
+        unusable = user.password.startswith(UNUSABLE_PASSWORD_PREFIX)
+        diff["password"] = (
+            "password sign-in disabled" if unusable else "password changed"
+        )
+    audit_record(
+        action=AuditEvent.Action.STAFF_OVERRIDE,
+        actor=by,
+        subject=user,
+        target=user,
+        data={"access": diff},
+    )
+    return list(diff)
 
 
 def account_email_send(*, message: dict) -> None:

@@ -121,26 +121,33 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
     )
 
 
-def certificate_download_allowed(*, certificate: Certificate, user) -> bool:
+def certificate_download_allowed(
+    *, certificate: Certificate, user, as_staff: bool = False
+) -> bool:
     """Whether `user` may download the certificate's PDF: its holder while it is not
-    revoked, or staff allowed to view certificates. The download view enforces it and
-    pages offer the link by it (the dashboard: `dashboard_certificates`)."""
+    revoked, or staff allowed to view certificates. `as_staff` is the request's
+    staff decision (accounts.selectors.staff_verified: staff whose session passed
+    two-factor), made by the caller; without it a staff member is a learner here.
+    The download view enforces it and pages offer the link by it (the dashboard:
+    `dashboard_certificates`, which offers a learner's own PDF as the holder)."""
     if not user.is_authenticated:
         return False
     holder = certificate.user_id == user.pk
     if holder and certificate.status == Certificate.Status.VALID:
         return True
-    return user.is_staff and user.has_perm("certificates.view_certificate")
+    return as_staff and user.has_perm("certificates.view_certificate")
 
 
-def certificate_for_download(*, code: str, user) -> Certificate | None:
+def certificate_for_download(
+    *, code: str, user, as_staff: bool = False
+) -> Certificate | None:
     """The certificate if `user` may download it (certificate_download_allowed); None
     when there is no such certificate or they may not."""
     if not user.is_authenticated:
         return None
     certificate = Certificate.objects.filter(code=code).first()
     if certificate is None or not certificate_download_allowed(
-        certificate=certificate, user=user
+        certificate=certificate, user=user, as_staff=as_staff
     ):
         return None
     return certificate
@@ -191,9 +198,12 @@ def external_certificate_decisions(*, card: ExternalCertificate) -> list[AuditEv
     )
 
 
-def external_certificate_for_preview(*, pk: int, user) -> ExternalCertificate | None:
-    """The uploaded card if `user` is staff allowed to review cards; else None."""
-    if not (user.is_staff and user.has_perm("certificates.view_externalcertificate")):
+def external_certificate_for_preview(
+    *, pk: int, user, as_staff: bool = False
+) -> ExternalCertificate | None:
+    """The uploaded card if `user` is staff allowed to review cards; else None.
+    `as_staff`: the request's staff decision (accounts.selectors.staff_verified)."""
+    if not (as_staff and user.has_perm("certificates.view_externalcertificate")):
         return None
     return ExternalCertificate.objects.filter(pk=pk).first()
 

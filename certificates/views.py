@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.selectors import staff_verified
 from core.errors import LifelineError
 from core.http import body_limit
 
@@ -26,7 +27,9 @@ from .services.issuing import certificate_pdf_ensure
 def certificate_pdf(request: HttpRequest, code: str) -> FileResponse:
     """The certificate PDF, as an attachment, for its holder and staff; 404 for anyone
     else. A PDF missing from storage is rendered again first."""
-    certificate = selectors.certificate_for_download(code=code, user=request.user)
+    certificate = selectors.certificate_for_download(
+        code=code, user=request.user, as_staff=staff_verified(request)
+    )
     if certificate is None:
         raise Http404("No such certificate.")
     certificate = certificate_pdf_ensure(certificate=certificate)
@@ -154,7 +157,9 @@ def external_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def external_file(request: HttpRequest, pk: int) -> FileResponse:
     """The uploaded card file, inline, for staff reviewing it; 404 for anyone else."""
-    card = selectors.external_certificate_for_preview(pk=pk, user=request.user)
+    card = selectors.external_certificate_for_preview(
+        pk=pk, user=request.user, as_staff=staff_verified(request)
+    )
     if card is None:
         raise Http404("No such card.")
     response = FileResponse(

@@ -13,6 +13,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.selectors import staff_verified
+
 from .celery import app as celery_app
 
 # The broker checks run here, each given what is left of READYZ_DEADLINE: a hung Redis
@@ -63,8 +65,9 @@ def _workers_problem() -> str | None:
 
 
 def _may_ping_workers(request: HttpRequest) -> bool:
-    """Staff, or a caller with `Authorization: Bearer <READYZ_TOKEN>`."""
-    if request.user.is_authenticated and request.user.is_staff:
+    """Staff whose session passed two-factor (accounts.selectors.staff_verified), or
+    a caller with `Authorization: Bearer <READYZ_TOKEN>`."""
+    if staff_verified(request):
         return True
     token = settings.READYZ_TOKEN
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")

@@ -54,9 +54,10 @@ def bundles_for_catalog() -> QuerySet[Bundle]:
     )
 
 
-def course_for_viewer(*, slug: str, user) -> Course:
-    """The course, if the viewer may see it: published, or any course for staff."""
-    queryset = Course.objects.all() if user.is_staff else Course.objects.published()
+def course_for_viewer(*, slug: str, as_staff: bool = False) -> Course:
+    """The course, if the viewer may see it: published, or any course for staff
+    (`as_staff`: the request's accounts.selectors.staff_verified)."""
+    queryset = Course.objects.all() if as_staff else Course.objects.published()
     try:
         return queryset.prefetch_related("prerequisites").get(slug=slug)
     except Course.DoesNotExist:
@@ -170,12 +171,14 @@ def progress_for(*, modules: list[Module], done_ids: set[int]) -> Progress:
 
 
 def lesson_for_viewer(
-    *, course: Course, module_slug: str, lesson_slug: str, user
+    *, course: Course, module_slug: str, lesson_slug: str, as_staff: bool = False
 ) -> Lesson:
+    """The lesson if published, or any lesson for staff (`as_staff`: the request's
+    accounts.selectors.staff_verified); else 404."""
     queryset = Lesson.objects.select_related("module").filter(
         course=course, module__slug=module_slug, slug=lesson_slug
     )
-    if not user.is_staff:
+    if not as_staff:
         queryset = queryset.filter(is_published=True)
     try:
         return queryset.get()

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import staff_verified_required
+from accounts.selectors import staff_verified
 
 from . import selectors, services
 from .forms import AttemptForm
@@ -17,7 +19,7 @@ from .models import Attempt
 @require_POST
 def start(request: HttpRequest, exam_id: int) -> HttpResponse:
     """Starts an attempt, or resumes the open one."""
-    exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    exam = selectors.exam_for_viewer(exam_id=exam_id, as_staff=staff_verified(request))
     try:
         attempt, created = services.exam_attempt_start(user=request.user, exam=exam)
     except services.ExamRefused as refused:
@@ -173,7 +175,7 @@ def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @login_required
 def history(request: HttpRequest, exam_id: int) -> HttpResponse:
-    exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    exam = selectors.exam_for_viewer(exam_id=exam_id, as_staff=staff_verified(request))
     _close_expired(request, exam_id=exam.pk)
     return render(
         request,
@@ -186,11 +188,11 @@ def history(request: HttpRequest, exam_id: int) -> HttpResponse:
     )
 
 
-@staff_member_required
+@staff_verified_required
 @permission_required("exams.view_exam", raise_exception=True)
 def statistics(request: HttpRequest, exam_id: int) -> HttpResponse:
     """Item analysis for authors, linked from the exam's admin page."""
-    exam = selectors.exam_for_viewer(exam_id=exam_id, user=request.user)
+    exam = selectors.exam_for_viewer(exam_id=exam_id, as_staff=staff_verified(request))
     return render(
         request,
         "exams/exam_statistics.html",

@@ -279,7 +279,7 @@ MUTANTS: list[Mutant] = [
         id="ops-readyz-workers",
         rule="only staff or the token may ping workers",
         path="config/health.py",
-        find="    if request.user.is_authenticated and request.user.is_staff:\n        return True",
+        find="    if staff_verified(request):\n        return True",
         replace="    if request.user.is_authenticated:\n        return True",
         tests=("tests/config/test_health_and_settings.py",),
     ),

@@ -124,7 +124,11 @@ def learner_client(client, user):
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
+    # Signed in with the password AND a TOTP code: the session carries allauth's
+    # "mfa" authentication record, which accounts.selectors.staff_verified requires
+    # for every staff privilege (factories.login_with_mfa). A bare force_login(staff)
+    # is a password-only session: no admin, treated as a learner elsewhere.
+    factories.login_with_mfa(client, staff)
     client.user = staff
     return client
 

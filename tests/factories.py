@@ -40,6 +40,40 @@ def totp_code(secret: str = STAFF_TOTP_SECRET, at: float | None = None) -> str:
     return format_hotp_value(hotp_value(secret, step))
 
 
+def login_with_mfa(client, user) -> None:
+    """Signs `user` in on the test client as if they had typed the password AND a code
+    from their authenticator app: force_login, then the record allauth 65.21 keeps in
+    the session when a second factor is passed (allauth.account.internal.flows.login
+    record_authentication: AUTHENTICATION_METHODS_SESSION_KEY holds a list of
+    {"method": "mfa", "at", "id", "type"} entries, valid for the user whose id is under
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY). accounts.selectors.staff_verified reads
+    exactly that; a plain force_login is a password-only session (treated as a
+    learner wherever staff privileges are granted)."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
+    client.force_login(user)
+    authenticator = Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.TOTP
+    ).first()
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "email": user.email},
+        {
+            "method": "mfa",
+            "at": time.time(),
+            "id": authenticator.pk if authenticator else None,
+            "type": "totp",
+        },
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User

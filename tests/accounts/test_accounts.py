@@ -384,3 +384,47 @@ def test_admin_refuses_an_invisible_character_in_a_legal_name(staff_client):
         response.context["adminform"].form.errors["legal_name"]
     )
     assert User.objects.get(pk=learner.pk).legal_name == "Ana María"
+
+
+# Persian and Indic names are spelled with a zero-width (non-)joiner inside a word.
+# "Mohammadreza Rostami": Mohammad, ZWNJ, Reza (one word, drawn unjoined), Rostami.
+MOHAMMADREZA = (
+    "\u0645\u062d\u0645\u062f\u200c\u0631\u0636\u0627 \u0631\u0633\u062a\u0645\u06cc"
+)
+
+
+def test_a_persian_name_with_a_zero_width_non_joiner_is_saved_as_typed(
+    learner_client,
+):
+    response = learner_client.post(
+        reverse("accounts:profile"),
+        {"legal_name": MOHAMMADREZA, "profession": Profession.NURSE},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=learner_client.user.pk).legal_name == MOHAMMADREZA
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200c\u0645\u062d\u0645\u062f",  # at the start
+        "\u0645\u062d\u0645\u062f\u200c",  # at the end
+        "\u0645\u062d\u0645\u062f\u200c\u200c\u0631\u0636\u0627",  # repeated
+        "\u0645\u062d\u0645\u062f \u200c\u0631\u0636\u0627",  # next to a space
+        "\u0645\u062d\u0645\u062f\u200c\u202e\u0631\u0636\u0627",  # with an override
+        "Ana\u200cMar\u00eda",  # inside a Latin word, where it changes nothing seen
+    ],
+    ids=["start", "end", "repeated", "space", "override", "latin"],
+)
+def test_a_zero_width_joiner_outside_a_joining_word_is_refused(learner_client, name):
+    before = User.objects.get(pk=learner_client.user.pk).legal_name
+    response = learner_client.post(
+        reverse("accounts:profile"),
+        {"legal_name": name, "profession": Profession.NURSE},
+    )
+    assert response.status_code == 200
+    assert (
+        "invisible or control characters"
+        in (response.context["form"].errors["legal_name"][0])
+    )
+    assert User.objects.get(pk=learner_client.user.pk).legal_name == before

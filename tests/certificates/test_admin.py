@@ -204,7 +204,7 @@ def test_reviewing_needs_the_change_permission(client, cards):
     viewer.user_permissions.add(
         Permission.objects.get(codename="view_externalcertificate")
     )
-    client.force_login(viewer)
+    factories.login_with_mfa(client, viewer)
     card = cards["pending"]
     url = reverse(
         "admin:certificates_externalcertificate_decide", args=[card.pk, "approve"]

@@ -160,7 +160,7 @@ def test_card_page_lists_every_decision_with_its_reviewer(client, pending_card, 
         card=pending_card, by=second_reviewer, approve=False, note="Forged card"
     )
 
-    client.force_login(second_reviewer)
+    factories.login_with_mfa(client, second_reviewer)
     url = reverse(
         "admin:certificates_externalcertificate_change", args=[pending_card.pk]
     )

@@ -129,7 +129,7 @@ def test_learner_with_outside_bls_card_gets_into_acls_after_approval(
     card = ExternalCertificate.objects.get(user=learner)
 
     reviewer = factories.StaffFactory()
-    client.force_login(reviewer)
+    factories.login_with_mfa(client, reviewer)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse(

@@ -39,7 +39,7 @@ def test_staff_allowed_to_view_certificates_are_offered_what_they_may_download(
     # dashboard offers it (it used to hide a link the view would have served).
     own = factories.CertificateFactory(user=staff, enrollment__user=staff)
     certificate_revoke(certificate=own, by=staff, reason="Issued in error")
-    client.force_login(staff)
+    factories.login_with_mfa(client, staff)
     assert _offered_and_served(client, own) == (True, True)
 
 

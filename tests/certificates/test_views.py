@@ -61,7 +61,8 @@ def test_staff_download_any_certificate(staff_client, issued):
 
 
 def test_staff_without_certificate_permission_gets_404(client, issued):
-    client.force_login(factories.UserFactory(is_staff=True))
+    # Staff whose session passed two-factor, without the view permission.
+    factories.login_with_mfa(client, factories.StaffFactory(is_superuser=False))
     assert client.get(_pdf_url(issued)).status_code == 404
 
 

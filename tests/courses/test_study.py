@@ -7,7 +7,12 @@ from django.utils import timezone
 from core.errors import LifelineError
 from courses.models import LessonProgress
 from courses.services import lesson_complete
-from tests.factories import EnrollmentFactory, LessonFactory, UserFactory
+from tests.factories import (
+    EnrollmentFactory,
+    LessonFactory,
+    UserFactory,
+    login_with_mfa,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +163,7 @@ def test_draft_course_images_are_staff_only_and_never_cached_publicly(client, st
         sha256="abc",
     )
     assert client.get("/courses/draft/images/a.svg").status_code == 404
-    client.force_login(staff)
+    login_with_mfa(client, staff)
     response = client.get("/courses/draft/images/a.svg")
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("private")

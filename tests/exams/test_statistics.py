@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from exams.selectors import exam_statistics
 from exams.services import exam_attempt_answer, exam_attempt_start, exam_attempt_submit
-from tests.factories import EnrollmentFactory, ExamFactory, QuestionFactory
+from tests.factories import (
+    EnrollmentFactory,
+    ExamFactory,
+    QuestionFactory,
+    login_with_mfa,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +140,7 @@ def test_statistics_page_is_for_staff_only(client, user, staff, exam, taken):
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
-    client.force_login(staff)
+    login_with_mfa(client, staff)
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
