@@ -440,9 +440,10 @@ class DashboardCertificate:
     downloadable: bool
 
 
-def dashboard_certificates(*, user) -> dict:
+def dashboard_certificates(*, user, as_staff: bool = False) -> dict:
     """The dashboard's certificate section: every certificate of the learner, newest
-    first, each with whether its PDF is offered (registered with courses.pages)."""
+    first, each with whether its PDF is offered (registered with courses.pages);
+    `as_staff` is the request's staff decision, as for the download itself."""
     certificates = (
         Certificate.objects.filter(user=user)
         .select_related("course")
@@ -453,7 +454,7 @@ def dashboard_certificates(*, user) -> dict:
             DashboardCertificate(
                 certificate=certificate,
                 downloadable=certificate_download_allowed(
-                    certificate=certificate, user=user
+                    certificate=certificate, user=user, as_staff=as_staff
                 ),
             )
             for certificate in certificates

@@ -9,7 +9,7 @@ so the decisions stay in that app). The page's view merges them into its context
 Pages and their arguments:
 - "course_home": enrollment, modules (courses.selectors.modules_with_lessons),
   done_ids (completed lesson ids)
-- "dashboard": user
+- "dashboard": user, as_staff (the request's staff decision)
 
 A page may also need a higher app to bring its own records up to date before the
 sections read them, when the learner comes back (exams grades the attempts whose time

@@ -313,9 +313,10 @@ class DashboardCourse:
         return self.enrollment.status == Enrollment.Status.WAITING
 
 
-def dashboard_for(*, user) -> dict:
+def dashboard_for(*, user, as_staff: bool = False) -> dict:
     """The learner's open and completed enrollments with progress, and what apps
-    above courses add to the dashboard (courses.pages: the certificates)."""
+    above courses add to the dashboard (courses.pages: the certificates). `as_staff`
+    is the request's staff decision (accounts.selectors.staff_verified)."""
     enrollments = list(
         Enrollment.objects.filter(user=user)
         .select_related("course", "last_lesson__module")
@@ -356,5 +357,5 @@ def dashboard_for(*, user) -> dict:
         "open": [r for r in rows if r.enrollment.is_open],
         "completed": [r for r in rows if not r.enrollment.is_open],
         "today": timezone.localdate(),
-        **page_sections("dashboard", user=user),
+        **page_sections("dashboard", user=user, as_staff=as_staff),
     }

@@ -263,6 +263,7 @@ def course_image(request: HttpRequest, slug: str, path: str) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "courses/dashboard.html", selectors.dashboard_for(user=request.user)
+    context = selectors.dashboard_for(
+        user=request.user, as_staff=staff_verified(request)
     )
+    return render(request, "courses/dashboard.html", context)
