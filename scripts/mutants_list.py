@@ -237,11 +237,14 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         id="auth-staff-totp",
-        rule="staff need TOTP for the admin",
-        path="accounts/middleware.py",
-        find="        if user_has_totp(user=user):\n            return None",
-        replace="        if True:\n            return None",
-        tests=("tests/accounts/test_staff_mfa.py",),
+        rule="staff privileges need a session that passed two-factor",
+        path="accounts/selectors.py",
+        find="    return user.is_staff and session_passed_mfa(request) and user_has_totp(user=user)",
+        replace="    return user.is_staff and user_has_totp(user=user)",
+        tests=(
+            "tests/accounts/test_staff_mfa.py",
+            "tests/accounts/test_staff_verified_everywhere.py",
+        ),
     ),
     Mutant(
         id="auth-signup-hash",
