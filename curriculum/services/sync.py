@@ -281,6 +281,7 @@ class _Applier:
                     "draw_size": meta["draw"],
                     "time_limit_minutes": meta["time_limit_minutes"],
                     "shuffle": meta["shuffle"],
+                    "cooldown_minutes": meta["cooldowns"],
                     "is_active": True,
                 },
                 bank.path,

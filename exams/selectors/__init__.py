@@ -13,6 +13,7 @@ from .attempts import (
     exam_for_viewer,
     time_is_up,
 )
+from .pacing import RetakePacing, exam_pacing_for, exam_pacings_for
 from .progress import (
     ExamLock,
     ExamOverview,
@@ -47,6 +48,7 @@ __all__ = [
     "ExamStatistics",
     "ExamStatus",
     "QuestionStat",
+    "RetakePacing",
     "attempt_for_owner",
     "attempt_history",
     "attempt_items",
@@ -56,6 +58,8 @@ __all__ = [
     "exam_for_viewer",
     "exam_lock_for",
     "exam_overview_for",
+    "exam_pacing_for",
+    "exam_pacings_for",
     "exam_statistics",
     "time_is_up",
 ]

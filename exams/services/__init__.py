@@ -8,10 +8,18 @@ the submit itself is a conditional UPDATE ... WHERE status = 'open': an attempt 
 graded once whatever the database.
 
 Modules: `attempts` (starting), `answers` (saving), `grading` (submitting and
-completing), `bank` (the admin's writes). Reads live in exams.selectors.
+completing), `bank` (the admin's writes), `pacing` (the retake rule at start, lifting
+a cool-down, rate limits). Reads live in exams.selectors.
 """
 
-from ..errors import AttemptClosed, ExamRefused, InvalidAnswers, TimeIsUp
+from ..errors import (
+    AttemptClosed,
+    ExamRateLimited,
+    ExamRefused,
+    InvalidAnswers,
+    RetakeNotOpen,
+    TimeIsUp,
+)
 from .answers import exam_attempt_answer
 from .attempts import exam_attempt_start
 from .bank import (
@@ -21,17 +29,23 @@ from .bank import (
     questions_activate,
 )
 from .grading import SubmitOutcome, exam_attempt_submit
+from .pacing import exam_cooldown_clear, exam_rate_limit_hit, exam_retake_check
 
 __all__ = [
     "AttemptClosed",
+    "ExamRateLimited",
     "ExamRefused",
     "InvalidAnswers",
+    "RetakeNotOpen",
     "SubmitOutcome",
     "TimeIsUp",
     "bank_row_save",
     "exam_attempt_answer",
     "exam_attempt_start",
     "exam_attempt_submit",
+    "exam_cooldown_clear",
+    "exam_rate_limit_hit",
+    "exam_retake_check",
     "exams_activate",
     "question_correct_mark_release",
     "questions_activate",

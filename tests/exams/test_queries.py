@@ -1,5 +1,5 @@
-"""The attempt page, autosave and submit run a fixed number of queries whatever the
-number of questions."""
+"""The exam start, the attempt page, autosave, submit and the result run a fixed
+number of queries whatever the number of questions."""
 
 from __future__ import annotations
 
@@ -66,13 +66,43 @@ def test_submit_queries_do_not_grow_with_questions(
     assert big_attempt.correct_count == 1
 
 
+# session, user; the failed attempt; missed items per lesson; the pacing: the
+# learner's attempts, the lessons the missed items name with their openings;
+# messages are read from the session (already loaded).
+FAILED_RESULT_QUERIES = 6
+# session, user; the attempt; missed items per lesson; its questions; the reveal
+# rule (revoked certificate or a retake open?).
+PASSED_RESULT_QUERIES = 6
+# session, user; the exam (with course); savepoint; prerequisites; the enrollment;
+# open attempt (locked); the unlock rule (modules, lessons, completed lessons, exams,
+# attempts summary); the pacing (the learner's attempts); the draw (times shown,
+# bank, choices); savepoint, attempt, release; bulk insert of its questions; release.
+START_QUERIES = 21
+
+
+@pytest.mark.parametrize("size", [10, 50])
+def test_start_queries_do_not_grow_with_questions(
+    learner_client, user, module_exam, studied, size, django_assert_num_queries
+):
+    module_exam.draw_size = size
+    module_exam.save()
+    make_bank(module_exam, size)
+    url = reverse("exams:start", args=[module_exam.pk])
+    with django_assert_num_queries(START_QUERIES):
+        response = learner_client.post(url)
+    assert response.status_code == 302
+    assert module_exam.attempts.get().question_count == size
+
+
+@pytest.mark.parametrize("passed", [False, True], ids=["failed", "passed"])
 def test_result_page_queries_do_not_grow_with_questions(
-    learner_client, big_attempt, django_assert_num_queries
+    learner_client, big_attempt, passed, django_assert_num_queries
 ):
     url = reverse("exams:attempt", args=[big_attempt.pk])
-    learner_client.post(url, as_post(answers_for(big_attempt, correct=0)))
-    # session, user, attempt, questions with lessons, "passed this exam before?";
-    # messages are read from the session (already loaded).
-    with django_assert_num_queries(5):
+    correct = big_attempt.question_count if passed else 0
+    learner_client.post(url, as_post(answers_for(big_attempt, correct=correct)))
+    expected = PASSED_RESULT_QUERIES if passed else FAILED_RESULT_QUERIES
+    with django_assert_num_queries(expected):
         response = learner_client.get(url)
-    assert response.content.decode().count("<tr>") == big_attempt.question_count + 1
+    page = response.content.decode()
+    assert page.count('class="question"') == (big_attempt.question_count * passed)
