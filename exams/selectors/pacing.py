@@ -88,8 +88,8 @@ class RetakePacing:
     def cooldown_sentence(self) -> str:
         return (
             f"You have not passed {self.exam.title} in your last "
-            f"{self.failures_in_a_row} attempts, so the next one opens after a "
-            f"{_duration(self.cooldown_minutes or 0)} break, at "
+            f"{self.failures_in_a_row} attempts, so your next attempt opens after a "
+            f"break of {_duration(self.cooldown_minutes or 0)}, at "
             f"{self.opens_at:%H:%M} UTC on {self.opens_at:%-d %B %Y}: use it to "
             "review."
         )
