@@ -8,9 +8,11 @@ must: it opens each lesson's page and then marks it complete, reads everything t
 learner can see (attempt pages, results, passed reviews, the course home), follows
 the pacing it is told (opens the lessons named, waits out cool-downs and rate limits)
 and retakes as soon as it may. It answers at random at first, never repeats a choice
-it has seen fail (an attempt scoring 0), and keeps every choice it has seen
-associated with a pass (the keys a passed review shows, and its answers in a passed
-attempt).
+it has seen fail (an attempt scoring 0, or a position the result says was missed),
+and keeps every choice it has seen associated with a pass (the keys a passed review
+shows, its answers in a passed attempt, the positions a result says were right).
+Before issue 12 the failed result listed the missed positions and retakes were
+immediate: this script then passed the final within a few attempts.
 
 The module quizzes are passed for it (answered from the server's keys, through the
 same views), so the attack is on the final exam, the one that certifies, with every
@@ -102,6 +104,7 @@ class Harvester:
     def __init__(self, client, clock, rng: random.Random):
         self.client, self.clock, self.rng = client, clock, rng
         self.memory = Memory()
+        self.refusals: list[str] = []
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -132,8 +135,11 @@ class Harvester:
         location = response["Location"]
         match = re.fullmatch(r"/exams/attempts/(\d+)/", location)
         if match is None:
-            # Refused: read the page it was sent to, and do what it says.
-            self.obey(self.get(location))
+            # Refused: read the page it was sent to and do what it says; told
+            # nothing it can do, poll again a little later.
+            if not self.obey(self.get(location)):
+                self.refusals.append(location)
+                self.clock.shift(POLL)
             return None
         return Attempt.objects.get(pk=int(match.group(1)))
 
@@ -159,12 +165,29 @@ class Harvester:
             response = self.client.post(url, data)
         return self.get(url)
 
-    def obey(self, page: str) -> None:
+    def exploit_positions(self, page: str) -> None:
+        """Uses any missed position the result names (as the result did before
+        issue 12: a row per missed question, its number first): the choice posted
+        there is wrong, every other one right."""
+        review = page.split("To review", 1)
+        if len(review) == 1:
+            return
+        section = review[1].split("</section>", 1)[0]
+        missed = {int(n) for n in re.findall(r"<td>(?:<a [^>]*>)?(\d+)", section)}
+        if not missed:
+            return
+        for position, (stem, label) in enumerate(self.chosen, start=1):
+            if position in missed:
+                self.memory.wrong.setdefault(stem, set()).add(label)
+            else:
+                self.memory.keys[stem] = label
+
+    def obey(self, page: str) -> bool:
         """Does what the page asks before the next attempt: opens every lesson the
         retake names, and waits until the time it gives."""
         wait = page.split("data-retake-wait", 1)
         if len(wait) == 1:
-            return
+            return False
         block = wait[1].split("</div>", 1)[0]
         for link in re.findall(r'href="(/learn/[^"]+)"', block):
             self.get(link)
@@ -177,6 +200,7 @@ class Harvester:
             if when > self.now():
                 self.run.waits += 1
                 self.clock.move_to(when)
+        return True
 
     def pass_module_quizzes(self, exams: list[Exam]) -> None:
         """The head start: each module quiz answered from the server's keys."""
@@ -208,7 +232,7 @@ class Harvester:
             score, correct, _ = _SCORE.search(page).groups()
             run.scores.append(float(score))
             run.best_score = max(run.best_score, float(score))
-            if ">Passed<" in page.split("</header>")[0]:
+            if 'class="badge badge-success">Passed<' in page:
                 run.passed = True
                 self.memory.learn_from_review(page)
                 for stem, label in self.chosen:  # associated with a pass: keep
@@ -218,6 +242,7 @@ class Harvester:
                 # Every answer was wrong: never post those choices again.
                 for stem, label in self.chosen:
                     self.memory.wrong.setdefault(stem, set()).add(label)
+            self.exploit_positions(page)
             self.obey(page)
         run.elapsed = self.now() - began
         return run
@@ -251,7 +276,7 @@ def test_a_no_knowledge_script_does_not_harvest_the_bls_final():
         f"{run.last_start.total_seconds() / 3600:.1f} h, {hours:.1f} simulated "
         f"hours in all, best score {run.best_score:.0f}%, scores {run.scores}, "
         f"{run.lessons_opened} lesson openings asked for, {run.waits} cool-downs "
-        f"waited, {len(harvester.memory.keys)} keys known from passed reviews; "
+        f"waited, {len(harvester.memory.keys)} keys in its memory (module reviews and results); "
         f"passed: {run.passed}; {time.monotonic() - began:.1f} s real time."
     )
     assert not run.passed
