@@ -39,7 +39,8 @@ from curriculum.services import content_sync
 from exams.models import Attempt, Exam
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# About 10 s (the whole content is synced): not marked slow.
+pytestmark = pytest.mark.django_db
 
 MAX_ATTEMPTS = 30
 MAX_HOURS = 24

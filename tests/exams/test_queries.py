@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from exams.services import exam_attempt_start
-from tests.exams.conftest import answers_for, as_post, make_bank
+from exams.services import exam_attempt_start, exam_attempt_submit
+from tests.exams.conftest import answers_for, as_post, make_bank, ready_to_retake
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,25 @@ def test_start_queries_do_not_grow_with_questions(
         response = learner_client.post(url)
     assert response.status_code == 302
     assert module_exam.attempts.get().question_count == size
+
+
+@pytest.mark.parametrize("size", [10, 50])
+def test_retake_start_queries_do_not_grow_with_questions(
+    learner_client, user, module_exam, studied, size, django_assert_num_queries
+):
+    module_exam.draw_size = size
+    module_exam.save()
+    make_bank(module_exam, size, lesson=module_exam.module.lessons.first())
+    failed, _ = exam_attempt_start(user=user, exam=module_exam)
+    exam_attempt_submit(attempt=failed, answers={})
+    ready_to_retake(user, module_exam)
+    url = reverse("exams:start", args=[module_exam.pk])
+    # The first start's queries, and the pacing's second: the lessons the failure
+    # names, with their openings.
+    with django_assert_num_queries(START_QUERIES + 1):
+        response = learner_client.post(url)
+    assert response.status_code == 302
+    assert module_exam.attempts.count() == 2
 
 
 @pytest.mark.parametrize("passed", [False, True], ids=["failed", "passed"])
