@@ -51,6 +51,8 @@ class AuditEvent(models.Model):
             "course prerequisites changed",
         )
         STAFF_OVERRIDE = "staff.override", "staff override"
+        # issue 12: a staff member lifted a learner's exam cool-down.
+        EXAM_COOLDOWN_CLEARED = "exam.cooldown_cleared", "exam cool-down cleared"
 
     class Interface(models.TextChoices):
         WEB = "web", "web"

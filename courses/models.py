@@ -1,5 +1,5 @@
 """Courses: the curriculum (Course, Module, Lesson, images, bundles) and each learner's
-record of studying it (Enrollment, LessonProgress).
+record of studying it (Enrollment, LessonView, LessonProgress).
 
 Curriculum rows come from `content/` through `sync_content` and are edited in the admin.
 Each carries `slug` as its stable content identity (row ids never change on re-sync, so
@@ -366,3 +366,33 @@ class LessonProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id} · {self.lesson_id}"
+
+
+class LessonView(models.Model):
+    """That the learner opened a lesson's page in this enrollment, and when last.
+
+    Recorded by the server on the page's GET (`lesson_open`), never posted by the
+    browser: "mark complete" is accepted only for a lesson opened here, and a failed
+    exam's retake opens once the lessons it names were opened after it.
+    """
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="lesson_views"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    first_opened_at = models.DateTimeField()
+    last_opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "lesson"], name="lesson_view_once_per_lesson"
+            ),
+            models.CheckConstraint(
+                condition=Q(last_opened_at__gte=models.F("first_opened_at")),
+                name="lesson_view_last_after_first",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} · {self.lesson_id} opened"

@@ -22,7 +22,15 @@ from core.events import publish
 
 from .completion import completion_requirements_met
 from .events import EnrollmentCompleted
-from .models import Bundle, Course, Enrollment, Lesson, LessonProgress, Module
+from .models import (
+    Bundle,
+    Course,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    LessonView,
+    Module,
+)
 from .selectors import RENEWAL_WINDOW_DAYS, prerequisites_missing, renewal_opens_on
 
 
@@ -229,8 +237,32 @@ def enrollments_activate_waiting(*, user) -> list[Enrollment]:
     return activated
 
 
-def lesson_visit(*, enrollment: Enrollment, lesson: Lesson) -> None:
-    """Remembers the lesson as where the learner resumes. No write if unchanged."""
+def lesson_open(*, enrollment: Enrollment, lesson: Lesson) -> None:
+    """Records that the learner opened the lesson's page in this enrollment (the
+    first time, and `last_opened_at` now: one upsert) and remembers it as where they
+    resume (no write if unchanged). Called by the lesson page's GET, the only proof
+    the lesson was opened: `lesson_complete` and the exams' retake rule read it.
+
+    Refuses (InvalidInput, lesson.not_in_course) a lesson of another course.
+    """
+    if lesson.course_id != enrollment.course_id:
+        raise InvalidInput(
+            "This lesson is not part of the course.", code="lesson.not_in_course"
+        )
+    now = timezone.now()
+    LessonView.objects.bulk_create(
+        [
+            LessonView(
+                enrollment=enrollment,
+                lesson=lesson,
+                first_opened_at=now,
+                last_opened_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["enrollment", "lesson"],
+        update_fields=["last_opened_at"],
+    )
     if enrollment.last_lesson_id != lesson.pk:
         enrollment.last_lesson = lesson
         enrollment.save(update_fields=["last_lesson"])
@@ -239,8 +271,10 @@ def lesson_visit(*, enrollment: Enrollment, lesson: Lesson) -> None:
 def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     """Marks the lesson done in this enrollment; returns the existing mark if any.
 
-    Refuses (Conflict, lesson.enrollment_not_active) an enrollment that is not active
-    and (InvalidInput, lesson.not_in_course) a lesson of another course.
+    Refuses (Conflict, lesson.enrollment_not_active) an enrollment that is not active,
+    (InvalidInput, lesson.not_in_course) a lesson of another course and (NotAllowed,
+    lesson.not_opened) a lesson whose page the learner has not opened in this
+    enrollment (`lesson_open`): a bare POST counts for nothing. Nothing changes then.
     """
     if enrollment.status != Enrollment.Status.ACTIVE:
         raise Conflict(
@@ -250,6 +284,15 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress
     if lesson.course_id != enrollment.course_id:
         raise InvalidInput(
             "This lesson is not part of the course.", code="lesson.not_in_course"
+        )
+    existing = LessonProgress.objects.filter(enrollment=enrollment, lesson=lesson)
+    if existing_mark := existing.first():
+        return existing_mark
+    if not LessonView.objects.filter(enrollment=enrollment, lesson=lesson).exists():
+        raise NotAllowed(
+            f"Open “{lesson.title}” and read it before marking it complete: only "
+            "lessons you have opened count.",
+            code="lesson.not_opened",
         )
     progress, _ = LessonProgress.objects.get_or_create(
         enrollment=enrollment, lesson=lesson, defaults={"completed_at": timezone.now()}

@@ -183,7 +183,7 @@ def lesson_detail(
     place = selectors.lesson_neighbours(modules=modules, lesson=current)
     done_ids = set()
     if not staff_preview:
-        services.lesson_visit(enrollment=enrollment, lesson=current)
+        services.lesson_open(enrollment=enrollment, lesson=current)
         done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
     return render(
         request,

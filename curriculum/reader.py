@@ -32,6 +32,7 @@ from courses.images import (
     image_path_problem,
 )
 from courses.markdown import image_paths
+from exams.models import DEFAULT_COOLDOWN_MINUTES, cooldown_problem
 
 __all__ = ["ContentError", "Problem", "Tree", "read_content"]
 
@@ -237,6 +238,10 @@ class _Spec:
             return None, "must be a mapping of names to counts, e.g. {CPR: 3, AED: 2}"
         return value, None
 
+    def _cooldowns(self, value):
+        problem = cooldown_problem(value)
+        return (None, problem) if problem else (list(value), None)
+
 
 def _text(max_length=None, *, required=False, **kwargs) -> _Spec:
     return _Spec("text", required=required, default="", max_length=max_length, **kwargs)
@@ -291,6 +296,8 @@ BANK_KEYS = {
     "shuffle": _Spec("bool", default=True),
     # {topic: count} or, in a final, {module slug: count}; see check_blueprint.
     "blueprint": _Spec("mapping", default={}),
+    # Minutes to wait after the 3rd, 4th, 5th... failure in a row; the last repeats.
+    "cooldowns": _Spec("cooldowns", default=list(DEFAULT_COOLDOWN_MINUTES)),
     "questions": _Spec("list", required=True),
 }
 QUESTION_KEYS = {

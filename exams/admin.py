@@ -307,6 +307,33 @@ class AttemptAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__legal_name", "exam__title")
     date_hierarchy = "started_at"
     inlines = [AttemptQuestionInline]
+    actions = ["clear_cooldown"]
+
+    def has_clear_cooldown_permission(self, request) -> bool:
+        return request.user.has_perm("exams.add_cooldownclearance")
+
+    @admin.action(
+        description="Clear the learner's cool-down on this exam (staff override)",
+        permissions=["clear_cooldown"],
+    )
+    def clear_cooldown(self, request, queryset):
+        """Lifts the cool-down running on each selected attempt's learner and exam,
+        through the audited service (exams.services.exam_cooldown_clear)."""
+        pairs = {(a.user, a.exam) for a in queryset.select_related("user", "exam")}
+        cleared = [
+            clearance
+            for user, exam in pairs
+            if (
+                clearance := services.exam_cooldown_clear(
+                    user=user, exam=exam, by=request.user
+                )
+            )
+        ]
+        self.message_user(
+            request,
+            f"{len(cleared)} cool-down{'s' if len(cleared) != 1 else ''} cleared; "
+            f"{len(pairs) - len(cleared)} had none running.",
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotAllowed
+from core.errors import Conflict, InvalidInput, NotAllowed, RateLimited
 
 
 class ExamRefused(NotAllowed):
@@ -14,6 +14,26 @@ class ExamRefused(NotAllowed):
     """
 
     default_code = "exam.refused"
+
+
+class RetakeNotOpen(ExamRefused):
+    """A failed exam's retake is paced (exams.selectors.pacing): it opens once the
+    lessons named for the missed items were opened since (exam.review_lessons_first)
+    and, from the third failure in a row, after a cool-down (exam.cooldown). Never
+    a lock-out: the refusal says what opens it and when."""
+
+    default_code = "exam.retake_not_open"
+
+
+class ExamRateLimited(RateLimited):
+    """Too many exam starts or submits by this learner in the window
+    (exam.rate_limited); `retry_after` is the seconds until it resets."""
+
+    default_code = "exam.rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, retry_after=retry_after, **kwargs)
+        self.retry_after = retry_after
 
 
 class AttemptClosed(Conflict):

@@ -9,7 +9,10 @@ Attempts are evidence and are never cascaded away.
 
 from __future__ import annotations
 
+import itertools
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -17,6 +20,44 @@ from django.urls import reverse
 
 from courses.markdown import render_markdown
 from courses.models import Course, Lesson, Module, SyncedContent
+
+# The wait before the next start after the 3rd, 4th, 5th... failure of an exam in a
+# row (minutes; the last repeats): 15 minutes, then 1 hour, then 4 hours each time.
+DEFAULT_COOLDOWN_MINUTES = (15, 60, 240)
+COOLDOWN_MAX_MINUTES = 7 * 24 * 60
+COOLDOWN_MAX_STEPS = 10
+
+
+def default_cooldown_minutes() -> list[int]:
+    return list(DEFAULT_COOLDOWN_MINUTES)
+
+
+def cooldown_problem(value) -> str | None:
+    """What is wrong with a cool-down schedule, or None. One rule for the content
+    reader and the model's validator."""
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= COOLDOWN_MAX_STEPS
+        or not all(
+            isinstance(v, int)
+            and not isinstance(v, bool)
+            and 1 <= v <= COOLDOWN_MAX_MINUTES
+            for v in value
+        )
+    ):
+        return (
+            f"must be a list of 1 to {COOLDOWN_MAX_STEPS} whole numbers of minutes "
+            f"from 1 to {COOLDOWN_MAX_MINUTES}, e.g. [15, 60, 240]"
+        )
+    if any(later < earlier for earlier, later in itertools.pairwise(value)):
+        return "must not get shorter from one failure to the next, e.g. [15, 60, 240]"
+    return None
+
+
+def validate_cooldown_minutes(value) -> None:
+    problem = cooldown_problem(value)
+    if problem:
+        raise ValidationError(f"The cool-down schedule {problem}.", code="invalid")
 
 
 class Exam(SyncedContent):
@@ -27,6 +68,7 @@ class Exam(SyncedContent):
         "time_limit_minutes",
         "shuffle",
         "blueprint",
+        "cooldown_minutes",
     )
 
     class Kind(models.TextChoices):
@@ -64,6 +106,13 @@ class Exam(SyncedContent):
         default=dict,
         blank=True,
         help_text="Questions drawn per topic or module; set in the content files.",
+    )
+    cooldown_minutes = models.JSONField(
+        "cool-downs (minutes)",
+        default=default_cooldown_minutes,
+        validators=[validate_cooldown_minutes],
+        help_text="The wait before the next start after the 3rd, 4th, 5th... failed "
+        "attempt in a row, in minutes; the last repeats. E.g. [15, 60, 240].",
     )
 
     class Meta:
@@ -335,3 +384,20 @@ class AttemptQuestion(models.Model):
             }
             for choice in self.choices
         ]
+
+
+class CooldownClearance(models.Model):
+    """A staff member lifted the cool-down that followed this failed attempt: the
+    learner may start again at once (the retake's lesson rule still holds, and the
+    next failure continues the schedule). Recorded in the audit trail too."""
+
+    attempt = models.OneToOneField(
+        Attempt, on_delete=models.PROTECT, related_name="cooldown_clearance"
+    )
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    cleared_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Cool-down after attempt {self.attempt_id} cleared"

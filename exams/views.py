@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,13 +16,31 @@ from .forms import AttemptForm
 from .models import Attempt
 
 
+def _rate_limited(
+    request: HttpRequest, error: services.ExamRateLimited, *, back: str
+) -> HttpResponse:
+    response = render(
+        request,
+        "exams/rate_limited.html",
+        {"reason": error.message, "back": back},
+        status=error.status,
+    )
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
 @login_required
 @require_POST
 def start(request: HttpRequest, exam_id: int) -> HttpResponse:
-    """Starts an attempt, or resumes the open one."""
+    """Starts an attempt, or resumes the open one (rate-limited per learner)."""
     exam = selectors.exam_for_viewer(exam_id=exam_id, as_staff=staff_verified(request))
     try:
+        services.exam_rate_limit_hit(user=request.user, action="start")
         attempt, created = services.exam_attempt_start(user=request.user, exam=exam)
+    except services.ExamRateLimited as limited:
+        return _rate_limited(
+            request, limited, back=reverse("courses:home", args=[exam.course.slug])
+        )
     except services.ExamRefused as refused:
         messages.error(request, refused.message)
         if refused.code == "exam.not_enrolled":
@@ -106,6 +125,12 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _attempt_post(request: HttpRequest, attempt: Attempt) -> HttpResponse:
+    if request.POST.get("action") != AttemptForm.SAVE:
+        # Submits are rate-limited per learner (saving answers is not).
+        try:
+            services.exam_rate_limit_hit(user=request.user, action="submit")
+        except services.ExamRateLimited as limited:
+            return _rate_limited(request, limited, back=attempt.get_absolute_url())
     form = AttemptForm(request.POST, items=selectors.attempt_items(attempt=attempt))
     if not form.is_valid():
         return _refused(request, attempt, form.error_summary())

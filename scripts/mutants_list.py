@@ -289,7 +289,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="ops-ratelimit-fallback",
         rule="verification survives a Redis outage",
-        path="certificates/ratelimit.py",
+        path="core/ratelimit.py",
         find="        except (RedisError, OSError) as error:",
         replace="        except ValueError as error:",
         tests=("tests/certificates/test_views.py",),

@@ -13,7 +13,7 @@ from courses.models import (
     Bundle,
     Course,
 )
-from exams.models import Exam
+from exams.models import DEFAULT_COOLDOWN_MINUTES, Exam
 
 
 def _front_matter(meta: dict, body: str) -> str:
@@ -32,6 +32,8 @@ def _bank(exam) -> dict:
     if exam.blueprint_quotas:
         # Module or topic names: the reader tells them apart (check_blueprint).
         data["blueprint"] = exam.blueprint_quotas
+    if exam.cooldown_minutes != list(DEFAULT_COOLDOWN_MINUTES):
+        data["cooldowns"] = list(exam.cooldown_minutes)
     questions = []
     for q in exam.questions.filter(is_active=True).select_related("review_lesson"):
         item: dict[str, Any] = {"id": q.key, "topic": q.topic}

@@ -293,6 +293,7 @@ class _Applier:
                     "blueprint": meta["blueprint"],
                     "time_limit_minutes": meta["time_limit_minutes"],
                     "shuffle": meta["shuffle"],
+                    "cooldown_minutes": meta["cooldowns"],
                     "is_active": True,
                 },
                 bank.path,

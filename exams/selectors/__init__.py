@@ -17,6 +17,7 @@ from .attempts import (
     exam_for_viewer,
     time_is_up,
 )
+from .pacing import RetakePacing, exam_pacing_for, exam_pacings_for
 from .pass_rule import (
     correct_needed,
     exam_draw_count,
@@ -63,6 +64,7 @@ __all__ = [
     "ExamStatistics",
     "ExamStatus",
     "QuestionStat",
+    "RetakePacing",
     "TopicStat",
     "attempt_closes_at",
     "attempt_for_owner",
@@ -79,6 +81,8 @@ __all__ = [
     "exam_for_viewer",
     "exam_lock_for",
     "exam_overview_for",
+    "exam_pacing_for",
+    "exam_pacings_for",
     "exam_statistics",
     "kr20",
     "may_miss_sentence",

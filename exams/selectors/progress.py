@@ -18,6 +18,7 @@ from courses.selectors import (
 )
 
 from ..models import Attempt, Exam
+from .pacing import RetakePacing, exam_pacings_for
 from .pass_rule import exam_draw_count, may_miss_sentence
 
 
@@ -85,6 +86,9 @@ class ExamStatus:
     test_out: bool = False
     # "You may miss up to 2 of 10 questions and still pass." (pass_rule).
     may_miss: str = ""
+    # A failed exam whose retake is not open yet: what opens it and when (set by the
+    # course home's section, exams.selectors.pacing).
+    retake_wait: RetakePacing | None = None
 
     @property
     def locked(self) -> bool:
@@ -227,12 +231,22 @@ def exam_lock_for(*, exam: Exam, enrollment: Enrollment) -> ExamLock | None:
 def course_home_exams(
     *, enrollment: Enrollment, modules: list[Module], done_ids: set[int]
 ) -> dict:
-    """The course home's exams section (courses.pages, registered in apps.py)."""
-    return {
-        "exam_overview": exam_overview_for(
-            enrollment=enrollment, modules=modules, done_ids=done_ids
-        )
-    }
+    """The course home's exams section (courses.pages, registered in apps.py): each
+    exam's status, and for a failed one whose retake is not open yet, what opens it
+    and when (at most four more queries, exams.selectors.pacing)."""
+    overview = exam_overview_for(
+        enrollment=enrollment, modules=modules, done_ids=done_ids
+    )
+    statuses = [*overview.module_exams, *([overview.final] if overview.final else [])]
+    retried = [s for s in statuses if not s.open_attempt_id and not s.locked]
+    pacings = exam_pacings_for(
+        enrollment=enrollment, exams=[status.exam for status in retried]
+    )
+    for status in retried:
+        pacing = pacings.get(status.exam.pk)
+        if pacing is not None and not pacing.open_now():
+            status.retake_wait = pacing
+    return {"exam_overview": overview}
 
 
 def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists
+from django.db.models import Count, Exists
+from django.urls import reverse
 
 from certificates.models import Certificate
 from courses.models import Course, Enrollment
@@ -12,23 +13,23 @@ from courses.selectors import prerequisites_missing
 
 from ..models import Attempt, AttemptQuestion, Exam
 from .attempts import set_image_src
+from .pacing import LessonToOpen, RetakePacing, exam_pacing_for
 
 
 def _may_reveal_answers(attempt: Attempt) -> bool:
-    """Answers show once the exam was passed in this attempt's enrollment, unless that
-    enrollment's certificate was revoked, and never while the learner has an attempt
-    of the same exam open (e.g. when renewing). One query, two for a pass found in
-    another attempt."""
-    attempts = Attempt.objects.filter(exam=attempt.exam_id)
-    if (
-        not attempt.passed
-        and not attempts.filter(enrollment=attempt.enrollment_id, passed=True).exists()
-    ):
+    """A passed attempt's own questions, keyed answers and explanations show on its
+    result, unless that enrollment's certificate was revoked, and never while the
+    learner has an attempt of the same exam open (e.g. when renewing). A failed
+    attempt never reveals anything, whatever else was passed: its result names
+    lessons and counts only. No query for a failed attempt, one for a passed one."""
+    if not attempt.passed:
         return False
     revoked = Certificate.objects.filter(
         enrollment=attempt.enrollment_id, status=Certificate.Status.REVOKED
     )
-    retake_open = attempts.filter(user=attempt.user_id, status=Attempt.Status.OPEN)
+    retake_open = Attempt.objects.filter(
+        exam=attempt.exam_id, user=attempt.user_id, status=Attempt.Status.OPEN
+    )
     return not (
         Enrollment.objects.filter(pk=attempt.enrollment_id)
         .filter(Exists(revoked) | Exists(retake_open))
@@ -36,15 +37,31 @@ def _may_reveal_answers(attempt: Attempt) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ReviewTopic:
+    """Feedback of a result: how many items taught by one lesson were missed.
+
+    The unit is the lesson that teaches the items, not the item's own topic line:
+    item topics are nearly one per item in today's banks (50 for the 59 BLS final
+    items), so naming them would say which question was missed. `lesson` is None for
+    items whose lesson learners cannot open (none given, or unpublished)."""
+
+    lesson: LessonToOpen | None
+    missed: int
+
+
 @dataclass
 class AttemptResult:
     """The result page's decisions; the template only displays them."""
 
     attempt: Attempt
-    # Each with `image_src`, and `lesson_to_review`: the question's review lesson
-    # when learners can open it (published), else None.
+    # Per lesson, how many items were missed (nothing about which ones).
+    review_topics: list[ReviewTopic]
+    # The passed attempt's own questions with keyed answers and explanations (each
+    # with `image_src`); empty unless `reveal`. A failed attempt's items are never
+    # loaded for its page.
     items: list[AttemptQuestion]
-    # The learner has passed this exam (in any attempt): answers may be shown.
+    # This attempt passed and its review may be shown.
     reveal: bool
     # This passed final exam completed the course.
     completed: bool = False
@@ -55,24 +72,80 @@ class AttemptResult:
     waiting_for: list[Course] = field(default_factory=list)
     # The exam can be taken again in this enrollment (it is still active).
     can_retake: bool = False
+    # It can, but not yet: what opens the next attempt (exams.selectors.pacing).
+    retake_wait: RetakePacing | None = None
 
     @property
-    def missed(self) -> list[AttemptQuestion]:
-        return [item for item in self.items if not item.is_correct]
+    def missed_count(self) -> int:
+        return self.attempt.question_count - (self.attempt.correct_count or 0)
+
+    @property
+    def retake_open(self) -> bool:
+        return self.can_retake and self.retake_wait is None
+
+
+def _review_topics(attempt: Attempt) -> list[ReviewTopic]:
+    """Missed items counted per teaching lesson, in course order (one query)."""
+    rows = (
+        attempt.items.filter(is_correct=False)
+        .values(
+            "question__review_lesson_id",
+            "question__review_lesson__is_published",
+            "question__review_lesson__title",
+            "question__review_lesson__slug",
+            "question__review_lesson__module__slug",
+            "question__review_lesson__module__order",
+            "question__review_lesson__order",
+        )
+        .annotate(missed=Count("id"))
+        .order_by(
+            "question__review_lesson__module__order",
+            "question__review_lesson__order",
+            "question__review_lesson_id",
+        )
+    )
+    course_slug = attempt.exam.course.slug
+    topics, elsewhere = [], 0
+    for row in rows:
+        if not (
+            row["question__review_lesson_id"]
+            and row["question__review_lesson__is_published"]
+        ):
+            elsewhere += row["missed"]
+            continue
+        topics.append(
+            ReviewTopic(
+                lesson=LessonToOpen(
+                    pk=row["question__review_lesson_id"],
+                    title=row["question__review_lesson__title"],
+                    url=reverse(
+                        "courses:lesson",
+                        args=[
+                            course_slug,
+                            row["question__review_lesson__module__slug"],
+                            row["question__review_lesson__slug"],
+                        ],
+                    ),
+                ),
+                missed=row["missed"],
+            )
+        )
+    if elsewhere:
+        topics.append(ReviewTopic(lesson=None, missed=elsewhere))
+    return topics
 
 
 def attempt_result(*, attempt: Attempt) -> AttemptResult:
-    """A submitted attempt with its questions and the lessons to review (two or three
-    queries; a passed final waiting for a prerequisite adds the prerequisites)."""
-    items = list(
-        attempt.items.select_related("question__review_lesson__module").order_by(
-            "position"
-        )
-    )
-    set_image_src(items, course_slug=attempt.exam.course.slug)
-    for item in items:
-        lesson = item.question.review_lesson
-        item.lesson_to_review = lesson if lesson and lesson.is_published else None
+    """A submitted attempt's result: score, the missed items counted per teaching
+    lesson and, for a passed attempt, its own questions to review. One query for the
+    feedback, one more for a passed attempt's review and one for its reveal rule;
+    a failed one whose exam can be retaken adds the pacing (at most four); a passed
+    final waiting for a prerequisite adds the prerequisites."""
+    reveal = _may_reveal_answers(attempt)
+    items = []
+    if reveal:
+        items = list(attempt.items.order_by("position"))
+        set_image_src(items, course_slug=attempt.exam.course.slug)
     status = attempt.enrollment.status
     passed_final = attempt.passed and attempt.exam.kind == Exam.Kind.FINAL
     waiting_for = []
@@ -80,12 +153,20 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
         waiting_for = prerequisites_missing(
             user=attempt.user, course=attempt.exam.course
         )
+    can_retake = status == Enrollment.Status.ACTIVE
+    retake_wait = None
+    if can_retake and not attempt.passed:
+        pacing = exam_pacing_for(exam=attempt.exam, enrollment=attempt.enrollment)
+        if pacing is not None and not pacing.open_now():
+            retake_wait = pacing
     return AttemptResult(
         attempt=attempt,
+        review_topics=_review_topics(attempt),
         items=items,
-        reveal=_may_reveal_answers(attempt),
+        reveal=reveal,
         completed=passed_final and status == Enrollment.Status.COMPLETED,
         lessons_left=passed_final and status == Enrollment.Status.ACTIVE,
         waiting_for=waiting_for,
-        can_retake=status == Enrollment.Status.ACTIVE,
+        can_retake=can_retake,
+        retake_wait=retake_wait,
     )

@@ -8,11 +8,19 @@ the submit itself is a conditional UPDATE ... WHERE status = 'open': an attempt 
 graded once whatever the database.
 
 Modules: `attempts` (starting), `answers` (saving), `grading` (submitting,
-completing, closing attempts whose time is up), `bank` (the admin's writes). Reads
-live in exams.selectors.
+completing, closing attempts whose time is up), `bank` (the admin's writes), `pacing`
+(the retake rule at start, lifting a cool-down, rate limits). Reads live in
+exams.selectors.
 """
 
-from ..errors import AttemptClosed, ExamRefused, InvalidAnswers, TimeIsUp
+from ..errors import (
+    AttemptClosed,
+    ExamRateLimited,
+    ExamRefused,
+    InvalidAnswers,
+    RetakeNotOpen,
+    TimeIsUp,
+)
 from .answers import exam_attempt_answer
 from .attempts import exam_attempt_start
 from .bank import (
@@ -29,12 +37,15 @@ from .grading import (
     exam_attempts_close_expired,
     exam_attempts_sweep_expired,
 )
+from .pacing import exam_cooldown_clear, exam_rate_limit_hit, exam_retake_check
 
 __all__ = [
     "AttemptClosed",
+    "ExamRateLimited",
     "ExamRefused",
     "ExpiredSweep",
     "InvalidAnswers",
+    "RetakeNotOpen",
     "SubmitOutcome",
     "TimeIsUp",
     "bank_row_save",
@@ -44,6 +55,9 @@ __all__ = [
     "exam_attempt_submit",
     "exam_attempts_close_expired",
     "exam_attempts_sweep_expired",
+    "exam_cooldown_clear",
+    "exam_rate_limit_hit",
+    "exam_retake_check",
     "exams_activate",
     "question_correct_mark_release",
     "questions_activate",

@@ -13,10 +13,11 @@ from django.utils import timezone
 from courses.models import Enrollment
 from courses.selectors import prerequisites_missing
 
-from ..errors import ExamRefused
+from ..errors import ExamRefused, RetakeNotOpen
 from ..models import Attempt, AttemptQuestion, Choice, Exam, Question
 from ..selectors import exam_access_for, time_is_up
 from .grading import attempt_grade
+from .pacing import exam_retake_check
 
 # One generator seeded from the operating system: draws and orders are unpredictable.
 _random = random.SystemRandom()
@@ -140,14 +141,15 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
     Returns (attempt, created). Refuses (ExamRefused) without the course's
     prerequisite certificates (checked again here, not only at enrolment), without an
     active enrollment in the exam's course, while the exam is locked
-    (exams.selectors.exam_access_for: the unlock rule), or when its bank is empty. A
-    renewing learner's module exam started before its lessons are done is a
-    test-out (`is_test_out`: a pass marks the lessons done, a fail locks the exam
-    until they are). An open attempt whose
+    (exams.selectors.exam_access_for: the unlock rule), while the retake of a failed
+    exam is not open yet (RetakeNotOpen: the missed lessons to open, the cool-down;
+    exams.selectors.pacing), or when its bank is empty. A renewing learner's module
+    exam started before its lessons are done is a test-out (`is_test_out`: a pass
+    marks the lessons done, a fail locks the exam until they are). An open attempt whose
     time is up (or that belongs to an earlier enrollment) is graded first on what was
     saved in time, so the learner gets a fresh attempt rather than a dead one; if
-    grading it completes the course, that graded attempt is returned instead of a
-    new one.
+    grading it completes the course, or its failure paces the retake, that graded
+    attempt is returned instead of a new one (its result says what opens the next).
     """
     missing = prerequisites_missing(user=user, course=exam.course)
     if missing:
@@ -167,6 +169,14 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
     lock = access.lock_for(exam)
     if lock is not None:
         raise ExamRefused(lock.refusal, code=lock.code)
+    try:
+        exam_retake_check(exam=exam, enrollment=enrollment)
+    except RetakeNotOpen:
+        if current is not None:
+            # Keep the grade just given (raising would roll it back): its result
+            # page says what opens the retake.
+            return current, False
+        raise
     questions = _draw(user=user, exam=exam)
     if not questions:
         raise ExamRefused(

@@ -20,7 +20,7 @@ from accounts.models import Profession, User
 from certificates.models import Certificate
 from certificates.services.issuing import certificate_issue
 from courses.models import Enrollment
-from courses.services import enrollment_create, lesson_complete
+from courses.services import enrollment_create, lesson_complete, lesson_open
 from exams.models import Attempt, Exam
 from exams.services import exam_attempt_start, exam_attempt_submit
 from tests import factories
@@ -31,6 +31,7 @@ from tests.browser.helpers import (
     screenshot,
     sign_in,
 )
+from tests.exams.conftest import ready_to_retake
 
 pytestmark = pytest.mark.browser
 
@@ -64,8 +65,10 @@ def records(curriculum: Curriculum) -> Records:
     )
     enrollment = enrollment_create(user=learner, course=curriculum.bls)
     for lesson in curriculum.bls_lessons[:2]:
+        lesson_open(enrollment=enrollment, lesson=lesson)  # read, then complete
         lesson_complete(enrollment=enrollment, lesson=lesson)
     failed = _graded(user=learner, exam=curriculum.module_exam, right=False)
+    ready_to_retake(learner, curriculum.module_exam)  # opens the lessons it names
     passed = _graded(user=learner, exam=curriculum.module_exam, right=True)
     in_progress, _ = exam_attempt_start(user=learner, exam=curriculum.final_exam)
     completed = factories.EnrollmentFactory(

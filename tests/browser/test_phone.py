@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from courses.services import enrollment_create, lesson_complete
+from courses.services import enrollment_create, lesson_complete, lesson_open
 from tests import factories
 from tests.browser.curriculum import Curriculum
 from tests.browser.helpers import (
@@ -27,6 +27,7 @@ def test_a_learner_studies_and_takes_an_exam_on_a_phone(
     page = phone_page
     learner = factories.UserFactory(email="on.the.bus@example.org")
     enrollment = enrollment_create(user=learner, course=curriculum.bls)
+    lesson_open(enrollment=enrollment, lesson=curriculum.bls_lessons[0])
     lesson_complete(enrollment=enrollment, lesson=curriculum.bls_lessons[0])
     sign_in(page.context, learner, live_server.url)
 

@@ -67,6 +67,8 @@ def test_learner_completes_bls_downloads_certificate_and_employer_verifies_it(
     # enrollment, and the certificate task runs after commit (eagerly here, on a
     # worker in production).
     for lesson in bls.lessons.published().select_related("module"):
+        # Read, then mark complete: an unopened lesson cannot be completed.
+        assert client.get(lesson.get_absolute_url()).status_code == 200
         client.post(
             reverse(
                 "courses:lesson_complete",

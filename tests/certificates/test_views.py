@@ -12,8 +12,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from certificates import ratelimit
 from certificates.services.revocation import certificate_revoke
+from core import ratelimit
 from tests import factories
 from tests.outages import HungServer, call_within, closed_port_url
 
@@ -273,7 +273,7 @@ def test_verification_answers_while_redis_refuses_connections(
     client, issued, cache_at, caplog
 ):
     cache_at(closed_port_url())
-    with caplog.at_level(logging.WARNING, logger="certificates.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="core.ratelimit"):
         response = _verify(client, issued.code)
     assert response.status_code == 200
     assert issued.holder_name in response.content.decode()

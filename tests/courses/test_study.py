@@ -57,6 +57,7 @@ def test_marking_complete_twice_records_once(learner_client, bls):
     url = reverse(
         "courses:lesson_complete", args=["bls", lesson.module.slug, lesson.slug]
     )
+    learner_client.get(lesson_url(lesson))
     learner_client.post(url)
     learner_client.post(url)
     assert LessonProgress.objects.count() == 1

@@ -3,11 +3,16 @@ module exam and a final exam, and helpers to take them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.utils import timezone
 
-from courses.models import Enrollment, LessonProgress
+from courses.models import Enrollment, Lesson, LessonProgress
+from courses.services import lesson_open
 from exams.models import Attempt, Exam
+from exams.selectors import exam_pacing_for
 from exams.services import exam_attempt_start
 from tests.factories import EnrollmentFactory, ExamFactory, QuestionFactory
 
@@ -58,6 +63,42 @@ def complete_lessons(enrollment: Enrollment, lessons=None) -> None:
             lesson=lesson,
             defaults={"completed_at": timezone.now()},
         )
+
+
+def open_lessons(enrollment: Enrollment, lessons=None) -> None:
+    """Opens each lesson's page as the learner (the server's record of the GET)."""
+    lessons = lessons if lessons is not None else enrollment.course.lessons.all()
+    for lesson in lessons:
+        lesson_open(enrollment=enrollment, lesson=lesson)
+
+
+@pytest.fixture
+def clock():
+    """The test's clock, frozen at now: move it as a learner would wait
+    (`clock.shift(timedelta(hours=1))`, `clock.move_to(when)`)."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
+
+
+def ready_to_retake(user, exam: Exam, clock=None) -> None:
+    """What a learner does between a failed attempt and the next one: opens the
+    lessons its result names and, after the third failure in a row, waits out the
+    cool-down on the test `clock` (exams.selectors.pacing)."""
+    enrollment = (
+        Enrollment.objects.filter(user=user, course_id=exam.course_id)
+        .order_by("-enrolled_at", "-pk")
+        .first()
+    )
+    pacing = exam_pacing_for(exam=exam, enrollment=enrollment)
+    if pacing is None:
+        return
+    open_lessons(
+        enrollment,
+        Lesson.objects.filter(pk__in=[lesson.pk for lesson in pacing.lessons_to_open]),
+    )
+    if pacing.waiting():
+        assert clock is not None, "a cool-down is running: pass the `clock` fixture"
+        clock.move_to(pacing.opens_at + timedelta(seconds=1))
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from courses.models import Lesson
 from courses.selectors import completed_lesson_ids, modules_with_lessons
 from exams.selectors import ExamLock, attempt_result, exam_overview_for
 from exams.services import ExamRefused, exam_attempt_start, exam_attempt_submit
-from tests.exams.conftest import answers_for, complete_lessons
+from tests.exams.conftest import answers_for, complete_lessons, ready_to_retake
 
 pytestmark = pytest.mark.django_db
 
@@ -70,17 +71,22 @@ def test_result_of_a_final_that_completed_the_course(user, module_exam, final_ex
         True,
         False,
     )
-    # Every missed question points at its (published) review lesson.
-    assert all(item.lesson_to_review for item in failed.missed)
-    lesson = failed.missed[0].lesson_to_review
+    # Every missed question is counted under its (published) review lesson.
+    [topic] = failed.review_topics
+    assert (topic.lesson.title, topic.missed) == (
+        module_exam.module.lessons.order_by("order").first().title,
+        5,
+    )
+    assert failed.retake_wait.lessons_to_open == [topic.lesson]
+    lesson = Lesson.objects.get(pk=topic.lesson.pk)
     lesson.is_published = False
     lesson.save()
-    assert not any(
-        item.lesson_to_review for item in attempt_result(attempt=module_attempt).missed
-    )
+    [elsewhere] = attempt_result(attempt=module_attempt).review_topics
+    assert (elsewhere.lesson, elsewhere.missed) == (None, 5)
     lesson.is_published = True
     lesson.save()
 
+    ready_to_retake(user, module_exam)
     attempt, _ = exam_attempt_start(user=user, exam=module_exam)
     exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
     attempt, _ = exam_attempt_start(user=user, exam=final_exam)

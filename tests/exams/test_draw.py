@@ -6,14 +6,17 @@ import pytest
 
 from exams.models import Attempt, AttemptQuestion, Exam
 from exams.services import ExamRefused, exam_attempt_start, exam_attempt_submit
-from tests.exams.conftest import complete_lessons, make_bank
+from tests.exams.conftest import complete_lessons, make_bank, ready_to_retake
 from tests.factories import EnrollmentFactory, ExamFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _take(user, exam) -> list[int]:
-    """Starts and submits (blank) an attempt; returns its question ids in order."""
+def _take(user, exam, clock=None) -> list[int]:
+    """Starts and submits (blank) an attempt, after doing what a retake asks (the
+    lessons to open, the cool-down waited out on `clock`); returns its question ids
+    in order."""
+    ready_to_retake(user, exam, clock)
     attempt, created = exam_attempt_start(user=user, exam=exam)
     assert created
     exam_attempt_submit(attempt=attempt)
@@ -69,11 +72,13 @@ def test_retakes_prefer_questions_not_yet_shown_until_the_bank_is_exhausted(
     assert set(third) <= bank - shown_twice
 
 
-def test_draws_differ_between_attempts_of_the_same_learner(user, module_exam, studied):
+def test_draws_differ_between_attempts_of_the_same_learner(
+    user, module_exam, studied, clock
+):
     module_exam.draw_size = 3
     module_exam.save()
     make_bank(module_exam, 22)  # 30 questions in all
-    draws = {tuple(_take(user, module_exam)) for _ in range(10)}
+    draws = {tuple(_take(user, module_exam, clock)) for _ in range(10)}
     assert len(draws) == 10
     # Ten draws of three cover all thirty questions exactly once.
     assert len({q for draw in draws for q in draw}) == 30
@@ -90,11 +95,12 @@ def test_different_learners_get_different_draws(module_exam, bls):
     assert len(draws) == 5
 
 
-def test_questions_and_choices_are_shuffled(user, module_exam, studied):
+def test_questions_and_choices_are_shuffled(user, module_exam, studied, clock):
     module_exam.draw_size = None
     module_exam.save()
     question_orders, correct_positions = set(), set()
     for _ in range(8):
+        ready_to_retake(user, module_exam, clock)
         attempt, _ = exam_attempt_start(user=user, exam=module_exam)
         items = list(attempt.items.order_by("position"))
         question_orders.add(tuple(item.question_id for item in items))
@@ -107,7 +113,7 @@ def test_questions_and_choices_are_shuffled(user, module_exam, studied):
 
 
 def test_shuffle_off_keeps_the_bank_order_of_questions_but_not_of_choices(
-    user, module_exam, studied
+    user, module_exam, studied, clock
 ):
     module_exam.shuffle = False
     module_exam.draw_size = None
@@ -117,6 +123,7 @@ def test_shuffle_off_keeps_the_bank_order_of_questions_but_not_of_choices(
     )
     correct_positions = set()
     for _ in range(6):
+        ready_to_retake(user, module_exam, clock)
         attempt, _ = exam_attempt_start(user=user, exam=module_exam)
         items = list(attempt.items.order_by("position"))
         assert [item.question_id for item in items] == bank_order

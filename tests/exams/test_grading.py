@@ -24,7 +24,13 @@ from exams.services import (
     exam_attempt_start,
     exam_attempt_submit,
 )
-from tests.exams.conftest import answers_for, as_post, complete_lessons
+from tests.exams.conftest import (
+    answers_for,
+    as_post,
+    complete_lessons,
+    open_lessons,
+    ready_to_retake,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -244,6 +250,8 @@ def test_starting_after_the_time_ran_out_grades_the_old_attempt_and_draws_anew(
     attempt = timed_attempt
     exam_attempt_answer(attempt=attempt, answers=answers_for(attempt, correct=1))
     with time_machine.travel(attempt.deadline + timedelta(hours=1), tick=False):
+        # Back after the deadline, the learner has reviewed the module's lessons.
+        open_lessons(attempt.enrollment)
         fresh, created = exam_attempt_start(user=user, exam=attempt.exam)
     assert created and fresh != attempt
     attempt.refresh_from_db()
@@ -251,10 +259,26 @@ def test_starting_after_the_time_ran_out_grades_the_old_attempt_and_draws_anew(
     assert attempt.correct_count == 1
 
 
+def test_starting_after_the_time_ran_out_keeps_the_failed_grade_and_shows_it(
+    user, timed_attempt
+):
+    attempt = timed_attempt
+    exam_attempt_answer(attempt=attempt, answers=answers_for(attempt, correct=1))
+    with time_machine.travel(attempt.deadline + timedelta(hours=1), tick=False):
+        shown, created = exam_attempt_start(user=user, exam=attempt.exam)
+    # The failure paces the retake (its lessons first): the graded attempt is
+    # returned, its grade kept, and no new attempt is drawn.
+    assert (shown, created) == (attempt, False)
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED
+    assert attempt.correct_count == 1
+    assert Attempt.objects.count() == 1
+
+
 # --- Results --------------------------------------------------------------------
 
 
-def test_failed_result_shows_score_topics_and_lessons_but_no_answers(
+def test_failed_result_shows_score_and_missed_counts_per_lesson_but_no_questions(
     learner_client, attempt
 ):
     learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=2)))
@@ -264,13 +288,14 @@ def test_failed_result_shows_score_topics_and_lessons_but_no_answers(
     lesson = attempt.exam.module.lessons.order_by("order").first()
     missed = attempt.items.filter(is_correct=False)
     assert missed.count() == 3
-    for item in missed:
-        assert item.topic in html
     assert f'href="/learn/bls/{lesson.module.slug}/{lesson.slug}/"' in html
-    assert "shown once you pass" in html
+    assert f"{lesson.title}</a>: 3 missed" in html
     for item in attempt.items.all():
-        assert item.explanation_html not in html
-        assert "Correct answer" not in html
+        assert item.text_html not in html
+        assert f"Question {item.position}" not in html
+        assert item.topic not in html
+    assert "shown only for an attempt you pass" in html
+    assert "Correct answer" not in html and "<p>Because.</p>" not in html
 
 
 def test_passed_result_reveals_answers_and_explanations(learner_client, attempt):
@@ -283,7 +308,7 @@ def test_passed_result_reveals_answers_and_explanations(learner_client, attempt)
     assert 'class="choice-incorrect"' in html
 
 
-def test_an_old_failed_attempt_reveals_answers_once_the_exam_is_passed(
+def test_a_failed_attempt_reveals_nothing_even_once_the_exam_is_passed(
     learner_client, user, attempt
 ):
     learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=0)))
@@ -291,13 +316,18 @@ def test_an_old_failed_attempt_reveals_answers_once_the_exam_is_passed(
         "Correct answer"
         not in learner_client.get(attempt_url(attempt)).content.decode()
     )
+    ready_to_retake(user, attempt.exam)
     retake, _ = exam_attempt_start(user=user, exam=attempt.exam)
     exam_attempt_submit(attempt=retake, answers=answers_for(retake))
-    assert "Correct answer" in learner_client.get(attempt_url(attempt)).content.decode()
+    # The pass reviews its own questions; the failed attempt stays counts only.
+    assert "Correct answer" in learner_client.get(attempt_url(retake)).content.decode()
+    failed = learner_client.get(attempt_url(attempt)).content.decode()
+    assert "Correct answer" not in failed and "<p>Because.</p>" not in failed
 
 
 def test_retake_after_a_fail_is_a_fresh_attempt(learner_client, user, attempt):
     learner_client.post(attempt_url(attempt), as_post(answers_for(attempt, correct=0)))
+    ready_to_retake(user, attempt.exam)
     response = learner_client.post(reverse("exams:start", args=[attempt.exam_id]))
     retake = Attempt.objects.exclude(pk=attempt.pk).get()
     assert response["Location"] == attempt_url(retake)
@@ -326,6 +356,7 @@ def test_history_lists_every_attempt_with_dates_and_scores(
 ):
     exam = attempt.exam
     exam_attempt_submit(attempt=attempt, answers=answers_for(attempt, correct=1))
+    ready_to_retake(user, exam)
     second, _ = exam_attempt_start(user=user, exam=exam)
     exam_attempt_submit(attempt=second, answers=answers_for(second))
     third, _ = exam_attempt_start(user=user, exam=exam)
@@ -347,7 +378,7 @@ def test_answers_are_hidden_while_a_retake_of_the_same_exam_is_open(
     html = learner_client.get(attempt_url(attempt)).content.decode()
     assert "Passed" in html
     assert "Correct answer" not in html and "<p>Because.</p>" not in html
-    assert "shown once you pass" in html
+    assert "not shown while you have an attempt of this exam in progress" in html
     exam_attempt_submit(attempt=retake, answers=answers_for(retake, correct=0))
     html = learner_client.get(attempt_url(attempt)).content.decode()
     assert html.count("Correct answer") == 5

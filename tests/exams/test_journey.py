@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
@@ -32,6 +33,14 @@ def _post_answers(client, attempt: Attempt, *, right: bool):
     return client.post(url, data, follow=True)
 
 
+def _review(client, result: str) -> None:
+    """Opens every lesson the failed result names, as the learner follows its links."""
+    links = re.findall(r'href="(/learn/bls/[^"]+)"', result.split("To review")[1])
+    assert links
+    for link in links:
+        assert client.get(link).status_code == 200
+
+
 def _start(client, exam: Exam) -> Attempt:
     response = client.post(reverse("exams:start", args=[exam.pk]), follow=True)
     assert response.status_code == 200
@@ -40,15 +49,20 @@ def _start(client, exam: Exam) -> Attempt:
 
 
 def test_new_learner_fails_retakes_and_passes_every_bls_exam(
-    client, django_capture_on_commit_callbacks, mailoutbox
+    client, django_capture_on_commit_callbacks, mailoutbox, clock
 ):
     content_sync(root=settings.CONTENT_DIR)
     bls = Course.objects.get(slug="bls")
     learner = UserFactory(legal_name="Jane Q. Nurse")
+    # A learner takes minutes over each quiz: the clock moves on as they do (exam
+    # starts are rate-limited per learner over ten minutes).
+    traveller = clock
     client.force_login(learner)
     client.post(reverse("courses:enroll", args=["bls"]))
     home_url = reverse("courses:home", args=["bls"])
     for lesson in bls.lessons.published().select_related("module"):
+        # Read, then mark complete: an unopened lesson cannot be completed.
+        assert client.get(lesson.get_absolute_url()).status_code == 200
         client.post(
             reverse(
                 "courses:lesson_complete",
@@ -66,13 +80,12 @@ def test_new_learner_fails_retakes_and_passes_every_bls_exam(
 
     for exam in module_exams:
         failed = _start(client, exam)
+        traveller.shift(timedelta(minutes=5))
         result = unescape(_post_answers(client, failed, right=False).content.decode())
         assert "Not passed" in result and "To review" in result
-        lesson_link = re.search(
-            r'href="(/learn/bls/[^"]+)"', result.split("To review")[1]
-        )
-        assert client.get(lesson_link.group(1)).status_code == 200
+        _review(client, result)
         retake = _start(client, exam)
+        traveller.shift(timedelta(minutes=5))
         assert retake.pk != failed.pk
         result = _post_answers(client, retake, right=True).content.decode()
         assert "Passed" in result and "Correct answer" in result
@@ -80,8 +93,12 @@ def test_new_learner_fails_retakes_and_passes_every_bls_exam(
     home = client.get(home_url).content.decode()
     assert home.count(">Passed<") == 7
     failed = _start(client, final)
-    assert "Not passed" in _post_answers(client, failed, right=False).content.decode()
+    traveller.shift(timedelta(minutes=20))
+    result = unescape(_post_answers(client, failed, right=False).content.decode())
+    assert "Not passed" in result
+    _review(client, result)
     retake = _start(client, final)
+    traveller.shift(timedelta(minutes=20))
     with django_capture_on_commit_callbacks(execute=True):
         result = _post_answers(client, retake, right=True).content.decode()
     assert "You have completed Basic Life Support" in result

@@ -1,13 +1,13 @@
-"""The attempt page, autosave and submit run a fixed number of queries whatever the
-number of questions."""
+"""The exam start, the attempt page, autosave, submit and the result run a fixed
+number of queries whatever the number of questions."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from exams.services import exam_attempt_start
-from tests.exams.conftest import answers_for, as_post, make_bank
+from exams.services import exam_attempt_start, exam_attempt_submit
+from tests.exams.conftest import answers_for, as_post, make_bank, ready_to_retake
 
 pytestmark = pytest.mark.django_db
 
@@ -66,13 +66,62 @@ def test_submit_queries_do_not_grow_with_questions(
     assert big_attempt.correct_count == 1
 
 
+# session, user; the failed attempt; missed items per lesson; the pacing: the
+# learner's attempts, the lessons the missed items name with their openings;
+# messages are read from the session (already loaded).
+FAILED_RESULT_QUERIES = 6
+# session, user; the attempt; missed items per lesson; its questions; the reveal
+# rule (revoked certificate or a retake open?).
+PASSED_RESULT_QUERIES = 6
+# session, user; the exam (with course); savepoint; prerequisites; the enrollment;
+# open attempt (locked); the unlock rule (modules, lessons, completed lessons, exams,
+# attempts summary); the pacing (the learner's attempts); the draw (times shown,
+# bank, choices); savepoint, attempt, release; bulk insert of its questions; release.
+START_QUERIES = 21
+
+
+@pytest.mark.parametrize("size", [10, 50])
+def test_start_queries_do_not_grow_with_questions(
+    learner_client, user, module_exam, studied, size, django_assert_num_queries
+):
+    module_exam.draw_size = size
+    module_exam.save()
+    make_bank(module_exam, size)
+    url = reverse("exams:start", args=[module_exam.pk])
+    with django_assert_num_queries(START_QUERIES):
+        response = learner_client.post(url)
+    assert response.status_code == 302
+    assert module_exam.attempts.get().question_count == size
+
+
+@pytest.mark.parametrize("size", [10, 50])
+def test_retake_start_queries_do_not_grow_with_questions(
+    learner_client, user, module_exam, studied, size, django_assert_num_queries
+):
+    module_exam.draw_size = size
+    module_exam.save()
+    make_bank(module_exam, size, lesson=module_exam.module.lessons.first())
+    failed, _ = exam_attempt_start(user=user, exam=module_exam)
+    exam_attempt_submit(attempt=failed, answers={})
+    ready_to_retake(user, module_exam)
+    url = reverse("exams:start", args=[module_exam.pk])
+    # The first start's queries, and the pacing's second: the lessons the failure
+    # names, with their openings.
+    with django_assert_num_queries(START_QUERIES + 1):
+        response = learner_client.post(url)
+    assert response.status_code == 302
+    assert module_exam.attempts.count() == 2
+
+
+@pytest.mark.parametrize("passed", [False, True], ids=["failed", "passed"])
 def test_result_page_queries_do_not_grow_with_questions(
-    learner_client, big_attempt, django_assert_num_queries
+    learner_client, big_attempt, passed, django_assert_num_queries
 ):
     url = reverse("exams:attempt", args=[big_attempt.pk])
-    learner_client.post(url, as_post(answers_for(big_attempt, correct=0)))
-    # session, user, attempt, questions with lessons, "passed this exam before?";
-    # messages are read from the session (already loaded).
-    with django_assert_num_queries(5):
+    correct = big_attempt.question_count if passed else 0
+    learner_client.post(url, as_post(answers_for(big_attempt, correct=correct)))
+    expected = PASSED_RESULT_QUERIES if passed else FAILED_RESULT_QUERIES
+    with django_assert_num_queries(expected):
         response = learner_client.get(url)
-    assert response.content.decode().count("<tr>") == big_attempt.question_count + 1
+    page = response.content.decode()
+    assert page.count('class="question"') == (big_attempt.question_count * passed)

@@ -1,0 +1,212 @@
+"""Paced retakes: when a learner may start an exam again after failing it, and why.
+
+Unlimited retakes, never a lock-out, but each one has to mean something:
+
+- **Review first.** After a failed attempt the retake opens once the learner has
+  opened, in this enrollment and since that attempt, every lesson named for an item
+  they missed (the server's record of the lesson page's GET, courses.LessonView).
+- **Cool-down.** From the third failure of the same exam in a row, the next start
+  waits: the exam's `cooldown_minutes` ([15, 60, 240] by default: 15 minutes after
+  the 3rd failure, 1 hour after the 4th, 4 hours after the 5th and every later one),
+  counted from the failed attempt's submission. A pass resets the count; a staff
+  member can lift the current wait (exams.services.pacing.exam_cooldown_clear).
+
+Written once here and used by `exam_attempt_start` (which refuses) and by the pages
+that offer a start (which say when and why), in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import Enrollment, LessonView
+
+from ..models import Attempt, AttemptQuestion, CooldownClearance, Exam
+
+# The failure in a row from which a cool-down applies.
+COOLDOWN_FROM_FAILURE = 3
+
+
+@dataclass(frozen=True)
+class LessonToOpen:
+    pk: int
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class RetakePacing:
+    """What stands between the learner and their next attempt of an exam they
+    failed last time. `open_now()` says whether they may start now."""
+
+    exam: Exam
+    failed_attempt_id: int
+    failed_at: datetime
+    failures_in_a_row: int
+    # Lessons named for a missed item, not opened in this enrollment since.
+    lessons_to_open: list[LessonToOpen] = field(default_factory=list)
+    # The end of the cool-down (None: none applies, or staff lifted it).
+    opens_at: datetime | None = None
+    cooldown_minutes: int | None = None
+    cooldown_cleared: bool = False
+
+    def waiting(self, now: datetime | None = None) -> bool:
+        return self.opens_at is not None and (now or timezone.now()) < self.opens_at
+
+    @property
+    def cooldown_running(self) -> bool:
+        return self.waiting()
+
+    def open_now(self, now: datetime | None = None) -> bool:
+        return not self.lessons_to_open and not self.waiting(now)
+
+    @property
+    def code(self) -> str:
+        return "exam.review_lessons_first" if self.lessons_to_open else "exam.cooldown"
+
+    def refusal(self, now: datetime | None = None) -> str:
+        """The sentence a learner reads when a start is refused: what opens it."""
+        parts = []
+        if self.lessons_to_open:
+            names = ", ".join(f"“{lesson.title}”" for lesson in self.lessons_to_open)
+            parts.append(
+                f"Before you try {self.exam.title} again, open the lesson"
+                f"{'s' if len(self.lessons_to_open) > 1 else ''} that teach"
+                f"{'' if len(self.lessons_to_open) > 1 else 'es'} what you missed: "
+                f"{names}."
+            )
+        if self.waiting(now):
+            parts.append(self.cooldown_sentence)
+        return " ".join(parts)
+
+    @property
+    def cooldown_sentence(self) -> str:
+        return (
+            f"You have not passed {self.exam.title} in your last "
+            f"{self.failures_in_a_row} attempts, so your next attempt opens after a "
+            f"break of {_duration(self.cooldown_minutes or 0)}, at "
+            f"{self.opens_at:%H:%M} UTC on {self.opens_at:%-d %B %Y}: use it to "
+            "review."
+        )
+
+
+def _duration(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def cooldown_minutes_after(exam: Exam, failures_in_a_row: int) -> int | None:
+    """The cool-down after this many failures in a row, or None below the third."""
+    if failures_in_a_row < COOLDOWN_FROM_FAILURE:
+        return None
+    schedule = exam.cooldown_minutes or []
+    if not schedule:
+        return None
+    step = min(failures_in_a_row - COOLDOWN_FROM_FAILURE, len(schedule) - 1)
+    return schedule[step]
+
+
+def exam_pacings_for(
+    *, enrollment: Enrollment, exams: list[Exam]
+) -> dict[int, RetakePacing]:
+    """{exam id: RetakePacing} for each of `exams` the learner failed last time
+    (none for an exam never taken or last passed). Two queries whatever the number
+    of exams, attempts or questions, one when no exam was failed last: the learner's
+    submitted attempts (with any staff clearance), then the lessons named by the last
+    failures' missed items with when this enrollment last opened each."""
+    if not exams:
+        return {}
+    by_id = {exam.pk: exam for exam in exams}
+    history = (
+        Attempt.objects.filter(
+            user_id=enrollment.user_id,
+            exam_id__in=list(by_id),
+            status=Attempt.Status.SUBMITTED,
+        )
+        .annotate(
+            cleared=Exists(CooldownClearance.objects.filter(attempt=OuterRef("pk")))
+        )
+        .order_by("started_at", "pk")
+    )
+    streaks: dict[int, int] = {}
+    last_failed: dict[int, tuple[int, datetime, bool]] = {}
+    for attempt_id, exam_id, passed, submitted_at, cleared in history.values_list(
+        "pk", "exam_id", "passed", "submitted_at", "cleared"
+    ):
+        if passed:
+            streaks[exam_id] = 0
+            last_failed.pop(exam_id, None)
+        else:
+            streaks[exam_id] = streaks.get(exam_id, 0) + 1
+            last_failed[exam_id] = (attempt_id, submitted_at, cleared)
+    if not last_failed:
+        return {}
+    opened_at = LessonView.objects.filter(
+        enrollment=enrollment, lesson_id=OuterRef("question__review_lesson_id")
+    ).values("last_opened_at")[:1]
+    named: dict[int, dict[int, tuple[LessonToOpen, datetime | None]]] = {}
+    for row in (
+        AttemptQuestion.objects.filter(
+            attempt_id__in=[attempt_id for attempt_id, *_ in last_failed.values()],
+            is_correct=False,
+            question__review_lesson__is_published=True,
+        )
+        .annotate(opened_at=Subquery(opened_at))
+        .order_by("position")
+        .values(
+            "attempt_id",
+            "opened_at",
+            "question__review_lesson_id",
+            "question__review_lesson__title",
+            "question__review_lesson__slug",
+            "question__review_lesson__module__slug",
+            "question__review_lesson__course__slug",
+        )
+    ):
+        lesson = LessonToOpen(
+            pk=row["question__review_lesson_id"],
+            title=row["question__review_lesson__title"],
+            url=reverse(
+                "courses:lesson",
+                args=[
+                    row["question__review_lesson__course__slug"],
+                    row["question__review_lesson__module__slug"],
+                    row["question__review_lesson__slug"],
+                ],
+            ),
+        )
+        named.setdefault(row["attempt_id"], {})[lesson.pk] = (lesson, row["opened_at"])
+    pacings = {}
+    for exam_id, (attempt_id, failed_at, cleared) in last_failed.items():
+        to_open = [
+            lesson
+            for lesson, opened in named.get(attempt_id, {}).values()
+            if opened is None or opened < failed_at
+        ]
+        minutes = cooldown_minutes_after(by_id[exam_id], streaks[exam_id])
+        pacings[exam_id] = RetakePacing(
+            exam=by_id[exam_id],
+            failed_attempt_id=attempt_id,
+            failed_at=failed_at,
+            failures_in_a_row=streaks[exam_id],
+            lessons_to_open=to_open,
+            opens_at=failed_at + timedelta(minutes=minutes)
+            if minutes and not cleared
+            else None,
+            cooldown_minutes=minutes,
+            cooldown_cleared=bool(minutes and cleared),
+        )
+    return pacings
+
+
+def exam_pacing_for(*, exam: Exam, enrollment: Enrollment) -> RetakePacing | None:
+    """The pacing of one exam's next start in `enrollment`, or None when nothing
+    stands in its way (never failed, or passed last time). See exam_pacings_for."""
+    return exam_pacings_for(enrollment=enrollment, exams=[exam]).get(exam.pk)
