@@ -10,7 +10,7 @@ import pytest
 from exams.models import Exam
 from exams.services import exam_attempt_start, exam_attempt_submit
 from exams.services.attempts import _draw
-from tests.exams.conftest import complete_lessons
+from tests.exams.conftest import complete_lessons, ready_to_retake
 from tests.factories import (
     EnrollmentFactory,
     ExamFactory,
@@ -39,7 +39,10 @@ def blueprint_exam(module_exam) -> Exam:
     return module_exam
 
 
-def _take(user, exam) -> list:
+def _take(user, exam, clock) -> list:
+    # As a learner would between attempts: open the lessons the last result named and
+    # wait out any cool-down (the pacing rule), so every draw here is a real retake.
+    ready_to_retake(user, exam, clock)
     attempt, created = exam_attempt_start(user=user, exam=exam)
     assert created
     exam_attempt_submit(attempt=attempt)
@@ -47,24 +50,24 @@ def _take(user, exam) -> list:
 
 
 def test_every_attempt_fills_each_topic_quota_and_nothing_else(
-    user, blueprint_exam, studied
+    clock, user, blueprint_exam, studied
 ):
     for _ in range(6):
-        items = _take(user, blueprint_exam)
+        items = _take(user, blueprint_exam, clock)
         assert Counter(item.topic for item in items) == QUOTAS
         assert len(items) == 5
         assert [item.position for item in items] == [1, 2, 3, 4, 5]
 
 
 def test_unseen_questions_come_first_then_the_least_shown(
-    user, blueprint_exam, studied
+    clock, user, blueprint_exam, studied
 ):
     shown: Counter = Counter()
     rate = {f"rate-{i}" for i in range(5)}
     for attempt in range(1, 6):
         drawn = {
             item.question.key
-            for item in _take(user, blueprint_exam)
+            for item in _take(user, blueprint_exam, clock)
             if item.topic == "Rate"
         }
         least = min(shown[key] for key in rate)
@@ -82,12 +85,12 @@ def test_unseen_questions_come_first_then_the_least_shown(
 
 
 def test_depth_pool_cycles_through_every_question_before_repeating(
-    user, blueprint_exam, studied
+    clock, user, blueprint_exam, studied
 ):
     seen = [
         next(
             item.question.key
-            for item in _take(user, blueprint_exam)
+            for item in _take(user, blueprint_exam, clock)
             if item.topic == "Depth"
         )
         for _ in range(3)
@@ -112,19 +115,21 @@ def test_ties_are_broken_at_random_between_learners(blueprint_exam, bls):
     assert len(draws) > 1
 
 
-def test_a_pool_smaller_than_its_quota_gives_what_it_has(user, blueprint_exam, studied):
+def test_a_pool_smaller_than_its_quota_gives_what_it_has(
+    clock, user, blueprint_exam, studied
+):
     blueprint_exam.questions.filter(key="recoil-1").update(is_active=False)
-    items = _take(user, blueprint_exam)
+    items = _take(user, blueprint_exam, clock)
     assert Counter(item.topic for item in items) == {"Rate": 2, "Depth": 1, "Recoil": 1}
 
 
 def test_without_shuffle_the_drawn_questions_keep_the_bank_order(
-    user, blueprint_exam, studied
+    clock, user, blueprint_exam, studied
 ):
     blueprint_exam.shuffle = False
     blueprint_exam.save()
     for _ in range(3):
-        items = _take(user, blueprint_exam)
+        items = _take(user, blueprint_exam, clock)
         orders = [item.question.order for item in items]
         assert orders == sorted(orders)
         assert Counter(item.topic for item in items) == QUOTAS

@@ -20,7 +20,7 @@ from courses.models import Enrollment, LessonProgress
 from courses.services import enrollment_create
 from exams.models import Attempt
 from exams.services import ExamRefused, exam_attempt_start, exam_attempt_submit
-from tests.exams.conftest import answers_for, as_post, complete_lessons
+from tests.exams.conftest import answers_for, as_post, complete_lessons, open_lessons
 from tests.factories import (
     CertificateFactory,
     EnrollmentFactory,
@@ -108,7 +108,9 @@ def test_failing_a_test_out_marks_nothing_and_the_lessons_come_first(
     page = learner_client.get(reverse("courses:home", args=["bls"])).content.decode()
     assert "finish this module&#x27;s lessons to take it again" in page
     assert NOTICE not in page
-    # Once the lessons are done the exam opens again, as an ordinary attempt.
+    # Once the lessons are done (opened, as the retake rule asks, and completed) the
+    # exam opens again, as an ordinary attempt.
+    open_lessons(renewal)
     complete_lessons(renewal)
     again, created = exam_attempt_start(user=user, exam=module_exam)
     assert created and not again.is_test_out

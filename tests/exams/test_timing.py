@@ -115,7 +115,8 @@ def test_coming_back_to_the_course_home_grades_the_attempt_left_open(
     assert_graded_as_of(attempt, attempt.deadline, correct=2)
     assert "Time was up on your attempt at Adult CPR quiz" in page
     assert "In progress" not in page and "Resume Adult CPR quiz" not in page
-    assert "Retake Adult CPR quiz" in page
+    # The graded attempt failed: the card now says what opens the retake (pacing).
+    assert "Your next attempt at Adult CPR quiz opens once you have opened" in page
 
 
 def test_coming_back_to_the_exam_history_grades_the_attempt_left_open(
