@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
 from certificates.models import Certificate
@@ -19,7 +19,8 @@ from .pacing import LessonToOpen, RetakePacing, exam_pacing_for
 def _may_reveal_answers(attempt: Attempt) -> bool:
     """A passed attempt's own questions, keyed answers and explanations show on its
     result, unless that enrollment's certificate was revoked, and never while the
-    learner has an attempt of the same exam open (e.g. when renewing). A failed
+    learner has an attempt of the same exam open or a later enrollment in the course
+    open (renewing draws from the same bank). A failed
     attempt never reveals anything, whatever else was passed: its result names
     lessons and counts only. No query for a failed attempt, one for a passed one."""
     if not attempt.passed:
@@ -30,9 +31,15 @@ def _may_reveal_answers(attempt: Attempt) -> bool:
     retake_open = Attempt.objects.filter(
         exam=attempt.exam_id, user=attempt.user_id, status=Attempt.Status.OPEN
     )
+    # A later enrollment in the course (renewing) will draw from the same bank.
+    renewing = Enrollment.objects.filter(
+        user=OuterRef("user"),
+        course=OuterRef("course"),
+        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+    ).exclude(pk=OuterRef("pk"))
     return not (
         Enrollment.objects.filter(pk=attempt.enrollment_id)
-        .filter(Exists(revoked) | Exists(retake_open))
+        .filter(Exists(revoked) | Exists(retake_open) | Exists(renewing))
         .exists()
     )
 

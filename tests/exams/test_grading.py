@@ -16,7 +16,7 @@ from certificates.models import Certificate
 from certificates.services.revocation import certificate_revoke
 from courses.services import enrollment_create
 from exams.models import Attempt, AttemptQuestion, Choice
-from exams.selectors import DEADLINE_GRACE
+from exams.selectors import DEADLINE_GRACE, attempt_result
 from exams.services import (
     AttemptClosed,
     TimeIsUp,
@@ -411,3 +411,22 @@ def test_answers_of_an_enrollment_whose_certificate_was_revoked_are_hidden(
     assert "Correct answer" in learner_client.get(attempt_url(again)).content.decode()
     html = learner_client.get(attempt_url(passed)).content.decode()
     assert "Correct answer" not in html
+
+
+def test_answers_of_an_earlier_pass_are_hidden_while_renewing(
+    user, module_exam, final_exam, enrollment, django_capture_on_commit_callbacks
+):
+    """A renewing learner draws from the same bank: the previous pass's review must
+    not be readable before the renewal's final (reviewer's finding)."""
+    complete_lessons(enrollment)
+    attempt, _ = exam_attempt_start(user=user, exam=module_exam)
+    exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    final, _ = exam_attempt_start(user=user, exam=final_exam)
+    with django_capture_on_commit_callbacks(execute=True):
+        exam_attempt_submit(attempt=final, answers=answers_for(final))
+    final.refresh_from_db()
+    assert attempt_result(attempt=final).reveal is True
+    certificate = Certificate.objects.get(enrollment=enrollment)
+    with time_machine.travel(certificate.expires_on - timedelta(days=30)):
+        enrollment_create(user=user, course=final_exam.course)
+        assert attempt_result(attempt=final).reveal is False
