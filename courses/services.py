@@ -268,6 +268,15 @@ def lesson_open(*, enrollment: Enrollment, lesson: Lesson) -> None:
         enrollment.save(update_fields=["last_lesson"])
 
 
+def _require_active_for_lessons(enrollment: Enrollment) -> None:
+    """Lessons are completed only in an active enrollment (not waiting, not done)."""
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        raise Conflict(
+            "Lessons can be completed only in an active enrollment.",
+            code="lesson.enrollment_not_active",
+        )
+
+
 def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress:
     """Marks the lesson done in this enrollment; returns the existing mark if any.
 
@@ -276,11 +285,7 @@ def lesson_complete(*, enrollment: Enrollment, lesson: Lesson) -> LessonProgress
     lesson.not_opened) a lesson whose page the learner has not opened in this
     enrollment (`lesson_open`): a bare POST counts for nothing. Nothing changes then.
     """
-    if enrollment.status != Enrollment.Status.ACTIVE:
-        raise Conflict(
-            "Lessons can be completed only in an active enrollment.",
-            code="lesson.enrollment_not_active",
-        )
+    _require_active_for_lessons(enrollment)
     if lesson.course_id != enrollment.course_id:
         raise InvalidInput(
             "This lesson is not part of the course.", code="lesson.not_in_course"
@@ -315,11 +320,7 @@ def lessons_complete_by_test_out(
     (Conflict, lesson.enrollment_not_active) an enrollment that is not active and
     (InvalidInput, lesson.not_in_course) a module of another course.
     """
-    if enrollment.status != Enrollment.Status.ACTIVE:
-        raise Conflict(
-            "Lessons can be completed only in an active enrollment.",
-            code="lesson.enrollment_not_active",
-        )
+    _require_active_for_lessons(enrollment)
     if module.course_id != enrollment.course_id:
         raise InvalidInput(
             "This module is not part of the course.", code="lesson.not_in_course"
