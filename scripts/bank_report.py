@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Print the item-quality figures and findings of the question banks in content/.
+
+    .venv/bin/python scripts/bank_report.py            # every course
+    .venv/bin/python scripts/bank_report.py bls acls   # some courses
+
+For authors rewriting a bank: per bank, the item count, the key-longest and
+key-shortest shares, the cue ratios, then every gate finding with its file:line
+(exams/quality.py; docs/CONTENT_FORMAT.md explains the gates). Near-duplicate stems
+are checked within a course and, across courses, between every pair of banks.
+Exits 1 when any gate fails.
+"""
+
+from __future__ import annotations
+
+import sys
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from exams.quality import (  # noqa: E402
+    NEAR_DUPLICATE_SIMILARITY,
+    bank_figures,
+    course_findings,
+    stem_similarity,
+)
+from tests.curriculum.item_banks import read_all_banks  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    content = ROOT / "content"
+    by_course = read_all_banks(content)
+    wanted = argv or sorted(by_course)
+    failed = False
+    for slug in wanted:
+        banks = by_course[slug]
+        print(f"== {slug}")
+        for bank in banks:
+            f = bank_figures(bank)
+            print(
+                f"  {bank.name:38} {f.items:4} items  longest {f.longest_share:4.0%}"
+                f"  shortest {f.shortest_share:4.0%}  absolute {f.absolute.ratio:4.2f}"
+                f"  justifying {f.justifying.ratio:4.2f}"
+            )
+        for finding in course_findings(banks):
+            failed = True
+            print(f"  FAIL {finding}")
+    # Stems shared across courses.
+    items = [
+        (slug, item)
+        for slug, banks in by_course.items()
+        for bank in banks
+        for item in bank.items
+    ]
+    for (c1, a), (c2, b) in combinations(items, 2):
+        if c1 != c2 and (c1 in wanted or c2 in wanted):
+            if stem_similarity(a.stem, b.stem) >= NEAR_DUPLICATE_SIMILARITY:
+                failed = True
+                print(f"  FAIL cross-course stem: {a.id} ({a.source})")
+                print(f"       ~ {b.id} ({b.source})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
