@@ -276,3 +276,30 @@ def image_paths(text: str) -> list[tuple[int, str, str]]:
         for match in re.finditer(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", line):
             found.append((lineno, match.group(2), match.group(1).strip()))
     return found
+
+
+_KEY_POINTS_HEADING = re.compile(r"^##\s+Key points\s*#*\s*$", re.IGNORECASE)
+_HEADING = re.compile(r"^#{1,6}\s")
+_BULLET = re.compile(r"^(?:[-*+]|\d{1,3}[.)])\s+(.*)$")
+
+
+def key_points(text: str) -> list[str]:
+    """The bullets of a lesson's `## Key points` list, in order (1-based numbers in a
+    question's `key_point` count them). Only top-level items count: an indented line
+    continues the bullet above it; the list ends at the next heading."""
+    bullets: list[str] = []
+    inside = False
+    for line in (text or "").splitlines():
+        if _KEY_POINTS_HEADING.match(line):
+            inside, bullets = True, []
+            continue
+        if not inside:
+            continue
+        if _HEADING.match(line):
+            break
+        match = _BULLET.match(line)
+        if match:
+            bullets.append(match.group(1).strip())
+        elif bullets and line.strip() and line[:1].isspace():
+            bullets[-1] = f"{bullets[-1]} {line.strip()}"
+    return bullets

@@ -31,7 +31,7 @@ from courses.images import (
     image_bytes_problem,
     image_path_problem,
 )
-from courses.markdown import image_paths
+from courses.markdown import image_paths, key_points
 from exams.models import DEFAULT_COOLDOWN_MINUTES, cooldown_problem
 
 __all__ = ["ContentError", "Problem", "Tree", "read_content"]
@@ -309,6 +309,9 @@ QUESTION_KEYS = {
     "image_alt": _text(1000),
     "choices": _Spec("list", required=True),
     "explanation": _text(required=True),
+    # 1-based number of the bullet of the lesson's "## Key points" the item examines.
+    "key_point": _int(1, SMALLINT_MAX),
+    "vignette": _Spec("bool", default=False),
 }
 CHOICE_KEYS = {
     "text": _text(500, required=True),
@@ -847,6 +850,11 @@ class _Reader:
             lesson_slugs = Counter(
                 lesson.slug for module in course.modules for lesson in module.lessons
             )
+            lessons = {
+                lesson.slug: lesson
+                for module in course.modules
+                for lesson in module.lessons
+            }
             module_slugs = Counter(module.slug for module in course.modules)
             for module in course.modules:
                 if module_slugs[module.slug] > 1:
@@ -868,12 +876,10 @@ class _Reader:
                         course, lesson.path, lesson.body, lesson.body_line
                     )
                 if module.quiz:
-                    self.check_bank(
-                        course, module.quiz, set(lesson_slugs), question_ids
-                    )
+                    self.check_bank(course, module.quiz, lessons, question_ids)
                     self.check_blueprint(course, module.quiz, module=module)
             if course.final:
-                self.check_bank(course, course.final, set(lesson_slugs), question_ids)
+                self.check_bank(course, course.final, lessons, question_ids)
                 self.check_blueprint(course, course.final, module=None)
         self.check_prerequisite_cycles(tree)
         bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)
@@ -920,7 +926,11 @@ class _Reader:
                 self.error(path, where, f"image '{src}' needs alt text")
 
     def check_bank(
-        self, course, bank: BankFile, lessons: set[str], seen: dict[str, Path]
+        self,
+        course,
+        bank: BankFile,
+        lessons: dict[str, LessonFile],
+        seen: dict[str, Path],
     ) -> None:
         meta, path = bank.meta, bank.path
         questions = meta["questions"]
@@ -944,6 +954,8 @@ class _Reader:
                     line,
                     f"question '{qid}' refers to unknown lesson '{question['lesson']}'",
                 )
+            elif question["key_point"] is not None:
+                self.check_key_point(question, lessons[question["lesson"]], path)
             if question["image"]:
                 image_line = question["__lines__"].get("image", line)
                 problem = image_path_problem(question["image"])
@@ -973,6 +985,23 @@ class _Reader:
                     f"question '{qid}' needs exactly one correct choice "
                     f"(has {correct})",
                 )
+
+    def check_key_point(self, question: dict, lesson: LessonFile, path: Path) -> None:
+        """`key_point` must number a bullet of the lesson's `## Key points` list."""
+        number = question["key_point"]
+        count = len(key_points(lesson.body))
+        if number > count:
+            held = (
+                f"has {count} key point{'s' if count != 1 else ''}"
+                if count
+                else "has no '## Key points' list"
+            )
+            self.error(
+                path,
+                question["__lines__"].get("key_point", question["__line__"]),
+                f"question '{question['id']}': key_point {number} is beyond the "
+                f"lesson '{lesson.slug}', which {held}",
+            )
 
     def check_blueprint(
         self, course: CourseFile, bank: BankFile, *, module: ModuleFile | None

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from courses.markdown import key_points
+
 from . import selectors, services
 from .models import Attempt, AttemptQuestion, Choice, Exam, Question
 
@@ -189,6 +191,8 @@ class QuestionAdminForm(forms.ModelForm):
             "image",
             "image_alt",
             "explanation_md",
+            "key_point",
+            "vignette",
         )
 
     def clean(self) -> dict:
@@ -198,6 +202,20 @@ class QuestionAdminForm(forms.ModelForm):
             self.add_error(
                 "review_lesson", "Choose a lesson of the exam's course to review."
             )
+        number = cleaned.get("key_point")
+        if number is not None:
+            if lesson is None:
+                self.add_error("key_point", "A key point needs the lesson to review.")
+            else:
+                count = len(key_points(lesson.body_md))
+                if number > count:
+                    self.add_error(
+                        "key_point",
+                        f"The lesson “{lesson.title}” has {count} key "
+                        f"point{'s' if count != 1 else ''}; choose 1 to {count}."
+                        if count
+                        else f"The lesson “{lesson.title}” has no Key points list.",
+                    )
         return cleaned
 
 

@@ -159,6 +159,8 @@ class Question(SyncedContent):
         "is_active",
         "order",
         "choice_signature",
+        "key_point",
+        "vignette",
     )
 
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
@@ -182,13 +184,31 @@ class Question(SyncedContent):
     )
     is_active = models.BooleanField("active", default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # Which bullet of the review lesson's "## Key points" list the item examines
+    # (1-based); empty for questions written before the field or in the admin.
+    key_point = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Number of the bullet in the review lesson's Key points list that "
+        "this question examines (1 = first).",
+    )
+    vignette = models.BooleanField(
+        default=False,
+        help_text="The stem is a clinical vignette: a person in a situation, with "
+        "findings, asking what to do or what is happening.",
+    )
 
     class Meta:
         ordering = ["exam", "order", "id"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(image="") | ~Q(image_alt=""), name="question_image_has_alt"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(key_point__isnull=True) | Q(key_point__gte=1),
+                name="question_key_point_from_one",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -47,6 +47,10 @@ def _bank(exam) -> dict:
             for c in q.choices.all()
         ]
         item["explanation"] = q.explanation_md
+        if q.key_point is not None:
+            item["key_point"] = q.key_point
+        if q.vignette:
+            item["vignette"] = True
         questions.append(item)
     data["questions"] = questions
     return data

@@ -319,6 +319,8 @@ class _Applier:
                         "is_active": True,
                         "order": order,
                         "choice_signature": choices,
+                        "key_point": q["key_point"],
+                        "vignette": q["vignette"],
                     },
                     bank.path,
                 )

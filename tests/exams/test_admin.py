@@ -110,6 +110,31 @@ def test_the_review_lesson_must_belong_to_the_exams_course(
     assert "Choose a lesson of the exam" in response.content.decode()
 
 
+def test_key_point_and_vignette_are_edited_in_the_admin(staff_client, question):
+    question.review_lesson.body_md = "## Key points\n\n- Push hard\n- Let it recoil\n"
+    question.review_lesson.save()
+    data = question_post(question, correct=[0], key_point=2, vignette="on")
+    assert staff_client.post(change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    assert (question.key_point, question.vignette) == (2, True)
+
+
+@pytest.mark.parametrize("number", [0, 3])
+def test_a_key_point_beyond_the_review_lessons_list_is_refused(
+    staff_client, question, number
+):
+    question.review_lesson.body_md = "## Key points\n\n- Push hard\n- Let it recoil\n"
+    question.review_lesson.save()
+    data = question_post(question, correct=[0], key_point=number)
+    response = staff_client.post(change_url(question), data)
+    assert response.status_code == 200
+    assert ("choose 1 to 2" if number else "greater than or equal to 1") in (
+        response.content.decode()
+    )
+    question.refresh_from_db()
+    assert question.key_point is None
+
+
 def test_question_list_searches_and_filters(staff_client, module_exam, final_exam):
     QuestionFactory(exam=module_exam, key="aed-pads", topic="Pad placement")
     QuestionFactory(exam=module_exam, key="retired-question", is_active=False)
