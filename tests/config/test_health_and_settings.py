@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from django.db import connection
 from django.test import override_settings
+from PIL import Image
 
 from config.celery import app as celery_app
 
