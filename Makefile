@@ -24,6 +24,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 # clone needs no SECRET_KEY), and keep their files under var/ (the SQLite database,
 # media, the beat schedule): settings create no folder when imported.
 run migrate sync worker: export DEBUG ?= true
+# Links in certificates, QR codes and e-mails start with SITE_URL: the address served.
+run worker: export SITE_URL ?= http://$(HOST):$(PORT)
 
 var:
 	mkdir -p var

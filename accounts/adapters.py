@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
@@ -28,10 +31,30 @@ class AccountAdapter(DefaultAccountAdapter):
             "request": request,
             "email": email,
             "current_site": get_current_site(request),
-            **context,
+            **_on_site_url(context, request),
+            "site_url": settings.SITE_URL,
         }
         message = self.render_mail(template_prefix, email, ctx)
         send_account_email.delay_on_commit(_serializable(message))
+
+
+def _on_site_url(context: dict, request: HttpRequest | None) -> dict:
+    """allauth builds its links (activate_url, password_reset_url, signup_url...) from
+    the request's host; every link Lifeline mails starts with SITE_URL instead, like
+    those in certificates and their QR codes, whatever Host header a request had."""
+    if request is None:
+        return context
+    host = request.get_host()
+    return {key: _moved(value, host) for key, value in context.items()}
+
+
+def _moved(value, host: str):
+    if not isinstance(value, str):
+        return value
+    url = urlsplit(value)
+    if url.scheme not in ("http", "https") or url.netloc != host:
+        return value
+    return settings.SITE_URL + urlunsplit(("", "", url.path, url.query, url.fragment))
 
 
 def _serializable(message: EmailMessage) -> dict:

@@ -15,7 +15,7 @@ class CertificatesConfig(AppConfig):
         from courses.events import EnrollmentCompleted
         from courses.pages import page_section_register
 
-        from . import handlers, selectors
+        from . import checks, handlers, selectors  # noqa: F401 (checks register)
         from .events import ExternalCardDecided
 
         # Lower apps trigger certificate work through events and read what only this

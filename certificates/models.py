@@ -55,6 +55,13 @@ class Certificate(models.Model):
     course_title = models.CharField(max_length=200)
     course_code = models.CharField(max_length=8)
     hours = models.DecimalField("CE hours", max_digits=4, decimal_places=1)
+    # Snapshots taken at issue, like the name and title: a later change of licence,
+    # accreditation wording, issuer or medical director never rewrites a certificate.
+    licence_number = models.CharField("licence number", max_length=64, blank=True)
+    accreditation = models.CharField(max_length=600, blank=True)
+    issuer_name = models.CharField(max_length=200, blank=True)
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_title = models.CharField(max_length=200, blank=True)
     issued_on = models.DateField()
     expires_on = models.DateField()
     status = models.CharField(max_length=16, choices=Status, default=Status.VALID)

@@ -71,16 +71,19 @@ class Style(NamedTuple):
 
 TITLE = Style(SERIF_BOLD, 38)
 LEAD = Style(SANS, 12, MUTED)
-NAME = Style(SERIF_BOLD, 40, ACCENT, wrap_below=26)
+NAME = Style(SERIF_BOLD, 40, wrap_below=26)
 COURSE = Style(SANS_BOLD, 20, wrap_below=14)
 BODY = Style(SANS, 11.5)
+SCOPE = Style(SANS_BOLD, 10.5)
+STATEMENT = Style(SANS, 8.5, MUTED)
+SIGNER = Style(SANS_BOLD, 10)
 FIELD, CAPTION = Style(SANS_BOLD, 12.5), Style(SANS, 7.5, MUTED)
 NOTE, FOOTNOTE = Style(SANS, 7, MUTED), Style(SANS, 8.5, MUTED)
 HEADING, HINT = Style(SANS_BOLD, 16), Style(SANS, 9.5, MUTED)
 BAND = Style(SANS_BOLD, 11, white, "left")
 BAND_TAG = Style(SANS_BOLD, 7.5, white, "right")
 CARD_LABEL, CARD_NOTE = Style(SANS, 5, MUTED, "left"), Style(SANS, 6, MUTED, "left")
-CARD_NAME = Style(SERIF_BOLD, 12, ACCENT, "left", wrap_below=8)
+CARD_NAME = Style(SERIF_BOLD, 12, align="left", wrap_below=8)
 CARD_COURSE = Style(SANS_BOLD, 8, align="left", wrap_below=6.5)
 CARD_VALUE, CARD_URL = Style(SANS_BOLD, 7.5, align="left"), Style(SANS, 6)
 CARD_HINT = Style(SANS, 6, MUTED, "left", wrap_below=6)
@@ -99,6 +102,17 @@ class CertificateDocument:
     code: str
     verify_url: str
     issuer_name: str
+    issuer_address: str = ""
+    issuer_contact: str = ""
+    signer_name: str = ""
+    signer_title: str = ""
+    # PNG bytes of the signer's signature, drawn above the signature line.
+    signature_png: bytes | None = None
+    licence_number: str = ""
+    accreditation: str = ""
+    # What the credential covers, e.g. "Online cognitive course; hands-on skills not
+    # assessed by Lifeline".
+    scope: str = ""
 
 
 def format_date(value: date) -> str:
@@ -150,6 +164,36 @@ def _text(c: Canvas, text: str, style: Style, x: float, top: float, w: float) ->
     return top - size * (1 + 1.2 * (len(lines) - 1))
 
 
+def _wrap(text: str, style: Style, width: float) -> list[str]:
+    """Greedy word wrap of ``text`` at ``style``'s size within ``width`` points."""
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and pdfmetrics.stringWidth(candidate, style.font, style.size) <= width:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines
+
+
+def _paragraph(
+    c: Canvas, text: str, style: Style, x: float, top: float, w: float, max_lines: int
+) -> float:
+    """Draw ``text`` wrapped over at most ``max_lines`` lines hanging from ``top``;
+    shrink it until it fits in that many. Return the last baseline."""
+    size = style.size
+    while True:
+        fitted = style._replace(size=size)
+        lines = _wrap(text, fitted, w)
+        if len(lines) <= max_lines or size <= 5:
+            break
+        size -= 0.5
+    bottom = top
+    for i, line in enumerate(lines[:max_lines]):
+        bottom = _text(c, line, fitted, x, top - i * size * 1.25, w)
+    return bottom
+
+
 def _qr_image(data: str) -> ImageReader:
     """Encode ``data`` as a QR code raster (8 px per module, 4-module margin)."""
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
@@ -188,33 +232,55 @@ def _certificate_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
 
     issuer = Style(SANS_BOLD, _fit(doc.issuer_name, SANS_BOLD, 17, 300))
     issuer_w = pdfmetrics.stringWidth(doc.issuer_name, SANS_BOLD, issuer.size)
-    _pulse(c, cx - (issuer_w + 30) / 2, 541)
-    _text(c, doc.issuer_name, issuer, cx + 15, 536 + issuer.size, 300)
-    _text(c, "Certificate of Completion", TITLE, cx, 508, body)
-    _text(c, "This is to certify that", LEAD, cx, 440, body)
-    bottom = _text(c, doc.holder_name, NAME, cx, 412, body)
+    _pulse(c, cx - (issuer_w + 30) / 2, 549)
+    _text(c, doc.issuer_name, issuer, cx + 15, 544 + issuer.size, 300)
+    _text(c, "Certificate of Completion", TITLE, cx, 520, body)
+    _text(c, "This is to certify that", LEAD, cx, 462, body)
+    bottom = _text(c, doc.holder_name, NAME, cx, 440, body)
+    if doc.licence_number:
+        bottom = _text(
+            c, f"Licence number {doc.licence_number}", LEAD, cx, bottom - 8, body
+        )
     c.setStrokeColor(RULE)
-    c.line(cx - 240, bottom - 14, cx + 240, bottom - 14)
-    _text(c, "has successfully completed", LEAD, cx, bottom - 26, body)
-    bottom = _text(c, doc.course_title, COURSE, cx, bottom - 52, body)
+    c.line(cx - 240, bottom - 12, cx + 240, bottom - 12)
+    _text(c, "has successfully completed", LEAD, cx, bottom - 22, body)
+    bottom = _text(c, doc.course_title, COURSE, cx, bottom - 44, body)
     details = f"Course code {doc.course_code}  ·  {_format_hours(doc.hours)}"
-    _text(c, details, BODY, cx, bottom - 10.5, body)
+    bottom = _text(c, details, BODY, cx, bottom - 9, body)
+    if doc.scope:
+        bottom = _text(c, doc.scope, SCOPE, cx, bottom - 10, body)
+    if doc.accreditation:
+        _paragraph(c, doc.accreditation, STATEMENT, cx, bottom - 8, body - 60, 3)
 
     # The bottom row is styled like signature lines: value, rule, caption.
     c.setLineWidth(0.6)
     c.setStrokeColor(INK)
+    if doc.signature_png:
+        signature = ImageReader(io.BytesIO(doc.signature_png))
+        sw, sh = signature.getSize()
+        height = min(40, 160 * sh / sw)
+        c.drawImage(signature, 62, 121, height * sw / sh, height, mask="auto")
+    c.line(60, 118, 220, 118)
+    _text(c, doc.signer_name, SIGNER, 140, 113.5, 160)
+    _text(c, doc.signer_title, CAPTION, 140, 101, 160)
     for x, value, caption in (
-        (72, format_date(doc.issued_on), "ISSUED ON"),
-        (230, format_date(doc.expires_on), "VALID THROUGH"),
-        (388, doc.code, "CERTIFICATE CODE"),
+        (240, format_date(doc.issued_on), "ISSUED ON"),
+        (370, format_date(doc.expires_on), "VALID THROUGH"),
+        (500, doc.code, "CERTIFICATE CODE"),
     ):
-        _text(c, value, FIELD, x + 70, 138.5, 140)
-        c.line(x, 118, x + 140, 118)
-        _text(c, caption, CAPTION, x + 70, 113.5, 140)
+        _text(c, value, FIELD, x + 60, 138.5, 120)
+        c.line(x, 118, x + 120, 118)
+        _text(c, caption, CAPTION, x + 60, 113.5, 120)
 
-    qr_size, qr_cx = 112, PAGE_W - 165
-    c.drawImage(qr, qr_cx - qr_size / 2, 90, qr_size, qr_size)
-    _text(c, doc.verify_url, NOTE, qr_cx, 89, 240)
+    qr_size, qr_cx = 100, PAGE_W - 100
+    c.drawImage(qr, qr_cx - qr_size / 2, 96, qr_size, qr_size)
+    _text(c, "Scan to verify", CAPTION, qr_cx, 95, qr_size)
+    who = "  ·  ".join(
+        part
+        for part in (doc.issuer_name, doc.issuer_address, doc.issuer_contact)
+        if part
+    )
+    _text(c, who, FOOTNOTE, cx, 66, PAGE_W - 96)
     verify = f"Verify the authenticity of this certificate at {doc.verify_url}"
     _text(c, verify, FOOTNOTE, cx, 52.5, PAGE_W - 96)
 
@@ -265,7 +331,10 @@ def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     bottom = _text(c, doc.holder_name, CARD_NAME, left, top - 14, width)
     _text(c, "COURSE", CARD_LABEL, left, bottom - 7, width)
     bottom = _text(c, doc.course_title, CARD_COURSE, left, bottom - 14, width)
-    _text(c, _format_hours(doc.hours), CARD_NOTE, left, bottom - 3.5, width)
+    note = _format_hours(doc.hours)
+    if doc.licence_number:
+        note += f"  ·  Licence {doc.licence_number}"
+    _text(c, note, CARD_NOTE, left, bottom - 3.5, width)
     _field(c, "Issued", format_date(doc.issued_on), left, y + 25, 105)
     _field(c, "Valid through", format_date(doc.expires_on), left + 115, y + 25, 105)
 
@@ -274,8 +343,10 @@ def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     c.drawImage(qr, back + 6, y + 20, 80, 80)
     col, col_w = back + 92, CARD_W - 102
     _field(c, "Certificate code", doc.code, col, top - 13, col_w)
+    if doc.scope:
+        _text(c, doc.scope, CARD_HINT, col, y + 82, col_w)
     hint = "Scan the QR code or visit the address below to verify this card."
-    _text(c, hint, CARD_HINT, col, y + 68, col_w)
+    _text(c, hint, CARD_HINT, col, y + 60, col_w)
     _text(c, doc.verify_url, CARD_URL, back + CARD_W / 2, y + 16, CARD_W - 16)
 
 

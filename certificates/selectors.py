@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
     Case,
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for_target
+from core.issuer import issuer
 from courses.credentials import Held
 from courses.models import Course, Enrollment
 
@@ -102,6 +104,64 @@ def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
 # --- Verification and download ------------------------------------------------------
 
 
+#: What a certificate covers while Lifeline records no hands-on skills check.
+SCOPE_ONLINE_ONLY = "Online cognitive course; hands-on skills not assessed by Lifeline."
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFacts:
+    """Everything the PDF, the wallet card and the verify page state about a
+    certificate, and nothing else (no e-mail, no account details)."""
+
+    code: str
+    status: str  # valid, expired or revoked
+    holder_name: str
+    licence_number: str
+    course_title: str
+    course_code: str
+    hours: Decimal
+    accreditation: str
+    scope: str
+    issued_on: date
+    expires_on: date
+    revoked_on: date | None
+    issuer_name: str
+    issuer_address: str
+    issuer_contact: str
+    signer_name: str
+    signer_title: str
+    verify_url: str
+
+
+def certificate_facts(
+    certificate: Certificate, *, today: date | None = None
+) -> CertificateFacts:
+    """The certificate's snapshot; where a certificate issued before the snapshot
+    existed has none, the issuer's current details."""
+    who = issuer()
+    revoked = certificate.revoked_at
+    return CertificateFacts(
+        code=certificate.code,
+        status=certificate.display_status(today),
+        holder_name=certificate.holder_name,
+        licence_number=certificate.licence_number,
+        course_title=certificate.course_title,
+        course_code=certificate.course_code,
+        hours=certificate.hours,
+        accreditation=certificate.accreditation,
+        scope=SCOPE_ONLINE_ONLY,
+        issued_on=certificate.issued_on,
+        expires_on=certificate.expires_on,
+        revoked_on=timezone.localdate(revoked) if revoked else None,
+        issuer_name=certificate.issuer_name or who.name,
+        issuer_address=who.address,
+        issuer_contact=who.contact,
+        signer_name=certificate.signer_name or who.signer_name,
+        signer_title=certificate.signer_title or who.signer_title,
+        verify_url=certificate.verify_url,
+    )
+
+
 def certificate_for_verification(*, code: str) -> Certificate | None:
     """The certificate with this normalised code, with only what a verifier sees."""
     return (
@@ -109,9 +169,14 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
         .only(
             "code",
             "holder_name",
+            "licence_number",
             "course_title",
             "course_code",
             "hours",
+            "accreditation",
+            "issuer_name",
+            "signer_name",
+            "signer_title",
             "issued_on",
             "expires_on",
             "status",

@@ -103,11 +103,8 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
             status=404,
         )
         return _public(response)
-    context = {
-        "certificate": certificate,
-        "status": certificate.display_status(),
-        "issuer_name": settings.CERTIFICATE_ISSUER_NAME,
-    }
+    facts = selectors.certificate_facts(certificate)
+    context = {"certificate": facts, "status": facts.status}
     return _public(
         render(request, "certificates/certificate_verify_code.html", context)
     )

@@ -405,6 +405,29 @@ LOGGING = {
 # --- Certificates (issuing, verification, outside cards) ---------------------------
 # The organisation printed on certificates and wallet cards as their issuer.
 CERTIFICATE_ISSUER_NAME = env.str("CERTIFICATE_ISSUER_NAME", default=SITE_NAME)
+# Who stands behind the credential, printed on every certificate and verify page and
+# shown on the about and contact pages. The defaults are for development and say so;
+# `check --deploy` refuses them (certificates.E001), see docs/OPERATIONS.md.
+DEVELOPMENT_ISSUER_ADDRESS = "Development build: set CERTIFICATE_ISSUER_ADDRESS"
+CERTIFICATE_ISSUER_ADDRESS = env.str(
+    "CERTIFICATE_ISSUER_ADDRESS", default=DEVELOPMENT_ISSUER_ADDRESS
+)
+CERTIFICATE_ISSUER_CONTACT = env.str(
+    "CERTIFICATE_ISSUER_CONTACT", default="support@lifeline.invalid"
+)
+# The medical director who signs: name, title, and a signature image (PNG; a bundled
+# development signature until production names its own file).
+DEVELOPMENT_SIGNER_NAME = "Development Signer"
+CERTIFICATE_SIGNER_NAME = env.str(
+    "CERTIFICATE_SIGNER_NAME", default=DEVELOPMENT_SIGNER_NAME
+)
+CERTIFICATE_SIGNER_TITLE = env.str(
+    "CERTIFICATE_SIGNER_TITLE", default="Medical Director (not configured)"
+)
+DEVELOPMENT_SIGNATURE_IMAGE = BASE_DIR / "certificates" / "assets" / "signature-dev.png"
+CERTIFICATE_SIGNATURE_IMAGE = Path(
+    env.str("CERTIFICATE_SIGNATURE_IMAGE", default=str(DEVELOPMENT_SIGNATURE_IMAGE))
+)
 # Public verification lookups allowed per client IP per window, counted in the shared
 # cache: enough for an employer checking a roster, far too few to enumerate codes.
 CERTIFICATE_VERIFY_RATE_LIMIT = env.int("CERTIFICATE_VERIFY_RATE_LIMIT", default=30)

@@ -11,7 +11,15 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .markdown import render_markdown
-from .models import Bundle, BundleCourse, Course, CourseImage, Lesson, Module
+from .models import (
+    Bundle,
+    BundleCourse,
+    Course,
+    CourseImage,
+    InfoPage,
+    Lesson,
+    Module,
+)
 
 
 class CurriculumAdmin(admin.ModelAdmin):
@@ -95,7 +103,15 @@ class CourseAdmin(CurriculumAdmin):
         ),
         (
             "Certification",
-            {"fields": ("hours", "validity_months", "prerequisites", "guidelines")},
+            {
+                "fields": (
+                    "hours",
+                    "validity_months",
+                    "prerequisites",
+                    "guidelines",
+                    "accreditation",
+                )
+            },
         ),
         ("Catalog", {"fields": ("order", "recommended_for", "description_md")}),
     )
@@ -242,3 +258,18 @@ class BundleCourseInline(admin.TabularInline):
 class BundleAdmin(CurriculumAdmin):
     list_display = ("title", "is_published", "order")
     inlines = [BundleCourseInline]
+
+
+@admin.register(InfoPage)
+class InfoPageAdmin(admin.ModelAdmin):
+    """About, accreditation, privacy, terms and contact: synced from content/pages/
+    like lessons (an edit here is a sync conflict until exported or forced)."""
+
+    list_display = ("title", "slug", "is_published", "order", "edited")
+    list_editable = ("order",)
+    prepopulated_fields = {"slug": ("title",)}
+    fields = ("title", "slug", "summary", "order", "is_published", "body_md")
+
+    @admin.display(boolean=True, description="Edited since sync")
+    def edited(self, obj: InfoPage) -> bool:
+        return obj.edited_since_sync

@@ -79,6 +79,7 @@ class Course(SyncedContent):
         "validity_months",
         "order",
         "guidelines",
+        "accreditation",
         "is_published",
         "description_md",
         "prerequisite_slugs",
@@ -99,6 +100,9 @@ class Course(SyncedContent):
     validity_months = models.PositiveSmallIntegerField(default=24)
     order = models.PositiveSmallIntegerField(default=0)
     guidelines = models.CharField(max_length=200, blank=True)
+    # What the course is accredited for, or what it is not: printed on the certificate
+    # and the verify page as written (course front matter `accreditation`).
+    accreditation = models.CharField(max_length=600, blank=True)
     is_published = models.BooleanField("published", default=False)
     description_md = models.TextField("description (Markdown)", blank=True)
     description_html = models.TextField(editable=False, blank=True)
@@ -396,3 +400,46 @@ class LessonView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrollment_id} · {self.lesson_id} opened"
+
+
+class InfoPageQuerySet(models.QuerySet["InfoPage"]):
+    def published(self) -> InfoPageQuerySet:
+        return self.filter(is_published=True)
+
+
+class InfoPage(SyncedContent):
+    """A page about Lifeline itself (about, accreditation, privacy, terms, contact):
+    `content/pages/<slug>.md`, synced like lessons and linked from the footer."""
+
+    CONTENT_FIELDS = ("title", "summary", "order", "is_published", "body_md")
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(
+        max_length=300, blank=True, help_text="One sentence for search engines."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField("published", default=False)
+    body_md = models.TextField("body (Markdown)")
+    body_html = models.TextField(editable=False, blank=True)
+    toc_html = models.TextField(editable=False, blank=True)
+
+    objects = InfoPageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "title"]
+        verbose_name = "information page"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # No course: a page has no images (the reader refuses them).
+        rendered = render_markdown(self.body_md, course_slug="", known_images=())
+        self.body_html, self.toc_html = rendered.html, rendered.toc_html
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        if self.slug == "about":
+            return reverse("courses:about")
+        return reverse("courses:info_page", args=[self.slug])

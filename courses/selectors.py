@@ -16,13 +16,29 @@ from django.http import Http404
 from django.utils import timezone
 
 from .credentials import Held, current_credentials, recent_credentials
-from .models import Bundle, Course, Enrollment, Lesson, LessonProgress, Module
+from .models import (
+    Bundle,
+    Course,
+    Enrollment,
+    InfoPage,
+    Lesson,
+    LessonProgress,
+    Module,
+)
 from .pages import page_sections
 
 # A holder may re-enrol in a course they hold this long before its certificate
 # expires. Messages and pages take the number from here.
 RENEWAL_WINDOW_DAYS = 90
 RENEWAL_WINDOW = timedelta(days=RENEWAL_WINDOW_DAYS)
+
+
+def info_page_published(*, slug: str) -> InfoPage:
+    """A published information page (about, privacy...), or 404."""
+    page = InfoPage.objects.published().filter(slug=slug).first()
+    if page is None:
+        raise Http404("No such page.")
+    return page
 
 
 def courses_for_catalog() -> QuerySet[Course]:

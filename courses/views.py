@@ -10,10 +10,24 @@ from django.views.decorators.http import condition, require_POST
 from accounts.models import Profession
 from accounts.selectors import staff_verified
 from core.errors import LifelineError
+from core.issuer import issuer
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
 from .pages import page_refresh, page_sections
+
+
+def info_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """About, accreditation, privacy, terms, contact: who stands behind the credential
+    (the issuer and signer come from settings, the words from content/pages/)."""
+    page = selectors.info_page_published(slug=slug)
+    if request.path != page.get_absolute_url():
+        return redirect(page, permanent=True)
+    return render(
+        request,
+        "courses/info_page.html",
+        {"page": page, "issuer": issuer()},
+    )
 
 
 def catalog(request: HttpRequest) -> HttpResponse:

@@ -277,6 +277,15 @@ COURSE_KEYS = {
     "prerequisites": _Spec("slugs", default=[]),
     "order": _int(0, SMALLINT_MAX, required=True),
     "guidelines": _text(200),
+    "accreditation": _text(600),
+    "published": _Spec("bool", default=True),
+}
+# content/pages/<slug>.md: about, accreditation, privacy, terms, contact...
+PAGES_DIR = "pages"
+PAGE_KEYS = {
+    "title": _text(200, required=True),
+    "summary": _text(300),
+    "order": _int(0, SMALLINT_MAX, required=True),
     "published": _Spec("bool", default=True),
 }
 MODULE_KEYS = {
@@ -464,10 +473,19 @@ class CourseFile:
 
 
 @dataclass
+class PageFile:
+    slug: str
+    meta: dict
+    body: str
+    path: Path
+
+
+@dataclass
 class Tree:
     root: Path
     courses: list[CourseFile] = field(default_factory=list)
     bundles: list[dict] = field(default_factory=list)
+    pages: list[PageFile] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     # Exams that draw fewer questions than their target, or have no blueprint: the
     # content loads; these say what a bank still needs (check_blueprint).
@@ -631,7 +649,9 @@ class _Reader:
             self.error(self.root, 1, "content folder not found")
             raise ContentError(self.problems)
         for name, kind in self._entries(()).items():
-            if kind == "dir":
+            if name == PAGES_DIR and kind == "dir":
+                tree.pages = self.read_pages((name,))
+            elif kind == "dir":
                 course = self.read_course(name)
                 if course:
                     tree.courses.append(course)
@@ -662,6 +682,30 @@ class _Reader:
             if bundle:
                 bundles.append(bundle)
         return bundles
+
+    def read_pages(self, parts: tuple[str, ...]) -> list[PageFile]:
+        """`pages/<slug>.md`: Markdown with front matter, no images."""
+        pages = []
+        for name, kind in sorted(self._entries(parts).items()):
+            path = self._path((*parts, name))
+            slug = name.removesuffix(".md")
+            if kind != "file" or not name.endswith(".md") or not SLUG_RE.match(slug):
+                self.error(path, 1, "pages/ holds only <slug>.md files, e.g. about.md")
+                continue
+            if not self._slug_name(path, slug):
+                continue
+            parsed = self.markdown_file((*parts, name), PAGE_KEYS)
+            if not parsed:
+                continue
+            meta, body, first_line = parsed
+            for line, src, _alt in image_paths(body):
+                self.error(
+                    path,
+                    first_line + line - 1,
+                    f"pages have no images (found '{src}')",
+                )
+            pages.append(PageFile(slug=slug, meta=meta, body=body, path=path))
+        return pages
 
     def _slug_name(self, path: Path, slug: str) -> bool:
         if len(slug) > SLUG_MAX_LENGTH:

@@ -8,7 +8,6 @@ import calendar
 import logging
 from datetime import date
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, transaction
@@ -18,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.issuer import issuer
 from courses.models import Enrollment
 from courses.services import enrollments_activate_waiting
 
@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..models import Certificate, HolderNameRequest
 from ..pdf import CertificateDocument, format_date, render_certificate_pdf
-from ..selectors import EMAIL_CLAIM_LEASE, enrollment_for_issuing
+from ..selectors import EMAIL_CLAIM_LEASE, certificate_facts, enrollment_for_issuing
 from .emails import absolute, email, message_id, record_sent, send_claimed
 
 logger = logging.getLogger(__name__)
@@ -54,16 +54,26 @@ def certificate_expiry(*, issued_on: date, validity_months: int) -> date:
 
 def certificate_document(*, certificate: Certificate) -> CertificateDocument:
     """What the PDF prints: the certificate's snapshot, never the live course/user."""
+    facts = certificate_facts(certificate)
+    signature = issuer().signature_image
     return CertificateDocument(
-        holder_name=certificate.holder_name,
-        course_title=certificate.course_title,
-        course_code=certificate.course_code,
-        hours=certificate.hours,
-        issued_on=certificate.issued_on,
-        expires_on=certificate.expires_on,
-        code=certificate.code,
-        verify_url=certificate.verify_url,
-        issuer_name=settings.CERTIFICATE_ISSUER_NAME,
+        holder_name=facts.holder_name,
+        course_title=facts.course_title,
+        course_code=facts.course_code,
+        hours=facts.hours,
+        issued_on=facts.issued_on,
+        expires_on=facts.expires_on,
+        code=facts.code,
+        verify_url=facts.verify_url,
+        issuer_name=facts.issuer_name,
+        issuer_address=facts.issuer_address,
+        issuer_contact=facts.issuer_contact,
+        signer_name=facts.signer_name,
+        signer_title=facts.signer_title,
+        signature_png=signature.read_bytes() if signature.is_file() else None,
+        licence_number=facts.licence_number,
+        accreditation=facts.accreditation,
+        scope=facts.scope,
     )
 
 
@@ -95,6 +105,7 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
     # The certificate states the day the learner completed, even when it is issued
     # later (the broker was down and the sweeper caught up).
     issued_on = timezone.localdate(enrollment.completed_at)
+    who = issuer()
     fields = {
         "enrollment": enrollment,
         "user": user,
@@ -103,6 +114,11 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
         "course_title": course.title,
         "course_code": course.code,
         "hours": course.hours,
+        "licence_number": user.licence_number.strip(),
+        "accreditation": course.accreditation,
+        "issuer_name": who.name,
+        "signer_name": who.signer_name,
+        "signer_title": who.signer_title,
         "issued_on": issued_on,
         "expires_on": certificate_expiry(
             issued_on=issued_on, validity_months=course.validity_months

@@ -9,10 +9,7 @@ from typing import Any
 import yaml
 
 from courses.images import image_path_problem
-from courses.models import (
-    Bundle,
-    Course,
-)
+from courses.models import Bundle, Course, InfoPage
 from exams.models import DEFAULT_COOLDOWN_MINUTES, Exam
 
 
@@ -126,6 +123,7 @@ def content_export(*, root: Path) -> int:
             "prerequisites": course.prerequisite_slugs,
             "order": course.order,
             "guidelines": course.guidelines,
+            "accreditation": course.accreditation,
             "published": course.is_published,
         }
         put(base / "course.md", _front_matter(meta, course.description_md))
@@ -170,6 +168,11 @@ def content_export(*, root: Path) -> int:
     ]
     if bundles:
         put(root / "bundles.yaml", dump({"bundles": bundles}))
+    for page in InfoPage.objects.all():
+        page_meta = {"title": page.title, "summary": page.summary, "order": page.order}
+        if not page.is_published:
+            page_meta["published"] = False
+        put(root / "pages" / f"{page.slug}.md", _front_matter(page_meta, page.body_md))
     targets = {_target(root, path): data for path, data in files.items()}
     for path, data in targets.items():
         _write(path, data)

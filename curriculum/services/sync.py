@@ -20,6 +20,7 @@ from courses.models import (
     BundleCourse,
     Course,
     CourseImage,
+    InfoPage,
     Lesson,
     LessonProgress,
     Module,
@@ -156,6 +157,7 @@ class _Applier:
                 "validity_months": meta["validity_months"],
                 "order": meta["order"],
                 "guidelines": meta["guidelines"],
+                "accreditation": meta["accreditation"],
                 "is_published": meta["published"],
                 "description_md": cf.body,
                 "prerequisite_slugs": sorted(meta["prerequisites"]),
@@ -176,6 +178,7 @@ class _Applier:
             lessons = self.sync_modules(cf, course)
             self.sync_exams(cf, course, lessons)
         self.sync_bundles(course_rows)
+        self.sync_pages()
         self.remove_missing(course_rows)
         if self.conflicts:
             raise ContentError(self.conflicts)
@@ -372,6 +375,30 @@ class _Applier:
                     BundleCourse(bundle=bundle, course_id=pk, order=i)
                     for i, pk in enumerate(wanted)
                 )
+
+    def sync_pages(self) -> None:
+        """Information pages: created, updated, and removed when their file goes
+        (no learner record refers to a page)."""
+        for page in self.tree.pages:
+            self.upsert(
+                "pages",
+                InfoPage,
+                {"slug": page.slug},
+                {
+                    "title": page.meta["title"],
+                    "summary": page.meta["summary"],
+                    "order": page.meta["order"],
+                    "is_published": page.meta["published"],
+                    "body_md": page.body,
+                },
+                page.path,
+            )
+        self._remove(
+            "pages",
+            InfoPage.objects.filter(synced_hash__gt="").exclude(
+                slug__in=[p.slug for p in self.tree.pages]
+            ),
+        )
 
     def remove_missing(self, course_rows: dict[str, Course]) -> None:
         # A course with enrollments is history: unpublished, never deleted.

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import override_settings
+from PIL import Image
 
 from config.celery import app as celery_app
 
@@ -141,6 +142,7 @@ def _environment_without_project_settings() -> dict:
         "ALLOWED_HOSTS",
         "DJANGO_SETTINGS_MODULE",
         "EMAIL_URL",
+        "SITE_URL",
         # Set by the browser tests for Playwright's event loop; never in production.
         "DJANGO_ALLOW_ASYNC_UNSAFE",
     )
@@ -226,6 +228,61 @@ def test_production_settings_refuse_to_start_without_secret_key():
     assert "SECRET_KEY" in error.value.stderr
 
 
+def production_issuer(tmp_path) -> dict[str, str]:
+    """The issuer details production sets (certificates.E001, E002)."""
+    signature = tmp_path / "signature.png"
+    Image.new("LA", (300, 90), (0, 0)).save(signature)
+    return {
+        "SITE_URL": "https://lifeline.example",
+        "CERTIFICATE_ISSUER_ADDRESS": "1 Example Plaza, Springfield, IL 62701, USA",
+        "CERTIFICATE_ISSUER_CONTACT": "support@lifeline.example",
+        "CERTIFICATE_SIGNER_NAME": "Dr. Ada Example",
+        "CERTIFICATE_SIGNER_TITLE": "Medical Director",
+        "CERTIFICATE_SIGNATURE_IMAGE": str(signature),
+    }
+
+
+def test_check_deploy_refuses_development_issuer_details_and_a_local_site_url(
+    tmp_path,
+):
+    env = _environment_without_project_settings()
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
+        ALLOWED_HOSTS="lifeline.example",
+        DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
+        EMAIL_URL="smtp+tls://mailer:pw@smtp.example:587",
+        REDIS_URL="redis://cache.internal:6379/0",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "certificates.E001" in output and "CERTIFICATE_SIGNER_NAME" in output
+    assert "certificates.E002" in output and "SITE_URL" in output
+
+
+def test_a_signature_image_that_is_not_a_png_fails_every_check(tmp_path):
+    env = _environment_without_project_settings()
+    fake = tmp_path / "signature.png"
+    fake.write_bytes(b"GIF89a not really")
+    env.update(DEBUG="true", CERTIFICATE_SIGNATURE_IMAGE=str(fake))
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "certificates.E003" in result.stdout + result.stderr
+
+
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
     env = _environment_without_project_settings()
     env.update(
@@ -236,6 +293,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
         EMAIL_URL="smtp+tls://mailer:pw@smtp.example:587",
         # Production needs a shared cache (accounts.E001); the check does not connect.
         REDIS_URL="redis://cache.internal:6379/0",
+        **production_issuer(tmp_path),
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
