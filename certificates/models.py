@@ -57,7 +57,7 @@ class Certificate(models.Model):
     hours = models.DecimalField("CE hours", max_digits=4, decimal_places=1)
     # Snapshots taken at issue, like the name and title: a later change of licence,
     # accreditation wording, issuer or medical director never rewrites a certificate.
-    licence_number = models.CharField("licence number", max_length=64, blank=True)
+    licence_number = models.CharField("license number", max_length=64, blank=True)
     accreditation = models.CharField(max_length=600, blank=True)
     issuer_name = models.CharField(max_length=200, blank=True)
     signer_name = models.CharField(max_length=200, blank=True)

@@ -239,7 +239,7 @@ def _certificate_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     bottom = _text(c, doc.holder_name, NAME, cx, 440, body)
     if doc.licence_number:
         bottom = _text(
-            c, f"Licence number {doc.licence_number}", LEAD, cx, bottom - 8, body
+            c, f"License number {doc.licence_number}", LEAD, cx, bottom - 8, body
         )
     c.setStrokeColor(RULE)
     c.line(cx - 240, bottom - 12, cx + 240, bottom - 12)
@@ -333,7 +333,7 @@ def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     bottom = _text(c, doc.course_title, CARD_COURSE, left, bottom - 14, width)
     note = _format_hours(doc.hours)
     if doc.licence_number:
-        note += f"  ·  Licence {doc.licence_number}"
+        note += f"  ·  License {doc.licence_number}"
     _text(c, note, CARD_NOTE, left, bottom - 3.5, width)
     _field(c, "Issued", format_date(doc.issued_on), left, y + 25, 105)
     _field(c, "Valid through", format_date(doc.expires_on), left + 115, y + 25, 105)

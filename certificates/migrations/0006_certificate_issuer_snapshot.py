@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='certificate',
             name='licence_number',
-            field=models.CharField(blank=True, max_length=64, verbose_name='licence number'),
+            field=models.CharField(blank=True, max_length=64, verbose_name='license number'),
         ),
         migrations.AddField(
             model_name='certificate',

@@ -77,7 +77,7 @@ def test_the_pdf_states_issuer_signer_scope_licence_and_accreditation(certificat
         "Dr. Ada Example, MD",
         "Medical Director",
         SCOPE_ONLINE_ONLY,
-        "Licence number RN 0412-7781",
+        "License number RN 0412-7781",
         "Maria Lopez",
         "4.5 CE hours",
     ):
@@ -88,7 +88,7 @@ def test_the_pdf_states_issuer_signer_scope_licence_and_accreditation(certificat
 
 def test_the_wallet_card_keeps_the_scope_and_licence(certificate):
     card = _text(_pdf(certificate).pages[1])
-    assert "Licence RN 0412-7781" in card
+    assert "License RN 0412-7781" in card
     assert SCOPE_ONLINE_ONLY in card
     assert "Maria Lopez" in card
 
