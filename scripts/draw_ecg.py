@@ -1,33 +1,50 @@
 #!/usr/bin/env python3
 """Draw the ACLS rhythm strips as SVG files (standard library only).
 
-Each strip is a 6-second single-lead recording drawn on standard ECG paper:
-25 mm/s, 10 mm/mV, 1 mm minor and 5 mm major grid lines, with a 1 mV
-calibration pulse at the left edge. A rhythm is described by a list of events
-(P waves, QRS complexes, T waves) built from per-beat waveform templates, plus
-an optional continuous "baseline" signal (fibrillatory waves, flutter waves,
-ventricular fibrillation).
+Each strip is a 6-second lead II recording drawn on standard ECG paper: 25 mm/s,
+10 mm/mV, 1 mm minor and 5 mm major grid lines, a 1 mV calibration pulse at the
+left edge, the lead label "II" and time marks every second (longer at 0, 3 and 6 s)
+above the grid, and the paper speed and gain under it. A rhythm is a list of events
+(P waves, QRS complexes, T waves, pacing spikes) built from waveform templates, plus
+continuous signals: fibrillatory, flutter or VF waves, baseline wander, muscle tremor
+and 60 Hz mains interference. Output is deterministic: every random number comes from
+a generator seeded per strip, so running the script again gives identical bytes
+(tests/curriculum/test_ecg_strips.py re-draws every strip and compares).
 
-The strips are also used in "what is this rhythm?" exam questions, so the
-rendered SVG carries NO rhythm name or description: no visible label, and a
-neutral <title>/aria-label ("ECG rhythm strip 7"). The file name is the only
-place the rhythm appears. Each strip's name and a description of what it shows
-are kept below (name, description) for the people who write the lessons and the
-image_alt texts of questions; lessons name the rhythm in a caption under the
-image, and question alt texts describe the visible features without naming it.
+Two kinds of strip, both under content/acls/images/ecg/:
+
+- LESSON strips, `strip-NN.svg`: the figures lessons show with a caption naming the
+  rhythm. Their paths never change (lessons link them). Their SVG title is "ECG
+  rhythm strip NN".
+- EXAM strips, `exam/e-NNN.svg`: for exam questions only, never shown by a lesson.
+  Numbers were dealt at random once and are fixed, so neither the number nor the
+  order reveals the rhythm; each rhythm has at least three, at different rates, with
+  different morphology, and with baseline wander, muscle tremor or mains artefact on
+  some. Every exam strip has the same SVG title and label, "6-second lead II rhythm
+  strip", and no visible text but the lead, the seconds and the scale.
+
+Nothing rendered names a rhythm. What each strip shows is kept here, in STRIPS
+(rhythm, features) and in the rates measured from the drawn beats: print it as a
+Markdown table with `--catalogue` (docs/ECG_STRIPS.md is that table). Question
+authors use it to write items; a question's `image_alt` says what the image is
+("6-second lead II rhythm strip"), never the findings.
 
 Usage:
-    python3 scripts/draw_ecg.py            # writes content/acls/images/ecg/*.svg
-    python3 scripts/draw_ecg.py OUTDIR     # writes to another folder
-
-The output is deterministic (seeded random numbers), so running the script
-again produces identical files.
+    python3 scripts/draw_ecg.py              # writes content/acls/images/ecg/
+    python3 scripts/draw_ecg.py OUTDIR       # writes the same files under OUTDIR
+    python3 scripts/draw_ecg.py --catalogue  # prints the catalogue (Markdown)
 """
 
+from __future__ import annotations
+
+import itertools
 import math
 import os
 import random
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 
 # ---------------------------------------------------------------- paper scale
 PX_PER_MM = 5.0
@@ -37,87 +54,263 @@ DURATION_S = 6.0  # strip length
 CAL_MM = 10.0  # left margin holding the calibration pulse
 GRID_W_MM = CAL_MM + DURATION_S * MM_PER_S  # 160 mm
 GRID_H_MM = 40.0
-LABEL_H_PX = 22  # white band above the grid holding the scale note
+TOP_PX = 28  # white band above the grid: lead label and time marks
+BOTTOM_PX = 18  # white band under the grid: paper speed and gain
 BASELINE_MM = 22.0  # distance of the isoelectric line from the grid top
 SAMPLE_S = 0.002  # 500 Hz
+SAMPLES = round(DURATION_S / SAMPLE_S) + 1
 
 WIDTH_PX = GRID_W_MM * PX_PER_MM
-HEIGHT_PX = LABEL_H_PX + GRID_H_MM * PX_PER_MM
+GRID_H_PX = GRID_H_MM * PX_PER_MM
+HEIGHT_PX = TOP_PX + GRID_H_PX + BOTTOM_PX
+
+LESSON_DIR = "images/ecg"
+EXAM_DIR = "images/ecg/exam"
+EXAM_TITLE = "6-second lead II rhythm strip"
 
 # ------------------------------------------------------------------ templates
-# Each template is a list of Gaussian components (offset s, amplitude mV, sigma s)
-# relative to the event's fiducial time.
+# A template is a list of Gaussian components (offset s, amplitude mV, sigma s)
+# relative to the event's time (a QRS: the R peak).
 P_WAVE = [(0.0, 0.15, 0.022)]
+P_INVERTED = [(0.0, -0.12, 0.018)]
 QRS_NARROW = [(-0.028, -0.08, 0.008), (0.0, 1.30, 0.011), (0.024, -0.32, 0.010)]
+QRS_TALL = [(-0.026, -0.12, 0.008), (0.0, 1.75, 0.010), (0.023, -0.45, 0.010)]
+QRS_SMALL = [(-0.026, -0.05, 0.008), (0.0, 0.70, 0.011), (0.024, -0.22, 0.010)]
+QRS_RS = [(-0.02, -0.04, 0.008), (0.0, 0.80, 0.010), (0.026, -0.65, 0.012)]
 QRS_RBBB = [
     (-0.03, -0.06, 0.008),
     (0.0, 1.05, 0.012),
     (0.032, -0.22, 0.011),
     (0.062, 0.38, 0.016),
-]  # about 120-130 ms, rSR'
+]  # about 0.12-0.13 s, rSR'
+QRS_LBBB = [(0.0, 0.70, 0.022), (0.045, 0.85, 0.022), (0.10, -0.10, 0.02)]  # ~0.14 s
 QRS_ESCAPE = [(0.0, 0.95, 0.030), (0.070, -0.50, 0.028)]  # wide ventricular escape
+QRS_ESCAPE_NEG = [(0.0, -0.85, 0.032), (0.075, 0.40, 0.030)]
 QRS_PEA = [(-0.03, -0.05, 0.009), (0.0, 0.85, 0.016), (0.036, -0.25, 0.014)]
 QRS_VT = [(0.0, 1.10, 0.034), (0.085, -0.75, 0.038), (0.20, -0.22, 0.045)]
+QRS_VT_NEG = [(0.0, -1.25, 0.036), (0.09, 0.45, 0.040), (0.19, 0.18, 0.045)]
+QRS_VT_NOTCHED = [(0.0, 0.85, 0.026), (0.055, 0.95, 0.026), (0.14, -0.55, 0.04)]
+QRS_PACED = [(0.012, -0.25, 0.012), (0.06, 1.05, 0.034), (0.14, -0.35, 0.035)]
+PVC_UP = [(0.0, 1.35, 0.032), (0.075, -0.40, 0.030)]
+PVC_DOWN = [(0.0, -1.20, 0.034), (0.07, 0.45, 0.032)]
+PVC_BIPHASIC = [(0.0, 0.75, 0.028), (0.07, -0.95, 0.032)]
+PACING_SPIKE = [(0.0, 1.7, 0.0016), (0.004, -0.22, 0.003)]
+
+# Ventricular complexes and the T wave that follows them (not the sinus T wave).
+PVC_T = {id(PVC_UP): -0.38, id(PVC_DOWN): 0.40, id(PVC_BIPHASIC): 0.30}
 
 
-def t_wave(rr, amp=0.30, qt_scale=1.0):
+def scaled(template, amp=1.0, width=1.0):
+    """A template with its amplitude and duration scaled."""
+    return [(o * width, a * amp, s * width) for o, a, s in template]
+
+
+def main_deflection(template) -> float:
+    """+1 when the complex is mainly upright, -1 when mainly negative."""
+    return 1.0 if max(template, key=lambda c: abs(c[1]))[1] > 0 else -1.0
+
+
+def t_wave(rr, amp=0.30, qt_scale=1.0, width=1.0):
     """Asymmetric T wave; its position follows the RR interval (Bazett-like)."""
     peak = 0.26 * math.sqrt(max(rr, 0.25)) * qt_scale
-    return [(peak - 0.035, amp * 0.55, 0.050), (peak + 0.010, amp * 0.60, 0.036)]
+    return [
+        (peak - 0.035 * width, amp * 0.55, 0.050 * width),
+        (peak + 0.010 * width, amp * 0.60, 0.036 * width),
+    ]
 
 
-def gauss_sum(t, comps):
-    v = 0.0
-    for off, amp, sig in comps:
-        d = t - off
-        if abs(d) < 5 * sig:
-            v += amp * math.exp(-0.5 * (d / sig) ** 2)
-    return v
+def t_wave_end(rr, qt_scale=1.0, width=1.0):
+    """Time after the R peak at which t_wave() has returned to the baseline."""
+    return 0.26 * math.sqrt(max(rr, 0.25)) * qt_scale + 0.010 * width + 0.11 * width
 
 
+# --------------------------------------------------------------------- strips
 class Strip:
-    def __init__(self, slug, number, name, description, seed=1):
-        self.slug = slug
-        self.number = number  # neutral label: "ECG rhythm strip <number>"
-        self.name = name  # NOT rendered (answer key for authors)
-        self.description = (
-            description  # NOT rendered (basis for captions and alt texts)
-        )
-        self.events = []  # (time, comps)
-        self.baseline = None  # function t -> mV
-        self.rng = random.Random(seed)  # noqa: S311 (deterministic drawing, not crypto)
-        self.wander = (0.02, 0.23, self.rng.uniform(0, 6.28))
+    """One 6-second recording: events and continuous signals, sampled at 500 Hz."""
 
-    @property
-    def label(self):
-        return f"ECG rhythm strip {self.number}"
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)  # noqa: S311 (deterministic drawing, not crypto)
+        self.events: list[tuple[float, list]] = []
+        self.p_times: list[float] = []  # atrial depolarizations (P or flutter waves)
+        self.qrs_times: list[float] = []  # ventricular depolarizations
+        self.spike_times: list[float] = []  # pacemaker spikes
+        # (R peak, end of its T wave, QT in s) of beats whose T wave is drawn.
+        self.t_waves: list[tuple[float, float, float]] = []
+        self.signals: list[list[float]] = []  # continuous additions, one per sample
+        self.wander = (0.02, 0.23, self.rng.uniform(0, 6.28))
+        self.atrial_rate: float | None = None  # flutter/fibrillation, per minute
+        self.rate_note = ""  # added to the measured rates in the catalogue
+        self.rate_override = ""  # replaces them (a rhythm that changes mid-strip)
+        self.notes: list[str] = []  # measured features for the catalogue
 
     # ---- building blocks
-    def p(self, t, amp=1.0):
-        self.events.append((t, [(o, a * amp, s) for o, a, s in P_WAVE]))
+    def add(self, t, template):
+        self.events.append((t, template))
+
+    def p(self, t, template=P_WAVE, amp=1.0):
+        self.add(t, scaled(template, amp))
+        self.p_times.append(t)
 
     def qrs(self, t, template=QRS_NARROW, scale=1.0):
-        self.events.append((t, [(o, a * scale, s) for o, a, s in template]))
+        self.add(t, scaled(template, scale))
+        self.qrs_times.append(t)
 
-    def t(self, t, rr, amp=0.30, qt_scale=1.0):
-        self.events.append((t, t_wave(rr, amp, qt_scale)))
+    def t(self, t, rr, amp=0.30, qt_scale=1.0, width=1.0, onset=0.04):
+        self.add(t, t_wave(rr, amp, qt_scale, width))
+        end = t + t_wave_end(rr, qt_scale, width)
+        self.t_waves.append((t, end, end - (t - onset)))
 
-    def conducted_beat(self, t_p, pr, rr, template=QRS_NARROW, t_amp=0.30):
-        self.p(t_p)
+    def spike(self, t):
+        t = round(t / SAMPLE_S) * SAMPLE_S  # on a sample, so every spike is as tall
+        self.add(t, PACING_SPIKE)
+        self.spike_times.append(t)
+
+    def beat(
+        self,
+        t_p,
+        pr,
+        rr,
+        template=QRS_NARROW,
+        t_amp=0.30,
+        qt_scale=1.0,
+        t_width=1.0,
+        p_template=P_WAVE,
+    ):
+        """A conducted beat: P wave, QRS after the PR interval, T wave."""
+        self.p(t_p, p_template)
         self.qrs(t_p + pr, template)
-        self.t(t_p + pr, rr, t_amp)
+        self.t(t_p + pr, rr, t_amp, qt_scale, t_width)
 
-    # ---- signal
-    def value(self, t):
+    def ectopic(self, t, template=PVC_UP, t_amp=None):
+        """A ventricular ectopic beat (PVC) with its discordant T wave."""
+        self.qrs(t, template)
+        amp = PVC_T.get(id(template), -0.35) if t_amp is None else t_amp
+        self.add(t, [(0.30, amp * 0.7, 0.055), (0.34, amp * 0.5, 0.045)])
+
+    # ---- artefacts
+    def set_wander(self, amp, freq=0.25):
+        """Baseline wander (breathing, movement): amp mV at about freq Hz."""
+        self.wander = (amp, freq, self.rng.uniform(0, 6.28))
+
+    def add_tremor(self, amp=0.05, bursts=3):
+        """Muscle tremor: irregular high-frequency noise in bursts, amp mV."""
+        rng = self.rng
+        raw = [rng.gauss(0.0, 1.0) for _ in range(SAMPLES + 4)]
+        smooth = [(raw[i] + raw[i + 1] + raw[i + 2]) / 3 for i in range(SAMPLES + 2)]
+        noise = [
+            smooth[i + 1] - 0.5 * (smooth[i] + smooth[i + 2]) for i in range(SAMPLES)
+        ]
+        centres = sorted(rng.uniform(0.3, DURATION_S - 0.3) for _ in range(bursts))
+        spans = [rng.uniform(0.5, 1.4) for _ in centres]
+
+        def envelope(t):
+            level = 0.35
+            for c, w in zip(centres, spans, strict=True):
+                level = max(level, math.exp(-0.5 * ((t - c) / (w / 2)) ** 2))
+            return level
+
+        self.signals.append(
+            [amp * 2.2 * envelope(i * SAMPLE_S) * noise[i] for i in range(SAMPLES)]
+        )
+
+    def add_mains(self, amp=0.04):
+        """60 Hz interference from mains wiring, amp mV."""
+        phase = self.rng.uniform(0, 6.28)
+        self.signals.append(
+            [
+                amp * math.sin(2 * math.pi * 60 * i * SAMPLE_S + phase)
+                for i in range(SAMPLES)
+            ]
+        )
+
+    def add_signal(self, fn):
+        self.signals.append([fn(i * SAMPLE_S) for i in range(SAMPLES)])
+
+    # ---- the recording
+    def samples(self) -> list[float]:
+        """The voltage (mV) at each sample from 0 to 6 s."""
         a, f, ph = self.wander
-        v = a * math.sin(2 * math.pi * f * t + ph)
-        if self.baseline:
-            v += self.baseline(t)
+        values = [
+            a * math.sin(2 * math.pi * f * i * SAMPLE_S + ph)
+            + 0.35 * a * math.sin(2 * math.pi * 2.7 * f * i * SAMPLE_S + 2 * ph)
+            for i in range(SAMPLES)
+        ]
         for t0, comps in self.events:
-            d = t - t0
-            if -0.4 < d < 0.8:
-                v += gauss_sum(d, comps)
-        return v
+            for off, amp, sig in comps:
+                centre = t0 + off
+                lo = max(0, math.floor((centre - 5 * sig) / SAMPLE_S))
+                hi = min(SAMPLES - 1, math.ceil((centre + 5 * sig) / SAMPLE_S))
+                for i in range(lo, hi + 1):
+                    d = (i * SAMPLE_S - centre) / sig
+                    values[i] += amp * math.exp(-0.5 * d * d)
+        for signal in self.signals:
+            for i, v in enumerate(signal):
+                values[i] += v
+        return values
+
+    def ventricular_rate(self) -> tuple[float, float, float] | None:
+        """(mean, lowest, highest) rate per minute from the R-R intervals on the strip."""
+        times = sorted(t for t in self.qrs_times if 0 <= t <= DURATION_S)
+        if len(times) < 2:
+            return None
+        rrs = [b - a for a, b in itertools.pairwise(times)]
+        mean = (times[-1] - times[0]) / len(rrs)
+        return 60 / mean, 60 / max(rrs), 60 / min(rrs)
+
+    def atrial_rate_measured(self) -> float | None:
+        if self.atrial_rate:
+            return self.atrial_rate
+        times = sorted(t for t in self.p_times if 0 <= t <= DURATION_S)
+        if len(times) < 2:
+            return None
+        return 60 * (len(times) - 1) / (times[-1] - times[0])
+
+
+def chaotic_wave(
+    rng: random.Random,
+    *,
+    half_lo: float,
+    half_hi: float,
+    amp_lo: float,
+    amp_hi: float,
+    drift: float = 0.0,
+) -> list[float]:
+    """Fibrillation: half-waves of random length (half_lo-half_hi s) and height
+    (amp_lo-amp_hi mV, under a slowly changing envelope), alternating in sign, so
+    neither the timing nor the amplitude repeats. `drift` adds a slow irregular
+    shift (mV) that moves the axis of the waves."""
+    values = [0.0] * SAMPLES
+    env_points = [rng.uniform(0.35, 1.0) for _ in range(13)]
+
+    def envelope(t):
+        x = t / DURATION_S * (len(env_points) - 1)
+        i = min(int(x), len(env_points) - 2)
+        u = x - i
+        u = u * u * (3 - 2 * u)
+        return env_points[i] * (1 - u) + env_points[i + 1] * u
+
+    t, sign = -rng.uniform(0, half_hi), rng.choice([1, -1])
+    while t < DURATION_S:
+        half = rng.uniform(half_lo, half_hi)
+        height = sign * rng.uniform(amp_lo, amp_hi) * envelope(max(t, 0.0))
+        skew = rng.uniform(0.7, 1.6)
+        lo = max(0, math.ceil(t / SAMPLE_S))
+        hi = min(SAMPLES - 1, math.floor((t + half) / SAMPLE_S))
+        for i in range(lo, hi + 1):
+            u = (i * SAMPLE_S - t) / half
+            values[i] += height * math.sin(math.pi * u**skew)
+        t += half
+        sign = -sign
+    if drift:
+        comps = [(rng.uniform(0.4, 1.6), rng.uniform(0, 6.28)) for _ in range(3)]
+        for i in range(SAMPLES):
+            x = i * SAMPLE_S
+            values[i] += (
+                drift
+                * sum(math.sin(2 * math.pi * f * x + p) for f, p in comps)
+                / len(comps)
+            )
+    return values
 
 
 # ----------------------------------------------------------------- rendering
@@ -126,7 +319,7 @@ def x_of(t):
 
 
 def y_of(mv):
-    return LABEL_H_PX + (BASELINE_MM - mv * MM_PER_MV) * PX_PER_MM
+    return TOP_PX + (BASELINE_MM - mv * MM_PER_MV) * PX_PER_MM
 
 
 def simplify(points, tol):
@@ -156,16 +349,30 @@ def simplify(points, tol):
 
 def grid_paths():
     minor, major = [], []
-    w = GRID_W_MM * PX_PER_MM
-    top = LABEL_H_PX
-    bottom = LABEL_H_PX + GRID_H_MM * PX_PER_MM
+    top, bottom = TOP_PX, TOP_PX + GRID_H_PX
     for i in range(int(GRID_W_MM) + 1):
         x = i * PX_PER_MM
         (major if i % 5 == 0 else minor).append(f"M{x:g} {top:g}V{bottom:g}")
     for j in range(int(GRID_H_MM) + 1):
         y = top + j * PX_PER_MM
-        (major if j % 5 == 0 else minor).append(f"M0 {y:g}H{w:g}")
+        (major if j % 5 == 0 else minor).append(f"M0 {y:g}H{WIDTH_PX:g}")
     return "".join(minor), "".join(major)
+
+
+def time_marks():
+    """Ticks above the grid at every second, longer at 0, 3 and 6 s, numbered."""
+    ticks, labels = [], []
+    for second in range(int(DURATION_S) + 1):
+        x = x_of(second)
+        long = second % 3 == 0
+        ticks.append(f"M{x:g} {TOP_PX - (12 if long else 6):g}V{TOP_PX:g}")
+        anchor = "end" if second == DURATION_S else "middle"
+        shift = -3 if second == DURATION_S else 0
+        labels.append(
+            f'  <text x="{x + shift:g}" y="{TOP_PX - 15:g}" font-size="10"'
+            f' text-anchor="{anchor}" fill="#374151">{second} s</text>'
+        )
+    return "".join(ticks), labels
 
 
 def esc(text):
@@ -177,454 +384,734 @@ def esc(text):
     )
 
 
-def render(strip):
-    n = int(DURATION_S / SAMPLE_S) + 1
-    pts = [(x_of(i * SAMPLE_S), y_of(strip.value(i * SAMPLE_S))) for i in range(n)]
+def render(strip: Strip, *, title: str, sid: str) -> str:
+    values = strip.samples()
+    pts = [(x_of(i * SAMPLE_S), y_of(v)) for i, v in enumerate(values)]
     pts = simplify(pts, 0.25)
     trace = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
 
     # 1 mV calibration pulse, 5 mm wide, in the left margin
-    b = y_of(0)
-    top = y_of(1.0)
+    b, top = y_of(0), y_of(1.0)
     x0, x1, x2, x3 = 1 * PX_PER_MM, 3 * PX_PER_MM, 8 * PX_PER_MM, 9.6 * PX_PER_MM
     cal = f"M{x0:g} {b:.1f}H{x1:g}V{top:.1f}H{x2:g}V{b:.1f}H{x3:g}"
 
     minor, major = grid_paths()
+    ticks, tick_labels = time_marks()
     w, h = WIDTH_PX, HEIGHT_PX
-    sid = f"strip-{strip.number:02d}"
-    label = esc(strip.label)
-    grid_h = GRID_H_MM * PX_PER_MM
+    label = esc(title)
     lines = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}"'
         f' width="{w:g}" height="{h:g}" role="img" aria-label="{label}"'
         f' aria-labelledby="title-{sid}" font-family="Arial, Helvetica, sans-serif">',
         f'  <title id="title-{sid}">{label}</title>',
-        f'  <rect x="0" y="0" width="{w:g}" height="{LABEL_H_PX}" fill="#ffffff"/>',
-        f'  <text x="{w - 8:g}" y="15" font-size="11" text-anchor="end"'
-        ' fill="#6b7280">25 mm/s, 10 mm/mV, 6 s</text>',
-        f'  <rect x="0" y="{LABEL_H_PX}" width="{w:g}" height="{grid_h:g}"'
+        f'  <defs><clipPath id="paper-{sid}"><rect x="0" y="{TOP_PX}"'
+        f' width="{w:g}" height="{GRID_H_PX:g}"/></clipPath></defs>',
+        f'  <rect x="0" y="0" width="{w:g}" height="{h:g}" fill="#ffffff"/>',
+        f'  <text x="6" y="{TOP_PX - 8:g}" font-size="15" font-weight="bold"'
+        ' fill="#111111">II</text>',
+        f'  <path d="{ticks}" stroke="#374151" stroke-width="1.2" fill="none"/>',
+        *tick_labels,
+        f'  <rect x="0" y="{TOP_PX}" width="{w:g}" height="{GRID_H_PX:g}"'
         ' fill="#fff7f5"/>',
         f'  <path d="{minor}" stroke="#f4c7c3" stroke-width="0.5" fill="none"/>',
         f'  <path d="{major}" stroke="#e48f88" stroke-width="1" fill="none"/>',
         f'  <path d="{cal}" stroke="#111111" stroke-width="1.4" fill="none"/>',
         f'  <polyline points="{trace}" stroke="#111111" stroke-width="1.5" fill="none"'
-        ' stroke-linejoin="round" stroke-linecap="round"/>',
+        f' stroke-linejoin="round" stroke-linecap="round"'
+        f' clip-path="url(#paper-{sid})"/>',
+        f'  <text x="{w - 6:g}" y="{h - 5:g}" font-size="11" text-anchor="end"'
+        ' fill="#374151">25 mm/s, 10 mm/mV</text>',
         "</svg>",
     ]
     return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------- rhythms
-def regular_sinus(strip, rate, pr=0.16, template=QRS_NARROW, first=0.25, jitter=0.015):
+# Builders take the strip's seed first and return a Strip.
+
+
+def sinus(
+    seed,
+    rate,
+    pr=0.16,
+    template=QRS_NARROW,
+    first=0.25,
+    jitter=0.015,
+    t_amp=0.30,
+    p_template=P_WAVE,
+):
+    """Sinus rhythm at `rate`: P before every QRS, constant PR."""
+    s = Strip(seed)
     rr = 60.0 / rate
     tp = first
     while tp < DURATION_S + 0.3:
-        strip.conducted_beat(tp, pr, rr, template)
-        tp += rr * (1 + strip.rng.uniform(-jitter, jitter))
-
-
-def normal_sinus():
-    s = Strip(
-        "normal-sinus-rhythm",
-        5,
-        "Normal sinus rhythm",
-        (
-            "Regular rhythm at about 75 per minute; an upright P wave before every "
-            "QRS; constant PR interval of about 0.16 s; narrow QRS complexes (about "
-            "0.08 s)."
-        ),
-        seed=11,
-    )
-    regular_sinus(s, 75, first=0.35)
+        s.beat(tp, pr, rr, template, t_amp=t_amp, p_template=p_template)
+        tp += rr * (1 + s.rng.uniform(-jitter, jitter))
     return s
 
 
-def sinus_brady():
-    s = Strip(
-        "sinus-bradycardia",
-        12,
-        "Sinus bradycardia",
-        (
-            "Regular rhythm at about 45 per minute; an upright P wave before every "
-            "QRS; constant PR interval of about 0.16 s; narrow QRS complexes."
-        ),
-        seed=12,
-    )
-    regular_sinus(s, 45, first=0.3)
-    return s
-
-
-def sinus_tachy():
-    s = Strip(
-        "sinus-tachycardia",
-        3,
-        "Sinus tachycardia",
-        (
-            "Regular rhythm at about 125 per minute; an upright P wave before every "
-            "QRS, sitting close to the end of the preceding T wave; constant PR "
-            "interval of about 0.14 s; narrow QRS complexes."
-        ),
-        seed=13,
-    )
-    regular_sinus(s, 125, pr=0.14, first=0.15)
-    return s
-
-
-def first_degree():
-    s = Strip(
-        "first-degree-av-block",
-        9,
-        "First-degree AV block",
-        (
-            "Regular rhythm at about 70 per minute; every P wave is followed by a "
-            "narrow QRS; the PR interval is constant at about 0.30 s."
-        ),
-        seed=14,
-    )
-    regular_sinus(s, 70, pr=0.30, first=0.2)
-    return s
-
-
-def mobitz_1():
-    s = Strip(
-        "second-degree-av-block-type-1",
-        14,
-        "Second-degree AV block type I (Mobitz I, Wenckebach)",
-        (
-            "Regular P waves at about 80 per minute; in each cycle the PR interval "
-            "is about 0.16 s, then 0.25 s, then 0.31 s, and the next P wave has no "
-            "QRS after it; the cycle repeats, so the narrow QRS complexes come in "
-            "groups of three separated by pauses (ventricular rate about 60 per "
-            "minute)."
-        ),
-        seed=15,
-    )
-    pp = 60.0 / 80
-    prs = [0.16, 0.25, 0.31, None]
-    tp, k = 0.15, 0
+def mobitz_1(seed, atrial, prs, first=0.15, template=QRS_NARROW):
+    """Wenckebach: PR lengthens over `prs` (None = a P with no QRS), repeating."""
+    s = Strip(seed)
+    pp = 60.0 / atrial
+    tp, k = first, 0
     while tp < DURATION_S + 0.3:
-        pr = prs[k % 4]
+        pr = prs[k % len(prs)]
         s.p(tp)
         if pr is not None:
-            s.qrs(tp + pr)
-            s.t(tp + pr, pp * 0.8, amp=0.24)
+            s.qrs(tp + pr, template)
+            s.t(tp + pr, pp * 0.85, amp=0.24)
         tp += pp
         k += 1
     return s
 
 
-def mobitz_2():
-    s = Strip(
-        "second-degree-av-block-type-2",
-        1,
-        "Second-degree AV block type II (Mobitz II)",
-        (
-            "Regular P waves at about 90 per minute; the PR interval is the same "
-            "(about 0.18 s) in every conducted beat, before and after the pauses; "
-            "now and then a P wave has no QRS after it; QRS complexes about 0.12 s "
-            "wide; ventricular rate about 70 per minute."
-        ),
-        seed=16,
-    )
-    pp = 60.0 / 90
-    pattern = [True, True, True, False, True, True, False, True, True, True]
-    tp, k = 0.2, 0
+def mobitz_2(seed, atrial, pattern, pr=0.18, template=QRS_RBBB, first=0.2):
+    """Mobitz II: constant PR; the P waves marked False in `pattern` are not
+    conducted."""
+    s = Strip(seed)
+    pp = 60.0 / atrial
+    tp, k = first, 0
     while tp < DURATION_S + 0.3:
         s.p(tp)
         if pattern[k % len(pattern)]:
-            s.qrs(tp + 0.18, QRS_RBBB)
-            s.t(tp + 0.18, pp, amp=-0.18)
+            s.qrs(tp + pr, template)
+            s.t(tp + pr, pp, amp=-0.18 if template is not QRS_NARROW else 0.26)
         tp += pp
         k += 1
     return s
 
 
-def third_degree():
-    s = Strip(
-        "third-degree-av-block",
-        7,
-        "Third-degree (complete) AV block",
-        (
-            "Regular P waves at about 80 per minute; regular, slow, wide QRS "
-            "complexes at about 35 per minute; the PR interval differs from beat to "
-            "beat because P waves and QRS complexes keep no fixed relation; some P "
-            "waves fall on QRS complexes or T waves."
-        ),
-        seed=17,
-    )
-    pp = 60.0 / 80
-    tp = 0.10
+def complete_block(
+    seed, atrial, ventricular, template=QRS_ESCAPE, first_p=0.10, first_qrs=0.62
+):
+    """Third-degree AV block: regular P waves and a regular, slower escape rhythm
+    that keep no fixed relation."""
+    s = Strip(seed)
+    pp = 60.0 / atrial
+    tp = first_p
     while tp < DURATION_S + 0.3:
         s.p(tp)
         tp += pp
-    rr = 60.0 / 35
-    tq = 0.62
+    rr = 60.0 / ventricular
+    tq = first_qrs
+    wide = template is not QRS_NARROW
+    t_amp = -0.30 * main_deflection(template) if wide else 0.28
     while tq < DURATION_S + 0.3:
-        s.qrs(tq, QRS_ESCAPE)
-        s.t(tq, rr, amp=-0.30, qt_scale=1.15)
+        s.qrs(tq, template)
+        s.t(tq, rr, amp=t_amp, qt_scale=1.15 if wide else 1.0)
         tq += rr
     return s
 
 
-def atrial_fib():
-    s = Strip(
-        "atrial-fibrillation",
-        16,
-        "Atrial fibrillation",
-        (
-            "Irregularly irregular rhythm, no two RR intervals alike; average "
-            "ventricular rate about 145-150 per minute; narrow QRS complexes; no P "
-            "waves; a fine, irregular, wavy baseline between the complexes."
-        ),
-        seed=18,
-    )
+def atrial_fib(seed, rr_lo, rr_hi, f_amp=0.04, template=QRS_NARROW, first=0.12):
+    """Atrial fibrillation: fibrillatory baseline, irregularly irregular QRS."""
+    s = Strip(seed)
     rng = s.rng
-    comps = [
-        (rng.uniform(4.8, 7.8), rng.uniform(0.025, 0.045), rng.uniform(0, 6.28))
-        for _ in range(5)
-    ]
-
-    def fwaves(t):
-        env = 0.8 + 0.3 * math.sin(2 * math.pi * 0.4 * t)
-        return env * sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
-
-    s.baseline = fwaves
-    tq = 0.12
+    s.signals.append(
+        chaotic_wave(
+            rng, half_lo=0.055, half_hi=0.095, amp_lo=f_amp * 0.4, amp_hi=f_amp
+        )
+    )
+    s.atrial_rate = None
+    tq = first
     while tq < DURATION_S + 0.3:
-        rr = rng.uniform(0.27, 0.56)
-        s.qrs(tq)
+        rr = rng.uniform(rr_lo, rr_hi)
+        s.qrs(tq, template)
         s.t(tq, rr, amp=0.20)
         tq += rr
     return s
 
 
-def atrial_flutter():
-    s = Strip(
-        "atrial-flutter",
-        4,
-        "Atrial flutter with 4:1 conduction",
-        (
-            "Regular atrial waves at about 300 per minute forming a continuous "
-            "sawtooth line with no flat baseline; a narrow QRS follows every fourth "
-            "atrial wave, so the ventricular rhythm is regular at about 75 per "
-            "minute."
-        ),
-        seed=19,
-    )
-    period = 0.2
+def flutter(seed, atrial, ratios, amp=0.12, template=QRS_NARROW, first_wave=0.2):
+    """Atrial flutter: a sawtooth at `atrial` per minute; a QRS after every n-th
+    wave, n taken in turn from `ratios` (e.g. [4] for 4:1, [2, 4] variable)."""
+    s = Strip(seed)
+    period = 60.0 / atrial
 
     def saw(t):
-        x = (t / period) % 1.0
+        x = ((t - first_wave) / period) % 1.0
         if x < 0.72:
-            v = 0.12 - 0.36 * (x / 0.72)  # slow downslope
-        else:
-            u = (x - 0.72) / 0.28
-            v = -0.24 + 0.36 * (u * u * (3 - 2 * u))  # quicker, smooth return
-        return v
+            return amp - 3 * amp * (x / 0.72)  # slow downslope
+        u = (x - 0.72) / 0.28
+        return -2 * amp + 3 * amp * (u * u * (3 - 2 * u))  # quicker, smooth return
 
-    s.baseline = saw
-    tq = 0.2 + 0.26
+    s.add_signal(saw)
+    s.atrial_rate = atrial
+    wave = first_wave
+    while wave < DURATION_S:
+        s.p_times.append(wave)
+        wave += period
+    tq, k = first_wave + 0.26 * period / 0.2, 0
     while tq < DURATION_S + 0.3:
-        s.qrs(tq)
-        s.t(tq, 0.8, amp=0.15)
-        tq += 4 * period
+        n = ratios[k % len(ratios)]
+        s.qrs(tq, template)
+        s.t(tq, n * period, amp=0.15)
+        tq += n * period
+        k += 1
     return s
 
 
-def svt():
-    s = Strip(
-        "supraventricular-tachycardia",
-        11,
-        "Supraventricular tachycardia (SVT)",
-        (
-            "Regular narrow-complex rhythm at about 180 per minute; no P waves "
-            "visible; each T wave runs into the next QRS complex."
-        ),
-        seed=20,
-    )
-    rr = 60.0 / 180
-    tq = 0.1
+def svt(seed, rate, template=QRS_NARROW, first=0.1, t_amp=0.26):
+    """Regular narrow-complex tachycardia, P waves not visible."""
+    s = Strip(seed)
+    rr = 60.0 / rate
+    tq = first
     while tq < DURATION_S + 0.3:
-        s.qrs(tq)
-        s.t(tq, rr, amp=0.26)
+        s.qrs(tq, template)
+        s.t(tq, rr, amp=t_amp)
         tq += rr
     return s
 
 
-def mono_vt():
-    s = Strip(
-        "monomorphic-vt",
-        2,
-        "Monomorphic ventricular tachycardia",
-        (
-            "Regular wide-complex rhythm at about 160 per minute; every QRS is wide "
-            "(well over 0.12 s) and identical in shape; no P waves seen."
-        ),
-        seed=21,
-    )
-    rr = 60.0 / 160
-    tq = 0.12
+def vt(seed, rate, template=QRS_VT, first=0.12, jitter=0.0):
+    """Monomorphic VT: regular, wide, identical complexes."""
+    s = Strip(seed)
+    rr = 60.0 / rate
+    tq = first
     while tq < DURATION_S + 0.3:
-        s.qrs(tq, QRS_VT)
-        tq += rr
+        s.qrs(tq, template)
+        tq += rr * (1 + s.rng.uniform(-jitter, jitter))
     return s
 
 
-def poly_vt():
-    s = Strip(
-        "polymorphic-vt",
-        13,
-        "Polymorphic ventricular tachycardia",
-        (
-            "One narrow beat with a P wave and a normal QT, then a fast, irregular "
-            "run of wide complexes at about 210 per minute whose shape, height and "
-            "direction change from beat to beat without a regular pattern."
-        ),
-        seed=22,
-    )
+def _polymorphic_run(s, start, rr_lo, rr_hi):
     rng = s.rng
-    # one normal sinus beat with a normal QT, then the run
-    s.conducted_beat(0.12, 0.16, 0.9)
-    tq = 0.80
+    tq = start
     while tq < DURATION_S + 0.3:
         a = rng.uniform(0.5, 1.35) * rng.choice([1, 1, -1])
         b = rng.uniform(0.2, 0.8) * rng.choice([1, -1])
         w1 = rng.uniform(0.025, 0.040)
         w2 = rng.uniform(0.025, 0.045)
-        s.events.append((tq, [(0.0, a, w1), (rng.uniform(0.065, 0.09), -b, w2)]))
-        tq += rng.uniform(0.25, 0.31)
+        s.add(tq, [(0.0, a, w1), (rng.uniform(0.065, 0.09), -b, w2)])
+        s.qrs_times.append(tq)
+        tq += rng.uniform(rr_lo, rr_hi)
+
+
+def _torsades_run(s, start, rr_lo, rr_hi, twist=2.2, peak=1.5, phase=0.35):
+    """A continuous run: broad complexes at rr_lo-rr_hi s whose height swells and
+    shrinks in spindles while their points turn from up to down and back (the
+    envelope changes sign every half `twist` s)."""
+    rng = s.rng
+    values = [0.0] * SAMPLES
+    knots = [rng.uniform(rr_lo, rr_hi) for _ in range(int(DURATION_S / rr_lo) + 2)]
+    cycle = 0.0  # cycles since the start of the run
+    next_peak = 0.25
+    for i in range(SAMPLES):
+        t = i * SAMPLE_S
+        if t < start:
+            continue
+        rr = knots[min(int(cycle), len(knots) - 1)]
+        cycle += SAMPLE_S / rr
+        if cycle >= next_peak:
+            s.qrs_times.append(t)
+            next_peak += 1.0
+        env = math.cos(2 * math.pi * (t - start) / twist + phase)
+        amp = peak * env + (0.12 if env >= 0 else -0.12)
+        ramp = min(1.0, (t - start) / 0.05)
+        x = 2 * math.pi * cycle
+        values[i] = ramp * amp * (math.sin(x) + 0.22 * math.sin(2 * x + 0.6)) / 1.1
+    s.signals.append(values)
+
+
+def _qt_note(s: Strip, sinus_rate: float, run_start: float) -> None:
+    """Records the sinus beats' QT and the run's rate for the catalogue."""
+    qts = [qt for r, end, qt in s.t_waves if end < run_start]
+    rr = 60.0 / sinus_rate
+    qt = sum(qts) / len(qts)
+    s.notes.append(
+        f"QT {qt:.2f} s (QTc {qt / math.sqrt(rr):.2f} s) on the {len(qts)} sinus "
+        "beats whose T wave is whole"
+    )
+    run = sorted(t for t in s.qrs_times if t >= run_start and t <= DURATION_S)
+    run_rate = 60 * (len(run) - 1) / (run[-1] - run[0])
+    s.rate_override = f"sinus {sinus_rate:.0f}, then a run at about {run_rate:.0f}"
+
+
+def polymorphic(seed, sinus_rate, beats, run_rr, pvc_first=False, first=0.2):
+    """Sinus beats with a normal QT, then polymorphic VT (shapes change at random)."""
+    s = Strip(seed)
+    rr = 60.0 / sinus_rate
+    tp = first
+    for _ in range(beats):
+        s.beat(tp, 0.16, rr, qt_scale=0.85)
+        tp += rr
+    start = tp + 0.16 - rr + 0.40  # after the last T wave
+    if pvc_first:
+        s.ectopic(start, PVC_UP)
+        start += 0.9
+    _polymorphic_run(s, start, *run_rr)
+    _qt_note(s, sinus_rate, start - 0.001)
     return s
 
 
-def torsades():
-    s = Strip(
-        "torsades-de-pointes",
-        8,
-        "Torsades de pointes",
-        (
-            "One narrow beat with a very long QT interval, then a fast run of wide "
-            "complexes at about 240 per minute whose height grows and shrinks in "
-            "spindle-shaped groups while their main direction turns from upward to "
-            "downward and back."
-        ),
-        seed=23,
-    )
-    rng = s.rng
-    # sinus beat with a long QT (T wave peaking late) and an R-on-T trigger
-    s.conducted_beat(0.10, 0.16, 1.6, t_amp=0.22)
-    s.events[-1] = (0.26, [(o * 1.45, a, sg * 1.3) for o, a, sg in t_wave(1.0, 0.22)])
-    tq = 0.26 + 0.50
-    start = tq
-    twist = 2.6  # seconds per full twist cycle
-    while tq < DURATION_S + 0.3:
-        env = math.cos(2 * math.pi * (tq - start) / twist + 0.35)
-        amp = 1.5 * env + (0.1 if env >= 0 else -0.1)
-        s.events.append((tq, [(0.0, amp, 0.036), (0.10, -0.30 * amp, 0.040)]))
-        tq += rng.uniform(0.235, 0.265)
+def torsades(
+    seed,
+    sinus_rate,
+    beats,
+    qt_scale,
+    run_rr,
+    long_short=False,
+    first=0.2,
+    twist=2.2,
+):
+    """Sinus beats with a long QT (whole T waves, measurable), then torsades: an
+    R-on-T beat starts a run whose complexes swell and shrink as their axis turns.
+    With `long_short`, a PVC and its pause come before the last sinus beat, whose QT
+    is longer still (the usual trigger)."""
+    s = Strip(seed)
+    rr = 60.0 / sinus_rate
+    tp = first
+    for _ in range(beats):
+        s.beat(tp, 0.16, rr, t_amp=0.34, qt_scale=qt_scale, t_width=1.25)
+        tp += rr
+    if long_short:
+        tq = tp - rr + 0.16  # the last sinus R peak
+        pvc = tq + t_wave_end(rr, qt_scale, 1.25) + 0.12
+        s.ectopic(pvc, PVC_DOWN)
+        tp = pvc + 1.25
+        rr_long = 1.25
+        s.beat(tp, 0.16, rr_long, t_amp=0.38, qt_scale=qt_scale * 1.08, t_width=1.3)
+        tq = tp + 0.16
+        start = tq + 0.26 * math.sqrt(rr_long) * qt_scale * 1.08 - 0.02
+    else:
+        tq = tp - rr + 0.16
+        start = tq + 0.26 * math.sqrt(rr) * qt_scale - 0.02  # on the T wave's peak
+    _torsades_run(s, start, *run_rr, twist=twist)
+    _qt_note(s, sinus_rate, start - 0.001)
     return s
 
 
-def vfib():
-    s = Strip(
-        "ventricular-fibrillation",
-        6,
-        "Ventricular fibrillation (coarse)",
-        (
-            "No P waves, QRS complexes or T waves; only chaotic, irregular, fairly "
-            "large deflections of varying shape, height and width."
-        ),
-        seed=24,
-    )
-    rng = s.rng
-    comps = [
-        (rng.uniform(3.6, 6.8), rng.uniform(0.18, 0.38), rng.uniform(0, 6.28))
-        for _ in range(6)
-    ]
-    mods = [(rng.uniform(0.25, 0.7), rng.uniform(0, 6.28)) for _ in range(2)]
-
-    def vf(t):
-        env = (
-            0.75
-            + 0.25 * math.sin(2 * math.pi * mods[0][0] * t + mods[0][1])
-            + 0.15 * math.sin(2 * math.pi * mods[1][0] * t + mods[1][1])
+def vfib(seed, coarse=True, drift=0.0):
+    """Ventricular fibrillation, chaotic in timing and amplitude: coarse waves
+    about 3-10 mm high, fine waves under 3 mm."""
+    s = Strip(seed)
+    if coarse:
+        wave = chaotic_wave(
+            s.rng, half_lo=0.05, half_hi=0.19, amp_lo=0.25, amp_hi=1.2, drift=drift
         )
-        return env * sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
-
-    s.baseline = vf
+    else:
+        wave = chaotic_wave(
+            s.rng, half_lo=0.04, half_hi=0.13, amp_lo=0.04, amp_hi=0.24, drift=drift
+        )
+    s.signals.append(wave)
     return s
 
 
-def asystole():
-    s = Strip(
-        "asystole",
-        15,
-        "Asystole",
-        (
-            "An almost flat line with slight, slow drift; no P waves and no QRS "
-            "complexes."
-        ),
-        seed=25,
-    )
+def asystole(seed, drift=0.03, p_rate=None):
+    """A nearly flat line (slow drift); with p_rate, P waves with no QRS."""
+    s = Strip(seed)
     rng = s.rng
     comps = [
-        (rng.uniform(0.15, 0.6), rng.uniform(0.015, 0.03), rng.uniform(0, 6.28))
+        (rng.uniform(0.15, 0.6), rng.uniform(0.5, 1.0) * drift, rng.uniform(0, 6.28))
         for _ in range(3)
     ]
     s.wander = (0.0, 0.0, 0.0)
-    s.baseline = lambda t: sum(
-        a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps
+    s.add_signal(
+        lambda t: sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
     )
+    if p_rate:
+        tp = 0.4
+        while tp < DURATION_S + 0.3:
+            s.p(tp)
+            tp += 60.0 / p_rate
     return s
 
 
-def pea():
-    s = Strip(
-        "pea",
-        10,
-        "Pulseless electrical activity (PEA) when no pulse is palpable",
-        (
-            "Regular rhythm at about 60 per minute; an upright P wave before every "
-            "QRS; constant PR interval of about 0.18 s; QRS complexes slightly "
-            "broader than normal. (The strip alone cannot show whether there is a "
-            "pulse.)"
-        ),
-        seed=26,
-    )
-    regular_sinus(s, 60, pr=0.18, template=QRS_PEA, first=0.3, jitter=0.01)
+def junctional(seed, rate, p_where=None, first=0.3, template=QRS_NARROW):
+    """Junctional escape: narrow QRS at 40-60; no P wave, or an inverted P just
+    before (short PR) or just after the QRS (`p_where` "before" or "after")."""
+    s = Strip(seed)
+    rr = 60.0 / rate
+    tq = first
+    while tq < DURATION_S + 0.3:
+        if p_where == "before":
+            s.p(tq - 0.08, P_INVERTED)
+        elif p_where == "after":
+            s.p(tq + 0.10, P_INVERTED)
+        s.qrs(tq, template)
+        s.t(tq, rr, amp=0.26)
+        tq += rr * (1 + s.rng.uniform(-0.01, 0.01))
     return s
 
 
-RHYTHMS = [
-    normal_sinus,
-    sinus_brady,
-    sinus_tachy,
-    first_degree,
-    mobitz_1,
-    mobitz_2,
-    third_degree,
-    atrial_fib,
-    atrial_flutter,
-    svt,
-    mono_vt,
-    poly_vt,
-    torsades,
-    vfib,
-    asystole,
-    pea,
-]
+def idioventricular(seed, rate, template=QRS_ESCAPE, first=0.5):
+    """Ventricular escape: wide QRS at 20-40, no P waves."""
+    s = Strip(seed)
+    rr = 60.0 / rate
+    tq = first
+    wide_t = -0.32 * main_deflection(template)
+    while tq < DURATION_S + 0.3:
+        s.qrs(tq, template)
+        s.t(tq, rr, amp=wide_t, qt_scale=1.2, width=1.2)
+        tq += rr * (1 + s.rng.uniform(-0.02, 0.02))
+    return s
+
+
+def paced(seed, rate, capture=None, sinus_p=None, first=0.3):
+    """Ventricular pacing at `rate`: a spike, then (when it captures) a wide QRS.
+    `capture` is a repeating pattern of True/False (None: every spike captures);
+    `sinus_p` draws P waves at that rate, unrelated to the spikes."""
+    s = Strip(seed)
+    rr = 60.0 / rate
+    ts, k = first, 0
+    while ts < DURATION_S + 0.3:
+        s.spike(ts)
+        if capture is None or capture[k % len(capture)]:
+            s.qrs(ts, QRS_PACED)
+            s.t(ts + 0.06, rr, amp=-0.32, qt_scale=1.15, width=1.15)
+        ts += rr
+        k += 1
+    if sinus_p:
+        tp = first + 0.21
+        while tp < DURATION_S + 0.3:
+            s.p(tp)
+            tp += 60.0 / sinus_p
+    return s
+
+
+def sinus_with_ectopy(seed, rate, plan, pr=0.16, first=0.25, coupling=0.48):
+    """Sinus rhythm in which `plan` (repeating) says what each beat is: "N" a sinus
+    beat, or a PVC shape ("up", "down", "bi"). A PVC comes early (`coupling` s after
+    the R before it); the sinus P due in its cycle is hidden and not conducted, so a
+    full compensatory pause follows. Two PVCs in a row make a couplet."""
+    shapes = {"up": PVC_UP, "down": PVC_DOWN, "bi": PVC_BIPHASIC}
+    s = Strip(seed)
+    rr = 60.0 / rate
+    tp = first  # the next sinus P wave
+    last_r = tp + pr - rr
+    previous = "N"
+    for k in range(200):
+        kind = plan[k % len(plan)]
+        if kind == "N":
+            if tp > DURATION_S + 0.3:
+                break
+            s.beat(tp, pr, rr)
+            last_r = tp + pr
+            tp += rr * (1 + s.rng.uniform(-0.01, 0.01))
+        else:
+            at = last_r + (coupling if previous == "N" else coupling * 0.85)
+            if at > DURATION_S + 0.3:
+                break
+            s.ectopic(at, shapes[kind])
+            if previous == "N" or at + 0.25 > tp + pr:
+                tp += rr  # this cycle's sinus P is not conducted
+            last_r = at
+        previous = kind
+    s.rate_note = f"underlying sinus {rate}"
+    return s
+
+
+def pea(seed, rate, template=QRS_PEA, pr=0.18, t_amp=0.30):
+    """An organized rhythm: on a patient without a pulse, PEA."""
+    return sinus(
+        seed, rate, pr=pr, template=template, first=0.3, jitter=0.01, t_amp=t_amp
+    )
+
+
+def with_artefacts(build, *, wander=0.0, tremor=0.0, mains=0.0, wander_hz=0.25):
+    """A builder whose strip also carries the given artefacts (mV)."""
+
+    def built(seed):
+        s = build(seed)
+        if wander:
+            s.set_wander(wander, wander_hz)
+        if tremor:
+            s.add_tremor(tremor)
+        if mains:
+            s.add_mains(mains)
+        return s
+
+    return built
+
+
+# ----------------------------------------------------------------- catalogue
+RHYTHMS = {
+    "sinus-rhythm": "Sinus rhythm (normal)",
+    "sinus-bradycardia": "Sinus bradycardia",
+    "sinus-tachycardia": "Sinus tachycardia",
+    "first-degree-av-block": "First-degree AV block",
+    "second-degree-av-block-type-1": "Second-degree AV block type I (Wenckebach)",
+    "second-degree-av-block-type-2": "Second-degree AV block type II (Mobitz II)",
+    "third-degree-av-block": "Third-degree (complete) AV block",
+    "atrial-fibrillation": "Atrial fibrillation",
+    "atrial-flutter": "Atrial flutter",
+    "svt": "Supraventricular tachycardia (narrow, regular)",
+    "monomorphic-vt": "Monomorphic ventricular tachycardia",
+    "polymorphic-vt": "Polymorphic VT with a normal QT",
+    "torsades": "Torsades de pointes (polymorphic VT with a long QT)",
+    "vf-coarse": "Ventricular fibrillation, coarse",
+    "vf-fine": "Ventricular fibrillation, fine",
+    "asystole": "Asystole",
+    "pea": "Organized rhythm for PEA (the stem says there is no pulse)",
+    "junctional-escape": "Junctional escape rhythm",
+    "idioventricular": "Idioventricular (ventricular escape) rhythm",
+    "paced-capture": "Ventricular paced rhythm with capture",
+    "paced-failure-to-capture": "Ventricular pacing with failure to capture",
+    "pvc-bigeminy": "Sinus rhythm with unifocal PVCs in bigeminy",
+    "pvc-multifocal-couplet": "Sinus rhythm with multifocal PVCs and/or a couplet",
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One strip: where it goes, what it shows, and how to draw it."""
+
+    path: str  # relative to the course folder (content/acls/)
+    rhythm: str  # a key of RHYTHMS
+    features: str  # what a reader sees besides the rate: intervals, artefacts
+    build: Callable[[int], Strip] = field(compare=False)
+    seed: int = 1
+
+    @property
+    def kind(self) -> str:
+        return "exam" if self.path.startswith(EXAM_DIR + "/") else "lesson"
+
+    @property
+    def title(self) -> str:
+        if self.kind == "exam":
+            return EXAM_TITLE
+        return f"ECG rhythm strip {int(self.path[-6:-4])}"
+
+    @property
+    def sid(self) -> str:
+        return os.path.splitext(os.path.basename(self.path))[0]
+
+    def draw(self) -> Strip:
+        return self.build(self.seed)
+
+    def svg(self) -> str:
+        return render(self.draw(), title=self.title, sid=self.sid)
+
+
+def L(number, rhythm, features, build, seed):
+    return Spec(f"{LESSON_DIR}/strip-{number:02d}.svg", rhythm, features, build, seed)
+
+
+def E(number, rhythm, features, build, seed=None):
+    return Spec(
+        f"{EXAM_DIR}/e-{number:03d}.svg", rhythm, features, build, seed or 100 + number
+    )
+
+
+A = with_artefacts
+
+LESSON_STRIPS = [
+    L(5, "sinus-rhythm", "P before every QRS, PR 0.16 s, QRS 0.08 s", partial(sinus, rate=75, first=0.35), 11),
+    L(12, "sinus-bradycardia", "P before every QRS, PR 0.16 s, narrow QRS", partial(sinus, rate=45, first=0.3), 12),
+    L(3, "sinus-tachycardia", "P close to the preceding T, PR 0.14 s, narrow QRS", partial(sinus, rate=125, pr=0.14, first=0.15), 13),
+    L(9, "first-degree-av-block", "every P conducted, PR 0.30 s constant", partial(sinus, rate=70, pr=0.30, first=0.2), 14),
+    L(14, "second-degree-av-block-type-1", "PR 0.16, 0.25, 0.31 s then a P with no QRS (4:3), groups of three", partial(mobitz_1, atrial=80, prs=[0.16, 0.25, 0.31, None]), 15),
+    L(1, "second-degree-av-block-type-2", "PR 0.18 s constant, sudden non-conducted P waves, QRS about 0.12 s", partial(mobitz_2, atrial=90, pattern=[True, True, True, False, True, True, False, True, True, True]), 16),
+    L(7, "third-degree-av-block", "P waves and wide QRS unrelated (PR varies), some P hidden in QRS/T", partial(complete_block, atrial=80, ventricular=35), 17),
+    L(16, "atrial-fibrillation", "irregularly irregular, no P waves, fine fibrillatory baseline", partial(atrial_fib, rr_lo=0.27, rr_hi=0.56, f_amp=0.07), 18),
+    L(4, "atrial-flutter", "sawtooth flutter waves, 4:1 conduction, regular", partial(flutter, atrial=300, ratios=[4]), 19),
+    L(11, "svt", "regular narrow complexes, no visible P, T runs into the next QRS", partial(svt, rate=180), 20),
+    L(2, "monomorphic-vt", "regular wide (over 0.12 s) identical complexes, no P", partial(vt, rate=160), 21),
+    L(13, "polymorphic-vt", "three sinus beats with a normal QT, then wide complexes changing shape beat to beat", partial(polymorphic, sinus_rate=80, beats=3, run_rr=(0.25, 0.31)), 22),
+    L(8, "torsades", "three sinus beats with a long QT, the last T wave hit by an early beat (R-on-T), then spindles twisting around the baseline", partial(torsades, sinus_rate=65, beats=3, qt_scale=1.75, run_rr=(0.235, 0.265)), 23),
+    L(6, "vf-coarse", "chaotic waves 3-10 mm, irregular in height and timing, no QRS", partial(vfib, coarse=True), 24),
+    L(15, "asystole", "almost flat line with slight slow drift, no P, no QRS", asystole, 25),
+    L(10, "pea", "organized: P before every QRS, PR 0.18 s, slightly broad QRS", partial(pea, rate=60), 26),
+    L(17, "junctional-escape", "narrow QRS, no P waves", partial(junctional, rate=48), 27),
+    L(18, "idioventricular", "wide QRS (about 0.16 s), no P waves, slow and regular", partial(idioventricular, rate=34), 28),
+    L(19, "paced-capture", "pacing spike before every wide QRS", partial(paced, rate=70), 29),
+    L(20, "paced-failure-to-capture", "pacing spikes at a regular rate; every third spike has no QRS after it", partial(paced, rate=72, capture=[True, True, False]), 30),
+    L(21, "pvc-bigeminy", "every second beat an early wide PVC of the same shape with a pause after it", partial(sinus_with_ectopy, rate=72, plan=["N", "up"]), 31),
+    L(22, "pvc-multifocal-couplet", "PVCs of two different shapes, and a couplet (two PVCs in a row)", partial(sinus_with_ectopy, rate=76, plan=["N", "N", "up", "N", "down", "bi", "N"]), 32),
+]  # fmt: skip
+
+# Numbers were dealt at random once (random.Random(14).sample(range(1, 71), 70), in
+# this order) and are fixed: never renumber; a new strip takes the next free number.
+EXAM_STRIPS = [
+    # sinus rhythm
+    E(14, "sinus-rhythm", "P before every QRS, PR 0.16 s, narrow QRS; slight baseline wander", A(partial(sinus, rate=64), wander=0.10)),
+    E(68, "sinus-rhythm", "PR 0.14 s, tall R waves, small T; muscle tremor", A(partial(sinus, rate=88, pr=0.14, template=QRS_TALL, t_amp=0.18), tremor=0.05)),
+    E(32, "sinus-rhythm", "PR 0.18 s, low-voltage QRS; 60 Hz mains artefact", A(partial(sinus, rate=76, pr=0.18, template=QRS_SMALL, t_amp=0.2), mains=0.04)),
+    # sinus bradycardia
+    E(35, "sinus-bradycardia", "P before every QRS, PR 0.18 s, narrow QRS", partial(sinus, rate=42, pr=0.18, first=0.4)),
+    E(33, "sinus-bradycardia", "PR 0.16 s, narrow QRS; baseline wander", A(partial(sinus, rate=50, first=0.5), wander=0.18, wander_hz=0.2)),
+    E(38, "sinus-bradycardia", "PR 0.16 s, rS-shaped narrow QRS; muscle tremor", A(partial(sinus, rate=54, template=QRS_RS, t_amp=0.22), tremor=0.04)),
+    # sinus tachycardia
+    E(10, "sinus-tachycardia", "P before every QRS, PR 0.14 s, narrow QRS", partial(sinus, rate=112, pr=0.14)),
+    E(43, "sinus-tachycardia", "PR 0.13 s, P wave close to the preceding T; muscle tremor", A(partial(sinus, rate=136, pr=0.13, first=0.12), tremor=0.05)),
+    E(29, "sinus-tachycardia", "PR 0.14 s, tall R waves; baseline wander and 60 Hz mains", A(partial(sinus, rate=124, pr=0.14, template=QRS_TALL, t_amp=0.22), wander=0.12, mains=0.03)),
+    # first-degree AV block
+    E(20, "first-degree-av-block", "every P conducted, PR 0.26 s constant, narrow QRS", partial(sinus, rate=62, pr=0.26, first=0.3)),
+    E(30, "first-degree-av-block", "PR 0.32 s constant; baseline wander", A(partial(sinus, rate=78, pr=0.32), wander=0.14)),
+    E(44, "first-degree-av-block", "PR 0.36 s constant, P wave just after the T wave; 60 Hz mains", A(partial(sinus, rate=88, pr=0.36, first=0.1, t_amp=0.24), mains=0.04)),
+    # second-degree type I
+    E(56, "second-degree-av-block-type-1", "PR 0.16, 0.26, 0.32 s then a dropped beat (4:3), groups of three", partial(mobitz_1, atrial=75, prs=[0.16, 0.26, 0.32, None])),
+    E(26, "second-degree-av-block-type-1", "PR 0.18 then 0.30 s then a dropped beat (3:2), pairs of beats; baseline wander", A(partial(mobitz_1, atrial=90, prs=[0.18, 0.30, None], first=0.25), wander=0.12)),
+    E(57, "second-degree-av-block-type-1", "PR 0.14, 0.22, 0.27, 0.30 s then a dropped beat (5:4); muscle tremor", A(partial(mobitz_1, atrial=100, prs=[0.14, 0.22, 0.27, 0.30, None], first=0.1), tremor=0.04)),
+    # second-degree type II
+    E(50, "second-degree-av-block-type-2", "PR 0.18 s constant before and after each dropped beat (4:3), wide QRS (about 0.13 s)", partial(mobitz_2, atrial=80, pattern=[True, True, True, False])),
+    E(8, "second-degree-av-block-type-2", "PR 0.16 s constant, 3:2 conduction, wide QRS (about 0.14 s); baseline wander", A(partial(mobitz_2, atrial=96, pattern=[True, True, False], pr=0.16, template=QRS_LBBB), wander=0.12)),
+    E(17, "second-degree-av-block-type-2", "PR 0.20 s constant, drops without warning at no fixed ratio, wide QRS; 60 Hz mains", A(partial(mobitz_2, atrial=75, pattern=[True, True, True, False, True, True, False, True, True, True, True, False], pr=0.20), mains=0.04)),
+    # third-degree AV block
+    E(15, "third-degree-av-block", "regular P waves and regular wide QRS with no relation, PR varies", partial(complete_block, atrial=90, ventricular=38, first_p=0.3, first_qrs=0.9)),
+    E(21, "third-degree-av-block", "regular P waves and regular narrow QRS (junctional escape) unrelated; baseline wander", A(partial(complete_block, atrial=75, ventricular=45, template=QRS_NARROW, first_p=0.2, first_qrs=0.55), wander=0.12)),
+    E(23, "third-degree-av-block", "regular P waves, very slow wide QRS unrelated; muscle tremor", A(partial(complete_block, atrial=100, ventricular=30, template=QRS_ESCAPE_NEG, first_p=0.05, first_qrs=0.8), tremor=0.04)),
+    # atrial fibrillation
+    E(53, "atrial-fibrillation", "irregularly irregular, no P waves, coarse fibrillatory waves", partial(atrial_fib, rr_lo=0.62, rr_hi=1.1, f_amp=0.10, first=0.3)),
+    E(24, "atrial-fibrillation", "irregularly irregular, no P waves, fine baseline; muscle tremor", A(partial(atrial_fib, rr_lo=0.33, rr_hi=0.62, f_amp=0.04), tremor=0.04)),
+    E(41, "atrial-fibrillation", "irregularly irregular, no P waves, tall R waves; baseline wander", A(partial(atrial_fib, rr_lo=0.45, rr_hi=0.82, f_amp=0.06, template=QRS_TALL), wander=0.15)),
+    # atrial flutter
+    E(47, "atrial-flutter", "regular at 150, flutter waves at 300 half hidden in QRS and T (2:1)", partial(flutter, atrial=300, ratios=[2], amp=0.10)),
+    E(34, "atrial-flutter", "sawtooth waves, 4:1 conduction, regular; baseline wander", A(partial(flutter, atrial=280, ratios=[4], amp=0.13, first_wave=0.1), wander=0.10)),
+    E(64, "atrial-flutter", "sawtooth waves, variable 2:1 and 4:1 conduction (irregular); 60 Hz mains", A(partial(flutter, atrial=300, ratios=[2, 4, 4, 2, 4], amp=0.12), mains=0.03)),
+    # SVT
+    E(11, "svt", "regular narrow complexes, no visible P waves", partial(svt, rate=165)),
+    E(36, "svt", "regular narrow complexes, no P, T merges with next QRS; baseline wander", A(partial(svt, rate=190, template=QRS_TALL, t_amp=0.2), wander=0.14)),
+    E(18, "svt", "regular narrow rS complexes, no P; muscle tremor", A(partial(svt, rate=220, template=QRS_RS, t_amp=0.18), tremor=0.04)),
+    # monomorphic VT
+    E(63, "monomorphic-vt", "regular wide upright complexes (about 0.16 s), identical, no P", partial(vt, rate=150)),
+    E(1, "monomorphic-vt", "regular wide negative complexes, identical; baseline wander", A(partial(vt, rate=180, template=QRS_VT_NEG), wander=0.12)),
+    E(5, "monomorphic-vt", "regular wide notched complexes, identical; 60 Hz mains", A(partial(vt, rate=200, template=QRS_VT_NOTCHED), mains=0.04)),
+    # polymorphic VT, normal QT
+    E(54, "polymorphic-vt", "two sinus beats with a normal QT, then wide complexes of changing shape and height", partial(polymorphic, sinus_rate=82, beats=2, run_rr=(0.23, 0.30))),
+    E(22, "polymorphic-vt", "three sinus beats with a normal QT, then polymorphic run; muscle tremor", A(partial(polymorphic, sinus_rate=75, beats=3, run_rr=(0.22, 0.28)), tremor=0.04)),
+    E(2, "polymorphic-vt", "two sinus beats with a normal QT, one PVC, then polymorphic run; baseline wander", A(partial(polymorphic, sinus_rate=90, beats=2, run_rr=(0.25, 0.32), pvc_first=True), wander=0.10)),
+    # torsades
+    E(6, "torsades", "three sinus beats with a long QT, R-on-T on the last T wave, then twisting spindles", partial(torsades, sinus_rate=64, beats=3, qt_scale=1.75, run_rr=(0.24, 0.27))),
+    E(46, "torsades", "two sinus beats with a long QT, a PVC and pause, a sinus beat with a longer QT, then torsades; baseline wander", A(partial(torsades, sinus_rate=70, beats=2, qt_scale=1.7, run_rr=(0.23, 0.26), long_short=True, first=0.15), wander=0.08)),
+    E(70, "torsades", "three sinus beats with a long QT, then torsades; muscle tremor", A(partial(torsades, sinus_rate=72, beats=3, qt_scale=1.7, run_rr=(0.22, 0.25), twist=1.8), tremor=0.03)),
+    # VF coarse
+    E(28, "vf-coarse", "chaotic waves 3-10 mm, irregular in height and timing, no QRS", partial(vfib, coarse=True)),
+    E(13, "vf-coarse", "chaotic waves, wandering axis, no QRS", partial(vfib, coarse=True, drift=0.25)),
+    E(60, "vf-coarse", "chaotic waves, no QRS; 60 Hz mains", A(partial(vfib, coarse=True), mains=0.04)),
+    # VF fine
+    E(19, "vf-fine", "small chaotic waves under 3 mm, irregular, no QRS", partial(vfib, coarse=False)),
+    E(52, "vf-fine", "small chaotic waves, slow drift, no QRS", partial(vfib, coarse=False, drift=0.08)),
+    E(61, "vf-fine", "small chaotic waves, no QRS; muscle tremor", A(partial(vfib, coarse=False), tremor=0.02)),
+    # asystole
+    E(4, "asystole", "flat line with slow drift, no P, no QRS", partial(asystole, drift=0.04)),
+    E(51, "asystole", "P waves at about 40 with no QRS (P-wave asystole)", partial(asystole, drift=0.03, p_rate=40)),
+    E(42, "asystole", "flat line, no P, no QRS; 60 Hz mains", A(partial(asystole, drift=0.02), mains=0.03)),
+    # PEA
+    E(25, "pea", "organized, sinus-looking: P before every QRS, narrow QRS", partial(pea, rate=72, template=QRS_NARROW, pr=0.16)),
+    E(31, "pea", "organized, wide slow complexes without P waves", partial(idioventricular, rate=38)),
+    E(48, "pea", "organized, narrow and fast with P waves; baseline wander", A(partial(pea, rate=125, template=QRS_NARROW, pr=0.13, t_amp=0.22), wander=0.10)),
+    # junctional escape
+    E(12, "junctional-escape", "narrow QRS, no P waves", partial(junctional, rate=44)),
+    E(45, "junctional-escape", "narrow QRS, inverted P just before each QRS (PR 0.08 s)", partial(junctional, rate=52, p_where="before")),
+    E(55, "junctional-escape", "narrow QRS, inverted P just after each QRS; baseline wander", A(partial(junctional, rate=58, p_where="after"), wander=0.12)),
+    # idioventricular
+    E(16, "idioventricular", "wide QRS (about 0.16 s), no P waves", partial(idioventricular, rate=32)),
+    E(9, "idioventricular", "wide negative QRS, no P waves; muscle tremor", A(partial(idioventricular, rate=38, template=QRS_ESCAPE_NEG), tremor=0.04)),
+    E(40, "idioventricular", "very slow wide QRS, no P waves; baseline wander", A(partial(idioventricular, rate=26, first=0.8), wander=0.10)),
+    # paced with capture
+    E(49, "paced-capture", "spike before every wide QRS", partial(paced, rate=60, first=0.5)),
+    E(65, "paced-capture", "spike before every wide QRS, P waves unrelated", partial(paced, rate=70, sinus_p=88)),
+    E(37, "paced-capture", "spike before every wide QRS; baseline wander", A(partial(paced, rate=80, first=0.2), wander=0.12)),
+    # paced, failure to capture
+    E(59, "paced-failure-to-capture", "regular spikes, every second spike without a QRS", partial(paced, rate=70, capture=[True, False])),
+    E(62, "paced-failure-to-capture", "regular spikes never followed by a QRS, P waves unrelated, no QRS at all", partial(paced, rate=60, capture=[False], sinus_p=66, first=0.4)),
+    E(69, "paced-failure-to-capture", "spikes at a regular rate, two capture then one does not; muscle tremor", A(partial(paced, rate=72, capture=[True, True, False]), tremor=0.03)),
+    # PVCs: unifocal bigeminy
+    E(7, "pvc-bigeminy", "sinus beat and early wide PVC alternate, PVCs identical", partial(sinus_with_ectopy, rate=70, plan=["N", "up"])),
+    E(3, "pvc-bigeminy", "bigeminy with negative PVCs; baseline wander", A(partial(sinus_with_ectopy, rate=80, plan=["N", "down"], coupling=0.45), wander=0.12)),
+    E(58, "pvc-bigeminy", "bigeminy with upright PVCs; muscle tremor", A(partial(sinus_with_ectopy, rate=64, plan=["N", "up"], coupling=0.52), tremor=0.04)),
+    # PVCs: multifocal / couplet
+    E(66, "pvc-multifocal-couplet", "isolated PVCs of two different shapes (multifocal)", partial(sinus_with_ectopy, rate=75, plan=["N", "N", "up", "N", "N", "down"])),
+    E(39, "pvc-multifocal-couplet", "a couplet (two PVCs in a row, same shape)", partial(sinus_with_ectopy, rate=80, plan=["N", "N", "N", "up", "up", "N", "N"])),
+    E(27, "pvc-multifocal-couplet", "a couplet and an isolated PVC of another shape; baseline wander", A(partial(sinus_with_ectopy, rate=72, plan=["N", "N", "down", "bi", "N", "up", "N"]), wander=0.10)),
+    E(67, "pvc-multifocal-couplet", "two PVC shapes, one couplet of different shapes; 60 Hz mains", A(partial(sinus_with_ectopy, rate=68, plan=["N", "up", "N", "N", "bi", "down", "N"]), mains=0.03)),
+]  # fmt: skip
+
+STRIPS = LESSON_STRIPS + EXAM_STRIPS
+
+
+def rate_text(strip: Strip, rhythm: str) -> str:
+    """The rates a reader can measure on the strip (per minute)."""
+    if strip.rate_override:
+        return strip.rate_override
+    if rhythm.startswith("vf") or rhythm == "asystole":
+        atrial = strip.atrial_rate_measured()
+        return f"no QRS; P waves {atrial:.0f}" if atrial else "no QRS"
+    rates = strip.ventricular_rate()
+    parts = []
+    if rates:
+        mean, low, high = rates
+        if high - low > 0.12 * mean:
+            parts.append(f"{mean:.0f} (irregular, {low:.0f}-{high:.0f})")
+        else:
+            parts.append(f"{mean:.0f}")
+    atrial = None if strip.rate_note else strip.atrial_rate_measured()
+    if atrial and rates and abs(atrial - rates[0]) > 0.06 * rates[0]:
+        parts.append(f"atrial {atrial:.0f}")
+    if strip.spike_times:
+        times = sorted(strip.spike_times)
+        spikes = 60 * (len(times) - 1) / (times[-1] - times[0])
+        parts.append(f"pacing spikes {spikes:.0f}")
+    if strip.rate_note:
+        parts.append(strip.rate_note)
+    return "; ".join(parts)
+
+
+CATALOGUE_HEAD = """\
+# ECG rhythm strips (ACLS)
+
+Written by `python3 scripts/draw_ecg.py --catalogue` from the script's data; do not
+edit by hand (tests/curriculum/test_ecg_strips.py checks it is current). Paths are
+relative to `content/acls/`.
+
+- Every strip: 6 seconds of lead II ("II" top left), 25 mm/s, 10 mm/mV, a 1 mV
+  calibration pulse at the left, time marks every second (longer at 0, 3 and 6 s).
+  One small box 0.04 s, one large box 0.20 s; QRS count on the strip x 10 = rate.
+- **Lesson** strips (`images/ecg/strip-NN.svg`) are shown by lessons with a caption.
+  Never use one in a question.
+- **Exam** strips (`images/ecg/exam/e-NNN.svg`) are for questions only; no lesson may
+  show one. The number says nothing about the rhythm. A question's `image_alt` says
+  what the image is ("6-second lead II rhythm strip"), never a finding; the stem gives
+  the patient (a PEA strip is an organized rhythm: the stem must say there is no
+  pulse).
+- Rates are measured on the drawn beats (per minute): "irregular" gives the range of
+  the beat-to-beat rate; "atrial" when P (or flutter) waves run at another rate.
+
+"""
+
+
+def catalogue() -> str:
+    """The strips as a Markdown document: path, kind, rhythm, rates, features."""
+    rows = [
+        CATALOGUE_HEAD.rstrip("\n"),
+        "",
+        "| path | kind | rhythm | rate per minute | features |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in sorted(STRIPS, key=lambda s: (s.kind != "lesson", s.rhythm, s.path)):
+        strip = spec.draw()
+        rows.append(
+            f"| `{spec.path}` | {spec.kind} | {RHYTHMS[spec.rhythm]} | "
+            f"{rate_text(strip, spec.rhythm)} | "
+            f"{'; '.join([spec.features, *strip.notes])} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def draw_all(course_dir: str) -> list[str]:
+    """Writes every strip under `course_dir` (the course folder); returns the paths."""
+    written = []
+    for spec in STRIPS:
+        path = os.path.join(course_dir, *spec.path.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(spec.svg())
+        written.append(path)
+    return written
 
 
 def main(argv):
+    if argv[1:] == ["--catalogue"]:
+        sys.stdout.write(catalogue())
+        return
     here = os.path.dirname(os.path.abspath(__file__))
-    default = os.path.join(here, os.pardir, "content", "acls", "images", "ecg")
-    out = os.path.abspath(argv[1] if len(argv) > 1 else default)
-    os.makedirs(out, exist_ok=True)
-    for build in RHYTHMS:
-        strip = build()
-        # Neutral file names: the image URL must not give the rhythm away in exams.
-        path = os.path.join(out, f"strip-{strip.number:02d}.svg")
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(render(strip))
+    course = os.path.join(here, os.pardir, "content", "acls")
+    if len(argv) > 1:
+        # OUTDIR receives images/ecg/... as under the course folder.
+        course = argv[1]
+    for path in draw_all(os.path.abspath(course)):
         print(f"wrote {path}")
 
 

@@ -178,8 +178,11 @@ def test_acls_has_ecg_strips_used_in_lessons_and_questions(tree):
         for m in acls.modules
         for lesson in m.lessons
         for _, src, _ in image_paths(lesson.body)
+        if src.startswith("images/ecg/")
     }
-    assert set(strips) <= used_in_lessons
+    # Lessons show lesson strips only; exam strips are for questions (issue 14).
+    assert used_in_lessons
+    assert not {p for p in used_in_lessons if p.startswith("images/ecg/exam/")}
     ecg_questions = [
         q for q in _questions(acls) if str(q.get("image", "")).startswith("images/ecg/")
     ]
@@ -219,6 +222,6 @@ def test_ecg_strips_do_not_give_the_rhythm_away(tree):
     for path, data in acls.images.items():
         if not path.startswith("images/ecg/"):
             continue
-        assert re.fullmatch(r"images/ecg/strip-\d\d\.svg", path), path
+        assert re.fullmatch(r"images/ecg/(strip-\d\d|exam/e-\d\d\d)\.svg", path), path
         drawn = " ".join(re.findall(r"<text[^>]*>([^<]*)", data.decode())).lower()
         assert not any(re.search(rf"\b{n}\b", drawn) for n in names), (path, drawn)
