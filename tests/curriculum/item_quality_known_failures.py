@@ -42,13 +42,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "for the risk of cold fluids directly.",
     ),
     KnownFailure(
-        "key-longest-share",
-        "acls/final",
-        (),
-        "Key is the strictly longest choice in 4 of 97 items (4%): 'never pick the "
-        "longest' is a winning strategy. Bank rewrite balances choice lengths.",
-    ),
-    KnownFailure(
         "key-shortest-share",
         "acls/final",
         (),
