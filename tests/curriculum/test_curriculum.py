@@ -32,7 +32,6 @@ KNOWN_SHORT = {
     "acls/post-arrest-care": 9,
     "bls/special-situations": 9,
     "bls/team-resuscitation": 9,
-    "acls/final": 46,  # module pools allow 46 at half each; target 50
     "cpr-aed/final": 20,  # 20 at half each; target 25
 }
 MIN_WORDS, MAX_WORDS = 400, 900
