@@ -42,12 +42,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "for the risk of cold fluids directly.",
     ),
     KnownFailure(
-        "key-shortest-share",
-        "acls/final",
-        (),
-        "Key is the strictly shortest choice in 11 of 97 items (11%), below 15%.",
-    ),
-    KnownFailure(
         "absolute-words-in-distractors",
         "acls/final",
         (),
@@ -62,38 +56,5 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "(smoothed ratio 10.8): 'never pick the option that argues for itself'.",
     ),
     # --- bls ----------------------------------------------------------------------
-    KnownFailure(
-        "key-shortest-share",
-        "bls/final",
-        (),
-        "Key is the strictly shortest choice in 4 of 59 items (7%), below 15%.",
-    ),
-    KnownFailure(
-        "absolute-words-in-distractors",
-        "bls/final",
-        (),
-        "Absolute words in 16 of 177 wrong choices against 1 of 59 keys "
-        "(smoothed ratio 2.90).",
-    ),
     # --- cpr-aed ------------------------------------------------------------------
-    KnownFailure(
-        "negative-stem-lowercase",
-        "cpr-aed/first-aid",
-        ("cpr-m6-stroke-nothing-by-mouth",),
-        'Stem asks "why should you not give" in lower case; write NOT or ask for '
-        "the danger of giving anything by mouth.",
-    ),
-    KnownFailure(
-        "key-shortest-share",
-        "cpr-aed/final",
-        (),
-        "Key is the strictly shortest choice in 3 of 45 items (7%), below 15%.",
-    ),
-    KnownFailure(
-        "absolute-words-in-distractors",
-        "cpr-aed/final",
-        (),
-        "Absolute words in 21 of 135 wrong choices against 2 of 45 keys "
-        "(smoothed ratio 2.52).",
-    ),
 ]

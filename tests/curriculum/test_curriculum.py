@@ -26,13 +26,9 @@ MODULE_DRAW, MODULE_PASS_MARK, FINAL_PASS_MARK = 10, 80, 84
 # rewrite removes them): exam -> draw it actually makes, or None for no blueprint.
 KNOWN_SHORT = {
     "acls/cardiac-arrest": None,  # 11 topics in 12 items
-    "cpr-aed/aed": None,  # 12 topics in 12 items
     "acls/bradycardia": 9,
     "acls/tachycardia": 9,
     "acls/post-arrest-care": 9,
-    "bls/special-situations": 9,
-    "bls/team-resuscitation": 9,
-    "cpr-aed/final": 20,  # 20 at half each; target 25
 }
 MIN_WORDS, MAX_WORDS = 400, 900
 ECG_STRIPS_MIN = 14

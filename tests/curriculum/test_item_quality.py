@@ -142,19 +142,17 @@ def test_a_cue_written_into_a_bank_file_is_found_at_its_file_and_line(tmp_path):
     course = tmp_path / "content" / "bls"
     course.mkdir(parents=True)
     (course / "course.md").write_text((source / "course.md").read_text())
-    text = (source / "final-exam.yaml").read_text(encoding="utf-8")
-    text = text.replace(
-        '    text: "You are alone with a pulseless infant and no advanced airway. '
-        'Which ratio do you use?"',
-        '    text: "You are alone with a pulseless infant. Which ratio is not used?"',
-        1,
+    rows = (source / "final-exam.yaml").read_text(encoding="utf-8").splitlines()
+    # The first item of the bank gets a negative stem in lower case.
+    line = next(n for n, row in enumerate(rows, 1) if row.startswith("  - id: "))
+    item_id = rows[line - 1].split("- id: ")[1].strip()
+    stem = next(
+        n for n, row in enumerate(rows[line:], line) if row.startswith("    text: ")
     )
-    (course / "final-exam.yaml").write_text(text, encoding="utf-8")
-    line = next(
-        n
-        for n, row in enumerate(text.splitlines(), start=1)
-        if row.strip() == "- id: bls-final-infant-ratio"
+    rows[stem] = (
+        '    text: "You are alone with a pulseless infant. Which ratio is not used?"'
     )
+    (course / "final-exam.yaml").write_text("\n".join(rows) + "\n", encoding="utf-8")
     [bank] = read_all_banks(tmp_path / "content")["bls"]
     negative = [
         f
@@ -164,7 +162,7 @@ def test_a_cue_written_into_a_bank_file_is_found_at_its_file_and_line(tmp_path):
     assert [(f.bank, f.item_ids, f.sources) for f in negative] == [
         (
             "bls/final",
-            ("bls-final-infant-ratio",),
+            (item_id,),
             (f"content/bls/final-exam.yaml:{line}",),
         )
     ]
