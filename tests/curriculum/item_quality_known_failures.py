@@ -25,36 +25,5 @@ class KnownFailure(NamedTuple):
         return (self.code, self.bank, self.item_ids)
 
 
-KNOWN_FAILURES: list[KnownFailure] = [
-    # --- acls ---------------------------------------------------------------------
-    KnownFailure(
-        "negative-stem-lowercase",
-        "acls/bradycardia",
-        ("acls-brady-transplant",),
-        'Stem asks "least likely" in lower case; write LEAST or ask which patient '
-        "atropine will not help in a positive form.",
-    ),
-    KnownFailure(
-        "negative-stem-lowercase",
-        "acls/post-arrest-care",
-        ("acls-rosc-cold-fluids",),
-        'Stem asks "why is ... not recommended" in lower case; write NOT or ask '
-        "for the risk of cold fluids directly.",
-    ),
-    KnownFailure(
-        "absolute-words-in-distractors",
-        "acls/final",
-        (),
-        "Absolute words in 25 of 291 wrong choices against 4 of 97 keys "
-        "(smoothed ratio 1.76).",
-    ),
-    KnownFailure(
-        "justifying-clause-in-distractors",
-        "acls/final",
-        (),
-        "Self-justifying clauses in 31 of 291 wrong choices against 0 of 97 keys "
-        "(smoothed ratio 10.8): 'never pick the option that argues for itself'.",
-    ),
-    # --- bls ----------------------------------------------------------------------
-    # --- cpr-aed ------------------------------------------------------------------
-]
+# Empty since the bank rewrite of issue 14: every bank passes every gate. Keep it so.
+KNOWN_FAILURES: list[KnownFailure] = []
