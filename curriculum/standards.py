@@ -30,6 +30,8 @@ standard") explains each rule.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -217,9 +219,28 @@ def tree_banks(course: CourseFile) -> list[Bank]:
     return banks
 
 
+def _relative(check: Callable[[CourseFile], list[Problem]]):
+    """Problems name files as the reader does: from the content folder's name on."""
+
+    @functools.wraps(check)
+    def named(course: CourseFile) -> list[Problem]:
+        base = course.path.parents[2]
+        return [
+            Problem(
+                p.path.relative_to(base) if p.path.is_relative_to(base) else p.path,
+                p.line,
+                p.message,
+            )
+            for p in check(course)
+        ]
+
+    return named
+
+
 # --- checks, one course at a time ---------------------------------------------------
 
 
+@_relative
 def check_sizes(course: CourseFile) -> list[Problem]:
     standard = _standard(course)
     problems = []
@@ -286,6 +307,7 @@ def module_minutes(course: CourseFile) -> dict[str, int]:
     }
 
 
+@_relative
 def check_final_blueprint(course: CourseFile) -> list[Problem]:
     if not course.final:
         return []
@@ -313,15 +335,16 @@ def check_final_blueprint(course: CourseFile) -> list[Problem]:
     pools = Counter(lesson_module.get(q["lesson"]) for q in meta["questions"])
     for slug, quota in quotas.items():
         expected = draw * minutes.get(slug, 0) / total if total else 0
-        if quota < 1 or abs(quota - expected) > 1:
+        low, high = max(1, math.ceil(expected - 1)), math.floor(expected + 1)
+        if not low <= quota <= high:
+            allowed = f"{low} to {high}" if low < high else f"{low}"
             problems.append(
                 Problem(
                     path,
                     line,
-                    f"{name}: quota {quota} for {slug}, its share of the lesson "
-                    f"minutes ({minutes.get(slug, 0)} of {total}) gives "
-                    f"{expected:.1f}: allowed {max(1, round(expected - 1, 1))} to "
-                    f"{expected + 1:.1f}",
+                    f"{name}: quota {quota} for {slug}; its share of the lesson "
+                    f"minutes ({minutes.get(slug, 0)} of {total}) of the draw of "
+                    f"{draw} is {expected:.1f}: allowed {allowed}",
                 )
             )
         if pools[slug] < FINAL_POOL_FACTOR * quota:
@@ -340,6 +363,7 @@ def looks_like_vignette(stem: str) -> bool:
     return len(stem.split()) >= VIGNETTE_MIN_WORDS and bool(_PERSON.search(stem))
 
 
+@_relative
 def check_vignettes(course: CourseFile) -> list[Problem]:
     problems = []
     for _, bank in _banks(course):
@@ -371,6 +395,7 @@ def check_vignettes(course: CourseFile) -> list[Problem]:
     return problems
 
 
+@_relative
 def check_key_points(course: CourseFile) -> list[Problem]:
     problems = []
     examined: set[tuple[str, int]] = set()
@@ -408,6 +433,7 @@ def check_key_points(course: CourseFile) -> list[Problem]:
     return problems
 
 
+@_relative
 def check_explanations(course: CourseFile) -> list[Problem]:
     lessons = _lessons(course)
     problems = []
@@ -437,6 +463,7 @@ def _finding_problems(findings, banks: dict[str, BankFile]) -> list[Problem]:
     return problems
 
 
+@_relative
 def check_duplicates(course: CourseFile) -> list[Problem]:
     return _finding_problems(
         near_duplicate_stems(tree_banks(course)), dict(_banks(course))
@@ -450,6 +477,7 @@ def alt_finding(alt: str) -> str | None:
     return match.group(0) if match else None
 
 
+@_relative
 def check_ecg_items(course: CourseFile) -> list[Problem]:
     problems = []
     for _, bank in _banks(course):
@@ -508,7 +536,11 @@ def check_cross_course(tree: Tree) -> list[Problem]:
     """Stems shared (near-duplicates) between banks of different courses."""
     courses = {course.slug: tree_banks(course) for course in tree.courses}
     files = {name: bank for course in tree.courses for name, bank in _banks(course)}
-    return _finding_problems(cross_course_duplicate_stems(courses), files)
+    base = tree.root.parent
+    return [
+        Problem(p.path.relative_to(base), p.line, p.message)
+        for p in _finding_problems(cross_course_duplicate_stems(courses), files)
+    ]
 
 
 def course_problems(course: CourseFile) -> dict[str, list[Problem]]:
