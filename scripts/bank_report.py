@@ -8,11 +8,14 @@ For authors rewriting a bank: per bank, the item count, the key-longest and
 key-shortest shares, the cue ratios, then every gate finding with its file:line
 (exams/quality.py; docs/CONTENT_FORMAT.md explains the gates). Near-duplicate stems
 are checked within a course and, across courses, between every pair of banks.
-Exits 1 when any gate fails.
+Then the bank standard of issue 14 (curriculum/standards.py: sizes, final blueprint,
+vignettes, key points, explanations, ECG items), each problem with its file:line, or
+what stops the content from loading at all. Exits 1 when anything fails.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -53,7 +56,36 @@ def main(argv: list[str]) -> int:
         if wanted_ids.intersection(finding.item_ids):
             failed = True
             print(f"  FAIL {finding}")
+    failed = standard_report(content, wanted) or failed
     return 1 if failed else 0
+
+
+def standard_report(content: Path, wanted: list[str]) -> bool:
+    """Prints what the bank standard finds; True when it finds anything."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+    import django
+
+    django.setup()
+    from curriculum import standards
+    from curriculum.reader import ContentError, read_content
+
+    print("== bank standard (issue 14)")
+    try:
+        tree = read_content(content)
+    except ContentError as error:
+        print(f"  the content does not load ({len(error.problems)} problems):")
+        for problem in error.problems[:40]:
+            print(f"  ERROR {problem}")
+        return True
+    found = False
+    for course in tree.courses:
+        if course.slug not in wanted:
+            continue
+        for check, problems in standards.course_problems(course).items():
+            for problem in problems:
+                found = True
+                print(f"  STANDARD {check}: {problem}")
+    return found
 
 
 if __name__ == "__main__":
