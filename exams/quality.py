@@ -29,12 +29,15 @@ The gates (thresholds are the constants below; docs/CONTENT_FORMAT.md explains t
   rate of keys.
 - `near-duplicate-stem` (all banks of a course): no two stems with a token-set
   (Jaccard) similarity of 0.8 or more; a final may not restate a module item.
+- `cross-course-stem` (`cross_course_duplicate_stems`, banks of several courses): the
+  same similarity rule between items of different courses: no stem is shared across
+  courses.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
@@ -93,6 +96,9 @@ NEGATIVE_STEM_LOWERCASE = "negative-stem-lowercase"
 ABSOLUTE_WORDS_IN_DISTRACTORS = "absolute-words-in-distractors"
 JUSTIFYING_CLAUSE_IN_DISTRACTORS = "justifying-clause-in-distractors"
 NEAR_DUPLICATE_STEM = "near-duplicate-stem"
+#: Across courses (issue 14): not in GATE_CODES, which are the gates over one
+#: course's banks; cross_course_duplicate_stems is called on its own.
+CROSS_COURSE_STEM = "cross-course-stem"
 
 GATE_CODES = (
     KEY_LONGEST_SHARE,
@@ -492,6 +498,47 @@ def near_duplicate_stems(banks: Sequence[Bank]) -> list[Finding]:
                 f"stems of {a.id} and {b.id} are near-duplicates ({where}): "
                 f"token-set similarity {float(similarity):.2f}, allowed below "
                 f"{NEAR_DUPLICATE_SIMILARITY}",
+                _sources([a, b]),
+            )
+        )
+    return findings
+
+
+def cross_course_duplicate_stems(
+    courses: Mapping[str, Sequence[Bank]],
+) -> list[Finding]:
+    """Every pair of items from banks of two different courses (`{course: banks}`)
+    whose stems are near-duplicates: a stem is not shared across courses. Reported on
+    the later course's bank (courses in the order given), with item ids (earlier,
+    later)."""
+    placed = [
+        (course, bank, item)
+        for course, banks in courses.items()
+        for bank in _course_order(banks)
+        for item in bank.items
+    ]
+    tokens = [stem_tokens(item.stem) for _, _, item in placed]
+    threshold = Fraction(str(NEAR_DUPLICATE_SIMILARITY))
+    findings = []
+    for (i, (course_a, bank_a, a)), (j, (course_b, bank_b, b)) in combinations(
+        enumerate(placed), 2
+    ):
+        if course_a == course_b:
+            continue
+        union = tokens[i] | tokens[j]
+        if not union:
+            continue
+        similarity = Fraction(len(tokens[i] & tokens[j]), len(union))
+        if similarity < threshold:
+            continue
+        findings.append(
+            Finding(
+                CROSS_COURSE_STEM,
+                bank_b.name,
+                (a.id, b.id),
+                f"stems of {a.id} ({bank_a.name}) and {b.id} ({bank_b.name}) are "
+                f"near-duplicates across courses: token-set similarity "
+                f"{float(similarity):.2f}, allowed below {NEAR_DUPLICATE_SIMILARITY}",
                 _sources([a, b]),
             )
         )

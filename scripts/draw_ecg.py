@@ -137,6 +137,7 @@ class Strip:
         # (R peak, end of its T wave, QT in s) of beats whose T wave is drawn.
         self.t_waves: list[tuple[float, float, float]] = []
         self.signals: list[list[float]] = []  # continuous additions, one per sample
+        self.artefacts: list[list[float]] = []  # tremor and mains, likewise
         self.wander = (0.02, 0.23, self.rng.uniform(0, 6.28))
         self.atrial_rate: float | None = None  # flutter/fibrillation, per minute
         self.rate_note = ""  # added to the measured rates in the catalogue
@@ -209,14 +210,14 @@ class Strip:
                 level = max(level, math.exp(-0.5 * ((t - c) / (w / 2)) ** 2))
             return level
 
-        self.signals.append(
+        self.artefacts.append(
             [amp * 2.2 * envelope(i * SAMPLE_S) * noise[i] for i in range(SAMPLES)]
         )
 
     def add_mains(self, amp=0.04):
         """60 Hz interference from mains wiring, amp mV."""
         phase = self.rng.uniform(0, 6.28)
-        self.signals.append(
+        self.artefacts.append(
             [
                 amp * math.sin(2 * math.pi * 60 * i * SAMPLE_S + phase)
                 for i in range(SAMPLES)
@@ -227,15 +228,16 @@ class Strip:
         self.signals.append([fn(i * SAMPLE_S) for i in range(SAMPLES)])
 
     # ---- the recording
-    def samples(self) -> list[float]:
-        """The voltage (mV) at each sample from 0 to 6 s."""
-        a, f, ph = self.wander
+    def samples(self, *, events=True, artefacts=True) -> list[float]:
+        """The voltage (mV) at each sample from 0 to 6 s; without `events`, no P, QRS
+        or T waves; without `artefacts`, no wander, tremor or mains."""
+        a, f, ph = self.wander if artefacts else (0.0, 0.0, 0.0)
         values = [
             a * math.sin(2 * math.pi * f * i * SAMPLE_S + ph)
             + 0.35 * a * math.sin(2 * math.pi * 2.7 * f * i * SAMPLE_S + 2 * ph)
             for i in range(SAMPLES)
         ]
-        for t0, comps in self.events:
+        for t0, comps in self.events if events else ():
             for off, amp, sig in comps:
                 centre = t0 + off
                 lo = max(0, math.floor((centre - 5 * sig) / SAMPLE_S))
@@ -243,7 +245,7 @@ class Strip:
                 for i in range(lo, hi + 1):
                     d = (i * SAMPLE_S - centre) / sig
                     values[i] += amp * math.exp(-0.5 * d * d)
-        for signal in self.signals:
+        for signal in self.signals + (self.artefacts if artefacts else []):
             for i, v in enumerate(signal):
                 values[i] += v
         return values
@@ -636,7 +638,8 @@ def polymorphic(seed, sinus_rate, beats, run_rr, pvc_first=False, first=0.2):
     for _ in range(beats):
         s.beat(tp, 0.16, rr, qt_scale=0.85)
         tp += rr
-    start = tp + 0.16 - rr + 0.40  # after the last T wave
+    # After the last T wave, with a flat stretch so its QT can be measured.
+    start = tp + 0.16 - rr + t_wave_end(rr, 0.85) + 0.18
     if pvc_first:
         s.ectopic(start, PVC_UP)
         start += 0.9
@@ -667,7 +670,7 @@ def torsades(
         tp += rr
     if long_short:
         tq = tp - rr + 0.16  # the last sinus R peak
-        pvc = tq + t_wave_end(rr, qt_scale, 1.25) + 0.12
+        pvc = tq + t_wave_end(rr, qt_scale, 1.25) + 0.25
         s.ectopic(pvc, PVC_DOWN)
         tp = pvc + 1.25
         rr_long = 1.25
@@ -978,7 +981,7 @@ EXAM_STRIPS = [
     E(70, "torsades", "three sinus beats with a long QT, then torsades; muscle tremor", A(partial(torsades, sinus_rate=72, beats=3, qt_scale=1.7, run_rr=(0.22, 0.25), twist=1.8), tremor=0.03)),
     # VF coarse
     E(28, "vf-coarse", "chaotic waves 3-10 mm, irregular in height and timing, no QRS", partial(vfib, coarse=True)),
-    E(13, "vf-coarse", "chaotic waves, wandering axis, no QRS", partial(vfib, coarse=True, drift=0.25)),
+    E(13, "vf-coarse", "chaotic waves on a slowly shifting axis, no QRS", partial(vfib, coarse=True, drift=0.25)),
     E(60, "vf-coarse", "chaotic waves, no QRS; 60 Hz mains", A(partial(vfib, coarse=True), mains=0.04)),
     # VF fine
     E(19, "vf-fine", "small chaotic waves under 3 mm, irregular, no QRS", partial(vfib, coarse=False)),
@@ -989,7 +992,7 @@ EXAM_STRIPS = [
     E(51, "asystole", "P waves at about 40 with no QRS (P-wave asystole)", partial(asystole, drift=0.03, p_rate=40)),
     E(42, "asystole", "flat line, no P, no QRS; 60 Hz mains", A(partial(asystole, drift=0.02), mains=0.03)),
     # PEA
-    E(25, "pea", "organized, sinus-looking: P before every QRS, narrow QRS", partial(pea, rate=72, template=QRS_NARROW, pr=0.16)),
+    E(25, "pea", "organized, sinus-looking: P before every QRS, narrow QRS; 60 Hz mains", A(partial(pea, rate=72, template=QRS_NARROW, pr=0.16), mains=0.03)),
     E(31, "pea", "organized, wide slow complexes without P waves", partial(idioventricular, rate=38)),
     E(48, "pea", "organized, narrow and fast with P waves; baseline wander", A(partial(pea, rate=125, template=QRS_NARROW, pr=0.13, t_amp=0.22), wander=0.10)),
     # junctional escape

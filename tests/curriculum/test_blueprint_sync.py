@@ -273,3 +273,19 @@ def test_the_migration_keeps_exams_synced_before_blueprints_unedited(tree):
     ).rehash_synced_exams(apps, None)
     assert not Exam.objects.get(pk=quiz.pk).edited_since_sync
     assert Exam.objects.get(pk=edited.pk).synced_hash == "0" * 64
+
+
+def test_a_final_pool_under_three_times_its_quota_loads_with_a_warning(tree, capsys):
+    """Twice the quota is the hard rule; the bank standard (issue 14) wants three
+    times: the sync says so and loads."""
+    call_command("sync_content", str(tree))
+    out = capsys.readouterr().err
+    # The final's module cpr: 6 questions for a quota of 3.
+    assert (
+        f"warning: content/{FINAL}:5: bls/final: module 'cpr' holds 6 questions for "
+        "a quota of 3; a final should hold 9 (3 times its quota)"
+    ) in out
+    assert Exam.objects.get(kind=Exam.Kind.FINAL).blueprint_quotas == {"cpr": 3}
+    _replace(tree, FINAL, "  cpr: 3", "  cpr: 2")
+    _replace(tree, FINAL, "draw: 3", "draw: 2")
+    assert [str(w) for w in read_content(tree).warnings] == []

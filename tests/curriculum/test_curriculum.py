@@ -48,7 +48,9 @@ def _questions(course):
 
 def test_content_tree_is_valid_with_no_warnings(tree):
     assert sorted(c.slug for c in tree.courses) == sorted(COURSES)
-    assert tree.warnings == []
+    # Finals' pools under three times their quota are the bank standard's (issue 14,
+    # tests/curriculum/test_banks_standard.py); nothing else warns.
+    assert [w for w in tree.warnings if "times its quota" not in w.message] == []
 
 
 @pytest.mark.parametrize("slug", COURSES)
