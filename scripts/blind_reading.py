@@ -16,9 +16,10 @@ words with the stem, the odd one out, the only hedged one, the one another item 
 bank gives away) and reports, per bank, the share each strategy gets right (ties share
 the credit: chance with four options is 25%), and the best single strategy.
 
-The sheet shows each item's id, stem and choices labelled A-D in file order (no key, no
-explanation, no topic, no lesson). The answers file has one line per item:
-`<item id> <letter> [flag]`, e.g. `bls-m1-why-speed C flag`.
+The sheet numbers the items Q1, Q2... in bank order and shows each stem with its choices
+labelled A-D in file order: no id (an id such as "torsades-magnesium" names the answer),
+no key, explanation, topic or lesson. The answers file has one line per item:
+`Q<n> <letter> [flag]`, e.g. `Q17 C flag`.
 """
 
 from __future__ import annotations
@@ -36,29 +37,43 @@ from tests.curriculum.item_banks import read_all_banks  # noqa: E402
 LETTERS = "ABCDEFG"
 
 
-def sheet(course: str) -> None:
+def _numbered(course: str):
+    """(number, bank, item) in sheet order."""
+    n = 0
     for bank in read_all_banks(ROOT / "content")[course]:
-        print(f"\n## {bank.name}\n")
         for item in bank.items:
-            print(f"### {item.id}\n{item.stem}\n")
-            for letter, choice in zip(LETTERS, item.choices, strict=False):
-                print(f"- {letter}. {choice.text}")
-            print()
+            n += 1
+            yield n, bank, item
+
+
+def sheet(course: str) -> None:
+    current = None
+    for n, bank, item in _numbered(course):
+        if bank.name != current:
+            current = bank.name
+            print(f"\n## {bank.name}\n")
+        print(f"### Q{n}\n{item.stem}\n")
+        for letter, choice in zip(LETTERS, item.choices, strict=False):
+            print(f"- {letter}. {choice.text}")
+        print()
 
 
 def score(course: str, answers_path: str) -> None:
     answers = {}
     for line in Path(answers_path).read_text().splitlines():
         parts = line.split()
-        if len(parts) >= 2:
+        if len(parts) >= 2 and parts[0].startswith("Q"):
             answers[parts[0]] = (parts[1].upper(), "flag" in parts[2:])
-    for bank in read_all_banks(ROOT / "content")[course]:
+    banks: dict[str, list] = {}
+    for n, bank, item in _numbered(course):
+        banks.setdefault(bank.name, []).append((f"Q{n}", item))
+    for name, items in banks.items():
         right, flagged, missing = Counter(), [], []
-        for item in bank.items:
-            if item.id not in answers:
+        for number, item in items:
+            if number not in answers:
                 missing.append(item.id)
                 continue
-            letter, flag = answers[item.id]
+            letter, flag = answers[number]
             key = next(i for i, c in enumerate(item.choices) if c.is_key)
             right[letter == LETTERS[key]] += 1
             if flag:
@@ -66,7 +81,7 @@ def score(course: str, answers_path: str) -> None:
         total = right[True] + right[False]
         share = f"{right[True] / total:.0%}" if total else "-"
         print(
-            f"{bank.name:38} answered {total:3}  right {right[True]:3} ({share})"
+            f"{name:38} answered {total:3}  right {right[True]:3} ({share})"
             f"  flagged {len(flagged):2}  missing {len(missing)}"
         )
         for item_id in flagged:
