@@ -243,6 +243,10 @@ MAILERS = {
         "OPTIONS": {k: v for k, v in _email_options.items() if v not in (None, "")},
     }
 }
+# In development the console prints each message readably, links whole on one line
+# (core/mail.py); Django's own prints them quoted-printable, broken across lines.
+if DEBUG and _email["EMAIL_BACKEND"].endswith("console.EmailBackend"):
+    MAILERS["default"]["BACKEND"] = "core.mail.ReadableConsoleBackend"
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"].setdefault("timeout", 10)
 DEFAULT_FROM_EMAIL = env.str(
