@@ -16,7 +16,9 @@ def _run(cwd: Path, **env_vars: str) -> bool:
     env = {**os.environ, **env_vars}
     env.pop("DATABASE_URL", None)
     env.update(env_vars)
-    before = (cwd / "ran.log").read_text().count("\n") if (cwd / "ran.log").exists() else 0
+    before = (
+        (cwd / "ran.log").read_text().count("\n") if (cwd / "ran.log").exists() else 0
+    )
     subprocess.run(
         [
             str(ROOT / "scripts" / "when-changed"),
@@ -68,7 +70,13 @@ def test_the_command_runs_once_until_something_it_depends_on_changes(tmp_path):
 def test_a_failed_command_records_nothing(tmp_path):
     (tmp_path / "content").mkdir()
     result = subprocess.run(
-        [str(ROOT / "scripts" / "when-changed"), "var/.stamp", "content", "--", "false"],
+        [
+            str(ROOT / "scripts" / "when-changed"),
+            "var/.stamp",
+            "content",
+            "--",
+            "false",
+        ],
         cwd=tmp_path,
         capture_output=True,
     )
