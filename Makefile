@@ -53,6 +53,16 @@ superuser: migrate
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The page checkers of the browser tests, from the npm registry npm is configured for
+# (package.json, package-lock.json): axe-core, and the Nu HTML checker (vnu-jar, run
+# with the machine's Java). Without them those checks skip, or fail under
+# REQUIRE_SERVICES=1; .ci/run installs them.
+test-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
 # Everything but the browser journeys (about a minute on SQLite); CI runs them all.
 test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
