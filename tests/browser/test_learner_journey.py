@@ -193,7 +193,7 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
     assert any(certificate.code in m.body for m in mailoutbox if m.to == [EMAIL])
 
     page.get_by_role("link", name="your dashboard").click()
-    row = page.get_by_role("row").filter(has_text=certificate.code)
+    row = page.get_by_role("listitem").filter(has_text=certificate.code)
     expect(row).to_contain_text("Valid")
     screenshot(page, "journey-dashboard")
     _download_certificate(page, certificate)
