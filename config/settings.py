@@ -52,8 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    "config.apps.LoginEmailsConfig",  # allauth.account
+    "config.apps.TwoFactorConfig",  # allauth.mfa
     "audit",
     "accounts",
     "courses",
@@ -330,6 +330,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The project's wording over django-allauth's (sentence case, "Log in"):
+# scripts/make_locale.py writes it.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Security ----------------------------------------------------------------------

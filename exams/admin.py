@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin import LabeledTabularInline
+
 from . import selectors, services
 from .models import Attempt, AttemptQuestion, Choice, Exam, Question
 
@@ -31,7 +33,7 @@ class BankAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(LabeledTabularInline):
     model = Question
     fields = ("order", "key", "topic", "is_active", "review_lesson")
     extra = 0
@@ -165,7 +167,7 @@ class ChoiceFormSet(forms.BaseInlineFormSet):
             )
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(LabeledTabularInline):
     model = Choice
     form = ChoiceForm
     formset = ChoiceFormSet
@@ -280,7 +282,7 @@ class QuestionAdmin(BankAdmin):
         self.message_user(request, f"{len(changed)} deactivated.")
 
 
-class AttemptQuestionInline(admin.TabularInline):
+class AttemptQuestionInline(LabeledTabularInline):
     model = AttemptQuestion
     fields = ("position", "question", "topic", "answer", "is_correct", "answered_at")
     readonly_fields = fields

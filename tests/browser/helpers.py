@@ -107,20 +107,36 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     )
 
 
+def open_menu(page: Page) -> None:
+    """Opens the header's menu where it is folded away (a phone), so its links and
+    the "Log out" button can be used; on a wide screen they are always shown."""
+    page.wait_for_load_state()
+    folded = page.evaluate(
+        """() => {
+          const menu = document.querySelector("details.site-menu");
+          const summary = menu.querySelector("summary");
+          return !menu.open && getComputedStyle(summary).display !== "none";
+        }"""
+    )
+    if folded:
+        page.locator("details.site-menu > summary").click()
+
+
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Signs in through the log-in page, as a person would."""
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    log_out = page.get_by_role("button", name="Log out")
+    page.get_by_role("button", name=re.compile(r"^(sign in|log in)$", re.IGNORECASE)).click()
     # Staff (tests.factories.StaffFactory) are asked for their authenticator code.
     code = page.locator("input[name=code]")
-    expect(log_out.or_(code)).to_be_visible()
+    logout_form = page.locator("details.site-menu form.nav-form")
+    expect(logout_form.or_(code).first).to_be_attached()
     if code.is_visible():
         code.fill(totp_code(STAFF_TOTP_SECRET))
-        page.get_by_role("button", name="Sign In").click()
-    expect(log_out).to_be_visible()
+        page.get_by_role("button", name=re.compile(r"^(sign in|log in)$", re.IGNORECASE)).click()
+    open_menu(page)
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def sign_in(context: BrowserContext, user, base_url: str) -> None:
@@ -165,6 +181,7 @@ def sign_in_staff(context: BrowserContext, user, base_url: str) -> None:
 
 def log_out(page: Page) -> None:
     """Signs out with the header's button."""
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in").first).to_be_visible()
 
