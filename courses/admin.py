@@ -69,8 +69,8 @@ class MarkdownPreviewWidget(forms.Textarea):
         stylesheet = static("css/site.css")
         return format_html(
             '<div class="lesson-editor">'
-            '<div class="lesson-editor-pane"><p class="lesson-editor-title">Markdown</p>'
-            "{}</div>"
+            '<div class="lesson-editor-pane">'
+            '<p class="lesson-editor-title">Markdown</p>{}</div>'
             '<div class="lesson-editor-pane"><h3 id="lesson-preview-title">'
             "Preview, as learners see it</h3>"
             '<iframe id="lesson-preview" class="lesson-preview-frame" sandbox="" '

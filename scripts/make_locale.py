@@ -87,17 +87,17 @@ WORDING = {
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def allauth_msgids() -> dict[str, str | None]:
     """allauth's English msgids, each with its msgctxt (None without one)."""
-    source = Path(allauth.__file__).parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    source = Path(allauth.__file__).parent / "locale/en/LC_MESSAGES/django.po"
     found: dict[str, str | None] = {}
-    entry = re.compile(
-        r'^(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)', re.MULTILINE
-    )
+    entry = re.compile(r'^(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)', re.MULTILINE)
     for match in entry.finditer(source.read_text()):
+
         def text(block: str | None) -> str | None:
             if block is None:
                 return None
@@ -116,7 +116,7 @@ def render() -> str:
     if missing:
         sys.exit(f"not in allauth's catalog any more: {missing}")
     lines = [
-        "# The project's wording over django-allauth's: sentence case, log in / log out.",
+        "# The project's wording over django-allauth's: sentence case, log in.",
         "# Written by scripts/make_locale.py; do not edit by hand.",
         'msgid ""',
         'msgstr ""',

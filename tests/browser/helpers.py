@@ -51,7 +51,9 @@ def axe_source() -> str:
     """axe-core's script from node_modules (skips, or fails under
     REQUIRE_SERVICES=1, when `make test-tools` has not installed it)."""
     if not AXE_SCRIPT.exists():
-        service_missing(f"axe-core is not installed ({AXE_SCRIPT}): run make test-tools")
+        service_missing(
+            f"axe-core is not installed ({AXE_SCRIPT}): run make test-tools"
+        )
     return AXE_SCRIPT.read_text()
 
 
@@ -127,14 +129,18 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name=re.compile(r"^(sign in|log in)$", re.IGNORECASE)).click()
+    page.get_by_role(
+        "button", name=re.compile(r"^(sign in|log in)$", re.IGNORECASE)
+    ).click()
     # Staff (tests.factories.StaffFactory) are asked for their authenticator code.
     code = page.locator("input[name=code]")
     logout_form = page.locator("details.site-menu form.nav-form")
     expect(logout_form.or_(code).first).to_be_attached()
     if code.is_visible():
         code.fill(totp_code(STAFF_TOTP_SECRET))
-        page.get_by_role("button", name=re.compile(r"^(sign in|log in)$", re.IGNORECASE)).click()
+        page.get_by_role(
+            "button", name=re.compile(r"^(sign in|log in)$", re.IGNORECASE)
+        ).click()
     open_menu(page)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
