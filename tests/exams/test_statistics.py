@@ -199,7 +199,9 @@ def test_statistics_questions_come_in_pages_of_25(
     assert "Questions 1 to 25 of 30" in first
     assert 'rel="next"' in first
     second = staff_client.get(url, {"page": 2, "sort": "-order"}).content.decode()
-    assert _question_keys_in_order(second) == [f"bank-{i:02d}" for i in range(4, -1, -1)]
+    assert _question_keys_in_order(second) == [
+        f"bank-{i:02d}" for i in range(4, -1, -1)
+    ]
     # Out of range: the last page, not an error.
     assert staff_client.get(url, {"page": 99}).status_code == 200
     assert staff_client.get(url, {"page": "x"}).status_code == 200
