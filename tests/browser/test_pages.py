@@ -161,6 +161,7 @@ LEARNER_PAGES = {
     "log-in": MainPage(lambda r: "/accounts/login/", who=None),
     "password-reset": MainPage(lambda r: "/accounts/password/reset/", who=None),
     "verification-sent": MainPage(lambda r: "/accounts/confirm-email/", who=None),
+    "page-not-found": MainPage(lambda r: "/no-such-page/", who=None, status=404),
 }
 STAFF_PAGES = {
     "admin-home": MainPage(lambda r: "/admin/", who="staff"),
