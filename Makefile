@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-.PHONY: run test test-fast mutants bench worker lint audit format migrate sync clean
+.PHONY: run test test-fast test-tools mutants bench worker lint audit format migrate sync superuser clean
 
 $(PY):
 	@interp=$$(scripts/find-python) || exit 1; \
@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 # The local targets run with DEBUG on unless the environment says otherwise (so a fresh
 # clone needs no SECRET_KEY), and keep their files under var/ (the SQLite database,
 # media, the beat schedule): settings create no folder when imported.
-run migrate sync worker: export DEBUG ?= true
+run migrate sync worker superuser: export DEBUG ?= true
 # Links in certificates, QR codes and e-mails start with SITE_URL: the address served.
 run worker: export SITE_URL ?= http://$(HOST):$(PORT)
 
@@ -36,11 +36,34 @@ migrate: $(VENV)/.installed | var
 sync: migrate
 	$(PY) manage.py sync_content
 
-run: sync
+# `make run` migrates and loads content/ only when the migrations, the content or the
+# database changed since the last run (stamps in var/, scripts/when-changed), so a
+# restart takes a few seconds; `make migrate` and `make sync` always run.
+run: $(VENV)/.installed | var
+	@scripts/when-changed var/.migrated.stamp requirements.txt $(wildcard */migrations) \
+	  -- $(PY) manage.py migrate --no-input
+	@scripts/when-changed var/.synced.stamp var/.migrated.stamp content curriculum \
+	  -- $(PY) manage.py sync_content
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# An administrator whose e-mail address is verified (asks for the address and a
+# password; DJANGO_SUPERUSER_EMAIL / DJANGO_SUPERUSER_PASSWORD answer without asking).
+# Staff set up an authenticator app on their first admin visit.
+superuser: migrate
+	$(PY) manage.py create_admin
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The page checkers of the browser tests, from the npm registry npm is configured for
+# (package.json, package-lock.json): axe-core, and the Nu HTML checker (vnu-jar, run
+# with the machine's Java). Without them those checks skip, or fail under
+# REQUIRE_SERVICES=1; .ci/run installs them.
+test-tools: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 # Everything but the browser journeys (about a minute on SQLite); CI runs them all.
 test-fast: $(VENV)/.installed-dev

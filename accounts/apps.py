@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    verbose_name = "Users and profiles"
 
     def ready(self) -> None:
         from allauth.account.internal.flows.login import record_authentication

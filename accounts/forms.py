@@ -23,7 +23,7 @@ class ProfileForm(forms.ModelForm):
         label="Legal full name",
         max_length=100,
         help_text="Printed on your certificates exactly as written, e.g. as on your "
-        "licence or ID. At most 100 characters.",
+        "license or ID. At most 100 characters.",
     )
     profession = forms.ChoiceField(
         choices=[("", "Choose your profession"), *Profession.choices],
@@ -39,9 +39,11 @@ class ProfileForm(forms.ModelForm):
             "licence_number",
             "renewal_reminders",
         ]
+        # US spelling on the page; the field names stay as they are stored.
+        labels = {"organisation": "Organization", "licence_number": "License number"}
         help_texts = {
             "organisation": "Optional: your employer, school or club.",
-            "licence_number": "Optional: your professional licence or registration "
+            "licence_number": "Optional: your professional license or registration "
             "number.",
         }
 

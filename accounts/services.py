@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from allauth.core.internal.cryptokit import compare_user_code
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.errors import InvalidInput
 from core.events import publish
 
 from .events import LegalNameSet
@@ -219,6 +221,46 @@ def user_access_update(*, user: User, by: User, changes: dict) -> list[str]:
         data={"access": diff},
     )
     return list(diff)
+
+
+@transaction.atomic
+def admin_create(*, email: str, password: str) -> tuple[User, bool]:
+    """Creates a superuser whose e-mail address is already verified, so the first
+    log-in reaches the admin without a confirmation e-mail; returns (user, created).
+
+    Idempotent: an existing superuser with that address is returned unchanged, its
+    address marked verified. An existing account that is not a superuser is refused
+    (InvalidInput): grant access in the admin, where the change is audited. The
+    creation is recorded (STAFF_OVERRIDE, actor: the system). Two-factor is not set
+    up here: staff activate an authenticator app on their first admin visit
+    (accounts.middleware.StaffTotpRequiredMiddleware).
+    """
+    email = User.objects.normalize_email(email).strip()
+    user = User.objects.filter(email__iexact=email).first()
+    created = user is None
+    if user is not None and not user.is_superuser:
+        raise InvalidInput(
+            f"{email} already has an account that is not an administrator. "
+            "Give it staff access in the admin instead.",
+            code="admin.account_exists",
+        )
+    if created:
+        user = User.objects.create_superuser(email=email, password=password)
+        audit_record(
+            action=AuditEvent.Action.STAFF_OVERRIDE,
+            subject=user,
+            target=user,
+            data={"access": {"is_staff": True, "is_superuser": True, "created": True}},
+        )
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=email).update(
+        primary=False
+    )
+    EmailAddress.objects.update_or_create(
+        user=user,
+        email__iexact=email,
+        defaults={"email": user.email, "verified": True, "primary": True},
+    )
+    return user, created
 
 
 def account_email_send(*, message: dict) -> None:

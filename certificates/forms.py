@@ -172,7 +172,7 @@ class ExternalCertificateForm(forms.Form):
         empty_label=None,
     )
     issuer = forms.CharField(
-        label="Issuing organisation",
+        label="Issuing organization",
         max_length=150,
         help_text="As printed on the card, e.g. American Heart Association.",
     )

@@ -52,8 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    "config.apps.LoginEmailsConfig",  # allauth.account
+    "config.apps.TwoFactorConfig",  # allauth.mfa
     "audit",
     "accounts",
     "courses",
@@ -243,6 +243,10 @@ MAILERS = {
         "OPTIONS": {k: v for k, v in _email_options.items() if v not in (None, "")},
     }
 }
+# In development the console prints each message readably, links whole on one line
+# (core/mail.py); Django's own prints them quoted-printable, broken across lines.
+if DEBUG and _email["EMAIL_BACKEND"].endswith("console.EmailBackend"):
+    MAILERS["default"]["BACKEND"] = "core.mail.ReadableConsoleBackend"
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     MAILERS["default"]["OPTIONS"].setdefault("timeout", 10)
 DEFAULT_FROM_EMAIL = env.str(
@@ -326,6 +330,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The project's wording over django-allauth's (sentence case, "Log in"):
+# scripts/make_locale.py writes it.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Security ----------------------------------------------------------------------

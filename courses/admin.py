@@ -4,10 +4,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+
+from core.admin import LabeledTabularInline
 
 from . import services
 from .markdown import render_markdown
@@ -46,7 +48,54 @@ class LessonPreviewForm(forms.Form):
     body_md = forms.CharField(required=False, strip=False)
 
 
-class ModuleInline(admin.TabularInline):
+PREVIEW_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>Preview</title>"
+    '<link rel="stylesheet" href="{stylesheet}"></head>'
+    '<body><main class="container"><div class="prose">{body}</div></main></body>'
+    "</html>"
+)
+
+
+class MarkdownPreviewWidget(forms.Textarea):
+    """The lesson editor: the Markdown on the left, on the right the lesson as
+    learners see it (the site's renderer, sanitizer and stylesheet), side by side and
+    stacked on narrow screens (static/css/admin.css).
+
+    The preview is a sandboxed frame (no script, no same-origin access) whose page
+    loads the site's own stylesheet, so the admin's styles never leak into it. It
+    shows the saved lesson at first; static/js/lesson-preview.js renders the text as
+    it is typed.
+    """
+
+    def __init__(self, *args, initial_html: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial_html = initial_html
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        textarea = super().render(name, value, attrs, renderer)
+        stylesheet = static("css/site.css")
+        return format_html(
+            '<div class="lesson-editor">'
+            '<div class="lesson-editor-pane">'
+            '<p class="lesson-editor-title">Markdown</p>{}</div>'
+            '<div class="lesson-editor-pane"><h3 id="lesson-preview-title">'
+            "Preview, as learners see it</h3>"
+            '<iframe id="lesson-preview" class="lesson-preview-frame" sandbox="" '
+            'aria-labelledby="lesson-preview-title" data-preview-url="{}" '
+            'data-stylesheet="{}" srcdoc="{}"></iframe></div></div>',
+            textarea,
+            reverse("admin:courses_lesson_preview"),
+            stylesheet,
+            PREVIEW_PAGE.format(
+                stylesheet=stylesheet,
+                # body_html was sanitized by the renderer when the lesson was saved.
+                body=self.initial_html,
+            ),
+        )
+
+
+class ModuleInline(LabeledTabularInline):
     model = Module
     fields = ("order", "title", "slug", "edit_link")
     readonly_fields = ("edit_link",)
@@ -61,7 +110,7 @@ class ModuleInline(admin.TabularInline):
         return format_html('<a href="{}">Edit module and lessons</a>', url)
 
 
-class LessonInline(admin.TabularInline):
+class LessonInline(LabeledTabularInline):
     model = Lesson
     fields = ("order", "title", "slug", "minutes", "is_published")
     extra = 0
@@ -163,14 +212,18 @@ class LessonAdmin(CurriculumAdmin):
         "order",
         "is_published",
         "body_md",
-        "preview",
     )
-    readonly_fields = ("preview",)
     actions = ["publish", "unpublish"]
 
     class Media:
         js = ("js/lesson-preview.js",)
-        css = {"all": ("css/admin-preview.css",)}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields["body_md"].widget = MarkdownPreviewWidget(
+            initial_html=obj.body_html if obj else ""
+        )
+        return form
 
     def get_urls(self):
         urls = [
@@ -200,16 +253,6 @@ class LessonAdmin(CurriculumAdmin):
         slug = module.course.slug if module else "preview"
         rendered = render_markdown(form.cleaned_data["body_md"], course_slug=slug)
         return JsonResponse({"html": rendered.html})
-
-    @admin.display(description="Preview")
-    def preview(self, obj: Lesson) -> str:
-        return format_html(
-            '<div id="lesson-preview" class="lesson-preview prose" '
-            'data-preview-url="{}">{}</div>',
-            reverse("admin:courses_lesson_preview"),
-            # body_html was sanitized by the renderer when the lesson was saved.
-            mark_safe(obj.body_html),  # noqa: S308
-        )
 
     @admin.display(boolean=True, description="Edited since sync")
     def edited(self, obj: Lesson) -> bool:
@@ -249,7 +292,7 @@ class CourseImageAdmin(admin.ModelAdmin):
         return False
 
 
-class BundleCourseInline(admin.TabularInline):
+class BundleCourseInline(LabeledTabularInline):
     model = BundleCourse
     extra = 0
 

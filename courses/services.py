@@ -137,7 +137,7 @@ def enrollment_create(*, user, course: Course) -> Enrollment:
     """
     if not course.is_published:
         raise EnrollmentRefused(
-            "This course is not open for enrolment.",
+            "This course is not open for enrollment.",
             code="enrollment.course_unpublished",
         )
     existing = _open_enrollment(user=user, course=course)
@@ -192,7 +192,7 @@ def bundle_enroll(*, user, bundle: Bundle) -> list[Enrollment]:
     is recorded in the audit trail.
     """
     unpublished = EnrollmentRefused(
-        "This bundle is not open for enrolment.", code="enrollment.bundle_unpublished"
+        "This bundle is not open for enrollment.", code="enrollment.bundle_unpublished"
     )
     if not bundle.is_published:
         raise unpublished

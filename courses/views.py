@@ -105,7 +105,7 @@ def _active_or_message(
 ) -> Enrollment | None:
     """`enrollment` if it is active, or None after queueing a message."""
     if enrollment is None:
-        messages.info(request, f"Enrol in {course.title} to study it.")
+        messages.info(request, f"Enroll in {course.title} to study it.")
     elif enrollment.status == Enrollment.Status.WAITING:
         messages.info(
             request,

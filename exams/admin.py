@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin import LabeledTabularInline
 from courses.markdown import key_points
 
 from . import selectors, services
@@ -33,7 +34,7 @@ class BankAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
 
-class QuestionInline(admin.TabularInline):
+class QuestionInline(LabeledTabularInline):
     model = Question
     fields = ("order", "key", "topic", "is_active", "review_lesson")
     extra = 0
@@ -167,7 +168,7 @@ class ChoiceFormSet(forms.BaseInlineFormSet):
             )
 
 
-class ChoiceInline(admin.TabularInline):
+class ChoiceInline(LabeledTabularInline):
     model = Choice
     form = ChoiceForm
     formset = ChoiceFormSet
@@ -298,7 +299,7 @@ class QuestionAdmin(BankAdmin):
         self.message_user(request, f"{len(changed)} deactivated.")
 
 
-class AttemptQuestionInline(admin.TabularInline):
+class AttemptQuestionInline(LabeledTabularInline):
     model = AttemptQuestion
     fields = ("position", "question", "topic", "answer", "is_correct", "answered_at")
     readonly_fields = fields

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django import forms
 
 from .models import AttemptQuestion
+from .selectors import QUESTION_SORTS
 
 
 class AttemptForm(forms.Form):
@@ -90,3 +91,29 @@ class AttemptForm(forms.Form):
                 return "That button is not one of this page's."
             return f"{self.fields[name].label}: {errors[0]}"
         return ""
+
+
+class StatisticsQueryForm(forms.Form):
+    """The statistics page's question table: which column it is sorted by ("-" in
+    front: descending) and which page it shows. Anything else falls back to the bank
+    order and the first page."""
+
+    PER_PAGE = 25
+
+    sort = forms.CharField(required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"] or "order"
+        return sort if sort.removeprefix("-") in QUESTION_SORTS else "order"
+
+    def query(self) -> tuple[str, bool, int]:
+        """(column, descending, page) for the table."""
+        if not self.is_valid():
+            return "order", False, 1
+        sort = self.cleaned_data["sort"]
+        return (
+            sort.removeprefix("-"),
+            sort.startswith("-"),
+            self.cleaned_data["page"] or 1,
+        )

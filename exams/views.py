@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +13,7 @@ from accounts.decorators import staff_verified_required
 from accounts.selectors import staff_verified
 
 from . import selectors, services
-from .forms import AttemptForm
+from .forms import AttemptForm, StatisticsQueryForm
 from .models import Attempt
 
 
@@ -216,17 +217,56 @@ def history(request: HttpRequest, exam_id: int) -> HttpResponse:
 @staff_verified_required
 @permission_required("exams.view_exam", raise_exception=True)
 def statistics(request: HttpRequest, exam_id: int) -> HttpResponse:
-    """Item analysis for authors, linked from the exam's admin page."""
+    """Item analysis for authors, linked from the exam's admin page. The question
+    table sorts by any column (?sort=facility, ?sort=-facility) and pages
+    (StatisticsQueryForm.PER_PAGE rows)."""
     exam = selectors.exam_for_viewer(exam_id=exam_id, as_staff=staff_verified(request))
+    sort, descending, page_number = StatisticsQueryForm(request.GET).query()
+    stats = selectors.exam_statistics(exam=exam)
+    rows = selectors.question_stats_sorted(
+        stats.questions, sort=sort, descending=descending
+    )
+    page = Paginator(rows, StatisticsQueryForm.PER_PAGE).get_page(page_number)
     return render(
         request,
         "exams/exam_statistics.html",
         {
-            "stats": selectors.exam_statistics(exam=exam),
+            "stats": stats,
             "exam": exam,
+            "page": page,
+            "columns": _statistics_columns(sort, descending),
+            "sort_param": f"-{sort}" if descending else sort,
             "min_answers": selectors.MIN_ANSWERS_TO_FLAG,
             "low_discrimination": selectors.LOW_DISCRIMINATION,
             "too_easy": selectors.TOO_EASY,
             "too_hard": selectors.TOO_HARD,
         },
     )
+
+
+def _statistics_columns(sort: str, descending: bool) -> list[dict]:
+    """The question table's sortable headers: label, the link's sort value (the
+    current column flips its direction) and aria-sort for the current one."""
+    labels = {
+        "order": "#",
+        "question": "Question",
+        "topic": "Topic",
+        "answers": "Answers",
+        "facility": "Facility",
+        "discrimination": "Discrimination",
+    }
+    columns = []
+    for name, label in labels.items():
+        current = name == sort
+        columns.append(
+            {
+                "name": name,
+                "label": label,
+                "numeric": name in {"order", "answers", "facility", "discrimination"},
+                "link": f"-{name}" if current and not descending else name,
+                "aria_sort": (
+                    ("descending" if descending else "ascending") if current else ""
+                ),
+            }
+        )
+    return columns

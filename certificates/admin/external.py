@@ -55,6 +55,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
     list_display = (
         "uploaded_at",
         "user",
+        "learner_legal_name",
         "course",
         "issuer",
         "card_number",
@@ -68,13 +69,22 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
     search_fields = ("user__email", "user__legal_name", "card_number", "issuer")
     # The queue is worked oldest first.
     ordering = ("uploaded_at",)
-    readonly_fields = ("preview", "decide", "decisions")
+    readonly_fields = (
+        "preview",
+        "decide",
+        "decisions",
+        "learner_legal_name",
+        "learner_profession",
+        "file_link",
+    )
     fieldsets = (
         (
             None,
             {
                 "fields": (
                     "user",
+                    "learner_legal_name",
+                    "learner_profession",
                     "course",
                     "issuer",
                     "card_number",
@@ -84,7 +94,9 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
                 )
             },
         ),
-        ("Uploaded file", {"fields": ("preview", "content_type", "file")}),
+        # The stored file's own URL is not served (uploads are private): the link
+        # goes through the staff-only view.
+        ("Uploaded file", {"fields": ("preview", "content_type", "file_link")}),
         (
             "Review",
             {
@@ -118,21 +130,35 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
     @admin.display(description="File")
     def file_link(self, obj: ExternalCertificate) -> str:
         url = reverse("certificates:external_file", args=[obj.pk])
-        kind = "PDF" if obj.content_type == "application/pdf" else "Image"
-        return format_html('<a href="{}" target="_blank">{}</a>', url, kind)
+        kind = "PDF" if obj.content_type == "application/pdf" else "image"
+        return format_html(
+            '<a href="{}" target="_blank">Open the {} (new tab)</a>', url, kind
+        )
+
+    @admin.display(description="Legal name")
+    def learner_legal_name(self, obj: ExternalCertificate) -> str:
+        return obj.user.legal_name or "(not given yet)"
+
+    @admin.display(description="Profession")
+    def learner_profession(self, obj: ExternalCertificate) -> str:
+        return obj.user.get_profession_display() or "(not given)"
 
     @admin.display(description="Preview")
     def preview(self, obj: ExternalCertificate) -> str:
+        """The card as large as the page allows; the link opens it full size in a
+        new tab, where the browser zooms."""
         url = reverse("certificates:external_file", args=[obj.pk])
         if obj.is_image:
             return format_html(
-                '<a href="{0}" target="_blank">'
-                '<img src="{0}" alt="Uploaded card of {1}" width="480"></a>',
+                '<a class="card-preview" href="{0}" target="_blank">'
+                '<img src="{0}" alt="Uploaded card of {1}"></a>'
+                '<p><a href="{0}" target="_blank">Open the card full size '
+                "(new tab)</a></p>",
                 url,
-                obj.user,
+                obj.user.legal_name or obj.user,
             )
         return format_html(
-            '<a href="{}" target="_blank">Open the uploaded PDF</a>', url
+            '<a href="{}" target="_blank">Open the uploaded PDF (new tab)</a>', url
         )
 
     @admin.display(description="Decide")

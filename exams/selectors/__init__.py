@@ -39,6 +39,7 @@ from .results import AttemptResult, attempt_result
 from .statistics import (
     LOW_DISCRIMINATION,
     MIN_ANSWERS_TO_FLAG,
+    QUESTION_SORTS,
     TOO_EASY,
     TOO_HARD,
     ChoiceStat,
@@ -47,12 +48,14 @@ from .statistics import (
     TopicStat,
     exam_statistics,
     kr20,
+    question_stats_sorted,
 )
 
 __all__ = [
     "DEADLINE_GRACE",
     "LOW_DISCRIMINATION",
     "MIN_ANSWERS_TO_FLAG",
+    "QUESTION_SORTS",
     "TOO_EASY",
     "TOO_HARD",
     "UNTIMED_ATTEMPT_HOURS",
@@ -87,5 +90,6 @@ __all__ = [
     "kr20",
     "may_miss_sentence",
     "misses_allowed",
+    "question_stats_sorted",
     "time_is_up",
 ]

@@ -32,13 +32,13 @@ def _enrollment_for_exam(*, user, exam: Exam) -> Enrollment:
     )
     if enrollment is None:
         raise ExamRefused(
-            f"Enrol in {exam.course.title} to take its exams.",
+            f"Enroll in {exam.course.title} to take its exams.",
             code="exam.not_enrolled",
         )
     if enrollment.status == Enrollment.Status.COMPLETED:
         raise ExamRefused(
             f"You have completed {exam.course.title}. Its exams open again when you "
-            "re-enrol to renew your certificate.",
+            "re-enroll to renew your certificate.",
             code="exam.not_enrolled",
         )
     if enrollment.status == Enrollment.Status.WAITING:

@@ -1,7 +1,8 @@
 // Exam page enhancements. The form works without this file (the "Save answers" and
-// "Submit for grading" buttons post it); with it, each answer is saved on the server
-// the moment it is chosen, a time limit counts down, and submitting with questions
-// left unanswered asks first.
+// "Submit for grading" buttons post it, the question links are plain anchors); with
+// it, each answer is saved on the server the moment it is chosen, the sticky bar's
+// count, question marks and countdown stay current, and submitting with questions
+// left unanswered asks first, in the page (a <dialog>, not the browser's confirm()).
 (function () {
   "use strict";
 
@@ -27,6 +28,39 @@
       names.add(input.name);
     });
     return names.size;
+  }
+
+  // The positions (numbers) of the questions with no choice ticked, in order.
+  function unanswered() {
+    const left = [];
+    form.querySelectorAll("fieldset.question").forEach(function (fieldset) {
+      if (!fieldset.querySelector("input[type=radio]:checked")) {
+        left.push(fieldset.id.replace("question-", ""));
+      }
+    });
+    return left;
+  }
+
+  function markNavigator() {
+    const left = new Set(unanswered());
+    document.querySelectorAll("[data-nav-question]").forEach(function (link) {
+      const done = !left.has(link.dataset.navQuestion);
+      link.classList.toggle("is-answered", done);
+      const state = link.querySelector("[data-nav-state]");
+      if (state) {
+        state.textContent = done ? ", answered" : ", not answered";
+      }
+    });
+  }
+
+  // Choosing a question in the navigator closes it, so the question is in view.
+  const navigator = document.querySelector("[data-exam-nav]");
+  if (navigator) {
+    navigator.addEventListener("click", function (event) {
+      if (event.target.closest("a")) {
+        navigator.open = false;
+      }
+    });
   }
 
   function save() {
@@ -73,27 +107,66 @@
       if (answeredCount) {
         answeredCount.textContent = String(answered());
       }
+      markNavigator();
       save();
     }
   });
 
+  // Submitting with questions left: the page asks, in a dialog that lists them.
+  const dialog = document.querySelector("[data-unanswered-dialog]");
+  let confirmedSubmit = false;
+  let pendingSubmitter = null;
   form.addEventListener("submit", function (event) {
     const submitter = event.submitter;
-    if (!submitter || submitter.value !== "submit") {
+    if (!submitter || submitter.value !== "submit" || confirmedSubmit) {
       return;
     }
-    const left = total - answered();
-    if (left > 0) {
-      const question = left === 1 ? "1 question is" : left + " questions are";
-      if (!window.confirm(question + " not answered yet. Submit for grading anyway?")) {
-        event.preventDefault();
-      }
+    const left = unanswered();
+    if (left.length === 0 || !dialog || typeof dialog.showModal !== "function") {
+      return;
     }
+    event.preventDefault();
+    pendingSubmitter = submitter;
+    dialog.querySelector("[data-unanswered-text]").textContent =
+      (left.length === 1 ? "1 question is" : left.length + " questions are") +
+      " not answered yet. An unanswered question counts as wrong.";
+    const list = dialog.querySelector("[data-unanswered-list]");
+    list.textContent = "";
+    left.forEach(function (position, index) {
+      const link = document.createElement("a");
+      link.href = "#question-" + position;
+      link.textContent = position;
+      link.addEventListener("click", function () {
+        dialog.close();
+      });
+      list.append(index ? ", " : "", link);
+    });
+    dialog.querySelector("[data-dialog-review]").textContent = "Go to question " + left[0];
+    dialog.showModal();
   });
+  if (dialog) {
+    dialog.querySelector("[data-dialog-review]").addEventListener("click", function () {
+      dialog.close();
+      const first = unanswered()[0];
+      const target = first && document.getElementById("question-" + first);
+      if (target) {
+        target.scrollIntoView();
+        const input = target.querySelector("input[type=radio]");
+        if (input) {
+          input.focus({ preventScroll: true });
+        }
+      }
+    });
+    dialog.querySelector("[data-dialog-submit]").addEventListener("click", function () {
+      confirmedSubmit = true;
+      dialog.close();
+      form.requestSubmit(pendingSubmitter);
+    });
+  }
 
   // Time limit: the server enforces it; this only shows how long is left.
   const deadlineBox = document.querySelector("[data-deadline]");
-  const countdown = deadlineBox && deadlineBox.querySelector("[data-countdown]");
+  const countdown = deadlineBox && document.querySelector("[data-countdown]");
   if (countdown) {
     const deadline = Date.parse(deadlineBox.dataset.deadline);
     const announced = new Set();
@@ -103,8 +176,8 @@
       const seconds = left % 60;
       countdown.textContent =
         left > 0
-          ? "Time left: " + minutes + ":" + String(seconds).padStart(2, "0") + "."
-          : "Time is up: submit now to be graded on the answers saved in time.";
+          ? "Time left " + minutes + ":" + String(seconds).padStart(2, "0")
+          : "Time is up: submit now";
       [5, 1].forEach(function (mark) {
         if (minutes < mark && left > 0 && !announced.has(mark)) {
           announced.add(mark);

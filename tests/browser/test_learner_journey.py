@@ -132,7 +132,7 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
     expect(page.get_by_role("button", name=re.compile("^Enrol"))).to_have_count(0)
 
     page.get_by_role("link", name="Take Basic Life Support with Lifeline").click()
-    page.get_by_role("button", name="Enrol in Basic Life Support").click()
+    page.get_by_role("button", name="Enroll in Basic Life Support").click()
     expect(page.get_by_role("status")).to_contain_text(
         "You are enrolled in Basic Life Support."
     )
@@ -193,7 +193,7 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
     assert any(certificate.code in m.body for m in mailoutbox if m.to == [EMAIL])
 
     page.get_by_role("link", name="your dashboard").click()
-    row = page.get_by_role("row").filter(has_text=certificate.code)
+    row = page.get_by_role("listitem").filter(has_text=certificate.code)
     expect(row).to_contain_text("Valid")
     screenshot(page, "journey-dashboard")
     _download_certificate(page, certificate)
@@ -211,7 +211,7 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
     page.get_by_role("link", name="Advanced Cardiovascular Life Support").first.click()
     expect(page.get_by_text("Met", exact=True)).to_be_visible()
     page.get_by_role(
-        "button", name="Enrol in Advanced Cardiovascular Life Support"
+        "button", name="Enroll in Advanced Cardiovascular Life Support"
     ).click()
     expect(page.get_by_role("status")).to_contain_text(
         "You are enrolled in Advanced Cardiovascular Life Support."

@@ -83,10 +83,17 @@ def test_an_author_edits_a_draft_lesson_with_preview_and_publishes_it(
         "- Dry a wet chest first.\n"
         "- Remove medication patches; never place a pad over one.\n"
     )
-    # The preview is the site's own renderer, fetched as the author types.
-    preview = author.locator("#lesson-preview")
+    # The preview is the site's own renderer, fetched as the author types, shown
+    # with the site's own stylesheet beside the Markdown.
+    preview = author.frame_locator("#lesson-preview")
     expect(preview.get_by_role("heading", name="Where the pads go")).to_be_visible()
     expect(preview.locator("strong")).to_have_text("below the right collarbone")
+    # Styled as learners see it: the site's lesson font size, not the admin's.
+    expect(preview.locator(".prose")).to_have_css("font-size", "17px")
+    editor = author.locator("#id_body_md").bounding_box()
+    frame = author.locator("#lesson-preview").bounding_box()
+    assert frame["x"] > editor["x"] + editor["width"] - 1  # side by side
+    assert abs(frame["y"] - editor["y"]) < 80
     screenshot(author, "admin-lesson-preview")
     author.get_by_label("Published").check()
     author.get_by_role("button", name="Save", exact=True).click()
@@ -110,7 +117,7 @@ def test_a_reviewer_approves_an_outside_bls_card_and_the_learner_enrols_in_acls(
     page.get_by_label("Course this card stands in for").select_option(
         label="Basic Life Support"
     )
-    page.get_by_label("Issuing organisation").fill("American Heart Association")
+    page.get_by_label("Issuing organization").fill("American Heart Association")
     page.get_by_label("Card or eCard number").fill("225512345678")
     page.get_by_label("Issue date").fill((today - timedelta(days=200)).isoformat())
     page.get_by_label("Expiry date").fill((today + timedelta(days=500)).isoformat())
@@ -123,7 +130,7 @@ def test_a_reviewer_approves_an_outside_bls_card_and_the_learner_enrols_in_acls(
     )
     expect(page.get_by_text("Waiting for review")).to_be_visible()
     page.goto("/courses/acls/")
-    expect(page.get_by_role("button", name=f"Enrol in {ACLS}")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Enroll in {ACLS}")).to_have_count(0)
 
     staff = new_context().new_page()
     log_in(staff, reviewer.email)
@@ -144,7 +151,7 @@ def test_a_reviewer_approves_an_outside_bls_card_and_the_learner_enrols_in_acls(
 
     page.reload()
     expect(page.get_by_text("Met", exact=True)).to_be_visible()
-    page.get_by_role("button", name=f"Enrol in {ACLS}").click()
+    page.get_by_role("button", name=f"Enroll in {ACLS}").click()
     expect(page.get_by_role("status")).to_contain_text(f"You are enrolled in {ACLS}.")
     assert Enrollment.objects.get(user=learner, course=curriculum.acls).is_open
 
@@ -167,7 +174,7 @@ def test_a_reviewer_revokes_a_certificate_and_it_stops_counting(
     page = new_context().new_page()
     sign_in(page.context, learner, live_server.url)
     page.goto("/courses/acls/")
-    enrol = page.get_by_role("button", name=f"Enrol in {ACLS}")
+    enrol = page.get_by_role("button", name=f"Enroll in {ACLS}")
     expect(enrol).to_be_visible()
 
     staff = new_context().new_page()

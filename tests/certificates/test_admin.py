@@ -212,3 +212,44 @@ def test_reviewing_needs_the_change_permission(client, cards):
     assert client.post(url, {"apply": "1"}).status_code == 403
     card.refresh_from_db()
     assert card.status == ExternalCertificate.Status.PENDING
+
+
+@pytest.fixture
+def image_card(bls):
+    learner = factories.UserFactory(
+        legal_name="Samuel Okafor", profession="paramedic", email="sam@example.org"
+    )
+    return factories.ExternalCertificateFactory(
+        user=learner,
+        course=bls,
+        file=SimpleUploadedFile("card.png", image_bytes("PNG"), "image/png"),
+        content_type="image/png",
+    )
+
+
+def test_card_page_shows_who_the_learner_is_and_a_file_link_that_works(
+    staff_client, image_card
+):
+    page = staff_client.get(
+        reverse("admin:certificates_externalcertificate_change", args=[image_card.pk])
+    ).content.decode()
+    assert "Samuel Okafor" in page
+    assert "Paramedic" in page
+    file_url = reverse("certificates:external_file", args=[image_card.pk])
+    assert f'href="{file_url}"' in page
+    assert "Open the card full size" in page
+    # The storage's own URL is never served (uploads are private): no dead link.
+    assert "/media/" not in page
+    assert staff_client.get(file_url).status_code == 200
+
+
+def test_card_review_page_shows_legal_name_profession_and_the_card(
+    staff_client, image_card
+):
+    response = _action(CARDS, staff_client, "approve_cards", [image_card])
+    page = response.content.decode()
+    assert "Samuel Okafor" in page
+    assert "Paramedic" in page
+    file_url = reverse("certificates:external_file", args=[image_card.pk])
+    assert f'<img src="{file_url}"' in page
+    assert "Open the card full size" in page

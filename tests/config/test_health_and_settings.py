@@ -201,7 +201,8 @@ def test_settings_default_to_sqlite_and_eager_celery():
         "eager": True,
         "broker": "memory://",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
-        "mail": "django.core.mail.backends.console.EmailBackend",
+        # DEBUG: the console prints readably (core/mail.py).
+        "mail": "core.mail.ReadableConsoleBackend",
     }
 
 

@@ -191,5 +191,5 @@ def test_lessons_cannot_be_completed_in_an_enrollment_that_is_not_active(
     if status == "waiting":
         assert "opens as soon as you hold its prerequisite certificate" in page
     else:
-        assert "Enrol in Advanced Cardiovascular Life Support to study it." in page
+        assert "Enroll in Advanced Cardiovascular Life Support to study it." in page
     assert not LessonProgress.objects.exists()

@@ -187,7 +187,7 @@ def test_exams_of_a_completed_course_are_closed_until_re_enrolment(
 
 
 def test_exams_need_an_active_enrollment(user, bls, module_exam):
-    with pytest.raises(ExamRefused, match="Enrol in Basic Life Support"):
+    with pytest.raises(ExamRefused, match="Enroll in Basic Life Support"):
         exam_attempt_start(user=user, exam=module_exam)
     EnrollmentFactory(
         user=user, course=bls, status=Enrollment.Status.WAITING, activated_at=None

@@ -154,3 +154,54 @@ def test_statistics_page_is_for_staff_only(client, user, staff, exam, taken):
 def test_exam_admin_links_to_the_statistics(staff_client, exam):
     html = staff_client.get(reverse("admin:exams_exam_change", args=[exam.pk]))
     assert reverse("exams:statistics", args=[exam.pk]) in html.content.decode()
+
+
+def _question_keys_in_order(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<span class="muted small">(s\d+|bank-\d+)</span>', html)
+
+
+def test_statistics_page_shows_each_question_s_text_not_only_its_id(
+    staff_client, exam, taken
+):
+    first = exam.questions.get(key="s0")
+    first.text_md = "How deep are chest compressions on an adult?"
+    first.save(update_fields=["text_md"])
+    html = staff_client.get(reverse("exams:statistics", args=[exam.pk])).content
+    assert "How deep are chest compressions on an adult?" in html.decode()
+
+
+def test_statistics_questions_sort_by_any_column_both_ways(staff_client, exam, taken):
+    url = reverse("exams:statistics", args=[exam.pk])
+    # Facility: s0 4/5, s1 3/5, s2 1/5.
+    html = staff_client.get(url, {"sort": "facility"}).content.decode()
+    assert _question_keys_in_order(html) == ["s2", "s1", "s0"]
+    assert 'aria-sort="ascending"' in html
+    assert 'href="?sort=-facility"' in html  # the same heading reverses it
+    html = staff_client.get(url, {"sort": "-facility"}).content.decode()
+    assert _question_keys_in_order(html) == ["s0", "s1", "s2"]
+    assert 'aria-sort="descending"' in html
+    # An unknown column is the bank order.
+    html = staff_client.get(url, {"sort": "password"}).content.decode()
+    assert _question_keys_in_order(html) == ["s0", "s1", "s2"]
+
+
+def test_statistics_questions_come_in_pages_of_25(
+    staff_client, bls, django_assert_max_num_queries
+):
+    exam = ExamFactory(course=bls, title="Big bank", pass_mark=50)
+    for i in range(30):
+        QuestionFactory(exam=exam, key=f"bank-{i:02d}", order=i)
+    url = reverse("exams:statistics", args=[exam.pk])
+    first = staff_client.get(url).content.decode()
+    assert len(_question_keys_in_order(first)) == 25
+    assert "Questions 1 to 25 of 30" in first
+    assert 'rel="next"' in first
+    second = staff_client.get(url, {"page": 2, "sort": "-order"}).content.decode()
+    assert _question_keys_in_order(second) == [
+        f"bank-{i:02d}" for i in range(4, -1, -1)
+    ]
+    # Out of range: the last page, not an error.
+    assert staff_client.get(url, {"page": 99}).status_code == 200
+    assert staff_client.get(url, {"page": "x"}).status_code == 200

@@ -257,7 +257,9 @@ def test_start_without_enrolment_sends_you_to_the_course_page(
         reverse("exams:start", args=[module_exam.pk]), follow=True
     )
     assert response.redirect_chain[0][0] == module_exam.course.get_absolute_url()
-    assert "Enrol in Basic Life Support to take its exams." in response.content.decode()
+    assert (
+        "Enroll in Basic Life Support to take its exams." in response.content.decode()
+    )
     assert not Attempt.objects.exists()
 
 
