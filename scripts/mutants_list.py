@@ -302,4 +302,76 @@ MUTANTS: list[Mutant] = [
         replace="        except ValueError as error:",
         tests=("tests/certificates/test_views.py",),
     ),
+    # Issue 14: key points, the bank standard, rhythm strips readable on a phone.
+    Mutant(
+        id="banks-key-point-range",
+        rule="a key_point beyond the lesson's Key points is refused (file:line)",
+        path="curriculum/reader.py",
+        find="        if number > count:",
+        replace="        if number > count + 1:",
+        tests=("tests/curriculum/test_question_key_point.py",),
+    ),
+    Mutant(
+        id="banks-key-point-sync",
+        rule="the sync stores key_point",
+        path="curriculum/services/sync.py",
+        find='"key_point": q["key_point"],',
+        replace='"key_point": None,',
+        tests=("tests/curriculum/test_question_key_point.py",),
+    ),
+    Mutant(
+        id="banks-vignette-export",
+        rule="export writes vignette back",
+        path="curriculum/services/export.py",
+        find='            item["vignette"] = True',
+        replace="            pass",
+        tests=("tests/curriculum/test_question_key_point.py",),
+    ),
+    Mutant(
+        id="banks-pool-warning",
+        rule="a final's pool under 3x its quota is a sync warning",
+        path="curriculum/reader.py",
+        find="                if pools[key] < FINAL_POOL_FACTOR * count:",
+        replace="                if pools[key] < 2 * count:",
+        tests=("tests/curriculum/test_blueprint_sync.py",),
+    ),
+    Mutant(
+        id="banks-ecg-lesson-strip",
+        rule="questions show exam strips, never a lesson's",
+        path="curriculum/standards.py",
+        find="            if not image.startswith(EXAM_STRIP_DIR):",
+        replace="            if False:",
+        # Not the content tests: they fail until the bank rewrites land.
+        tests=(
+            "tests/curriculum/test_banks_standard.py::test_each_check_fails_on_a_bad_bank",
+        ),
+    ),
+    Mutant(
+        id="banks-alt-digits",
+        rule="an ECG item's alt text states no number",
+        path="curriculum/standards.py",
+        find="    match = _FINDING.search(text) or _NUMBER.search(text)",
+        replace="    match = _FINDING.search(text)",
+        tests=(
+            "tests/curriculum/test_banks_standard.py::test_each_check_fails_on_a_bad_bank",
+        ),
+    ),
+    Mutant(
+        id="banks-cross-course",
+        rule="no stem is shared across courses",
+        path="exams/quality.py",
+        find="        if course_a == course_b:",
+        replace="        if course_a:",
+        tests=(
+            "tests/curriculum/test_banks_standard.py::test_a_stem_shared_with_another_course_is_found",
+        ),
+    ),
+    Mutant(
+        id="strips-min-width",
+        rule="a rhythm strip is never drawn below 3 px per mm",
+        path="static/css/site.css",
+        find="min-width: 30rem; max-width: none; height: auto; }",
+        replace="max-width: 100%; height: auto; }",
+        tests=("tests/browser/test_figures.py",),
+    ),
 ]

@@ -209,3 +209,6 @@ def test_a_lesson_strip_fills_the_column_and_opens_full_screen(
     assert _width(_dialog_image(page)) > _width(strip)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    # Opened by a click on the image: focus lands on its Enlarge button, where a
+    # keyboard user can open it again.
+    expect(page.get_by_role("button", name="Enlarge image: Six-second")).to_be_focused()
