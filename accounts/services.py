@@ -13,6 +13,8 @@ from allauth.mfa.totp.internal.auth import (
 )
 from allauth.mfa.utils import decrypt
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
@@ -230,7 +232,9 @@ def admin_create(*, email: str, password: str) -> tuple[User, bool]:
 
     Idempotent: an existing superuser with that address is returned unchanged, its
     address marked verified. An existing account that is not a superuser is refused
-    (InvalidInput): grant access in the admin, where the change is audited. The
+    (InvalidInput): grant access in the admin, where the change is audited. A new
+    administrator's password must pass the password validators (InvalidInput, code
+    `admin.password_invalid`; a blank one too). The
     creation is recorded (STAFF_OVERRIDE, actor: the system). Two-factor is not set
     up here: staff activate an authenticator app on their first admin visit
     (accounts.middleware.StaffTotpRequiredMiddleware).
@@ -245,6 +249,7 @@ def admin_create(*, email: str, password: str) -> tuple[User, bool]:
             code="admin.account_exists",
         )
     if created:
+        _admin_password_check(email=email, password=password)
         user = User.objects.create_superuser(email=email, password=password)
         audit_record(
             action=AuditEvent.Action.STAFF_OVERRIDE,
@@ -261,6 +266,17 @@ def admin_create(*, email: str, password: str) -> tuple[User, bool]:
         defaults={"email": user.email, "verified": True, "primary": True},
     )
     return user, created
+
+
+def _admin_password_check(*, email: str, password: str) -> None:
+    try:
+        if not password.strip():
+            raise ValidationError("Choose a password.")
+        validate_password(password, User(email=email))
+    except ValidationError as error:
+        raise InvalidInput(
+            " ".join(error.messages), code="admin.password_invalid"
+        ) from error
 
 
 def account_email_send(*, message: dict) -> None:

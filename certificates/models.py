@@ -56,7 +56,9 @@ class Certificate(models.Model):
     course_code = models.CharField(max_length=8)
     hours = models.DecimalField("CE hours", max_digits=4, decimal_places=1)
     # Snapshots taken at issue, like the name and title: a later change of licence,
-    # accreditation wording, issuer or medical director never rewrites a certificate.
+    # accreditation wording, issuer name or medical director never rewrites a
+    # certificate. The issuer's address and contact are read from settings when shown
+    # (certificates.selectors.certificate_facts).
     licence_number = models.CharField("license number", max_length=64, blank=True)
     accreditation = models.CharField(max_length=600, blank=True)
     issuer_name = models.CharField(max_length=200, blank=True)

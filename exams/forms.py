@@ -108,12 +108,12 @@ class StatisticsQueryForm(forms.Form):
         return sort if sort.removeprefix("-") in QUESTION_SORTS else "order"
 
     def query(self) -> tuple[str, bool, int]:
-        """(column, descending, page) for the table."""
-        if not self.is_valid():
-            return "order", False, 1
-        sort = self.cleaned_data["sort"]
+        """(column, descending, page) for the table. Each part falls back on its own:
+        a bad page number keeps the column."""
+        self.is_valid()
+        sort = self.cleaned_data.get("sort", "order")
         return (
             sort.removeprefix("-"),
             sort.startswith("-"),
-            self.cleaned_data["page"] or 1,
+            self.cleaned_data.get("page") or 1,
         )

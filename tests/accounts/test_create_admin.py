@@ -10,7 +10,9 @@ from allauth.account.models import EmailAddress
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from accounts.services import admin_create
 from audit.models import AuditEvent
+from core.errors import InvalidInput
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -61,4 +63,11 @@ def test_create_admin_refuses_to_promote_a_learner_account(monkeypatch):
 def test_create_admin_refuses_a_weak_password(monkeypatch):
     with pytest.raises(CommandError, match=r"too common|too short"):
         _create("admin@example.org", monkeypatch, password="password")
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("password", ["", "   ", "password"])
+def test_admin_create_itself_refuses_a_blank_or_weak_password(password):
+    with pytest.raises(InvalidInput):
+        admin_create(email="admin@example.org", password=password)
     assert not User.objects.exists()

@@ -167,7 +167,9 @@ def test_the_verify_page_states_the_same_facts_with_the_title_once(certificate, 
     assert "m@example.org" not in html
 
 
-def test_later_changes_never_rewrite_an_issued_certificate(certificate, client):
+def test_later_changes_never_rewrite_an_issued_certificate(
+    certificate, client, settings
+):
     """Name, licence, accreditation and signer are snapshots taken at issue."""
     user = certificate.user
     user.licence_number = "RN 9999-0000"
@@ -175,8 +177,6 @@ def test_later_changes_never_rewrite_an_issued_certificate(certificate, client):
     course = certificate.course
     course.accreditation = "Something else entirely."
     course.save()
-    from django.conf import settings
-
     settings.CERTIFICATE_SIGNER_NAME = "Dr. New Director"
     html = client.get(certificate.get_absolute_url()).content.decode()
     assert "RN 0412-7781" in html and "RN 9999-0000" not in html

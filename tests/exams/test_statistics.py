@@ -205,3 +205,13 @@ def test_statistics_questions_come_in_pages_of_25(
     # Out of range: the last page, not an error.
     assert staff_client.get(url, {"page": 99}).status_code == 200
     assert staff_client.get(url, {"page": "x"}).status_code == 200
+
+
+def test_statistics_keep_the_sort_when_the_page_number_is_bad(
+    staff_client, exam, taken
+):
+    url = reverse("exams:statistics", args=[exam.pk])
+    # Facility ascending: s2 1/5, s1 3/5, s0 4/5; a bad page is the first page.
+    for page in ("x", "0", "-3"):
+        html = staff_client.get(url, {"sort": "facility", "page": page}).content
+        assert _question_keys_in_order(html.decode()) == ["s2", "s1", "s0"], page
