@@ -55,7 +55,10 @@ def certificate_expiry(*, issued_on: date, validity_months: int) -> date:
 def certificate_document(*, certificate: Certificate) -> CertificateDocument:
     """What the PDF prints: the certificate's snapshot, never the live course/user."""
     facts = certificate_facts(certificate)
-    signature = issuer().signature_image
+    who = issuer()
+    # Today's signature image is printed only above today's signer: a certificate
+    # signed by an earlier medical director (re-rendered later) shows the name alone.
+    signature = who.signature_image if facts.signer_name == who.signer_name else None
     return CertificateDocument(
         holder_name=facts.holder_name,
         course_title=facts.course_title,
@@ -70,7 +73,7 @@ def certificate_document(*, certificate: Certificate) -> CertificateDocument:
         issuer_contact=facts.issuer_contact,
         signer_name=facts.signer_name,
         signer_title=facts.signer_title,
-        signature_png=signature.read_bytes() if signature.is_file() else None,
+        signature_png=signature.read_bytes() if signature else None,
         licence_number=facts.licence_number,
         accreditation=facts.accreditation,
         scope=facts.scope,

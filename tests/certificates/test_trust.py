@@ -182,3 +182,18 @@ def test_later_changes_never_rewrite_an_issued_certificate(
     assert "RN 0412-7781" in html and "RN 9999-0000" not in html
     assert ACCREDITATION in html and "Something else entirely." not in html
     assert "Dr. Ada Example, MD" in html and "Dr. New Director" not in html
+
+
+def test_a_pdf_rendered_after_the_signer_changed_prints_no_other_signature(
+    certificate, settings
+):
+    """The stored signer is printed; today's signature image never sits above an
+    earlier director's name."""
+    from certificates.services.issuing import certificate_document
+
+    settings.CERTIFICATE_SIGNER_NAME = "Dr. New Director"
+    document = certificate_document(certificate=certificate)
+    assert document.signer_name == "Dr. Ada Example, MD"
+    assert document.signature_png is None
+    settings.CERTIFICATE_SIGNER_NAME = "Dr. Ada Example, MD"
+    assert certificate_document(certificate=certificate).signature_png
