@@ -240,9 +240,12 @@ def test_acls_special_circumstances_teach_the_2025_antidote_doses():
     text = " ".join(
         p.read_text() for p in (CONTENT / "acls").glob("*-special-circumstances/*.md")
     )
-    for dose in ("10 units", "50-150 mEq", "calcium chloride 2 g", "gluconate 6 g"):
+    # Review 13 (M1): calcium for beta-blocker or CCB poisoning is a range, repeated.
+    for dose in ("10 units", "50-150 mEq", "calcium chloride 1-2 g", "gluconate 3-6 g"):
         assert dose.lower() in text.lower(), dose
     assert re.search(r"lipid emulsion", text, re.IGNORECASE)
+    # Review 13 (M2): in local anesthetic toxicity, no lidocaine for refractory VF.
+    assert re.search(r"amiodarone, not lidocaine", text)
 
 
 def test_the_stroke_lesson_gives_the_in_hospital_time_goals():
