@@ -60,6 +60,39 @@ def test_polymorphic_vt_is_shocked_whether_stable_or_not():
     assert not _hits(r"stable[^|]*\|[^|]*treat (the )?cause; magnesium", "acls")
 
 
+def _sentences(course: str) -> list[tuple[str, str]]:
+    """(file, sentence or table cell) for all of the course's text, whitespace collapsed."""
+    found = []
+    for path in _files(course):
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        name = str(path.relative_to(CONTENT))
+        found += [(name, s) for s in re.split(r"(?<=[.;:!?])\s+|\|", text)]
+    return found
+
+
+def test_no_text_ties_the_polymorphic_vt_shock_to_instability():
+    """Review 13, C1: "Unstable or pulseless torsades is defibrillated" (a final-exam
+    explanation) brought back the rule correction 1 removed. No sentence that shocks
+    torsades or polymorphic VT may make instability (or "unstable or pulseless") its
+    condition; "stable or unstable" and "with or without a pulse" are the rule itself."""
+    rhythm = re.compile(r"torsades|polymorphic", re.IGNORECASE)
+    shock = re.compile(r"shock|defibrillat|unsynchronized|cardiover", re.IGNORECASE)
+    tied = re.compile(
+        r"unstable or pulseless|pulseless or unstable|(?<!stable or )(?<!stable/)\bunstable\b",
+        re.IGNORECASE,
+    )
+    offending = [
+        f"{name}: {s[:160]}"
+        for name, s in _sentences("acls")
+        if rhythm.search(s) and shock.search(s) and tied.search(s)
+    ]
+    assert offending == []
+    assert tied.search("Unstable or pulseless torsades is defibrillated.")
+    assert not tied.search(
+        "before the stable or unstable question, polymorphic VT is shocked"
+    )
+
+
 def test_the_tachycardia_figure_asks_about_polymorphic_vt_before_stability():
     svg = (CONTENT / "acls/images/tachycardia-algorithm.svg").read_text()
     texts = re.findall(r"<text[^>]*>(.*?)</text>", svg, re.DOTALL)
@@ -207,9 +240,12 @@ def test_acls_special_circumstances_teach_the_2025_antidote_doses():
     text = " ".join(
         p.read_text() for p in (CONTENT / "acls").glob("*-special-circumstances/*.md")
     )
-    for dose in ("10 units", "50-150 mEq", "calcium chloride 2 g", "gluconate 6 g"):
+    # Review 13 (M1): calcium for beta-blocker or CCB poisoning is a range, repeated.
+    for dose in ("10 units", "50-150 mEq", "calcium chloride 1-2 g", "gluconate 3-6 g"):
         assert dose.lower() in text.lower(), dose
     assert re.search(r"lipid emulsion", text, re.IGNORECASE)
+    # Review 13 (M2): in local anesthetic toxicity, no lidocaine for refractory VF.
+    assert re.search(r"amiodarone, not lidocaine", text)
 
 
 def test_the_stroke_lesson_gives_the_in_hospital_time_goals():
