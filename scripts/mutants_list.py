@@ -39,8 +39,8 @@ MUTANTS: list[Mutant] = [
         id="exams-m2b",
         rule="renewal edge > -> >=",
         path="courses/selectors.py",
-        find="return opens if opens > timezone.localdate() else None",
-        replace="return opens if opens >= timezone.localdate() else None",
+        find="return opens if opens > site_today() else None",
+        replace="return opens if opens >= site_today() else None",
         tests=("tests/courses/test_enrollment.py",),
     ),
     Mutant(
