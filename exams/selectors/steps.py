@@ -151,11 +151,13 @@ def exam_steps_for(
     done_by_enrollment: dict[int, set[int]],
     detail: bool = False,
 ) -> dict[int, list[Step]]:
-    """The exams of each active enrollment as steps (courses.steps' step source).
+    """The exams of each enrollment as steps (courses.steps' step source).
     Two queries for any number of enrollments; with `detail` (one enrollment: the
     course home) the renewing learner's test-out (two more while a module exam's
     lessons are left) and what opens failed exams' retakes (at most two more)."""
-    enrollments = [e for e in enrollments if e.status != Enrollment.Status.COMPLETED]
+    # Only the courses whose lessons the page loaded (the dashboard loads none for
+    # a course it shows only as completed).
+    enrollments = [e for e in enrollments if e.course_id in modules_by_course]
     overviews = exam_overviews_for(
         enrollments=enrollments,
         modules_by_course=modules_by_course,
