@@ -470,6 +470,11 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
     return {
         "open": open_rows,
         "completed": completed_rows,
+        # Completed courses whose certificate is not in hand yet (being issued,
+        # waiting for a legal name): issued ones show among the certificates.
+        "completed_pending": [
+            r for r in completed_rows if not (r.plan.after and r.plan.after.done)
+        ],
         # A certificate being issued: the page refreshes that card (refresh.js).
         "refreshing": any(
             r.plan.after and r.plan.after.refresh for r in completed_rows

@@ -67,8 +67,22 @@ def test_a_learner_who_completed_a_course_is_never_told_they_have_none(
     client.force_login(nurse)
     page = dashboard_text(client)
     assert "You are not enrolled in any course yet" not in page
+    assert 'data-certificate="' in page
+    assert 'href="/learn/bls/">Reread the lessons' in page
+
+
+def test_a_completed_course_whose_certificate_is_coming_says_so(client, nurse, bls):
+    Enrollment.objects.create(
+        user=nurse,
+        course=bls,
+        status=Enrollment.Status.COMPLETED,
+        completed_at=timezone.now(),
+    )
+    client.force_login(nurse)
+    page = dashboard_text(client)
     assert 'data-completed="bls"' in page
-    assert "Reread the lessons" in page
+    assert "Being issued" in page and 'data-refresh-seconds="4"' in page
+    assert "You are not enrolled in any course yet" not in page
 
 
 def test_a_nurse_holding_bls_is_offered_acls(client, nurse, catalog):
