@@ -533,7 +533,6 @@ def certificate_steps_for(*, user, enrollments: list[Enrollment]) -> dict[int, S
             "kind": StepKind.CERTIFICATE,
             "key": "certificate",
             "counts": False,
-            "where": "Certificate",
         }
         if certificate is None:
             if not user.legal_name:

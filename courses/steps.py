@@ -158,6 +158,18 @@ class CoursePlan:
         return self.done - self.lessons_done
 
     @property
+    def progress_label(self) -> str:
+        """ "3 of 6 steps done (2 of 3 lessons, 1 of 3 exams)"."""
+
+        def count(done: int, total: int, noun: str) -> str:
+            return f"{done} of {total} {noun}{'' if total == 1 else 's'}"
+
+        parts = [count(self.lessons_done, self.lessons_total, "lesson")]
+        if self.exams_total:
+            parts.append(count(self.exams_done, self.exams_total, "exam"))
+        return f"{count(self.done, self.total, 'step')} done ({', '.join(parts)})"
+
+    @property
     def next(self) -> Step | None:
         """The up-next rule: the first step not done, in course order; once the
         course is completed, what follows it (the certificate). None while the
