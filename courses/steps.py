@@ -326,7 +326,7 @@ def course_plan(
     enrollment: Enrollment,
     modules: list[Module],
     done_ids: set[int],
-    detail: bool = True,
+    detail: bool = False,
 ) -> CoursePlan:
     """One enrollment's plan (see course_plans); `modules` is
     courses.selectors.modules_with_lessons of its course."""

@@ -375,3 +375,19 @@ def test_a_certificate_being_issued_refreshes_itself_without_inline_script(
     assert 'data-refresh-seconds="4"' in page
     assert '<script src="/static/js/refresh.js" defer></script>' in page
     assert "<script>" not in page and 'http-equiv="refresh"' not in page
+
+
+@pytest.mark.parametrize("failed", [False, True], ids=["open-quiz", "failed-quiz"])
+def test_the_lesson_page_reads_the_next_step_in_a_fixed_number_of_queries(
+    client, learner, enrollment, course, failed, django_assert_max_num_queries
+):
+    first, second, _ = lessons(course)
+    study(enrollment, [first, second])
+    if failed:
+        take(learner, exam(course, "CPR quiz"), right=False)
+    client.force_login(learner)
+    # Session, user, course (+ prerequisites), enrollment, lesson, modules and
+    # lessons, the opening (upsert, last lesson), completed lessons, exams, attempts.
+    with django_assert_max_num_queries(13):
+        page = client.get(second.get_absolute_url()).content.decode()
+    assert "<strong>CPR quiz</strong>" in page  # where "Continue" leads
