@@ -302,4 +302,37 @@ MUTANTS: list[Mutant] = [
         replace="        except ValueError as error:",
         tests=("tests/certificates/test_views.py",),
     ),
+    # Issue 15: the up-next rule, review mode, times.
+    Mutant(
+        id="ux-next-first-unfinished",
+        rule="up next is the first step not done, in course order",
+        path="courses/steps.py",
+        find="return next((step for step in self.steps if not step.done), None)",
+        replace="return next((s for s in reversed(self.steps) if not s.done), None)",
+        tests=("tests/courses/test_up_next.py",),
+    ),
+    Mutant(
+        id="ux-continue-locked-quiz",
+        rule="continue never leads to a quiz still locked",
+        path="courses/steps.py",
+        find="                if step.state != StepState.LOCKED:",
+        replace="                if True:",
+        tests=("tests/courses/test_up_next.py",),
+    ),
+    Mutant(
+        id="ux-review-read-only",
+        rule="review mode offers nothing to complete",
+        path="templates/courses/lesson_detail.html",
+        find="{% if not staff_preview and not review %}",
+        replace="{% if not staff_preview %}",
+        tests=("tests/courses/test_dashboard_and_review.py",),
+    ),
+    Mutant(
+        id="ux-rules-site-day",
+        rule="rules read the site's day, not the viewer's",
+        path="core/dates.py",
+        find="return timezone.localdate(timezone=timezone.get_default_timezone())",
+        replace="return timezone.localdate()",
+        tests=("tests/accounts/test_time_zone.py",),
+    ),
 ]
