@@ -231,7 +231,7 @@ def _lesson_step(
         state, status = StepState.IN_PROGRESS, "Opened"
         action = f"Continue lesson: {lesson.title}"
     else:
-        state, status = StepState.OPEN, ""
+        state, status = StepState.OPEN, "Not started"
         action = f"Start lesson: {lesson.title}"
     if review:
         action = f"Reread lesson: {lesson.title}"

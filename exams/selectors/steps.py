@@ -136,7 +136,7 @@ def exam_step(
         url=page,
         action=action,
         post_url=start,
-        status="Not passed yet" if status.attempts else "",
+        status="Not passed yet" if status.attempts else "Open",
         note=note,
         links=tuple(links),
         **common,
