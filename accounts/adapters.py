@@ -3,18 +3,38 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import get_next_redirect_url
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import EmailMessage
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.http import urlencode
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_signup_redirect_url(self, request: HttpRequest) -> str:
         # A new learner's first stop is the profile: certificates need a legal name.
         return reverse("accounts:profile")
+
+    def get_email_confirmation_url(
+        self, request: HttpRequest, emailconfirmation
+    ) -> str:
+        """allauth's confirmation link, keeping where the learner was going.
+
+        A learner who signs up from a course page ("Sign up to enroll", `next`)
+        confirms in the same browser and allauth resumes her sign-up, with its
+        `next`: back to the course, enrolment one click away. Confirmed elsewhere (a
+        phone's mail app, another browser), that sign-up is not in the session;
+        the link's own `next` then sends her to log in, and from there to the
+        course."""
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        intent = get_next_redirect_url(request) if request is not None else None
+        if not intent:
+            return url
+        log_in = f"{reverse('account_login')}?{urlencode({'next': intent})}"
+        return f"{url}?{urlencode({'next': log_in})}"
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """Renders the message now, sends it from a task after the request commits.

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from .models import Profession, User
 from .services import totp_code_accept
 from .text import normalize_text, validate_printable_text
+from .timezones import time_zone_choices
 
 
 class ProfileForm(forms.ModelForm):
@@ -30,6 +31,13 @@ class ProfileForm(forms.ModelForm):
         help_text="We use it to recommend the certification your role needs.",
     )
 
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=[("", "Detect from my browser"), *time_zone_choices()],
+        required=False,
+        help_text="Exam deadlines and other times are shown in this time zone.",
+    )
+
     class Meta:
         model = User
         fields = [
@@ -37,6 +45,7 @@ class ProfileForm(forms.ModelForm):
             "profession",
             "organisation",
             "licence_number",
+            "time_zone",
             "renewal_reminders",
         ]
         # US spelling on the page; the field names stay as they are stored.

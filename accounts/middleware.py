@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -7,9 +8,11 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from .selectors import staff_verified, user_has_totp
+from .timezones import TIME_ZONE_COOKIE, is_time_zone
 
 STAFF_TOTP_MESSAGE = (
     "Staff accounts need two-factor authentication. Set up an authenticator app "
@@ -55,3 +58,28 @@ class StaffTotpRequiredMiddleware:
         messages.warning(request, STAFF_CODE_MESSAGE)
         query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
         return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
+
+
+def time_zone_middleware(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Shows times in the learner's time zone: the profile's, else the one the
+    browser reported in the `tz` cookie (static/js/timezone.js), else the site's.
+
+    Activated for display only: rules read the site's day (core.dates.site_today).
+    Sets `request.time_zone_saved`: whether the profile has a zone (the page then
+    does not ask the browser to store one)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        saved = user.time_zone if user is not None and user.is_authenticated else ""
+        name = saved or request.COOKIES.get(TIME_ZONE_COOKIE, "")
+        request.time_zone_saved = bool(saved)
+        if name and is_time_zone(name):
+            timezone.activate(zoneinfo.ZoneInfo(name))
+        else:
+            timezone.deactivate()
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
+
+    return middleware

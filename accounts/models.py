@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .text import validate_printable_text
+from .timezones import validate_time_zone
 
 
 class Profession(models.TextChoices):
@@ -87,6 +88,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     renewal_reminders = models.BooleanField(
         "e-mail me before my certificates expire", default=True
+    )
+    # Where the learner reads times (an IANA name, e.g. "America/Chicago"): detected
+    # by the browser, changeable on the profile; empty until known (UTC shown).
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone]
     )
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)

@@ -27,6 +27,7 @@ from core.events import publish
 
 from .events import LegalNameSet
 from .models import TotpStep, User
+from .timezones import is_time_zone
 
 PROFILE_FIELDS = (
     "legal_name",
@@ -34,6 +35,7 @@ PROFILE_FIELDS = (
     "organisation",
     "licence_number",
     "renewal_reminders",
+    "time_zone",
 )
 
 
@@ -73,6 +75,19 @@ def user_profile_update(*, user: User, data: dict, by: User | None = None) -> li
     if not had_name and user.legal_name:
         publish(LegalNameSet(user_id=user.pk))
     return changed
+
+
+def user_time_zone_detect(*, user: User, name: str) -> bool:
+    """Stores the time zone the learner's browser reported, unless the profile
+    already has one (a zone the learner chose, or one detected before: travelling
+    does not change it; the profile page does). Whether it was stored. An unknown
+    name stores nothing."""
+    if not is_time_zone(name):
+        return False
+    stored = User.objects.filter(pk=user.pk, time_zone="").update(time_zone=name)
+    if stored:
+        user.time_zone = name
+    return bool(stored)
 
 
 def _totp_step_of(*, secret: str, code: str) -> int | None:

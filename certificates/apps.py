@@ -10,10 +10,12 @@ class CertificatesConfig(AppConfig):
         from core.events import subscribe
         from courses.credentials import (
             credential_source_register,
+            pending_credential_source_register,
             recent_credential_source_register,
         )
         from courses.events import EnrollmentCompleted
         from courses.pages import page_section_register
+        from courses.steps import completion_source_register
 
         from . import checks, handlers, selectors  # noqa: F401 (checks register)
         from .events import ExternalCardDecided
@@ -28,4 +30,8 @@ class CertificatesConfig(AppConfig):
         credential_source_register(selectors.current_credentials)
         # ...and "held now or until recently" (renewing learners may test out).
         recent_credential_source_register(selectors.recent_credentials)
+        # ...and "waiting for review" (an outside card staff have not decided on).
+        pending_credential_source_register(selectors.external_cards_pending_courses)
         page_section_register("dashboard", selectors.dashboard_certificates)
+        # What follows a completed course: its certificate (courses.steps).
+        completion_source_register(selectors.certificate_steps_for)

@@ -22,6 +22,10 @@ UNREADABLE = (
     "This file is not a readable PDF, JPEG or PNG. Upload a scan or photo of the card "
     "in one of those formats."
 )
+CHOOSE_FILE_AGAIN = (
+    "Choose the file again: for your security, browsers do not keep a chosen file "
+    "when a form comes back with an error."
+)
 PDF_SCRIPTS = (
     "This PDF contains scripts or automatic actions, which a card never needs. Print "
     'it to a new PDF ("Save as PDF") or upload a photo of the card instead.'
@@ -204,6 +208,14 @@ class ExternalCertificateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses_accepting_outside_cards()
         self.content_type: str | None = None
+
+    def file_not_kept(self) -> None:
+        """After any error, says on the file field that the chosen file must be
+        chosen again: a browser never fills a file input in for the page that
+        comes back, so without this the file would be dropped silently. Its own
+        error (too large, unreadable) says so already."""
+        if self.is_bound and self.files.get("file") and "file" not in self.errors:
+            self.add_error("file", CHOOSE_FILE_AGAIN)
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]

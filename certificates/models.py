@@ -35,6 +35,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import site_today
+
 
 class Certificate(models.Model):
     class Status(models.TextChoices):
@@ -126,7 +128,7 @@ class Certificate(models.Model):
         return f"{settings.SITE_NAME}-{self.code}.pdf"
 
     def is_expired(self, today: date | None = None) -> bool:
-        return (today or timezone.localdate()) > self.expires_on
+        return (today or site_today()) > self.expires_on
 
     def display_status(self, today: date | None = None) -> str:
         """valid, expired or revoked: what a verifier is told."""

@@ -116,8 +116,9 @@ class CertificateDocument:
 
 
 def format_date(value: date) -> str:
-    """Return e.g. "23 November 2026", independent of the current locale."""
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+    """Return e.g. "November 23, 2026" (the site's one date format, US English:
+    core/formats), independent of the current locale."""
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
 def _format_hours(hours: Decimal) -> str:

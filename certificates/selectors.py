@@ -19,13 +19,17 @@ from django.db.models import (
     Value,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for_target
+from core.dates import format_day, site_today
 from core.issuer import issuer
 from courses.credentials import Held
 from courses.models import Course, Enrollment
+from courses.selectors import RENEWAL_WINDOW
+from courses.steps import Link, Step, StepKind, StepState
 
 from .models import Certificate, ExternalCertificate, RenewalReminder
 
@@ -40,7 +44,7 @@ from .models import Certificate, ExternalCertificate, RenewalReminder
 
 def certificates_current(*, user, today: date | None = None) -> QuerySet[Certificate]:
     """The user's own certificates that are valid today (not revoked, not expired)."""
-    today = today or timezone.localdate()
+    today = today or site_today()
     return Certificate.objects.filter(
         user=user, status=Certificate.Status.VALID, expires_on__gte=today
     )
@@ -50,7 +54,7 @@ def external_certificates_current(
     *, user, today: date | None = None
 ) -> QuerySet[ExternalCertificate]:
     """Outside cards staff approved that have not expired."""
-    today = today or timezone.localdate()
+    today = today or site_today()
     return ExternalCertificate.objects.filter(
         user=user, status=ExternalCertificate.Status.APPROVED, expires_on__gte=today
     )
@@ -96,7 +100,7 @@ def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
     days ago counts, 30 does not): the "current" rule above, as of that day.
     Revoked certificates and rejected or pending cards never count. Registered with
     courses.credentials (recent_credential_source_register). Two queries."""
-    today = today or timezone.localdate()
+    today = today or site_today()
     since = today - timedelta(days=RECENTLY_EXPIRED_DAYS - 1)
     return current_credentials(user=user, today=since)
 
@@ -248,6 +252,17 @@ def external_card_pending_exists(*, user) -> bool:
     ).exists()
 
 
+def external_cards_pending_courses(*, user) -> set[int]:
+    """Ids of the courses the learner's card waiting for review is for (at most
+    one card: external_one_pending_per_user). Registered with courses.credentials
+    (pending source): the course page says "under review". One query."""
+    return set(
+        ExternalCertificate.objects.filter(
+            user=user, status=ExternalCertificate.Status.PENDING
+        ).values_list("course_id", flat=True)
+    )
+
+
 def external_certificate_decisions(*, card: ExternalCertificate) -> list[AuditEvent]:
     """Every staff decision on the card, oldest first (its history: the card row
     holds only the current one)."""
@@ -310,7 +325,7 @@ def certificates_due_for_reminder(
     expiring later), a holder who turned reminders off or whose account is closed.
     Uses the expiry index over the 120-day window.
     """
-    today = today or timezone.localdate()
+    today = today or site_today()
     now = now or timezone.now()
     days = REMINDER_DAYS_BEFORE_EXPIRY
     kinds = sorted(days, key=days.get, reverse=True)  # 90d, 30d, 7d, expired
@@ -497,31 +512,144 @@ def enrollments_waiting_for_name(*, user_id: int) -> list[int]:
 
 @dataclass(frozen=True)
 class DashboardCertificate:
-    """A row of the dashboard's certificates: the certificate, and whether the page
-    offers its PDF (`certificate_download_allowed`, the rule the download view
-    enforces), decided here so the courses template only shows it."""
+    """A certificate on the dashboard: whether the page offers its PDF
+    (`certificate_download_allowed`, the rule the download view enforces) and, for
+    the learner's latest certificate of a course, its renewal window (courses'
+    RENEWAL_WINDOW_DAYS, the rule enrollment_create enforces): when it opens,
+    whether it is open now, and whether a renewal is already under way. Decided
+    here so the courses template only shows it."""
 
     certificate: Certificate
     downloadable: bool
+    status: str = "valid"  # valid, expired or revoked (display_status)
+    # Superseded by a later certificate of the same course: no renewal offered.
+    superseded: bool = False
+    renewal_opens_on: date | None = None
+    renewal_open: bool = False
+    renewing: bool = False  # an enrollment in the course is open
+
+    @property
+    def renewal_shown(self) -> bool:
+        return not self.superseded and self.status != "revoked"
 
 
-def dashboard_certificates(*, user, as_staff: bool = False) -> dict:
+def dashboard_certificates(
+    *, user, as_staff: bool = False, open_course_ids: set[int] | None = None
+) -> dict:
     """The dashboard's certificate section: every certificate of the learner, newest
-    first, each with whether its PDF is offered (registered with courses.pages);
-    `as_staff` is the request's staff decision, as for the download itself."""
-    certificates = (
+    first, each with whether its PDF is offered and, for the latest of each course,
+    its renewal window (registered with courses.pages); `as_staff` is the request's
+    staff decision, as for the download itself; `open_course_ids` the courses the
+    learner has an open enrollment in (the dashboard loaded them). One query."""
+    certificates = list(
         Certificate.objects.filter(user=user)
         .select_related("course")
-        .order_by("-issued_on")
+        .order_by("-issued_on", "-pk")
     )
-    return {
-        "certificates": [
+    today = site_today()
+    seen: set[int] = set()
+    rows = []
+    for certificate in certificates:
+        superseded = certificate.course_id in seen
+        seen.add(certificate.course_id)
+        opens = certificate.expires_on - RENEWAL_WINDOW
+        rows.append(
             DashboardCertificate(
                 certificate=certificate,
                 downloadable=certificate_download_allowed(
                     certificate=certificate, user=user, as_staff=as_staff
                 ),
+                status=certificate.display_status(today),
+                superseded=superseded,
+                renewal_opens_on=opens,
+                renewal_open=opens <= today,
+                renewing=certificate.course_id in (open_course_ids or set()),
             )
-            for certificate in certificates
-        ]
+        )
+    return {"certificates": rows}
+
+
+# --- The certificate as the step that follows a completed course (courses.steps) --
+
+
+def certificate_steps_for(*, user, enrollments: list[Enrollment]) -> dict[int, Step]:
+    """What follows each completed enrollment: its certificate, to download (with
+    its verify page), or one being issued (the page showing it refreshes itself
+    until it is), or waiting for the learner's legal name. Registered with
+    courses.steps (completion source); one query."""
+    certificates = {
+        certificate.enrollment_id: certificate
+        for certificate in Certificate.objects.filter(
+            enrollment__in=[e.pk for e in enrollments]
+        ).only(
+            "code",
+            "status",
+            "expires_on",
+            "enrollment_id",
+            "user_id",
+            "course_title",
+        )
     }
+    today = site_today()
+    answer = {}
+    for enrollment in enrollments:
+        certificate = certificates.get(enrollment.pk)
+        common = {
+            "kind": StepKind.CERTIFICATE,
+            "key": "certificate",
+            "counts": False,
+        }
+        if certificate is None:
+            if not user.legal_name:
+                answer[enrollment.pk] = Step(
+                    title="Your certificate",
+                    state=StepState.WAITING,
+                    url=reverse("accounts:profile"),
+                    action="Add your legal name",
+                    status="Waiting for your legal name",
+                    note="Your certificate is issued as soon as your legal full name "
+                    "is on your profile: it is printed on the certificate.",
+                    **common,
+                )
+            else:
+                answer[enrollment.pk] = Step(
+                    title="Your certificate",
+                    state=StepState.WAITING,
+                    status="Being issued",
+                    note="Your certificate is being issued. This usually takes a "
+                    "few seconds: this page updates by itself.",
+                    refresh=True,
+                    **common,
+                )
+            continue
+        verify = Link("Verify page", certificate.get_absolute_url())
+        if certificate.status == Certificate.Status.REVOKED:
+            answer[enrollment.pk] = Step(
+                title=f"Certificate {certificate.code}",
+                state=StepState.DONE,
+                status="Revoked",
+                note="This certificate was revoked and is not valid.",
+                links=(verify,),
+                **common,
+            )
+        elif certificate.is_expired(today):
+            answer[enrollment.pk] = Step(
+                title=f"Certificate {certificate.code}",
+                state=StepState.DONE,
+                status="Expired",
+                note=f"It expired on {format_day(certificate.expires_on)}.",
+                links=(verify,),
+                **common,
+            )
+        else:
+            answer[enrollment.pk] = Step(
+                title=f"Certificate {certificate.code}",
+                state=StepState.DONE,
+                url=reverse("certificates:pdf", args=[certificate.code]),
+                action="Download your certificate (PDF)",
+                status="Issued",
+                facts=(f"Valid through {format_day(certificate.expires_on)}",),
+                links=(verify,),
+                **common,
+            )
+    return answer

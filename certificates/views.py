@@ -6,11 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.selectors import staff_verified
+from core.dates import site_today
 from core.errors import LifelineError
 from core.http import body_limit
 
@@ -140,11 +140,15 @@ def external_upload(request: HttpRequest) -> HttpResponse:
                 "within two working days, and we e-mail you the decision.",
             )
             return redirect("certificates:external_upload")
+    if request.method == "POST":
+        form.file_not_kept()
     context = {
         "form": form,
+        # One card at a time: while one waits, no form (the service refuses too).
+        "pending": selectors.external_card_pending_exists(user=request.user),
         "cards": selectors.external_certificates_for(user=request.user),
         "accepts_cards": form.fields["course"].queryset.exists(),
-        "today": timezone.localdate(),
+        "today": site_today(),
     }
     return render(request, "certificates/externalcertificate_upload.html", context)
 

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times shown in the learner's own time zone (display only: core.dates).
+    "accounts.middleware.time_zone_middleware",
     # Needs the user; runs before anything reads the body (see its docstring).
     "config.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -329,6 +331,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- Internationalisation ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One way of writing dates and times everywhere: core/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["core.formats"]
 USE_I18N = True
 # The project's wording over django-allauth's (sentence case, "Log in"):
 # scripts/make_locale.py writes it.

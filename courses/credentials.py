@@ -12,6 +12,11 @@ until when the course is held and, apart, until when by our own certificate: a
 prerequisite is met by any current credential (an approved outside card too), but
 only our own certificate opens and closes the renewal window of our course.
 
+A third kind answers "waiting for a decision": the courses a learner has submitted
+proof for that staff have not reviewed yet (an outside card), so pages say "under
+review" instead of offering another upload. It holds nothing: it is never a
+prerequisite met.
+
 A second kind of source answers "held now or until recently" (a renewing learner may
 test out of module exams): the same shape, for the credentials that are current or
 expired only recently; how recently is the registering app's rule, written there once.
@@ -46,6 +51,7 @@ class Held:
 
 _sources: list = []
 _recent_sources: list = []
+_pending_sources: list = []
 
 
 def _merge(sources: list, *, user) -> dict[int, Held]:
@@ -84,3 +90,21 @@ def recent_credentials(*, user) -> dict[int, Held]:
     """{course id: Held} of every course the user holds a credential for now or held
     one that expired recently (the sources' rule), keeping the latest expiries."""
     return _merge(_recent_sources, user=user)
+
+
+def pending_credential_source_register(fn) -> None:
+    """Adds a source of credentials waiting for review (`fn(*, user) -> set of
+    course ids`); adding it again is a no-op."""
+    if fn not in _pending_sources:
+        _pending_sources.append(fn)
+
+
+def pending_credentials(*, user) -> set[int]:
+    """Ids of the courses the user submitted a credential for that waits for a
+    decision (none for a visitor who is not signed in)."""
+    if not user.is_authenticated:
+        return set()
+    pending: set[int] = set()
+    for source in _pending_sources:
+        pending |= source(user=user)
+    return pending

@@ -1,15 +1,15 @@
 """What apps above courses add to courses' pages.
 
-The course home lists the course's exams and the dashboard the learner's
-certificates, but exams and certificates sit above courses (docs/ARCHITECTURE.md). Each
+The dashboard lists the learner's certificates, but certificates sit above courses
+(docs/ARCHITECTURE.md); the course's exams reach its pages as steps instead
+(courses.steps). Each
 registers a section for a page in its `AppConfig.ready()`: a function that takes the
 page's keyword arguments and returns context entries (computed by its own selectors,
 so the decisions stay in that app). The page's view merges them into its context.
 
 Pages and their arguments:
-- "course_home": enrollment, modules (courses.selectors.modules_with_lessons),
-  done_ids (completed lesson ids)
-- "dashboard": user, as_staff (the request's staff decision)
+- "dashboard": user, as_staff (the request's staff decision), open_course_ids (the
+  courses the learner has an open enrollment in)
 
 A page may also need a higher app to bring its own records up to date before the
 sections read them, when the learner comes back (exams grades the attempts whose time

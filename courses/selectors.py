@@ -13,9 +13,16 @@ from enum import StrEnum
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils import timezone
 
-from .credentials import Held, current_credentials, recent_credentials
+from accounts.models import Profession
+from core.dates import site_today
+
+from .credentials import (
+    Held,
+    current_credentials,
+    pending_credentials,
+    recent_credentials,
+)
 from .models import (
     Bundle,
     Course,
@@ -26,6 +33,7 @@ from .models import (
     Module,
 )
 from .pages import page_sections
+from .steps import CoursePlan, course_plan, course_plans
 
 # A holder may re-enrol in a course they hold this long before its certificate
 # expires. Messages and pages take the number from here.
@@ -84,8 +92,22 @@ def modules_with_lessons(
     *, course: Course, include_drafts: bool = False
 ) -> list[Module]:
     """The course's modules in order, each with `.visible_lessons` (published only,
-    unless `include_drafts`), and the module's exam when there is one."""
-    lessons = Lesson.objects.filter(course=course).only(
+    unless `include_drafts`), and the module's exam when there is one (two
+    queries)."""
+    return modules_with_lessons_for(
+        courses=[course], include_drafts=include_drafts
+    ).get(course.pk, [])
+
+
+def modules_with_lessons_for(
+    *, courses: list[Course], include_drafts: bool = False
+) -> dict[int, list[Module]]:
+    """{course id: modules_with_lessons} for several courses in the same two
+    queries (the dashboard's plans)."""
+    if not courses:
+        return {}
+    by_id = {course.pk: course for course in courses}
+    lessons = Lesson.objects.filter(course_id__in=list(by_id)).only(
         "id",
         "slug",
         "title",
@@ -97,8 +119,8 @@ def modules_with_lessons(
     )
     if not include_drafts:
         lessons = lessons.filter(is_published=True)
-    modules = list(
-        Module.objects.filter(course=course)
+    modules = (
+        Module.objects.filter(course_id__in=list(by_id))
         .select_related("exam")
         .prefetch_related(
             Prefetch(
@@ -109,12 +131,17 @@ def modules_with_lessons(
         )
         .order_by("order", "id")
     )
+    answer: dict[int, list[Module]] = {}
     for module in modules:
+        course = by_id[module.course_id]
         for lesson in module.visible_lessons:
             # Templates build lesson URLs from module and course: no query per lesson.
             lesson.module = module
-            module.course = lesson.course = course
-    return [m for m in modules if m.visible_lessons]
+            lesson.course = course
+        module.course = course
+        if module.visible_lessons:
+            answer.setdefault(course.pk, []).append(module)
+    return answer
 
 
 def enrollment_open(*, user, course: Course) -> Enrollment | None:
@@ -139,19 +166,47 @@ def completed_lesson_ids(*, enrollment: Enrollment) -> set[int]:
     )
 
 
-@dataclass
-class Progress:
-    done: int
-    total: int
-    next_lesson: Lesson | None = None
+def completed_lesson_ids_for(*, enrollments: list[Enrollment]) -> dict[int, set[int]]:
+    """{enrollment id: completed lesson ids} in one query."""
+    done: dict[int, set[int]] = {enrollment.pk: set() for enrollment in enrollments}
+    if not enrollments:
+        return done
+    for enrollment_id, lesson_id in LessonProgress.objects.filter(
+        enrollment__in=list(done)
+    ).values_list("enrollment_id", "lesson_id"):
+        done[enrollment_id].add(lesson_id)
+    return done
 
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
 
-    @property
-    def lessons_done(self) -> bool:
-        return self.total > 0 and self.done >= self.total
+def enrollment_for_review(*, user, course: Course) -> Enrollment | None:
+    """The learner's latest completed enrollment in `course`, if any: it opens the
+    course's lessons read-only (review mode) without a new enrollment. A completed
+    course stays readable whatever happened to its certificate since (expired:
+    renewal is a new enrollment; the lessons are no secret). One query."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Enrollment.objects.filter(
+            user=user, course=course, status=Enrollment.Status.COMPLETED
+        )
+        .order_by("-completed_at", "-pk")
+        .first()
+    )
+
+
+def course_plan_for(
+    *, user, enrollment: Enrollment, modules: list[Module], detail: bool = False
+) -> CoursePlan:
+    """The enrollment's steps and its up-next step (courses.steps): one query for
+    its completed lessons plus what the registered sources read (exams: two, more
+    with `detail`; certificates: one for a completed enrollment)."""
+    return course_plan(
+        user=user,
+        enrollment=enrollment,
+        modules=modules,
+        done_ids=completed_lesson_ids(enrollment=enrollment),
+        detail=detail,
+    )
 
 
 def lessons_in_order(modules: list[Module]) -> list[Lesson]:
@@ -177,13 +232,6 @@ def lesson_neighbours(*, modules: list[Module], lesson: Lesson) -> Neighbours:
         previous=sequence[index - 1] if index > 0 else None,
         next=sequence[index + 1] if index + 1 < len(sequence) else None,
     )
-
-
-def progress_for(*, modules: list[Module], done_ids: set[int]) -> Progress:
-    lessons = lessons_in_order(modules)
-    done = sum(1 for lesson in lessons if lesson.pk in done_ids)
-    upcoming = next((lesson for lesson in lessons if lesson.pk not in done_ids), None)
-    return Progress(done=done, total=len(lessons), next_lesson=upcoming)
 
 
 def lesson_for_viewer(
@@ -246,7 +294,7 @@ def renewal_opens_on(
     if expires_on is None:
         return None
     opens = expires_on - RENEWAL_WINDOW
-    return opens if opens > timezone.localdate() else None
+    return opens if opens > site_today() else None
 
 
 def learner_renewing(*, user, course_id: int) -> bool:
@@ -272,6 +320,8 @@ class Offer(StrEnum):
 class Prerequisite:
     course: Course
     met: bool
+    # Not met, but the learner's outside card for it waits for staff review.
+    under_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -284,6 +334,19 @@ class EnrolmentPanel:
     enrollment: Enrollment | None = None
     renewal_opens_on: date | None = None
     renewal_window_days: int = RENEWAL_WINDOW_DAYS
+    # The learner completed the course before: its lessons are open to reread.
+    completed: Enrollment | None = None
+
+    @property
+    def under_review(self) -> list[Course]:
+        """Missing prerequisites whose outside card waits for staff review."""
+        return [p.course for p in self.prerequisites if p.under_review]
+
+    @property
+    def missing_not_under_review(self) -> list[Course]:
+        return [
+            p.course for p in self.prerequisites if not p.met and not p.under_review
+        ]
 
 
 def enrolment_panel_for(*, user, course: Course) -> EnrolmentPanel:
@@ -293,13 +356,21 @@ def enrolment_panel_for(*, user, course: Course) -> EnrolmentPanel:
     their enrollment)."""
     held = current_credentials(user=user)
     missing = prerequisites_missing(user=user, course=course, held=held)
+    pending = pending_credentials(user=user) if missing else set()
     prerequisites = [
-        Prerequisite(course=p, met=p not in missing) for p in course.prerequisites.all()
+        Prerequisite(
+            course=p,
+            met=p not in missing,
+            under_review=p in missing and p.pk in pending,
+        )
+        for p in course.prerequisites.all()
     ]
     panel = {"prerequisites": prerequisites, "missing": missing}
     if not user.is_authenticated:
         return EnrolmentPanel(offer=Offer.SIGN_UP, **panel)
     enrollment = enrollment_open(user=user, course=course)
+    if enrollment is None:
+        panel["completed"] = enrollment_for_review(user=user, course=course)
     if enrollment is not None:
         offer = (
             Offer.WAITING
@@ -317,10 +388,35 @@ def enrolment_panel_for(*, user, course: Course) -> EnrolmentPanel:
     return EnrolmentPanel(offer=Offer.ENROL, **panel)
 
 
+def course_recommended_next(
+    *,
+    courses: list[Course],
+    profession: str,
+    held: dict[int, Held],
+    taken: set[int],
+) -> Course | None:
+    """The course to suggest next to a learner of `profession`: the first course of
+    the catalog (`courses`, catalog order) recommended for it that they neither hold
+    a current credential for nor are enrolled in (`taken`: open enrollments),
+    preferring one whose prerequisites they hold (a nurse holding BLS is offered
+    ACLS). None without a profession or when nothing is left."""
+    candidates = [
+        course
+        for course in courses_recommended(courses=courses, profession=profession)
+        if course.pk not in held and course.pk not in taken
+    ]
+    for course in candidates:
+        if all(p.pk in held for p in course.prerequisites.all()):
+            return course
+    return candidates[0] if candidates else None
+
+
 @dataclass
 class DashboardCourse:
     enrollment: Enrollment
-    progress: Progress
+    # Its steps, progress (lessons and exams) and up-next step (courses.steps); a
+    # completed enrollment's plan has only what follows it (the certificate).
+    plan: CoursePlan
     # Waiting (enrolled through a bundle) for a current credential in these courses.
     waiting_for: list[Course] = field(default_factory=list)
 
@@ -330,48 +426,84 @@ class DashboardCourse:
 
 
 def dashboard_for(*, user, as_staff: bool = False) -> dict:
-    """The learner's open and completed enrollments with progress, and what apps
-    above courses add to the dashboard (courses.pages: the certificates). `as_staff`
-    is the request's staff decision (accounts.selectors.staff_verified)."""
+    """The learner's dashboard: open enrollments with their progress (lessons and
+    exams) and up-next step, completed ones with what follows them (the
+    certificate, issued or on its way), a recommended next course from their
+    profession, and what apps above courses add (courses.pages: the certificates,
+    with their renewal windows). `as_staff` is the request's staff decision
+    (accounts.selectors.staff_verified). A fixed number of queries whatever the
+    number of enrollments, courses, lessons or exams."""
     enrollments = list(
         Enrollment.objects.filter(user=user)
-        .select_related("course", "last_lesson__module")
+        .select_related("course")
         .prefetch_related("course__prerequisites")
         .order_by("status", "-enrolled_at")
     )
-    course_ids = {e.course_id for e in enrollments}
-    lesson_totals = dict(
-        Lesson.objects.filter(course_id__in=course_ids, is_published=True)
-        .values("course_id")
-        .annotate(n=Count("id"))
-        .values_list("course_id", "n")
+    active = [e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
+    completed = [e for e in enrollments if e.status == Enrollment.Status.COMPLETED]
+    # Only the latest completion of each course is shown with what follows it.
+    latest: dict[int, Enrollment] = {}
+    for enrollment in completed:
+        if (
+            enrollment.course_id not in latest
+            or enrollment.completed_at > latest[enrollment.course_id].completed_at
+        ):
+            latest[enrollment.course_id] = enrollment
+    modules = modules_with_lessons_for(courses=[e.course for e in active])
+    plans = course_plans(
+        user=user,
+        enrollments=active + list(latest.values()),
+        modules_by_course=modules,
+        done_by_enrollment=completed_lesson_ids_for(enrollments=active),
     )
-    done_counts = dict(
-        LessonProgress.objects.filter(
-            enrollment__in=[e.pk for e in enrollments], lesson__is_published=True
-        )
-        .values("enrollment_id")
-        .annotate(n=Count("id"))
-        .values_list("enrollment_id", "n")
-    )
-    waiting = [e for e in enrollments if e.status == Enrollment.Status.WAITING]
-    prereq_ids = {p.pk for e in waiting for p in e.course.prerequisites.all()}
-    held = current_credentials(user=user) if prereq_ids else {}
+    held = current_credentials(user=user)
     rows = [
         DashboardCourse(
             enrollment=e,
-            progress=Progress(
-                done=done_counts.get(e.pk, 0), total=lesson_totals.get(e.course_id, 0)
-            ),
+            plan=plans.get(e.pk) or CoursePlan(enrollment=e, units=[]),
             waiting_for=[p for p in e.course.prerequisites.all() if p.pk not in held]
             if e.status == Enrollment.Status.WAITING
             else [],
         )
         for e in enrollments
     ]
+    open_rows = [r for r in rows if r.enrollment.is_open]
+    recommended = None
+    if user.profession:
+        recommended = course_recommended_next(
+            courses=list(
+                Course.objects.published()
+                .prefetch_related(
+                    Prefetch("prerequisites", queryset=Course.objects.only("pk"))
+                )
+                .order_by("order", "title")
+            ),
+            profession=user.profession,
+            held=held,
+            taken={r.enrollment.course_id for r in open_rows},
+        )
+    completed_rows = [r for r in rows if r.enrollment in latest.values()]
     return {
-        "open": [r for r in rows if r.enrollment.is_open],
-        "completed": [r for r in rows if not r.enrollment.is_open],
-        "today": timezone.localdate(),
-        **page_sections("dashboard", user=user, as_staff=as_staff),
+        "open": open_rows,
+        "completed": completed_rows,
+        # Completed courses whose certificate is not in hand yet (being issued,
+        # waiting for a legal name): issued ones show among the certificates.
+        "completed_pending": [
+            r for r in completed_rows if not (r.plan.after and r.plan.after.done)
+        ],
+        # A certificate being issued: the page refreshes that card (refresh.js).
+        "refreshing": any(
+            r.plan.after and r.plan.after.refresh for r in completed_rows
+        ),
+        "recommended": recommended,
+        "profession_label": Profession(user.profession).label
+        if user.profession in Profession.values
+        else "",
+        "today": site_today(),
+        **page_sections(
+            "dashboard",
+            user=user,
+            as_staff=as_staff,
+            open_course_ids={r.enrollment.course_id for r in open_rows},
+        ),
     }

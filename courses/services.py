@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.dates import format_day
 from core.errors import Conflict, InvalidInput, NotAllowed
 from core.events import publish
 
@@ -74,7 +75,7 @@ def _check_renewal_window(*, user, course: Course) -> None:
     if opens:
         raise EnrollmentRefused(
             f"You already hold a current {course.title} certificate. You can renew it "
-            f"from {opens:%-d %B %Y}, {RENEWAL_WINDOW_DAYS} days before it expires.",
+            f"from {format_day(opens)}, {RENEWAL_WINDOW_DAYS} days before it expires.",
             code="enrollment.renewal_not_open",
         )
 

@@ -14,7 +14,8 @@ from core.issuer import issuer
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
-from .pages import page_refresh, page_sections
+from .pages import page_refresh
+from .steps import StepKind, assuming_done, course_plan, lesson_key
 
 
 def info_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -124,33 +125,42 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
     for notice in notices:
         messages.info(request, notice)
     enrollment = selectors.enrollment_open(user=request.user, course=course)
-    if enrollment is None and notices:
-        return redirect("courses:dashboard")  # a closed final completed the course
+    if enrollment is None:
+        # Completed (a closed final may just have completed it): review mode.
+        completed = selectors.enrollment_for_review(user=request.user, course=course)
+        if completed is not None:
+            return _course_home_review(request, course, completed)
     if enrollment is not None and enrollment.waits_to_complete:
         return _course_home_waiting(request, course, enrollment)
     enrollment = _active_or_message(request, course, enrollment)
     if enrollment is None:
         return redirect(course)
     modules = selectors.modules_with_lessons(course=course)
-    done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
-    progress = selectors.progress_for(modules=modules, done_ids=done_ids)
+    plan = selectors.course_plan_for(
+        user=request.user, enrollment=enrollment, modules=modules, detail=True
+    )
+    return render(
+        request,
+        "courses/course_home.html",
+        {"course": course, "enrollment": enrollment, "plan": plan},
+    )
+
+
+def _course_home_review(request: HttpRequest, course, enrollment) -> HttpResponse:
+    """A completed course's home: every lesson open to reread (read-only, nothing
+    is recorded), its certificate, and when renewal opens."""
+    modules = selectors.modules_with_lessons(course=course)
     return render(
         request,
         "courses/course_home.html",
         {
             "course": course,
             "enrollment": enrollment,
-            "modules": modules,
-            "done_ids": done_ids,
-            "progress": progress,
-            # A lesson unpublished since the visit is not offered as "Resume".
-            "resume": enrollment.last_lesson
-            if enrollment.last_lesson and enrollment.last_lesson.is_published
-            else None,
-            # What apps above courses add (courses.pages): the course's exams.
-            **page_sections(
-                "course_home", enrollment=enrollment, modules=modules, done_ids=done_ids
+            "plan": selectors.course_plan_for(
+                user=request.user, enrollment=enrollment, modules=modules
             ),
+            "review": True,
+            "panel": selectors.enrolment_panel_for(user=request.user, course=course),
         },
     )
 
@@ -159,16 +169,15 @@ def _course_home_waiting(request: HttpRequest, course, enrollment) -> HttpRespon
     """The course home of an enrollment whose final was passed while a prerequisite
     was no longer current: what it waits for; nothing to study or take meanwhile."""
     modules = selectors.modules_with_lessons(course=course)
-    done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
     return render(
         request,
         "courses/course_home.html",
         {
             "course": course,
             "enrollment": enrollment,
-            "modules": modules,
-            "done_ids": done_ids,
-            "progress": selectors.progress_for(modules=modules, done_ids=done_ids),
+            "plan": selectors.course_plan_for(
+                user=request.user, enrollment=enrollment, modules=modules
+            ),
             "waiting_for": selectors.prerequisites_missing(
                 user=request.user, course=course
             ),
@@ -183,22 +192,35 @@ def lesson_detail(
     as_staff = staff_verified(request)
     course = selectors.course_for_viewer(slug=slug, as_staff=as_staff)
     enrollment = selectors.enrollment_open(user=request.user, course=course)
-    staff_preview = as_staff and (
-        enrollment is None or enrollment.status != Enrollment.Status.ACTIVE
-    )
-    if not staff_preview:
-        enrollment = _require_enrollment(request, course)
-        if enrollment is None:
-            return redirect(course)
+    active = enrollment is not None and enrollment.status == Enrollment.Status.ACTIVE
+    # Read-only: staff previewing, or a learner rereading a course they completed.
+    staff_preview = as_staff and not active
+    review = None
+    if not active and not staff_preview:
+        review = selectors.enrollment_for_review(user=request.user, course=course)
+        if review is None:
+            enrollment = _require_enrollment(request, course)
+            if enrollment is None:
+                return redirect(course)
     current = selectors.lesson_for_viewer(
         course=course, module_slug=module, lesson_slug=lesson, as_staff=as_staff
     )
     modules = selectors.modules_with_lessons(course=course, include_drafts=as_staff)
     place = selectors.lesson_neighbours(modules=modules, lesson=current)
-    done_ids = set()
-    if not staff_preview:
+    done_ids: set[int] = set()
+    following = None
+    if active:
         services.lesson_open(enrollment=enrollment, lesson=current)
         done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
+        # Where "Mark complete and continue" leads: the up-next rule, as the plan
+        # will be once this lesson is done (a module's last lesson opens its quiz).
+        plan = course_plan(
+            user=request.user,
+            enrollment=enrollment,
+            modules=modules,
+            done_ids=assuming_done(done_ids, current),
+        )
+        following = plan.following(lesson_key(current))
     return render(
         request,
         "courses/lesson_detail.html",
@@ -211,6 +233,8 @@ def lesson_detail(
             "done_ids": done_ids,
             "is_done": current.pk in done_ids,
             "staff_preview": staff_preview,
+            "review": review,
+            "following": following,
         },
     )
 
@@ -236,13 +260,22 @@ def lesson_complete(
         messages.error(request, error.message)
         return redirect(current)
     # "Mark complete" without moving on posts next=stay.
-    stay = request.POST.get("next") == "stay"
-    modules = selectors.modules_with_lessons(course=course)
-    following = selectors.lesson_neighbours(modules=modules, lesson=current).next
-    if stay or following is None:
+    if request.POST.get("next") == "stay":
         messages.success(request, f"“{current.title}” marked complete.")
         return redirect("courses:home", slug=course.slug)
-    return redirect(following)
+    modules = selectors.modules_with_lessons(course=course)
+    plan = selectors.course_plan_for(
+        user=request.user, enrollment=enrollment, modules=modules
+    )
+    following = plan.following(lesson_key(current))
+    if following is None or not following.url:
+        messages.success(request, f"“{current.title}” marked complete.")
+        return redirect("courses:home", slug=course.slug)
+    if following.kind != StepKind.LESSON:
+        messages.success(
+            request, f"“{current.title}” marked complete. Up next: {following.title}."
+        )
+    return redirect(following.url)
 
 
 def _image_etag(request: HttpRequest, slug: str, path: str) -> str | None:

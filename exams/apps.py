@@ -10,11 +10,15 @@ class ExamsConfig(AppConfig):
         # completion rule, and the course home's exams; attempts whose time is up
         # are graded when the learner comes back to the course home.
         from courses.completion import completion_rule_register
-        from courses.pages import page_refresh_register, page_section_register
+        from courses.pages import page_refresh_register
+        from courses.steps import step_source_register
 
-        from .selectors import course_home_exams, enrollment_requirements_met
+        from .selectors import enrollment_requirements_met
+        from .selectors.steps import exam_steps_for
         from .services.grading import course_home_attempts_close
 
         completion_rule_register(enrollment_requirements_met)
-        page_section_register("course_home", course_home_exams)
+        # The exams as steps of a course: the course home's module cards, the
+        # up-next rule of every page (courses.steps).
+        step_source_register(exam_steps_for)
         page_refresh_register("course_home", course_home_attempts_close)

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import staff_verified_required
 from accounts.selectors import staff_verified
+from courses.models import Enrollment
+from courses.selectors import enrollment_open
 
 from . import selectors, services
 from .forms import AttemptForm, StatisticsQueryForm
@@ -28,6 +30,27 @@ def _rate_limited(
     )
     response["Retry-After"] = str(error.retry_after)
     return response
+
+
+@login_required
+def detail(request: HttpRequest, exam_id: int) -> HttpResponse:
+    """An exam's own page, where the up-next rule leads (a module's last lesson
+    completed, the dashboard): what it asks, whether it is open, and what opens a
+    failed exam's retake; its button starts it (POST to `start`)."""
+    exam = selectors.exam_for_viewer(exam_id=exam_id, as_staff=staff_verified(request))
+    course = exam.course
+    enrollment = enrollment_open(user=request.user, course=course)
+    if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
+        messages.info(request, f"Enroll in {course.title} to take its exams.")
+        return redirect(course)
+    step = selectors.exam_step_for(exam=exam, enrollment=enrollment)
+    if step is None:
+        return redirect("courses:home", slug=course.slug)
+    return render(
+        request,
+        "exams/exam_detail.html",
+        {"exam": exam, "course": course, "step": step},
+    )
 
 
 @login_required
@@ -100,7 +123,7 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
             request,
             "exams/attempt_result.html",
             {
-                "result": selectors.attempt_result(attempt=attempt),
+                "result": selectors.attempt_result(attempt=attempt, user=request.user),
                 "attempt": attempt,
                 "exam": attempt.exam,
                 "course": attempt.exam.course,

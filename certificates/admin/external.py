@@ -10,9 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.dates import format_moment
 from core.errors import LifelineError
 
 from .. import selectors
@@ -190,7 +190,7 @@ class ExternalCertificateAdmin(ReadOnlyEvidenceAdmin):
                 "<li>{} · {} by {}{}</li>",
                 (
                     (
-                        f"{timezone.localtime(event.created_at):%Y-%m-%d %H:%M}",
+                        format_moment(event.created_at),
                         event.get_action_display(),
                         event.actor_label,
                         f": {event.data['note']}" if event.data.get("note") else "",

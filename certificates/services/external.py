@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.dates import site_today
 from core.events import publish
 from courses.models import Course
 from courses.services import enrollments_activate_waiting
@@ -80,7 +81,7 @@ def external_certificate_submit(
     for review (one pending per learner, backed by the external_one_pending_per_user
     constraint). Nothing is stored when it refuses.
     """
-    today = today or timezone.localdate()
+    today = today or site_today()
     card_number = card_number.strip()
     errors: dict[str, str] = {}
     if not courses_accepting_outside_cards().filter(pk=course.pk).exists():
@@ -161,7 +162,7 @@ def external_certificate_review(
     card already has that decision. Refuses (ExternalCardRefused) a rejection without
     a note, which is the learner's only explanation, and approving an expired card.
     """
-    today = today or timezone.localdate()
+    today = today or site_today()
     note = note.strip()
     locked = (
         ExternalCertificate.objects.select_for_update(of=("self",))

@@ -107,7 +107,9 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
         )
     # The certificate states the day the learner completed, even when it is issued
     # later (the broker was down and the sweeper caught up).
-    issued_on = timezone.localdate(enrollment.completed_at)
+    issued_on = timezone.localdate(
+        enrollment.completed_at, timezone.get_default_timezone()
+    )
     who = issuer()
     fields = {
         "enrollment": enrollment,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.dates import site_today
 
 from ..models import Certificate, RenewalReminder
 from ..pdf import format_date
@@ -192,7 +193,7 @@ def renewal_reminders_send_batch(
     mail server refuses for good is marked failed and the batch goes on; any other
     mail error stops the batch and propagates: what was sent stays recorded.
     """
-    today = today or timezone.localdate()
+    today = today or site_today()
     ids = list(certificate_ids)
     due = list(certificates_due_for_reminder(today=today).filter(pk__in=ids))
     deadline = None if budget is None else time.monotonic() + budget
@@ -221,7 +222,7 @@ def renewal_reminders_send(*, today: date | None = None) -> ReminderRun:
     Safe to run any number of times, concurrently too. A mail error stops the run and
     propagates: what was sent stays recorded, and the next run sends the rest.
     """
-    today = today or timezone.localdate()
+    today = today or site_today()
     due = sent = 0
     for batch in renewal_reminder_batches(today=today):
         run = renewal_reminders_send_batch(certificate_ids=batch, today=today)

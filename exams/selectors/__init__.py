@@ -28,11 +28,11 @@ from .progress import (
     ExamLock,
     ExamOverview,
     ExamStatus,
-    course_home_exams,
     enrollment_requirements_met,
     exam_access_for,
     exam_lock_for,
     exam_overview_for,
+    exam_overviews_for,
 )
 from .quality import exam_bank_findings
 from .results import AttemptResult, attempt_result
@@ -50,6 +50,7 @@ from .statistics import (
     kr20,
     question_stats_sorted,
 )
+from .steps import exam_step, exam_step_for, exam_steps_for
 
 __all__ = [
     "DEADLINE_GRACE",
@@ -76,7 +77,6 @@ __all__ = [
     "attempt_result",
     "attempts_expired",
     "correct_needed",
-    "course_home_exams",
     "enrollment_requirements_met",
     "exam_access_for",
     "exam_bank_findings",
@@ -84,9 +84,13 @@ __all__ = [
     "exam_for_viewer",
     "exam_lock_for",
     "exam_overview_for",
+    "exam_overviews_for",
     "exam_pacing_for",
     "exam_pacings_for",
     "exam_statistics",
+    "exam_step",
+    "exam_step_for",
+    "exam_steps_for",
     "kr20",
     "may_miss_sentence",
     "misses_allowed",

@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from core.dates import format_moment
 from courses.models import Enrollment, LessonView
 
 from ..models import Attempt, AttemptQuestion, CooldownClearance, Exam
@@ -90,8 +91,7 @@ class RetakePacing:
             f"You have not passed {self.exam.title} in your last "
             f"{self.failures_in_a_row} attempts, so your next attempt opens after a "
             f"break of {_duration(self.cooldown_minutes or 0)}, at "
-            f"{self.opens_at:%H:%M} UTC on {self.opens_at:%-d %B %Y}: use it to "
-            "review."
+            f"{format_moment(self.opens_at)}: use it to review."
         )
 
 

@@ -18,7 +18,6 @@ from courses.selectors import (
 )
 
 from ..models import Attempt, Exam
-from .pacing import RetakePacing, exam_pacings_for
 from .pass_rule import exam_draw_count, may_miss_sentence
 
 
@@ -86,9 +85,6 @@ class ExamStatus:
     test_out: bool = False
     # "You may miss up to 2 of 10 questions and still pass." (pass_rule).
     may_miss: str = ""
-    # A failed exam whose retake is not open yet: what opens it and when (set by the
-    # course home's section, exams.selectors.pacing).
-    retake_wait: RetakePacing | None = None
 
     @property
     def locked(self) -> bool:
@@ -150,19 +146,44 @@ def exam_overview_for(
     course home already loaded. exam_attempt_start enforces the same locks
     (exam_access_for).
     """
-    exams = list(
-        Exam.objects.filter(course_id=enrollment.course_id, is_active=True)
+    return exam_overviews_for(
+        enrollments=[enrollment],
+        modules_by_course={enrollment.course_id: modules},
+        done_by_enrollment={enrollment.pk: done_ids},
+        renewing_checked=True,
+    )[enrollment.pk]
+
+
+def exam_overviews_for(
+    *,
+    enrollments: list[Enrollment],
+    modules_by_course: dict[int, list[Module]],
+    done_by_enrollment: dict[int, set[int]],
+    renewing_checked: bool = False,
+) -> dict[int, ExamOverview]:
+    """{enrollment id: ExamOverview} for several enrollments in two queries (the
+    dashboard). Only with `renewing_checked` is whether the learner renews the
+    course asked (two more queries per enrollment with a module exam's lessons
+    left): without it no module exam is open before its lessons (no test-out
+    offered), which changes no up-next step, since lessons come first."""
+    if not enrollments:
+        return {}
+    course_ids = {enrollment.course_id for enrollment in enrollments}
+    exams_by_course: dict[int, list[Exam]] = {}
+    for exam in (
+        Exam.objects.filter(course_id__in=course_ids, is_active=True)
         .select_related("module")
         # For the pass rule in words: how many questions an attempt asks.
         .annotate(
             active_questions=Count("questions", filter=Q(questions__is_active=True))
         )
         .order_by("kind", "module__order", "pk")
-    )
-    summary = {
-        row["exam_id"]: row
-        for row in Attempt.objects.filter(enrollment=enrollment)
-        .values("exam_id")
+    ):
+        exams_by_course.setdefault(exam.course_id, []).append(exam)
+    summaries: dict[int, dict[int, dict]] = {}
+    for row in (
+        Attempt.objects.filter(enrollment__in=[e.pk for e in enrollments])
+        .values("enrollment_id", "exam_id")
         .annotate(
             tries=Count("id", filter=Q(status=Attempt.Status.SUBMITTED)),
             passes=Count("id", filter=Q(passed=True)),
@@ -170,7 +191,31 @@ def exam_overview_for(
             open_id=Max("id", filter=Q(status=Attempt.Status.OPEN)),
             test_out_fails=Count("id", filter=Q(is_test_out=True, passed=False)),
         )
+        .order_by()
+    ):
+        summaries.setdefault(row["enrollment_id"], {})[row["exam_id"]] = row
+    return {
+        enrollment.pk: _overview(
+            enrollment,
+            exams=exams_by_course.get(enrollment.course_id, []),
+            summary=summaries.get(enrollment.pk, {}),
+            modules=modules_by_course.get(enrollment.course_id, []),
+            done_ids=done_by_enrollment.get(enrollment.pk, set()),
+            renewing_checked=renewing_checked,
+        )
+        for enrollment in enrollments
     }
+
+
+def _overview(
+    enrollment: Enrollment,
+    *,
+    exams: list[Exam],
+    summary: dict[int, dict],
+    modules: list[Module],
+    done_ids: set[int],
+    renewing_checked: bool,
+) -> ExamOverview:
     lessons_left = {
         module.pk
         for module in modules
@@ -184,7 +229,8 @@ def exam_overview_for(
         ),
         # Asked only when it can change something: a module exam whose lessons are
         # not all done.
-        renewing=any(exam.module_id in lessons_left for exam in module_exams)
+        renewing=renewing_checked
+        and any(exam.module_id in lessons_left for exam in module_exams)
         and learner_renewing(user=enrollment.user, course_id=enrollment.course_id),
         exams_test_out_failed={
             exam_id for exam_id, row in summary.items() if row["test_out_fails"]
@@ -226,27 +272,6 @@ def exam_lock_for(*, exam: Exam, enrollment: Enrollment) -> ExamLock | None:
     """Whether `exam` is locked in `enrollment`, and why: the course home's overview,
     for one exam."""
     return exam_access_for(exam=exam, enrollment=enrollment).lock_for(exam)
-
-
-def course_home_exams(
-    *, enrollment: Enrollment, modules: list[Module], done_ids: set[int]
-) -> dict:
-    """The course home's exams section (courses.pages, registered in apps.py): each
-    exam's status, and for a failed one whose retake is not open yet, what opens it
-    and when (at most four more queries, exams.selectors.pacing)."""
-    overview = exam_overview_for(
-        enrollment=enrollment, modules=modules, done_ids=done_ids
-    )
-    statuses = [*overview.module_exams, *([overview.final] if overview.final else [])]
-    retried = [s for s in statuses if not s.open_attempt_id and not s.locked]
-    pacings = exam_pacings_for(
-        enrollment=enrollment, exams=[status.exam for status in retried]
-    )
-    for status in retried:
-        pacing = pacings.get(status.exam.pk)
-        if pacing is not None and not pacing.open_now():
-            status.retake_wait = pacing
-    return {"exam_overview": overview}
 
 
 def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:

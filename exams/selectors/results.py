@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from certificates.models import Certificate
 from courses.models import Course, Enrollment
-from courses.selectors import prerequisites_missing
+from courses.selectors import (
+    course_plan_for,
+    modules_with_lessons,
+    prerequisites_missing,
+)
+from courses.steps import Step
 
 from ..models import Attempt, AttemptQuestion, Exam
 from .attempts import set_image_src
@@ -81,6 +86,10 @@ class AttemptResult:
     can_retake: bool = False
     # It can, but not yet: what opens the next attempt (exams.selectors.pacing).
     retake_wait: RetakePacing | None = None
+    # After a pass, the course's up-next step (courses.steps): the next module's
+    # first lesson, the final, the certificate. A failed attempt's next step is
+    # always its own review, then its retake (the fields above).
+    next_step: Step | None = None
 
     @property
     def missed_count(self) -> int:
@@ -142,12 +151,14 @@ def _review_topics(attempt: Attempt) -> list[ReviewTopic]:
     return topics
 
 
-def attempt_result(*, attempt: Attempt) -> AttemptResult:
+def attempt_result(*, attempt: Attempt, user=None) -> AttemptResult:
     """A submitted attempt's result: score, the missed items counted per teaching
-    lesson and, for a passed attempt, its own questions to review. One query for the
-    feedback, one more for a passed attempt's review and one for its reveal rule;
-    a failed one whose exam can be retaken adds the pacing (at most four); a passed
-    final waiting for a prerequisite adds the prerequisites."""
+    lesson and, for a passed attempt, its own questions to review and the course's
+    up-next step. One query for the feedback, one more for a passed attempt's
+    review and one for its reveal rule, and the up-next step's (courses.steps: four,
+    five after completion); a failed one whose exam can be retaken adds the pacing
+    (at most four); a passed final waiting for a prerequisite adds the
+    prerequisites. `user` is the attempt's owner (the request's user)."""
     reveal = _may_reveal_answers(attempt)
     items = []
     if reveal:
@@ -166,8 +177,17 @@ def attempt_result(*, attempt: Attempt) -> AttemptResult:
         pacing = exam_pacing_for(exam=attempt.exam, enrollment=attempt.enrollment)
         if pacing is not None and not pacing.open_now():
             retake_wait = pacing
+    next_step = None
+    if attempt.passed:
+        plan = course_plan_for(
+            user=user or attempt.user,
+            enrollment=attempt.enrollment,
+            modules=modules_with_lessons(course=attempt.exam.course),
+        )
+        next_step = plan.next
     return AttemptResult(
         attempt=attempt,
+        next_step=next_step,
         review_topics=_review_topics(attempt),
         items=items,
         reveal=reveal,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core.dates import format_moment
 from courses.models import Enrollment
 from courses.services import enrollment_complete, lessons_complete_by_test_out
 
@@ -237,7 +238,7 @@ def closed_attempt_notice(outcome: SubmitOutcome) -> str:
     attempt = outcome.attempt
     sentence = (
         f"Time was up on your attempt at {attempt.exam.title}, so it was graded as "
-        f"of {attempt.submitted_at:%-d %B %Y, %H:%M} UTC on the answers saved by "
+        f"of {format_moment(attempt.submitted_at)} on the answers saved by "
         f"then: {'passed' if attempt.passed else 'not passed'}."
     )
     if outcome.completed_course:

@@ -16,6 +16,23 @@
   let saving = null; // the request in flight
   let pending = false; // another change arrived while saving
 
+  // "2:31 PM EST": the server's format (core/formats), in the learner's time zone
+  // as the server shows it (the deadline above), not the device's.
+  function clock(moment) {
+    const options = { hour: "numeric", minute: "2-digit" };
+    if (form.dataset.timeZone) {
+      options.timeZone = form.dataset.timeZone;
+    }
+    let text;
+    try {
+      text = moment.toLocaleTimeString("en-US", options);
+    } catch (error) {
+      delete options.timeZone;
+      text = moment.toLocaleTimeString("en-US", options);
+    }
+    return text + (form.dataset.timeZoneLabel ? " " + form.dataset.timeZoneLabel : "");
+  }
+
   function say(message) {
     if (status) {
       status.textContent = message;
@@ -78,7 +95,7 @@
       .then(function (response) {
         if (response.status === 204) {
           const now = new Date();
-          say("Answers saved at " + now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ".");
+          say("Answers saved at " + clock(now) + ".");
           return;
         }
         return response

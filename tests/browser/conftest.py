@@ -136,13 +136,16 @@ def new_context(
     problems = PageProblems()
 
     def open_context(*, phone: bool = False, **options) -> BrowserContext:
+        # A test may choose its own zone (timezone_id) or size.
         context = browser.new_context(
-            base_url=live_server.url,
-            accept_downloads=True,
-            locale="en-US",
-            timezone_id="UTC",
-            **(PHONE if phone else DESKTOP),
-            **options,
+            **{
+                "base_url": live_server.url,
+                "accept_downloads": True,
+                "locale": "en-US",
+                "timezone_id": "UTC",
+                **(PHONE if phone else DESKTOP),
+                **options,
+            }
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.on("console", problems.on_console)

@@ -1,11 +1,17 @@
-"""A nurse's whole way through Lifeline in a real browser: from signing up to holding
-a verified BLS certificate and starting ACLS."""
+"""A nurse's whole way through Lifeline in a real browser, on a desktop and on a
+375 px phone: from "Sign up to enroll" on the BLS page to holding a verified BLS
+certificate, rereading the course and being offered ACLS.
+
+At every stage the page's up-next step (courses.steps) is asserted: the step the
+course home leads with, where "Mark complete and continue" goes, what a result page
+offers first, and the progress over lessons and exams.
+"""
 
 from __future__ import annotations
 
 import io
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,13 +19,12 @@ from pypdf import PdfReader
 
 from accounts.models import User
 from certificates.models import Certificate
-from courses.models import Enrollment
+from courses.models import Enrollment, LessonView
 from tests.browser.curriculum import Curriculum
 from tests.browser.helpers import (
     answer_exam,
+    assert_no_horizontal_scroll,
     choice_texts,
-    log_in,
-    log_out,
     screenshot,
 )
 from tests.factories import PASSWORD
@@ -30,58 +35,55 @@ EMAIL = "maria.alvarez@example.org"
 LEGAL_NAME = "Maria Alvarez"
 
 
-def _sign_up_and_verify(page: Page, mailoutbox) -> None:
-    page.goto("/")
-    page.get_by_role("link", name="Sign up").click()
+def _up_next(page: Page):
+    return page.locator("#up-next")
+
+
+def _expect_up_next(page: Page, key: str, text: str) -> None:
+    """The page leads with `key` (data-up-next) and names it."""
+    expect(_up_next(page)).to_have_attribute("data-up-next", key)
+    expect(_up_next(page)).to_contain_text(text)
+
+
+def _expect_progress(page: Page, done: int, lessons: int, exams: int) -> None:
+    expect(page.get_by_text(re.compile(r"^Progress: "))).to_have_text(
+        f"Progress: {done} of 5 steps done ({lessons} of 3 lessons, {exams} of 2 exams)"
+    )
+
+
+def _sign_up_from_the_course_page(page: Page, mailoutbox) -> None:
+    """ "Sign up to enroll" keeps the course through the e-mail's confirmation."""
+    page.goto("/courses/bls/")
+    page.get_by_role("link", name="Sign up to enroll").click()
+    assert parse_qs(urlsplit(page.url).query)["next"] == ["/courses/bls/"]
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Verify")
-
+    page.get_by_role("button", name=re.compile("^Sign up$", re.I)).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        re.compile("Verify", re.I)
+    )
     (message,) = [m for m in mailoutbox if m.to == [EMAIL]]
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", message.body)
     assert link, message.body
     # The link names the configured site; the test server listens elsewhere.
-    page.goto(urlsplit(link.group(0)).path)
+    parts = urlsplit(link.group(0))
+    page.goto(parts.path + (f"?{parts.query}" if parts.query else ""))
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    # Back on the course page, signed in: enrolling is one click away.
+    expect(page).to_have_url(re.compile(r"/courses/bls/$"))
+    expect(page.get_by_role("button", name=re.compile("^Enrol"))).to_be_visible()
 
 
 def _set_profile(page: Page) -> None:
-    page.get_by_role("link", name="Account").click()
+    page.goto("/accounts/profile/")
     page.get_by_label("Legal full name").fill(LEGAL_NAME)
     page.get_by_label("Profession").select_option(label="Nurse")
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_role("status")).to_contain_text("Your profile is saved.")
 
 
-def _study_module(page: Page, curriculum: Curriculum) -> None:
-    """Reads the first lesson, logs out and back in, resumes, finishes the rest."""
-    first, second, third = curriculum.bls_lessons
-    page.get_by_role("link", name=f"Next lesson: {first.title}").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
-    expect(
-        page.get_by_role("heading", name="Check breathing and pulse")
-    ).to_be_visible()
-    page.get_by_role("button", name="Mark complete and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
-
-    log_out(page)
-    log_in(page, EMAIL)
-    page.get_by_role("link", name="Continue Basic Life Support").click()
-    expect(page.get_by_text("Lessons completed: 1 of 3")).to_be_visible()
-    page.get_by_role("link", name=f"Resume: {second.title}").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
-    expect(page.get_by_role("table")).to_contain_text("100 to 120 per minute")
-    page.get_by_role("button", name="Mark complete and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(third.title)
-    page.get_by_role("button", name="Mark complete", exact=True).click()
-    expect(page.get_by_text("Lessons completed: 3 of 3")).to_be_visible()
-
-
-def _take_exam(page: Page, button: str, *, right: int | None = None):
-    page.get_by_role("button", name=button).click()
+def _take_exam(page: Page, *, right: int | None = None):
     expect(page.get_by_role("button", name="Submit for grading")).to_be_visible()
     attempt = answer_exam(page, right=right)
     page.get_by_role("button", name="Submit for grading").click()
@@ -91,7 +93,7 @@ def _take_exam(page: Page, button: str, *, right: int | None = None):
 
 def _download_certificate(page: Page, certificate: Certificate) -> None:
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download PDF").click()
+        page.get_by_role("link", name=re.compile("^Download")).first.click()
     download = download_info.value
     assert download.suggested_filename == f"Lifeline-{certificate.code}.pdf"
     data = download.path().read_bytes()
@@ -101,59 +103,94 @@ def _download_certificate(page: Page, certificate: Certificate) -> None:
     assert certificate.code in text
 
 
-def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
-    new_context, curriculum: Curriculum, mailoutbox
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_nurse_signs_up_from_bls_studies_and_is_always_shown_the_next_step(
+    new_context, curriculum: Curriculum, mailoutbox, phone: bool
 ):
-    page = new_context().new_page()
+    page = new_context(phone=phone).new_page()
+    first, second, third = curriculum.bls_lessons
+    quiz, final = curriculum.module_exam, curriculum.final_exam
 
-    _sign_up_and_verify(page, mailoutbox)
-    _set_profile(page)
-
-    # The catalog recommends what a nurse needs.
-    page.get_by_role("link", name="Catalog", exact=True).click()
-    recommendation = page.get_by_text("For nurse, we recommend")
-    expect(recommendation).to_contain_text(
-        "Basic Life Support, then Advanced Cardiovascular Life Support"
-    )
-    bls_card = page.get_by_role("listitem").filter(
-        has=page.get_by_role("heading", name="Basic Life Support")
-    )
-    expect(bls_card.get_by_text("Recommended for you")).to_be_visible()
-
-    # ACLS first: refused until BLS is held, and the page says how to get it.
-    page.get_by_role("link", name="Advanced Cardiovascular Life Support").first.click()
-    expect(page.get_by_text("Missing")).to_be_visible()
-    expect(
-        page.get_by_text(
-            "Advanced Cardiovascular Life Support requires a current Basic Life "
-            "Support certificate."
-        )
-    ).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile("^Enrol"))).to_have_count(0)
-
-    page.get_by_role("link", name="Take Basic Life Support with Lifeline").click()
-    page.get_by_role("button", name="Enroll in Basic Life Support").click()
+    _sign_up_from_the_course_page(page, mailoutbox)
+    page.get_by_role(
+        "button", name=re.compile(r"^Enroll? in Basic Life Support")
+    ).click()
     expect(page.get_by_role("status")).to_contain_text(
         "You are enrolled in Basic Life Support."
     )
-    _study_module(page, curriculum)
-    screenshot(page, "journey-course-home")
+    learner = User.objects.get(email=EMAIL)
 
-    module_attempt = _take_exam(page, "Start Adult CPR check")
+    # 1. A new enrollment starts with the first lesson; progress counts the exams.
+    _expect_up_next(page, f"lesson-{first.pk}", first.title)
+    _expect_progress(page, 0, 0, 0)
+    screenshot(page, "journey-1-course-home-start")
+    assert_no_horizontal_scroll(page)
+    _up_next(page).get_by_role("link", name=f"Start lesson: {first.title}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
+    expect(
+        page.get_by_text(f"Up next: {first.module.title} · lesson 2 of 2")
+    ).to_be_visible()
+    page.get_by_role("button", name="Mark complete and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
+
+    # 2. Back home: the lesson opened and not finished is the one to continue.
+    page.goto("/learn/bls/")
+    _expect_up_next(page, f"lesson-{second.pk}", f"Continue lesson: {second.title}")
+    _expect_progress(page, 1, 1, 0)
+    _up_next(page).locator(".btn-primary").click()
+    expect(page.get_by_role("table")).to_contain_text("100 to 120 per minute")
+
+    # 3. The module's last lesson continues to the module's quiz, now open.
+    expect(page.get_by_text("Up next: ")).to_contain_text(quiz.title)
+    page.get_by_role("button", name="Mark complete and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(quiz.title)
+    screenshot(page, "journey-2-quiz-page")
+    assert_no_horizontal_scroll(page)
+    page.get_by_role("button", name=f"Start {quiz.title}").click()
+    _take_exam(page)
     expect(page.get_by_text("You scored 100%")).to_be_visible()
 
-    # The final exam, failed: the result counts the misses per lesson to review,
+    # 4. A passed quiz leads to the next module, not to "Take it again".
+    _expect_up_next(page, f"lesson-{third.pk}", f"Start lesson: {third.title}")
+    main_buttons = page.locator(".btn-primary")
+    expect(main_buttons.first).to_have_text(f"Start lesson: {third.title}")
+    again = page.get_by_role("button", name="Take it again")
+    expect(again).not_to_have_class(re.compile("btn-primary"))
+    screenshot(page, "journey-3-quiz-passed")
+    assert_no_horizontal_scroll(page)
+    _up_next(page).locator(".btn-primary").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(third.title)
+
+    # 5. The last lesson of the course continues to the final exam.
+    expect(page.get_by_text("Up next: ")).to_contain_text(final.title)
+    page.get_by_role("button", name="Mark complete and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(final.title)
+    page.goto("/learn/bls/")
+    _expect_up_next(page, f"exam-{final.pk}", f"Start {final.title}")
+    _expect_progress(page, 4, 3, 1)
+    # Each module card lists its lessons and its quiz, with a status each.
+    module_card = page.locator(f"#module-{first.module_id}-card")
+    expect(module_card).to_contain_text("Done")
+    expect(module_card.locator(f"#exam-{quiz.pk}")).to_contain_text("Passed")
+    screenshot(page, "journey-4-course-home-final-next")
+
+    _set_profile(page)  # before the final: the certificate prints the legal name
+    page.goto("/learn/bls/")
+    _up_next(page).get_by_role("button", name=f"Start {final.title}").click()
+    failed = _take_exam(page, right=2)
+
+    # 6. A failed final: review, then retake. The page names lessons and counts,
     # never which questions or answers.
-    page.get_by_role("link", name="Back to Basic Life Support").click()
-    failed = _take_exam(page, "Start BLS final exam", right=2)
     expect(page.get_by_text("Not passed")).to_be_visible()
-    expect(page.get_by_text("You scored 40%")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Up next: review, then retake")
+    ).to_be_visible()
     missed = list(failed.items.filter(is_correct=False).order_by("position"))
-    assert len(missed) == 3
     per_lesson: dict = {}
     for item in missed:
-        lesson = item.question.review_lesson
-        per_lesson[lesson] = per_lesson.get(lesson, 0) + 1
+        per_lesson[item.question.review_lesson] = (
+            per_lesson.get(item.question.review_lesson, 0) + 1
+        )
     review = page.locator("[data-review-topics]")
     expect(review.get_by_role("listitem")).to_have_count(len(per_lesson))
     for lesson, count in per_lesson.items():
@@ -163,13 +200,10 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
     main = page.get_by_role("main")
     for item in missed:
         expect(main).not_to_contain_text(item.question.text_md)
-        expect(main).not_to_contain_text(item.topic)
         for text in choice_texts(item, correct=True):
             expect(main).not_to_contain_text(text)
-    expect(page.get_by_text("Correct answer", exact=True)).to_have_count(0)
-    # The retake opens once those lessons are opened: no "Try again" until then.
     expect(page.get_by_role("button", name="Try again")).to_have_count(0)
-    screenshot(page, "final-exam-not-passed")
+    screenshot(page, "journey-5-final-not-passed")
     wait = page.locator("[data-retake-wait]")
     for lesson in per_lesson:
         wait.get_by_role("link", name=lesson.title).click()
@@ -177,46 +211,79 @@ def test_a_nurse_signs_up_studies_fails_passes_and_is_certified(
         page.go_back()
     page.reload()
     expect(page.locator("[data-retake-wait]")).to_have_count(0)
+    page.get_by_role("button", name="Try again").click()
+    _take_exam(page)
 
-    # Retake and pass: the course is complete and the certificate issued.
-    passed = _take_exam(page, "Try again")
-    assert passed.pk not in (failed.pk, module_attempt.pk)
-    expect(page.get_by_text("You scored 100%")).to_be_visible()
+    # 7. After the final, the certificate is the next step.
     expect(page.get_by_role("status")).to_contain_text(
         "Congratulations: you have completed Basic Life Support."
     )
-    screenshot(page, "journey-result-passed")
-
-    learner = User.objects.get(email=EMAIL)
     certificate = Certificate.objects.get(user=learner)
     assert certificate.holder_name == LEGAL_NAME
-    assert any(certificate.code in m.body for m in mailoutbox if m.to == [EMAIL])
+    _expect_up_next(page, "certificate", certificate.code)
+    expect(_up_next(page).locator(".btn-primary")).to_have_text(
+        "Download your certificate (PDF)"
+    )
+    screenshot(page, "journey-6-final-passed-certificate")
+    assert_no_horizontal_scroll(page)
+    if not phone:
+        _download_certificate(page, certificate)
 
-    page.get_by_role("link", name="your dashboard").click()
-    row = page.get_by_role("listitem").filter(has_text=certificate.code)
-    expect(row).to_contain_text("Valid")
-    screenshot(page, "journey-dashboard")
-    _download_certificate(page, certificate)
-    verify_path = row.get_by_role("link", name="Verify").get_attribute("href")
+    # 8. Review mode: the completed course stays readable, read-only.
+    page.goto("/learn/bls/")
+    expect(page.locator("[data-review-mode]")).to_contain_text(
+        "You completed Basic Life Support"
+    )
+    expect(page.locator("[data-review-mode]")).to_contain_text("Renewal opens on")
+    page.locator(f"#module-{first.module_id}-card").get_by_role(
+        "link", name=second.title
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
+    expect(page.locator("[data-review-mode]")).to_contain_text("Review mode")
+    expect(page.get_by_role("button", name=re.compile("Mark complete"))).to_have_count(
+        0
+    )
+    screenshot(page, "journey-7-review-mode")
+    assert_no_horizontal_scroll(page)
+    views = LessonView.objects.filter(enrollment__user=learner).count()
+    page.reload()
+    assert LessonView.objects.filter(enrollment__user=learner).count() == views
+    assert Enrollment.objects.filter(user=learner).count() == 1
+
+    # 9. The dashboard: the certificate with its actions, ACLS recommended.
+    page.goto("/dashboard/")
+    expect(page.get_by_text("You are not enrolled in any course yet")).to_have_count(0)
+    card = page.locator(f'[data-certificate="{certificate.code}"]')
+    expect(card).to_contain_text("Valid")
+    expect(card).to_contain_text("Renewal opens on")
+    expect(card.get_by_role("link", name=re.compile("^Download PDF"))).to_be_visible()
+    expect(page.locator('[data-recommended="acls"]')).to_contain_text(
+        "Advanced Cardiovascular Life Support"
+    )
+    screenshot(page, "journey-8-dashboard")
+    assert_no_horizontal_scroll(page)
+    verify_path = card.get_by_role("link", name=re.compile("^Verify")).get_attribute(
+        "href"
+    )
 
     # Anyone can check it, without an account.
-    anonymous = new_context().new_page()
+    anonymous = new_context(phone=phone).new_page()
     anonymous.goto(verify_path)
     expect(anonymous.get_by_role("status")).to_contain_text("Valid.")
     expect(anonymous.get_by_text(LEGAL_NAME)).to_be_visible()
-    expect(anonymous.get_by_text("Basic Life Support", exact=True)).to_be_visible()
 
-    # With BLS held, ACLS opens.
-    page.get_by_role("link", name="Catalog", exact=True).click()
-    page.get_by_role("link", name="Advanced Cardiovascular Life Support").first.click()
+    # 10. With BLS held, ACLS opens: one click from the recommendation.
+    page.locator('[data-recommended="acls"]').get_by_role("link").click()
     expect(page.get_by_text("Met", exact=True)).to_be_visible()
     page.get_by_role(
-        "button", name="Enroll in Advanced Cardiovascular Life Support"
+        "button", name=re.compile(r"^Enroll? in Advanced Cardiovascular Life Support")
     ).click()
     expect(page.get_by_role("status")).to_contain_text(
         "You are enrolled in Advanced Cardiovascular Life Support."
     )
-    expect(
-        page.get_by_role("link", name=f"Next lesson: {curriculum.acls_lesson.title}")
-    ).to_be_visible()
+    _expect_up_next(
+        page,
+        f"lesson-{curriculum.acls_lesson.pk}",
+        f"Start lesson: {curriculum.acls_lesson.title}",
+    )
     assert Enrollment.objects.get(user=learner, course=curriculum.acls).is_open

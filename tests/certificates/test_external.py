@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
+from certificates.errors import ExternalCardPendingExists
 from certificates.models import ExternalCertificate
 from certificates.services.external import (
     external_certificate_review,
@@ -462,3 +463,47 @@ def test_migration_keeps_each_learners_newest_pending_card(transactional_db, bls
         ExternalCertificate.objects.all().delete()
         with connection.schema_editor() as editor:
             editor.add_constraint(ExternalCertificate, constraint)
+
+
+# --- What the pages say while a card waits, and after a form error (issue 15) -----
+
+
+def test_a_form_error_says_the_file_must_be_chosen_again(learner_client, bls, acls):
+    upload = SimpleUploadedFile("card.pdf", PDF)
+    data = _form(bls, upload, card_number="")
+    page = learner_client.post(UPLOAD_URL, data).content.decode()
+    assert "This field is required." in page  # the card number
+    assert "Choose the file again" in page
+    assert not ExternalCertificate.objects.exists()
+
+
+def test_a_file_error_is_not_doubled_with_choose_again(learner_client, bls, acls):
+    upload = SimpleUploadedFile("card.png", b"just some text")
+    page = learner_client.post(UPLOAD_URL, _form(bls, upload)).content.decode()
+    assert "not a readable PDF, JPEG or PNG" in page
+    assert "Choose the file again" not in page
+
+
+def test_a_pending_card_is_under_review_and_no_second_upload_is_offered(
+    learner_client, bls, acls
+):
+    learner_client.post(UPLOAD_URL, _form(bls, SimpleUploadedFile("a.pdf", PDF)))
+    upload_page = learner_client.get(UPLOAD_URL).content.decode()
+    assert "Your card is under review" in upload_page
+    assert 'enctype="multipart/form-data"' not in upload_page
+    acls_page = learner_client.get(acls.get_absolute_url()).content.decode()
+    assert "Under review" in acls_page and "Missing" not in acls_page
+    assert "card from another provider is under review" in acls_page
+    assert "Upload a current card from another provider" not in acls_page
+    # The service refuses a second card whatever the page shows.
+    with pytest.raises(ExternalCardPendingExists):
+        external_certificate_submit(
+            user=learner_client.user,
+            course=bls,
+            issuer="AHA",
+            card_number="555",
+            issued_on=timezone.localdate() - timedelta(days=10),
+            expires_on=timezone.localdate() + timedelta(days=300),
+            file=SimpleUploadedFile("b.pdf", PDF),
+            content_type="application/pdf",
+        )

@@ -50,9 +50,9 @@ def page_text(reader: pypdf.PdfReader, index: int = 0) -> str:
     return " ".join(reader.pages[index].extract_text().split())
 
 
-def test_format_date_is_day_month_year() -> None:
-    assert format_date(date(2026, 11, 23)) == "23 November 2026"
-    assert format_date(date(2026, 1, 5)) == "5 January 2026"
+def test_format_date_is_the_sites_us_date_format() -> None:
+    assert format_date(date(2026, 11, 23)) == "November 23, 2026"
+    assert format_date(date(2026, 1, 5)) == "January 5, 2026"
 
 
 def test_two_pages_first_landscape_letter() -> None:
@@ -73,8 +73,8 @@ def test_page_one_text_has_certificate_details() -> None:
         "BLS-101",
         "4.5 CE hours",
         "LL-7F3K-9QXM-2P4D",
-        "23 November 2025",
-        "23 November 2027",
+        "November 23, 2025",
+        "November 23, 2027",
         VERIFY_URL,
     ):
         assert expected in text
@@ -86,8 +86,8 @@ def test_wallet_card_page_has_card_details() -> None:
         "Jane Q. Rescuer",
         "Basic Life Support (BLS) Provider",
         "LL-7F3K-9QXM-2P4D",
-        "23 November 2025",
-        "23 November 2027",
+        "November 23, 2025",
+        "November 23, 2027",
     ):
         assert expected in text
 

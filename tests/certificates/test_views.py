@@ -116,8 +116,8 @@ def test_valid_certificate_verifies_with_holder_course_and_dates(client, issued)
     assert "Valid" in page
     assert issued.holder_name in page
     assert "Basic Life Support" in page
-    assert issued.issued_on.strftime("%-d %B %Y") in page
-    assert issued.expires_on.strftime("%-d %B %Y") in page
+    assert issued.issued_on.strftime("%B %-d, %Y") in page
+    assert issued.expires_on.strftime("%B %-d, %Y") in page
     assert response["X-Robots-Tag"] == "noindex, nofollow"
 
 

@@ -202,7 +202,7 @@ def test_renewal_opens_exactly_90_days_before_expiry(
     if not allowed:
         opens = expires_on - timedelta(days=90)
         assert (
-            f"You can renew it from {opens:%-d %B %Y}, 90 days before it expires."
+            f"You can renew it from {opens:%B %-d, %Y}, 90 days before it expires."
             in unescape(response.content.decode())
         )
         # Bundles skip the course for the same reason, on the same day.

@@ -277,7 +277,10 @@ def test_a_final_submitted_400_days_late_completes_as_of_its_deadline(
     assert studied.completed_at == attempt.deadline
     certificate = Certificate.objects.get(enrollment=studied)
     assert certificate.issued_on == timezone.localdate(attempt.deadline)
-    assert f"Submitted {attempt.deadline:%-d %B %Y, %H:%M} UTC" in page
+    assert (
+        f'Submitted <time datetime="{attempt.deadline.replace(microsecond=0).isoformat()}">{attempt.deadline:%B %-d, %Y, %-I:%M %p} UTC</time>'
+        in page
+    )
 
 
 @pytest.fixture

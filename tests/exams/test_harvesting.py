@@ -60,7 +60,8 @@ _REVIEW = re.compile(
 )
 _KEYED = re.compile(r'<li class="choice-correct"><label><span>(.*?) <span', re.S)
 _SCORE = re.compile(r"<strong>([\d.]+)%</strong>: (\d+) of (\d+) correct")
-_OPENS = re.compile(r"at (\d\d:\d\d) UTC on (\d{1,2} \w+ \d{4})")
+# "at November 30, 2026, 5:47 AM UTC" (core/formats; the test client sends no zone).
+_OPENS = re.compile(r"at (\w+ \d{1,2}, \d{4}, \d{1,2}:\d\d [AP]M) UTC")
 
 
 def _text(html: str) -> str:
@@ -195,9 +196,9 @@ class Harvester:
             self.run.lessons_opened += 1
         opens = _OPENS.search(block)
         if opens:
-            when = datetime.strptime(
-                f"{opens.group(2)} {opens.group(1)}", "%d %B %Y %H:%M"
-            ).replace(tzinfo=UTC) + timedelta(minutes=1)
+            when = datetime.strptime(opens.group(1), "%B %d, %Y, %I:%M %p").replace(
+                tzinfo=UTC
+            ) + timedelta(minutes=1)
             if when > self.now():
                 self.run.waits += 1
                 self.clock.move_to(when)

@@ -94,7 +94,7 @@ def test_cooldowns_follow_the_schedule_and_a_pass_resets_them(
         refused = start_refusal(user, module_exam)
         assert refused.code == "exam.cooldown"
         assert f"last {failures} attempts" in refused.message
-        assert f"{pacing.opens_at:%H:%M} UTC" in refused.message
+        assert f"{pacing.opens_at:%B %-d, %Y, %-I:%M %p} UTC" in refused.message
         clock.move_to(pacing.opens_at)
         assert start_refusal(user, module_exam) is None
     # Still open from the last loop: pass it. The next failure is the first again.
@@ -177,7 +177,10 @@ def test_the_course_home_and_the_result_say_when_the_next_attempt_opens_and_why(
     ):
         page = unescape(learner_client.get(url).content.decode())
         assert f'<a href="{lesson.get_absolute_url()}">{lesson.title}</a>' in page
-        assert f"after a break of 15 minutes, at {opens_at:%H:%M} UTC" in page
+        assert (
+            f"after a break of 15 minutes, at {opens_at:%B %-d, %Y, %-I:%M %p} UTC"
+            in page
+        )
         assert start_button not in page
     learner_client.get(lesson.get_absolute_url())
     clock.move_to(opens_at)

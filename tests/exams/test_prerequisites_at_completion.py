@@ -162,7 +162,11 @@ def test_acls_waits_for_a_current_bls_and_completes_when_one_arrives(
     certificate = Certificate.objects.get(course=acls)
     assert certificate.enrollment == enrollment
     assert certificate.issued_on == timezone.localdate(arrival)
-    assert home.status_code == 302  # a completed course has no course home
+    # A completed course's home is its review: lessons to reread, the certificate.
+    page = text_of(home)
+    assert "You completed Advanced Cardiovascular Life Support" in page
+    assert f"Certificate {certificate.code}" in page
+    assert "Download your certificate (PDF)" in page
 
 
 def test_a_bundle_enrollment_waiting_before_it_opened_keeps_its_own_message(

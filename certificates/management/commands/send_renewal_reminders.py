@@ -4,9 +4,9 @@ from argparse import ArgumentTypeError
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from certificates.services.reminders import renewal_reminders_send
+from core.dates import site_today
 
 
 def _iso_date(value: str) -> date:
@@ -33,8 +33,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, date=None, **options):
-        today = date or timezone.localdate()
-        if today > timezone.localdate():
+        today = date or site_today()
+        if today > site_today():
             # Sending them now would send them early and record them as sent.
             raise CommandError(
                 f"{today.isoformat()} is in the future: reminders are sent on their "

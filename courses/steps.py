@@ -1,0 +1,361 @@
+"""A learner's way through a course, step by step, and the one "up next" rule.
+
+A course is studied in order: each module's lessons, then the module's quiz (one
+unit), then the final exam, then the certificate. The rule "what to do next" is
+written once, here (`CoursePlan.next`): the first step not done, in that order;
+once the course is completed, what follows it (the certificate). Every page that
+points the learner somewhere asks it: the course home, the dashboard, the lesson
+page's "Mark complete and continue" and the exam result pages.
+
+Lessons are courses' own; exams and certificates belong to apps above courses
+(docs/ARCHITECTURE.md). So those apps describe their steps and register the
+function here in their `AppConfig.ready()`, and courses orders what they return
+without importing them:
+
+- a step source `fn(*, user, enrollments, modules_by_course, done_by_enrollment,
+  detail) -> {enrollment id: [Step]}`: the steps of each open enrollment beyond its
+  lessons (exams: each module's quiz, with `module_id`, and the final). `detail`
+  asks for everything a course home shows (what opens a failed exam's retake);
+  without it a source answers in a fixed number of queries for any number of
+  enrollments (the dashboard).
+- a completion source `fn(*, user, enrollments) -> {enrollment id: Step}`: what
+  follows a completed enrollment (certificates: the certificate, issued or being
+  issued).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from .models import Enrollment, Lesson, Module
+
+
+class StepKind(StrEnum):
+    LESSON = "lesson"
+    QUIZ = "quiz"  # a module's exam
+    FINAL = "final"
+    CERTIFICATE = "certificate"
+
+
+class StepState(StrEnum):
+    DONE = "done"  # lesson completed, exam passed, certificate issued
+    OPEN = "open"  # may be taken now
+    IN_PROGRESS = "in_progress"  # a lesson opened last, an exam attempt open
+    WAITING = "waiting"  # a retake after review or a break; a certificate coming
+    LOCKED = "locked"  # an exam whose lessons or module exams are left
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing to do in a course, described by the app that owns it; pages only
+    display it."""
+
+    kind: StepKind
+    title: str
+    state: StepState
+    # A stable name for the step on the page ("lesson-12", "exam-3", "certificate").
+    key: str
+    # The page of the step (a lesson, an exam's page, an attempt, the certificate).
+    url: str = ""
+    # The words of its button, naming the step: "Start lesson: CPR basics".
+    action: str = ""
+    # Where the button posts instead of following `url` (starting an exam), if so.
+    post_url: str = ""
+    # Its badge: "Done", "Passed", "In progress", "Locked", "Being issued".
+    status: str = ""
+    # A sentence: why it is locked, what opens a retake, what a test-out is.
+    note: str = ""
+    # Short facts shown with it: "Pass mark 80%", "Best 90% in 2 attempts".
+    facts: tuple[str, ...] = ()
+    # Links that belong with it: lessons to open first, past attempts, verify.
+    links: tuple[Link, ...] = ()
+    module_id: int | None = None
+    minutes: int | None = None
+    # Where it sits, for a page that shows it alone: "Adult CPR · lesson 2 of 3".
+    where: str = ""
+    # Counted in the course's progress (lessons and exams; not the certificate).
+    counts: bool = True
+    # The page showing it refreshes itself until it changes (a certificate being
+    # issued by a worker): static/js/refresh.js.
+    refresh: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.state == StepState.DONE
+
+
+@dataclass
+class Unit:
+    """A module as the learner meets it: its lessons and its quiz, in order."""
+
+    module: Module
+    steps: list[Step]
+
+    @property
+    def done(self) -> bool:
+        return all(step.done for step in self.steps)
+
+    @property
+    def status(self) -> str:
+        if self.done:
+            return "Done"
+        if any(step.done or step.state == StepState.IN_PROGRESS for step in self.steps):
+            return "In progress"
+        return ""
+
+
+@dataclass
+class CoursePlan:
+    """An enrollment's steps in course order, its progress and what comes next."""
+
+    enrollment: Enrollment
+    units: list[Unit]
+    # Exams of the course not tied to a listed module, then the final exam.
+    closing: list[Step] = field(default_factory=list)
+    # What follows completion (the certificate); None until the course is completed.
+    after: Step | None = None
+
+    @property
+    def steps(self) -> list[Step]:
+        """Every counted step in order: lessons and quiz of each module, the final."""
+        return [step for unit in self.units for step in unit.steps] + self.closing
+
+    @property
+    def total(self) -> int:
+        return sum(1 for step in self.steps if step.counts)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for step in self.steps if step.counts and step.done)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def lessons_total(self) -> int:
+        return sum(1 for step in self.steps if step.kind == StepKind.LESSON)
+
+    @property
+    def lessons_done(self) -> int:
+        return sum(
+            1 for step in self.steps if step.kind == StepKind.LESSON and step.done
+        )
+
+    @property
+    def exams_total(self) -> int:
+        return self.total - self.lessons_total
+
+    @property
+    def exams_done(self) -> int:
+        return self.done - self.lessons_done
+
+    @property
+    def progress_label(self) -> str:
+        """ "3 of 6 steps done (2 of 3 lessons, 1 of 3 exams)"."""
+
+        def count(done: int, total: int, noun: str) -> str:
+            return f"{done} of {total} {noun}{'' if total == 1 else 's'}"
+
+        parts = [count(self.lessons_done, self.lessons_total, "lesson")]
+        if self.exams_total:
+            parts.append(count(self.exams_done, self.exams_total, "exam"))
+        return f"{count(self.done, self.total, 'step')} done ({', '.join(parts)})"
+
+    @property
+    def next(self) -> Step | None:
+        """The up-next rule: the first step not done, in course order; once the
+        course is completed, what follows it (the certificate). None while the
+        enrollment waits for a prerequisite (nothing to do but get it)."""
+        status = self.enrollment.status
+        if status == Enrollment.Status.COMPLETED:
+            return self.after
+        if status != Enrollment.Status.ACTIVE:
+            return None
+        return next((step for step in self.steps if not step.done), None)
+
+    def following(self, key: str) -> Step | None:
+        """Where "continue" goes from the step `key` (a lesson just completed): the
+        next step after it that is not done; the up-next step instead when that
+        one is locked (a quiz whose module still has a lesson left) or when
+        nothing after it is left."""
+        steps = self.steps
+        index = next((i for i, step in enumerate(steps) if step.key == key), None)
+        if index is not None:
+            for step in steps[index + 1 :]:
+                if step.done:
+                    continue
+                if step.state != StepState.LOCKED:
+                    return step
+                break
+        return self.next
+
+    def step(self, key: str) -> Step | None:
+        return next((step for step in self.steps if step.key == key), None)
+
+
+_step_sources: list = []
+_completion_sources: list = []
+
+
+def step_source_register(fn) -> None:
+    """Adds a source of the steps beyond lessons; adding it again is a no-op."""
+    if fn not in _step_sources:
+        _step_sources.append(fn)
+
+
+def completion_source_register(fn) -> None:
+    """Adds a source of what follows a completed enrollment; again is a no-op."""
+    if fn not in _completion_sources:
+        _completion_sources.append(fn)
+
+
+def lesson_key(lesson: Lesson | int) -> str:
+    return f"lesson-{getattr(lesson, 'pk', lesson)}"
+
+
+def _lesson_step(
+    lesson: Lesson, *, done: bool, current: bool, review: bool, where: str
+) -> Step:
+    if done:
+        state, status = StepState.DONE, "Done"
+        action = f"Reread lesson: {lesson.title}"
+    elif current:
+        state, status = StepState.IN_PROGRESS, "Opened"
+        action = f"Continue lesson: {lesson.title}"
+    else:
+        state, status = StepState.OPEN, "Not started"
+        action = f"Start lesson: {lesson.title}"
+    if review:
+        action = f"Reread lesson: {lesson.title}"
+    return Step(
+        kind=StepKind.LESSON,
+        title=lesson.title,
+        state=state,
+        key=lesson_key(lesson),
+        url=lesson.get_absolute_url(),
+        action=action,
+        status=status,
+        module_id=lesson.module_id,
+        minutes=lesson.minutes,
+        where=where,
+    )
+
+
+def course_plans(
+    *,
+    user,
+    enrollments: list[Enrollment],
+    modules_by_course: dict[int, list[Module]],
+    done_by_enrollment: dict[int, set[int]],
+    detail: bool = False,
+) -> dict[int, CoursePlan]:
+    """{enrollment id: CoursePlan} for the user's `enrollments`, from what the page
+    loaded (courses.selectors.modules_with_lessons_for, completed lesson ids) and
+    what the registered sources add (a fixed number of queries each, whatever the
+    number of enrollments unless `detail`)."""
+    extra: dict[int, list[Step]] = {}
+    for source in _step_sources:
+        answer = source(
+            user=user,
+            enrollments=enrollments,
+            modules_by_course=modules_by_course,
+            done_by_enrollment=done_by_enrollment,
+            detail=detail,
+        )
+        for enrollment_id, steps in answer.items():
+            extra.setdefault(enrollment_id, []).extend(steps)
+    completed = [e for e in enrollments if e.status == Enrollment.Status.COMPLETED]
+    after: dict[int, Step] = {}
+    if completed:
+        for source in _completion_sources:
+            after.update(source(user=user, enrollments=completed))
+    plans = {}
+    for enrollment in enrollments:
+        done_ids = done_by_enrollment.get(enrollment.pk, set())
+        others = extra.get(enrollment.pk, [])
+        review = enrollment.status == Enrollment.Status.COMPLETED
+        units = []
+        placed: set[str] = set()
+        for module in modules_by_course.get(enrollment.course_id, []):
+            count = len(module.visible_lessons)
+            steps = [
+                _lesson_step(
+                    lesson,
+                    done=lesson.pk in done_ids,
+                    current=lesson.pk == enrollment.last_lesson_id,
+                    review=review,
+                    where=f"{module.title} · lesson {number} of {count}",
+                )
+                for number, lesson in enumerate(module.visible_lessons, start=1)
+            ]
+            for step in others:
+                if step.kind == StepKind.QUIZ and step.module_id == module.pk:
+                    steps.append(replace(step, where=f"{module.title} · module quiz"))
+                    placed.add(step.key)
+            units.append(Unit(module=module, steps=steps))
+        closing = [
+            replace(step, where="Module quiz")
+            for step in others
+            if step.key not in placed and step.kind == StepKind.QUIZ
+        ]
+        closing += [
+            replace(step, where="Final exam")
+            for step in others
+            if step.kind == StepKind.FINAL
+        ]
+        plans[enrollment.pk] = CoursePlan(
+            enrollment=enrollment,
+            units=units,
+            closing=closing,
+            after=after.get(enrollment.pk),
+        )
+    return plans
+
+
+def course_plan(
+    *,
+    user,
+    enrollment: Enrollment,
+    modules: list[Module],
+    done_ids: set[int],
+    detail: bool = False,
+) -> CoursePlan:
+    """One enrollment's plan (see course_plans); `modules` is
+    courses.selectors.modules_with_lessons of its course."""
+    return course_plans(
+        user=user,
+        enrollments=[enrollment],
+        modules_by_course={enrollment.course_id: modules},
+        done_by_enrollment={enrollment.pk: done_ids},
+        detail=detail,
+    )[enrollment.pk]
+
+
+def assuming_done(done_ids: set[int], lesson: Lesson) -> set[int]:
+    """`done_ids` with `lesson` among them: where "Mark complete and continue" will
+    lead is the plan as it will be once the lesson is done."""
+    return {*done_ids, lesson.pk}
+
+
+__all__ = [
+    "CoursePlan",
+    "Link",
+    "Step",
+    "StepKind",
+    "StepState",
+    "Unit",
+    "assuming_done",
+    "completion_source_register",
+    "course_plan",
+    "course_plans",
+    "lesson_key",
+    "step_source_register",
+]
