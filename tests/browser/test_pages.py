@@ -15,8 +15,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import yaml
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -25,7 +28,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import Profession, User
 from certificates.models import Certificate, ExternalCertificate
 from certificates.services.issuing import certificate_issue
-from courses.models import Enrollment
+from courses.models import Enrollment, InfoPage
 from courses.services import enrollment_create, lesson_complete, lesson_open
 from exams.models import Attempt, Exam
 from exams.services import exam_attempt_start, exam_attempt_submit
@@ -78,6 +81,22 @@ def card_image() -> bytes:
     return buffer.getvalue()
 
 
+def _trust_pages() -> None:
+    """The about and privacy pages as content/pages/ writes them."""
+    for slug in ("about", "privacy"):
+        text = (Path(settings.CONTENT_DIR) / "pages" / f"{slug}.md").read_text()
+        _, head, body = text.split("---\n", 2)
+        meta = yaml.safe_load(head)
+        InfoPage.objects.create(
+            slug=slug,
+            title=meta["title"],
+            summary=meta.get("summary", ""),
+            order=meta["order"],
+            is_published=True,
+            body_md=body,
+        )
+
+
 @pytest.fixture
 def records(curriculum: Curriculum) -> Records:
     """A nurse halfway through BLS (module exam failed once, then passed; the final
@@ -96,6 +115,7 @@ def records(curriculum: Curriculum) -> Records:
     ready_to_retake(learner, curriculum.module_exam)  # opens the lessons it names
     passed = _graded(user=learner, exam=curriculum.module_exam, right=True)
     in_progress, _ = exam_attempt_start(user=learner, exam=curriculum.final_exam)
+    _trust_pages()
     completed = factories.EnrollmentFactory(
         user=learner,
         course=curriculum.cpr,
@@ -162,6 +182,8 @@ LEARNER_PAGES = {
     "password-reset": MainPage(lambda r: "/accounts/password/reset/", who=None),
     "verification-sent": MainPage(lambda r: "/accounts/confirm-email/", who=None),
     "page-not-found": MainPage(lambda r: "/no-such-page/", who=None, status=404),
+    "about": MainPage(lambda r: "/about/", who=None),
+    "privacy": MainPage(lambda r: "/about/privacy/", who=None),
 }
 STAFF_PAGES = {
     "admin-home": MainPage(lambda r: "/admin/", who="staff"),
