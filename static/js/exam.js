@@ -119,6 +119,13 @@
       });
   }
 
+  // Answers chosen before this script ran (a slow connection) count and are marked;
+  // "Save answers" or the next choice saves them.
+  if (answeredCount) {
+    answeredCount.textContent = String(answered());
+  }
+  markNavigator();
+
   form.addEventListener("change", function (event) {
     if (event.target.matches("input[type=radio]")) {
       if (answeredCount) {

@@ -193,7 +193,10 @@ def log_out(page: Page) -> None:
 
 
 def open_attempt(page: Page) -> Attempt:
-    """The attempt whose page is open (its id is in the URL)."""
+    """The attempt whose page is open (its id is in the URL), once the page's
+    scripts have run (deferred scripts run before DOMContentLoaded): a choice made
+    before exam.js listens would not be saved as it is made."""
+    page.wait_for_load_state("domcontentloaded")
     match = re.search(r"/exams/attempts/(\d+)/", page.url)
     assert match, f"not on an exam attempt page: {page.url}"
     return Attempt.objects.get(pk=int(match.group(1)))
