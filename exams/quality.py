@@ -470,20 +470,30 @@ def _course_order(banks: Sequence[Bank]) -> list[Bank]:
     return [b for b in banks if not b.is_final] + [b for b in banks if b.is_final]
 
 
+def _similar_pairs(items: Sequence[Item], *, apart: Callable[[int, int], bool]):
+    """(i, j, similarity) for each pair of `items` (i < j) whose stems are
+    near-duplicates, among the pairs `apart(i, j)` admits."""
+    tokens = [stem_tokens(item.stem) for item in items]
+    threshold = Fraction(str(NEAR_DUPLICATE_SIMILARITY))
+    for i, j in combinations(range(len(items)), 2):
+        union = tokens[i] | tokens[j]
+        if not union or not apart(i, j):
+            continue
+        similarity = Fraction(len(tokens[i] & tokens[j]), len(union))
+        if similarity >= threshold:
+            yield i, j, similarity
+
+
 def near_duplicate_stems(banks: Sequence[Bank]) -> list[Finding]:
     """Every pair of items in these banks (one course) whose stems are near-duplicates,
     once each, on the later bank, with item ids (earlier, later)."""
     placed = [(bank, item) for bank in _course_order(banks) for item in bank.items]
-    tokens = [stem_tokens(item.stem) for _, item in placed]
-    threshold = Fraction(str(NEAR_DUPLICATE_SIMILARITY))
+    items = [item for _, item in placed]
     findings = []
-    for (i, (bank_a, a)), (j, (bank_b, b)) in combinations(enumerate(placed), 2):
-        union = tokens[i] | tokens[j]
-        if a.id == b.id or not union:
-            continue
-        similarity = Fraction(len(tokens[i] & tokens[j]), len(union))
-        if similarity < threshold:
-            continue
+    for i, j, similarity in _similar_pairs(
+        items, apart=lambda i, j: items[i].id != items[j].id
+    ):
+        (bank_a, a), (bank_b, b) = placed[i], placed[j]
         if bank_a.name == bank_b.name:
             where = "in the same bank"
         elif bank_b.is_final and not bank_a.is_final:
@@ -517,20 +527,12 @@ def cross_course_duplicate_stems(
         for bank in _course_order(banks)
         for item in bank.items
     ]
-    tokens = [stem_tokens(item.stem) for _, _, item in placed]
-    threshold = Fraction(str(NEAR_DUPLICATE_SIMILARITY))
+    items = [item for _, _, item in placed]
     findings = []
-    for (i, (course_a, bank_a, a)), (j, (course_b, bank_b, b)) in combinations(
-        enumerate(placed), 2
+    for i, j, similarity in _similar_pairs(
+        items, apart=lambda i, j: placed[i][0] != placed[j][0]
     ):
-        if course_a == course_b:
-            continue
-        union = tokens[i] | tokens[j]
-        if not union:
-            continue
-        similarity = Fraction(len(tokens[i] & tokens[j]), len(union))
-        if similarity < threshold:
-            continue
+        (_, bank_a, a), (_, bank_b, b) = placed[i], placed[j]
         findings.append(
             Finding(
                 CROSS_COURSE_STEM,

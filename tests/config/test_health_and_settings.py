@@ -243,24 +243,41 @@ def production_issuer(tmp_path) -> dict[str, str]:
     }
 
 
-def test_check_deploy_refuses_development_issuer_details_and_a_local_site_url(
-    tmp_path,
-):
+def _check(tmp_path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """`manage.py check <args>` as production runs it: DEBUG off, a real secret key,
+    a host name and a database of its own, plus `variables`."""
     env = _environment_without_project_settings()
     env.update(
         DEBUG="false",
         SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
         ALLOWED_HOSTS="lifeline.example",
         DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
-        EMAIL_URL="smtp+tls://mailer:pw@smtp.example:587",
-        REDIS_URL="redis://cache.internal:6379/0",
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+    env.update(variables)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", *args],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
+    )
+
+
+SMTP = "smtp+tls://mailer:pw@smtp.example:587"
+# Production needs a shared cache (accounts.E001); the check does not connect.
+SHARED_CACHE = "redis://cache.internal:6379/0"
+
+
+def test_check_deploy_refuses_development_issuer_details_and_a_local_site_url(
+    tmp_path,
+):
+    result = _check(
+        tmp_path,
+        "--deploy",
+        "--fail-level",
+        "ERROR",
+        EMAIL_URL=SMTP,
+        REDIS_URL=SHARED_CACHE,
     )
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -269,39 +286,22 @@ def test_check_deploy_refuses_development_issuer_details_and_a_local_site_url(
 
 
 def test_a_signature_image_that_is_not_a_png_fails_every_check(tmp_path):
-    env = _environment_without_project_settings()
     fake = tmp_path / "signature.png"
     fake.write_bytes(b"GIF89a not really")
-    env.update(DEBUG="true", CERTIFICATE_SIGNATURE_IMAGE=str(fake))
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = _check(tmp_path, DEBUG="true", CERTIFICATE_SIGNATURE_IMAGE=str(fake))
     assert result.returncode != 0
     assert "certificates.E003" in result.stdout + result.stderr
 
 
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
-    env = _environment_without_project_settings()
-    env.update(
-        DEBUG="false",
-        SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
-        ALLOWED_HOSTS="lifeline.example",
-        DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
-        EMAIL_URL="smtp+tls://mailer:pw@smtp.example:587",
-        # Production needs a shared cache (accounts.E001); the check does not connect.
-        REDIS_URL="redis://cache.internal:6379/0",
+    result = _check(
+        tmp_path,
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        EMAIL_URL=SMTP,
+        REDIS_URL=SHARED_CACHE,
         **production_issuer(tmp_path),
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -309,20 +309,7 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
 
 def test_check_deploy_requires_an_smtp_email_url(tmp_path):
     # What the README says: without EMAIL_URL the console backend fails mail.E001.
-    env = _environment_without_project_settings()
-    env.update(
-        DEBUG="false",
-        SECRET_KEY="k3y-" + "a8Zq0pLm" * 8,
-        ALLOWED_HOSTS="lifeline.example",
-        DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3",
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = _check(tmp_path, "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert "mail.E001" in result.stdout + result.stderr
 
