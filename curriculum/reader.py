@@ -32,7 +32,7 @@ from courses.images import (
     image_path_problem,
 )
 from courses.markdown import image_paths, key_points
-from exams.models import DEFAULT_COOLDOWN_MINUTES, cooldown_problem
+from exams.models import DEFAULT_COOLDOWN_MINUTES, cooldown_problem, enemy_map
 
 __all__ = ["ContentError", "Problem", "Tree", "read_content"]
 
@@ -142,7 +142,7 @@ def _load_yaml(text: str, *, first_line: int) -> Any:
 
 @dataclass(frozen=True)
 class _Spec:
-    kind: str  # text, int, decimal, bool, slug, slugs, choices, list
+    kind: str  # text, int, decimal, bool, slug, slugs, ids, choices, list
     required: bool = False
     default: Any = None
     max_length: int | None = None
@@ -217,6 +217,19 @@ class _Spec:
                 return None, f"must be a list of slugs; {_short.repr(item)} is not one"
         if len(set(value)) != len(value):
             return None, "names a slug twice"
+        return list(value), None
+
+    def _ids(self, value):
+        if not isinstance(value, list):
+            return None, "must be a list of question ids, e.g. [bls-cpr-rate]"
+        for item in value:
+            if _Spec("slug", max_length=self.max_length).clean(item)[1]:
+                return None, (
+                    f"must be a list of question ids; {_short.repr(item)} is not one"
+                )
+        twice = next((item for item in value if value.count(item) > 1), None)
+        if twice is not None:
+            return None, f"names '{twice}' twice"
         return list(value), None
 
     def _choices(self, value):
@@ -324,6 +337,8 @@ QUESTION_KEYS = {
     # 1-based number of the bullet of the lesson's "## Key points" the item examines.
     "key_point": _int(1, SMALLINT_MAX),
     "vignette": _Spec("bool", default=False),
+    # Ids of questions of the same bank never drawn in one attempt with this one.
+    "enemies": _Spec("ids", default=[], max_length=100),
 }
 CHOICE_KEYS = {
     "text": _text(500, required=True),
@@ -877,6 +892,13 @@ class _Reader:
         slugs = {c.slug for c in tree.courses}
         codes = Counter(c.meta["code"] for c in tree.courses)
         question_ids: dict[str, Path] = {}
+        # Every question id and its bank, for the enemies' "same bank" rule.
+        banks_of: dict[str, Path] = {}
+        for course in tree.courses:
+            banks = [m.quiz for m in course.modules if m.quiz] + [course.final]
+            for bank in filter(None, banks):
+                for question in bank.meta["questions"]:
+                    banks_of.setdefault(question["id"], bank.path)
         for course in tree.courses:
             meta = course.meta
             lines = meta["__lines__"]
@@ -924,9 +946,11 @@ class _Reader:
                     )
                 if module.quiz:
                     self.check_bank(course, module.quiz, lessons, question_ids)
+                    self.check_enemies(module.quiz, banks_of)
                     self.check_blueprint(course, module.quiz, module=module)
             if course.final:
                 self.check_bank(course, course.final, lessons, question_ids)
+                self.check_enemies(course.final, banks_of)
                 self.check_blueprint(course, course.final, module=None)
         self.check_prerequisite_cycles(tree)
         bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)
@@ -1050,6 +1074,75 @@ class _Reader:
                 f"lesson '{lesson.slug}', which {held}",
             )
 
+    def check_enemies(self, bank: BankFile, banks_of: dict[str, Path]) -> None:
+        """`enemies` names other questions of the same bank (the relation is
+        symmetric: one side is enough, both are fine)."""
+        questions = bank.meta["questions"]
+        ids = {question["id"] for question in questions}
+        for question in questions:
+            qid = question["id"]
+            line = question["__lines__"].get("enemies", question["__line__"])
+            for other in question["enemies"]:
+                if other == qid:
+                    self.error(
+                        bank.path, line, f"question '{qid}' names itself as an enemy"
+                    )
+                elif other in banks_of and other not in ids:
+                    self.error(
+                        bank.path,
+                        line,
+                        f"question '{qid}': enemy '{other}' is a question of "
+                        f"{self._rel(banks_of[other])}; enemies are questions of the "
+                        "same bank",
+                    )
+                elif other not in ids:
+                    self.error(
+                        bank.path,
+                        line,
+                        f"question '{qid}': unknown enemy '{other}' (no question of "
+                        "this bank has that id)",
+                    )
+
+    def check_enemy_quotas(
+        self,
+        bank: BankFile,
+        name: str,
+        pools: list[tuple[str, int, list[dict], int]],
+    ) -> None:
+        """Warns when a pool's quota cannot be met without enemies.
+
+        `pools` are (what, line, questions in file order, quota) in the order the
+        draw walks them. The check is the draw itself with file order for its
+        priority order: each pool takes its questions in file order, skipping any
+        enemy of a question already taken (in this pool or an earlier one), until
+        its quota is met. A pool left short warns: the draw would then fill it with
+        skipped enemies. It is greedy, so it can warn where another choice of
+        questions would have fitted, and a draw in another order can still fall
+        short where it did not (the draw logs a warning when that happens).
+        """
+        questions = bank.meta["questions"]
+        if not any(question["enemies"] for question in questions):
+            return
+        enemies = enemy_map({q["id"]: q["enemies"] for q in questions})
+        taken: set[str] = set()
+        for what, line, pool, quota in pools:
+            count = 0
+            for question in pool:
+                if count == quota:
+                    break
+                if not enemies[question["id"]] & taken:
+                    taken.add(question["id"])
+                    count += 1
+            if count < min(quota, len(pool)):
+                self.warn(
+                    bank.path,
+                    line,
+                    f"{name}: {what} cannot fill its quota of {quota} without "
+                    f"enemies: taking its questions in file order, skipping each "
+                    f"enemy of one already taken, gives {count}; attempts will "
+                    "then hold enemies",
+                )
+
     def check_blueprint(
         self, course: CourseFile, bank: BankFile, *, module: ModuleFile | None
     ) -> None:
@@ -1086,6 +1179,18 @@ class _Reader:
                 1,
                 f"{name}: no blueprint; draws {meta['draw_size'] or len(questions)} "
                 f"from the whole bank of {len(questions)}",
+            )
+            self.check_enemy_quotas(
+                bank,
+                name,
+                [
+                    (
+                        "the bank",
+                        lines.get("draw", 1),
+                        questions,
+                        meta["draw_size"] or len(questions),
+                    )
+                ],
             )
             return
         entry_lines = raw.get("__lines__", {})
@@ -1186,6 +1291,24 @@ class _Reader:
                         f"{FINAL_POOL_FACTOR * count} ({FINAL_POOL_FACTOR} times its "
                         "quota) so retakes see fresh questions",
                     )
+        pool_of = (
+            (lambda q: q["topic"])
+            if by == "topic"
+            else (lambda q: lesson_module.get(q["lesson"]))
+        )
+        self.check_enemy_quotas(
+            bank,
+            name,
+            [
+                (
+                    f"{by} '{key}'",
+                    entry_lines.get(key, line),
+                    [q for q in questions if pool_of(q) == key],
+                    count,
+                )
+                for key, count in quotas.items()
+            ],
+        )
         left_out = sorted(k for k in pools if k not in quotas and k is not None)
         if left_out:
             listed = ", ".join(f"{k} ({pools[k]})" for k in left_out)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
@@ -178,7 +179,38 @@ class ChoiceInline(LabeledTabularInline):
     ordering = ("order", "id")
 
 
+class EnemiesField(forms.ModelMultipleChoiceField):
+    """Questions of the same exam, chosen by key (Question.enemies holds keys)."""
+
+    def label_from_instance(self, obj: Question) -> str:
+        inactive = "" if obj.is_active else " (inactive)"
+        return f"{obj.key}: {obj.topic}{inactive}"
+
+
 class QuestionAdminForm(forms.ModelForm):
+    enemies = EnemiesField(
+        queryset=Question.objects.none(),
+        to_field_name="key",
+        required=False,
+        widget=FilteredSelectMultiple("enemies", is_stacked=False),
+        help_text="Questions of this exam never drawn in the same attempt as this "
+        "one: it gives their answer away, or they give its. One side is enough (see "
+        "“Named as an enemy by”).",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        exam_id = self.instance.exam_id if self.instance.pk else None
+        field = self.fields["enemies"]
+        if exam_id is None:
+            field.help_text = "Save the question first, then choose its enemies."
+        else:
+            field.queryset = (
+                Question.objects.filter(exam_id=exam_id)
+                .exclude(pk=self.instance.pk)
+                .order_by("order", "id")
+            )
+
     class Meta:
         model = Question
         fields = (
@@ -194,7 +226,15 @@ class QuestionAdminForm(forms.ModelForm):
             "explanation_md",
             "key_point",
             "vignette",
+            "enemies",
         )
+
+    def clean_enemies(self) -> list[str]:
+        """The chosen keys: those already listed keep their order (saving unchanged
+        keeps the fingerprint), new ones follow in bank order."""
+        chosen = [question.key for question in self.cleaned_data["enemies"]]
+        listed = [key for key in self.instance.enemies or [] if key in chosen]
+        return listed + [key for key in chosen if key not in listed]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -217,6 +257,14 @@ class QuestionAdminForm(forms.ModelForm):
                         if count
                         else f"The lesson “{lesson.title}” has no Key points list.",
                     )
+        enemies = cleaned.get("enemies")
+        if exam and enemies and exam.pk != self.instance.exam_id:
+            # The choices were the old exam's questions.
+            self.add_error(
+                "enemies",
+                "Enemies are questions of the same exam: clear them to move the "
+                "question to another exam.",
+            )
         return cleaned
 
 
@@ -231,8 +279,8 @@ class QuestionAdmin(BankAdmin):
     list_select_related = ("exam__course", "review_lesson")
     search_fields = ("key", "text_md", "topic", "explanation_md")
     autocomplete_fields = ("review_lesson",)
-    fields = (*QuestionAdminForm.Meta.fields, "rendered")
-    readonly_fields = ("rendered",)
+    fields = (*QuestionAdminForm.Meta.fields, "named_as_enemy_by", "rendered")
+    readonly_fields = ("named_as_enemy_by", "rendered")
     inlines = [ChoiceInline]
     actions = ["activate", "deactivate"]
 
@@ -246,6 +294,31 @@ class QuestionAdmin(BankAdmin):
             '<div class="prose">{}</div>',
             mark_safe(obj.text_html),  # noqa: S308
             mark_safe(obj.explanation_html),  # noqa: S308
+        )
+
+    @admin.display(description="Named as an enemy by")
+    def named_as_enemy_by(self, obj: Question) -> str:
+        """The questions of the exam whose own list names this one: enemies too
+        (the relation is symmetric), edited on their pages."""
+        if not obj.pk:
+            return "-"
+        naming = [
+            (pk, key)
+            for pk, key, enemies in Question.objects.filter(exam_id=obj.exam_id)
+            .exclude(pk=obj.pk)
+            .order_by("order", "id")
+            .values_list("pk", "key", "enemies")
+            if obj.key in (enemies or [])
+        ]
+        if not naming:
+            return "-"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:exams_question_change", args=[pk]), key)
+                for pk, key in naming
+            ),
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:

@@ -10,6 +10,7 @@ Attempts are evidence and are never cascaded away.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -52,6 +53,21 @@ def cooldown_problem(value) -> str | None:
     if any(later < earlier for earlier, later in itertools.pairwise(value)):
         return "must not get shorter from one failure to the next, e.g. [15, 60, 240]"
     return None
+
+
+def enemy_map(lists: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Each question's enemies (keys) from `lists`, {key: the keys its own list
+    names}: the relation is symmetric, so a pair listed on either side (or both)
+    counts for both. Keys that are not in `lists` (another bank, a question no longer
+    drawn) and a question naming itself are left out. One rule for the content
+    reader, the draw and the admin."""
+    enemies: dict[str, set[str]] = {key: set() for key in lists}
+    for key, named in lists.items():
+        for other in named or ():
+            if other in enemies and other != key:
+                enemies[key].add(other)
+                enemies[other].add(key)
+    return enemies
 
 
 def validate_cooldown_minutes(value) -> None:
@@ -161,6 +177,7 @@ class Question(SyncedContent):
         "choice_signature",
         "key_point",
         "vignette",
+        "enemies",
     )
 
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
@@ -197,6 +214,15 @@ class Question(SyncedContent):
         default=False,
         help_text="The stem is a clinical vignette: a person in a situation, with "
         "findings, asking what to do or what is happening.",
+    )
+    # Keys of questions of the same exam never drawn in one attempt with this one
+    # (one gives the other's answer away), as the bank file lists them. The relation
+    # is symmetric: `enemy_map` reads both sides.
+    enemies = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Questions of this exam that must never appear in the same attempt "
+        "as this one (it gives their answer away, or they give its).",
     )
 
     class Meta:

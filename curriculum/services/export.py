@@ -32,7 +32,11 @@ def _bank(exam) -> dict:
     if exam.cooldown_minutes != list(DEFAULT_COOLDOWN_MINUTES):
         data["cooldowns"] = list(exam.cooldown_minutes)
     questions = []
-    for q in exam.questions.filter(is_active=True).select_related("review_lesson"):
+    rows = list(exam.questions.filter(is_active=True).select_related("review_lesson"))
+    # Enemies as listed, less any that left the bank (deactivated, moved or deleted
+    # in the admin): the reader refuses an id the bank does not hold.
+    exported = {q.key for q in rows}
+    for q in rows:
         item: dict[str, Any] = {"id": q.key, "topic": q.topic}
         if q.review_lesson:
             item["lesson"] = q.review_lesson.slug
@@ -48,6 +52,9 @@ def _bank(exam) -> dict:
             item["key_point"] = q.key_point
         if q.vignette:
             item["vignette"] = True
+        enemies = [key for key in q.enemies if key in exported and key != q.key]
+        if enemies:
+            item["enemies"] = enemies
         questions.append(item)
     data["questions"] = questions
     return data

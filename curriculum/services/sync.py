@@ -324,6 +324,7 @@ class _Applier:
                         "choice_signature": choices,
                         "key_point": q["key_point"],
                         "vignette": q["vignette"],
+                        "enemies": q["enemies"],
                     },
                     bank.path,
                 )

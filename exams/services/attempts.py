@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from datetime import timedelta
@@ -14,10 +15,12 @@ from courses.models import Enrollment
 from courses.selectors import prerequisites_missing
 
 from ..errors import ExamRefused, RetakeNotOpen
-from ..models import Attempt, AttemptQuestion, Choice, Exam, Question
+from ..models import Attempt, AttemptQuestion, Choice, Exam, Question, enemy_map
 from ..selectors import exam_access_for, time_is_up
 from .grading import attempt_grade
 from .pacing import exam_retake_check
+
+logger = logging.getLogger(__name__)
 
 # One generator seeded from the operating system: draws and orders are unpredictable.
 _random = random.SystemRandom()
@@ -61,6 +64,12 @@ def _draw(*, user, exam: Exam) -> list[Question]:
     and then cycles through it evenly. A pool smaller than its quota (questions
     deactivated since the sync) gives what it has. The drawn questions are then
     shuffled, or put in bank order when the exam says not to shuffle.
+
+    Enemies (Question.enemies, either side) never share an attempt: walking each
+    pool in that order, a question that is an enemy of one already drawn (from any
+    pool) is skipped. A pool that then cannot fill its quota takes skipped ones, in
+    the same order, so an attempt always has its full size; that is logged as a
+    warning (the sync warns about such banks too).
     """
     times_shown = dict(
         AttemptQuestion.objects.filter(attempt__user=user, attempt__exam=exam)
@@ -91,13 +100,39 @@ def _draw(*, user, exam: Exam) -> list[Question]:
         pools: dict[str | None, list[Question]] = {}
         for question in bank:
             pools.setdefault(pool_of(question), []).append(question)
-        drawn = [
-            question
-            for name, quota in quotas.items()
-            for question in pools.get(name, [])[:quota]
-        ]
+        walk = [(name, pools.get(name, []), quota) for name, quota in quotas.items()]
     else:
-        drawn = bank[: min(exam.draw_size or len(bank), len(bank))]
+        walk = [(None, bank, exam.draw_size or len(bank))]
+    # Enemies among the active questions (the stored lists are already loaded).
+    enemies = enemy_map({question.key: question.enemies for question in bank})
+    drawn: list[Question] = []
+    barred: set[str] = set()  # enemies of the questions drawn so far
+    for name, pool, quota in walk:
+        taken, skipped = [], []
+        for question in pool:
+            if len(taken) == quota:
+                break
+            if question.key in barred:
+                skipped.append(question)
+            else:
+                taken.append(question)
+                barred |= enemies[question.key]
+        if len(taken) < quota and skipped:
+            fill = skipped[: quota - len(taken)]
+            logger.warning(
+                "Exam %s (%s): pool %s cannot fill its quota of %d without enemies; "
+                "drawing %d enemies of questions already drawn: %s",
+                exam.pk,
+                exam.title,
+                "the bank" if name is None else repr(name),
+                quota,
+                len(fill),
+                ", ".join(question.key for question in fill),
+            )
+            for question in fill:
+                barred |= enemies[question.key]
+            taken += fill
+        drawn += taken
     if exam.shuffle:
         _random.shuffle(drawn)
     else:

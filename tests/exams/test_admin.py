@@ -215,3 +215,79 @@ def test_question_list_queries_do_not_grow_with_the_bank(staff_client, bls):
     page = staff_client.get(url).content.decode()
     assert "40 questions" in page
     assert _list_queries(staff_client, url) == few
+
+
+def _enemy_options(html: str) -> list[str]:
+    select = html[html.index('<select name="enemies"') :]
+    select = select[: select.index("</select>")]
+    return [part.split('"')[0] for part in select.split('value="')[1:]]
+
+
+def test_enemies_are_chosen_among_the_questions_of_the_same_exam(
+    staff_client, question, final_exam
+):
+    others = list(question.exam.questions.exclude(pk=question.pk).order_by("order"))
+    html = staff_client.get(change_url(question)).content.decode()
+    # Every other question of this exam, never itself nor another exam's.
+    assert _enemy_options(html) == [other.key for other in others]
+    question.synced_hash = question.content_fingerprint()
+    question.save(update_fields=["synced_hash"])
+    data = question_post(question, correct=[0], enemies=[others[3].key, others[0].key])
+    assert staff_client.post(change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    # Stored in bank order, and an admin edit the next sync will not overwrite.
+    assert question.enemies == [others[0].key, others[3].key]
+    assert question.edited_since_sync
+    foreign = final_exam.questions.first()
+    data = question_post(question, correct=[0], enemies=[foreign.key])
+    response = staff_client.post(change_url(question), data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    question.refresh_from_db()
+    assert question.enemies == [others[0].key, others[3].key]
+
+
+def test_saving_a_question_keeps_the_order_of_its_listed_enemies(
+    staff_client, question
+):
+    first, second = question.exam.questions.exclude(pk=question.pk).order_by("order")[
+        :2
+    ]
+    question.enemies = [second.key, first.key]
+    question.save(update_fields=["enemies"])
+    data = question_post(question, correct=[0], enemies=[first.key, second.key])
+    assert staff_client.post(change_url(question), data).status_code == 302
+    question.refresh_from_db()
+    assert question.enemies == [second.key, first.key]
+
+
+def test_the_question_page_names_the_questions_that_list_it_as_an_enemy(
+    staff_client, question
+):
+    naming = question.exam.questions.exclude(pk=question.pk).order_by("order").last()
+    naming.enemies = [question.key]
+    naming.save(update_fields=["enemies"])
+    html = staff_client.get(change_url(question)).content.decode()
+    assert "Named as an enemy by" in html
+    assert (
+        f'<a href="{reverse("admin:exams_question_change", args=[naming.pk])}">'
+        f"{naming.key}</a>"
+    ) in html
+
+
+def test_enemies_cannot_follow_a_question_to_another_exam(
+    staff_client, question, final_exam
+):
+    other = question.exam.questions.exclude(pk=question.pk).first()
+    data = question_post(question, correct=[0], exam=final_exam.pk, enemies=[other.key])
+    response = staff_client.post(change_url(question), data)
+    assert response.status_code == 200
+    assert "Enemies are questions of the same exam" in response.content.decode()
+    question.refresh_from_db()
+    assert question.exam_id != final_exam.pk
+
+
+def test_a_new_question_chooses_its_enemies_once_saved(staff_client, module_exam):
+    html = staff_client.get(reverse("admin:exams_question_add")).content.decode()
+    assert "Save the question first, then choose its enemies." in html
+    assert _enemy_options(html) == []
