@@ -93,3 +93,21 @@ def test_a_foreign_next_is_not_carried_into_the_e_mail(
             f"{reverse('account_signup')}?next=https://evil.example.net/", SIGNUP
         )
     assert "evil" not in mailoutbox[0].body
+
+
+def test_the_header_links_from_a_course_page_come_back_to_it(client, bls):
+    """The site header's "Log in" and "Sign up", not only the enrollment panel's."""
+    page = client.get(bls.get_absolute_url()).content.decode()
+    header = page[: page.index("</header>")]
+    for label, name in (("Log in", "account_login"), ("Sign up", "account_signup")):
+        link = re.search(rf'href="([^"]*)"[^>]*>{label}</a>', header)
+        assert link, label
+        url = urlsplit(link.group(1))
+        assert url.path == reverse(name)
+        assert parse_qs(url.query)["next"] == ["/courses/bls/"]
+
+
+def test_the_header_links_elsewhere_carry_no_intent(client):
+    page = client.get(reverse("certificates:verify")).content.decode()
+    header = page[: page.index("</header>")]
+    assert "next=" not in header
