@@ -49,7 +49,8 @@ def _joiner_allowed(value: str, index: int) -> bool:
 
 
 def refused_characters(value: str) -> list[str]:
-    """The distinct refused characters in `value`, as U+XXXX, in order of appearance."""
+    """The distinct refused characters in `value` as code points (e.g. "U+200B"), in
+    order of appearance."""
     found: list[str] = []
     for index, ch in enumerate(value):
         if ch in JOINERS and _joiner_allowed(value, index):

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.conftest import service_missing
+
 ROOT = Path(__file__).resolve().parents[2]
 # What a fresh clone does not have: the venv, local data, caches, the git folder.
 NOT_IN_A_CLONE = shutil.ignore_patterns(
@@ -135,7 +137,7 @@ def test_make_migrate_and_sync_work_on_a_fresh_checkout(tmp_path):
     venv = Path(sys.prefix)
     make = shutil.which("make")
     if make is None:
-        pytest.skip("make is not installed")
+        service_missing("make is not installed")
     result = subprocess.run(
         # -o: the venv is ready; never reinstall into the suite's own.
         [make, f"VENV={venv}", "-o", f"{venv}/.installed", "sync"],
