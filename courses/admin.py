@@ -24,7 +24,16 @@ from .models import (
 )
 
 
-class CurriculumAdmin(admin.ModelAdmin):
+class SyncedRowAdmin(admin.ModelAdmin):
+    """Rows `sync_content` owns with the admin: shows whether one was edited here since
+    the last sync (such an edit is a sync conflict, docs/CONTENT_FORMAT.md)."""
+
+    @admin.display(boolean=True, description="Edited since sync")
+    def edited(self, obj) -> bool:
+        return obj.edited_since_sync
+
+
+class CurriculumAdmin(SyncedRowAdmin):
     """Edits of curriculum rows, and of those in its inlines, go through
     services.curriculum_row_save, which records publishing and unpublishing."""
 
@@ -170,10 +179,6 @@ class CourseAdmin(CurriculumAdmin):
         # the page, not one per course.
         return super().get_queryset(request).prefetch_related("prerequisites")
 
-    @admin.display(boolean=True, description="Edited since sync")
-    def edited(self, obj: Course) -> bool:
-        return obj.edited_since_sync
-
     @admin.action(description="Publish selected courses")
     def publish(self, request, queryset):
         changed = services.courses_publish(courses=queryset, actor=request.user)
@@ -254,10 +259,6 @@ class LessonAdmin(CurriculumAdmin):
         rendered = render_markdown(form.cleaned_data["body_md"], course_slug=slug)
         return JsonResponse({"html": rendered.html})
 
-    @admin.display(boolean=True, description="Edited since sync")
-    def edited(self, obj: Lesson) -> bool:
-        return obj.edited_since_sync
-
     def view_on_site(self, obj: Lesson) -> str:
         # Staff may open drafts: the lesson view shows them a preview.
         return reverse(
@@ -304,7 +305,7 @@ class BundleAdmin(CurriculumAdmin):
 
 
 @admin.register(InfoPage)
-class InfoPageAdmin(admin.ModelAdmin):
+class InfoPageAdmin(SyncedRowAdmin):
     """About, accreditation, privacy, terms and contact: synced from content/pages/
     like lessons (an edit here is a sync conflict until exported or forced)."""
 
@@ -312,7 +313,3 @@ class InfoPageAdmin(admin.ModelAdmin):
     list_editable = ("order",)
     prepopulated_fields = {"slug": ("title",)}
     fields = ("title", "slug", "summary", "order", "is_published", "body_md")
-
-    @admin.display(boolean=True, description="Edited since sync")
-    def edited(self, obj: InfoPage) -> bool:
-        return obj.edited_since_sync
