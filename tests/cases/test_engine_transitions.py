@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cases.engine import CaseFinished
-from tests.cases.engine_helpers import A, CPR, EPI, SHOCK, case, fired, run, scene
+from tests.cases.engine_helpers import EPI, SHOCK, A, case, fired, run, scene
 
 RUNNING = {"compressions": True, "pads": True, "access": "io"}
 
