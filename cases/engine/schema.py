@@ -98,9 +98,9 @@ def line_of(data: Any, path: Iterable) -> int:
     node = data
     for step in path:
         if isinstance(node, dict):
-            line = node.get("__lines__", {}).get(step, node.get("__line__", line))
             if step not in node:
-                return line
+                return line  # the line of the key that holds this mapping
+            line = node.get("__lines__", {}).get(step, line)
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
@@ -195,7 +195,7 @@ class _Checker:
         return good
 
     def with_(self, value: Any, codes: list[str], path: tuple) -> None:
-        if value is None:
+        if value is None or not codes:  # unknown codes are reported already
             return
         if not isinstance(value, dict):
             self.add(path, "'with' must be a mapping of parameter to option(s)")
