@@ -126,7 +126,7 @@ def test_with_a_parameter_the_action_does_not_have():
     def edit(d):
         d["states"]["collapse"]["critical"][1]["with"]["route"] = "io"
 
-    path, message = only(edited(edit))
+    path, _ = only(edited(edit))
     assert path == ("states", "collapse", "critical", 1, "with", "route")
 
 
@@ -247,7 +247,7 @@ def test_unknown_end_kind():
     def edit(d):
         d["states"]["rosc"]["end"] = "alive"
 
-    path, message = only(edited(edit))
+    path, _ = only(edited(edit))
     assert path == ("states", "rosc", "end")
 
 
