@@ -131,14 +131,16 @@ TABLES = {
 
 def marked(name: str) -> re.Pattern:
     return re.compile(
-        rf"(<!-- cases:{name} -->\n)(.*?)(\n<!-- /cases:{name} -->)", re.DOTALL
+        rf"(<!-- cases:{name} -->\n)(.*?)(<!-- /cases:{name} -->)", re.DOTALL
     )
 
 
 def render(text: str) -> str:
     """The document with every marked table regenerated."""
     for name, table in TABLES.items():
-        text = marked(name).sub(lambda m, t=table: m.group(1) + t() + m.group(3), text)
+        text = marked(name).sub(
+            lambda m, t=table: m.group(1) + t() + "\n" + m.group(3), text
+        )
     return text
 
 
