@@ -1228,12 +1228,12 @@ def m_regular(seed, rate, beats, template=QRS_NARROW, t_amp=0.26, wide_t=False):
     s = LoopStrip(seed, beats * 60.0 / rate)
     rr = 60.0 / rate
     for k in range(beats):
-        s.qrs(k * s.duration / beats, template)
+        tq = k * s.duration / beats
+        s.qrs(tq, template)
         if wide_t:
-            t_amp = -0.32 * main_deflection(template)
-            s.t(k * s.duration / beats, rr, amp=t_amp, qt_scale=1.2, width=1.2)
+            s.t(tq, rr, amp=-0.32 * main_deflection(template), qt_scale=1.2, width=1.2)
         else:
-            s.t(k * s.duration / beats, rr, amp=t_amp)
+            s.t(tq, rr, amp=t_amp)
     return s
 
 
