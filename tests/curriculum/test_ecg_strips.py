@@ -689,3 +689,18 @@ def test_the_pea_strip_is_organized_at_60_with_a_slightly_broad_qrs(drawn):
     assert round(pea.ventricular_rate()[0]) == 60
     assert _qrs_width(pea) >= 1.3 * _qrs_width(sinus)
     assert _qrs_width(pea) < 0.06  # broad, not a wide ventricular complex
+
+
+def _j_point(strip) -> float:
+    """Height (mV) of the J point, the end of the narrow QRS (0.05 s after its R
+    peak), of the third beat."""
+    values = strip.samples()
+    return values[round((sorted(strip.qrs_times)[2] + 0.05) / STEP)]
+
+
+def test_the_stemi_strip_meets_the_st_elevation_criterion_in_lead_ii(drawn):
+    """ST elevation at the J point of at least 1 mm (0.1 mV), the threshold in limb
+    leads (fourth universal definition of MI); the plain sinus strip has none."""
+    stemi, sinus = (drawn[f"images/ecg/monitor/{sid}.svg"] for sid in ("m-13", "m-02"))
+    assert _j_point(stemi) >= 0.1
+    assert abs(_j_point(sinus)) < 0.05
