@@ -1,0 +1,2 @@
+def case_steps_for(**kwargs):
+    return {}
