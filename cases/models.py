@@ -206,7 +206,7 @@ class CaseAttempt(models.Model):
                 name="case_attempt_one_open",
             ),
             models.CheckConstraint(
-                condition=Q(status="open", finished_at__isnull=True, passed__isnull=True)
+                condition=Q(status="open", finished_at=None, passed=None)
                 | Q(status="finished", finished_at__isnull=False, passed__isnull=False),
                 name="case_attempt_finished_is_scored",
             ),

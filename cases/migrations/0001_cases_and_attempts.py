@@ -132,6 +132,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='caseattempt',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('finished_at__isnull', True), ('passed__isnull', True), ('status', 'open')), models.Q(('finished_at__isnull', False), ('passed__isnull', False), ('status', 'finished')), _connector='OR'), name='case_attempt_finished_is_scored'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('finished_at', None), ('passed', None), ('status', 'open')), models.Q(('finished_at__isnull', False), ('passed__isnull', False), ('status', 'finished')), _connector='OR'), name='case_attempt_finished_is_scored'),
         ),
     ]
