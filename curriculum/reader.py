@@ -12,6 +12,7 @@ the database column holds, so a bad value is a `file:line` message, never a trac
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import reprlib
@@ -26,6 +27,7 @@ from typing import Any
 import yaml
 
 from accounts.models import Profession
+from cases import engine as case_engine
 from courses.images import (
     IMAGE_MAX_BYTES,
     image_bytes_problem,
@@ -291,6 +293,9 @@ COURSE_KEYS = {
     ),
     "validity_months": _int(1, 120, required=True),
     "prerequisites": _Spec("slugs", default=[]),
+    # The case simulations the course requires (cases/<slug>.yaml): passed before
+    # the final exam unlocks, and checked again at completion.
+    "cases": _Spec("slugs", default=[]),
     "order": _int(0, SMALLINT_MAX, required=True),
     "guidelines": _text(200),
     "accreditation": _text(600),
@@ -298,6 +303,9 @@ COURSE_KEYS = {
 }
 # content/pages/<slug>.md: about, accreditation, privacy, terms, contact...
 PAGES_DIR = "pages"
+# content/<course>/cases/<slug>.yaml and cases/rules.yaml (case simulations).
+CASES_DIR = "cases"
+CASE_RULES_FILE = "rules.yaml"
 PAGE_KEYS = {
     "title": _text(200, required=True),
     "summary": _text(300),
@@ -480,6 +488,27 @@ class ModuleFile:
 
 
 @dataclass
+class CaseFile:
+    """`cases/<slug>.yaml`: `data` as parsed (each mapping with its lines),
+    `definition` the same without them, as JSON holds it (what the engine plays and
+    the database stores)."""
+
+    slug: str
+    data: dict
+    path: Path
+    definition: dict = field(default_factory=dict)
+
+
+@dataclass
+class CaseRulesFile:
+    """`cases/rules.yaml`: {generic rule id: lesson slug}."""
+
+    data: dict
+    path: Path
+    lessons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class CourseFile:
     slug: str
     meta: dict
@@ -488,6 +517,8 @@ class CourseFile:
     modules: list[ModuleFile] = field(default_factory=list)
     final: BankFile | None = None
     images: dict[str, bytes] = field(default_factory=dict)
+    cases: list[CaseFile] = field(default_factory=list)
+    case_rules: CaseRulesFile | None = None
 
 
 @dataclass
@@ -755,6 +786,11 @@ class _Reader:
                     self.read_images(course, (slug, "images"))
                 else:
                     self.error(course_dir / name, 1, "images must be a folder")
+            elif name == CASES_DIR:
+                if kind == "dir":
+                    self.read_cases(course, (slug, name))
+                else:
+                    self.error(course_dir / name, 1, "cases must be a folder")
             elif kind == "dir":
                 module = self.read_module((slug, name))
                 if module:
@@ -786,6 +822,33 @@ class _Reader:
                 self.error(path, 1, problem)
                 continue
             course.images[rel] = data
+
+    def read_cases(self, course: CourseFile, parts: tuple[str, ...]) -> None:
+        """`cases/<slug>.yaml` (one case each; the slug names the scene) and
+        `cases/rules.yaml`; checked as a whole in `check_cases`."""
+        for name, kind in self._entries(parts).items():
+            path = self._path((*parts, name))
+            slug = name.removesuffix(".yaml")
+            if kind != "file" or not name.endswith(".yaml") or not SLUG_RE.match(slug):
+                self.error(
+                    path,
+                    1,
+                    "cases/ holds only <slug>.yaml case files and rules.yaml, e.g. "
+                    "ed-waiting-room.yaml",
+                )
+                continue
+            if not self._slug_name(path, slug):
+                continue
+            data = self.yaml_file((*parts, name))
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                self.error(path, 1, f"{name} must be a mapping of keys to values")
+                continue
+            if name == CASE_RULES_FILE:
+                course.case_rules = CaseRulesFile(data=data, path=path)
+            else:
+                course.cases.append(CaseFile(slug=slug, data=data, path=path))
 
     def read_module(self, parts: tuple[str, ...]) -> ModuleFile | None:
         module_dir = self._path(parts)
@@ -952,6 +1015,7 @@ class _Reader:
                 self.check_bank(course, course.final, lessons, question_ids)
                 self.check_enemies(course.final, banks_of)
                 self.check_blueprint(course, course.final, module=None)
+            self.check_cases(course, set(lessons))
         self.check_prerequisite_cycles(tree)
         bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)
         path = tree.root / "bundles.yaml"
@@ -964,6 +1028,75 @@ class _Reader:
             for slug in bundle["courses"]:
                 if slug not in slugs:
                     self.error(path, line, f"bundle names unknown course '{slug}'")
+
+    def check_cases(self, course: CourseFile, lessons: set[str]) -> None:
+        """Each case file validated as a whole by the engine
+        (cases.engine.validate: keys, states, transitions, actions of its toolkit,
+        lessons and monitor strips of this course, a way to an end from every
+        state), `rules.yaml` against the rules the course's toolkits can fire, and
+        the front matter's `cases` naming case files; every problem on its line.
+        Sets each file's `definition` and the rules' `lessons`."""
+        required = course.meta["cases"]
+        line = course.meta["__lines__"].get("cases", 2)
+        slugs = {case.slug for case in course.cases}
+        for slug in required:
+            if slug not in slugs:
+                self.error(
+                    course.path,
+                    line,
+                    f"cases names '{slug}', but there is no cases/{slug}.yaml",
+                )
+        if not course.cases and course.case_rules is None:
+            return
+        rule_lessons: dict[str, str] = {}
+        rules = course.case_rules
+        if rules is not None:
+            plain = _plain(rules.data)
+            for rule, lesson in plain.items():
+                if not isinstance(rule, str) or not isinstance(lesson, str):
+                    self.error(
+                        rules.path,
+                        rules.data["__lines__"].get(rule, 1),
+                        "rules.yaml maps each rule id to a lesson slug, e.g. "
+                        "cpr-pause-over-10s: high-quality-cpr",
+                    )
+                    continue
+                rule_lessons[rule] = lesson
+        toolkits = set()
+        for case in course.cases:
+            definition, problem = _json_safe(_plain(case.data))
+            if problem:
+                self.error(case.path, 1, problem)
+                continue
+            case.definition = definition
+            if isinstance(definition.get("toolkit"), str):
+                toolkits.add(definition["toolkit"])
+            for found in case_engine.validate(
+                definition,
+                lessons=lessons,
+                images=set(course.images),
+                rule_lessons=rule_lessons,
+            ):
+                self.error(
+                    case.path,
+                    yaml_path_line(case.data, found.path),
+                    _case_problem(found),
+                )
+        if rules is None:
+            self.error(
+                course.path.parent / CASES_DIR / CASE_RULES_FILE,
+                1,
+                "missing cases/rules.yaml: it names the lesson that teaches each "
+                "generic rule the course's cases can break",
+            )
+            return
+        rules.lessons = rule_lessons
+        for found in case_engine.validate_rules(
+            rule_lessons, toolkits=toolkits, lessons=lessons
+        ):
+            self.error(
+                rules.path, yaml_path_line(rules.data, found.path), _case_problem(found)
+            )
 
     def check_prerequisite_cycles(self, tree: Tree) -> None:
         requires = {c.slug: set(c.meta["prerequisites"]) for c in tree.courses}
@@ -1328,6 +1461,59 @@ class _Reader:
                 f"{name}: {pool_text}, blueprint draws {total}, target draw {draw} "
                 f"(short {draw - total})",
             )
+
+
+def _plain(value: Any) -> Any:
+    """A parsed YAML value without the reader's line records (`__line__`,
+    `__lines__`): what the file says."""
+    if isinstance(value, dict):
+        return {
+            k: _plain(v) for k, v in value.items() if k not in ("__line__", "__lines__")
+        }
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _json_safe(value: Any) -> tuple[Any, str | None]:
+    """`value` as JSON stores it (the database's JSON column and the fingerprint
+    see exactly this), or what in it JSON cannot hold (a date, a number as a key)."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        return None, f"holds a value JSON cannot store ({error}); put it in quotes"
+    loaded = json.loads(text)
+    if loaded != value:
+        return None, (
+            "holds a key that is not text (a number or true/false as a key); put it "
+            "in quotes"
+        )
+    return loaded, None
+
+
+def yaml_path_line(data: Any, path: tuple) -> int:
+    """The file line of `path` (keys and list indices from the top) in a mapping
+    parsed by this reader: the deepest line it records along the way (a key's own
+    line, or the line of the list item or mapping the path enters)."""
+    line = data.get("__line__", 1) if isinstance(data, dict) else 1
+    here = data
+    for step in path:
+        if isinstance(here, dict):
+            line = here.get("__lines__", {}).get(step, line)
+            here = here.get(step)
+        elif isinstance(here, list) and isinstance(step, int) and 0 <= step < len(here):
+            here = here[step]
+            if isinstance(here, dict):
+                line = here.get("__line__", line)
+        else:
+            break
+    return line
+
+
+def _case_problem(problem) -> str:
+    """An engine problem as the sync prints it: where in the file, then what."""
+    where = ".".join(str(step) for step in problem.path)
+    return f"{where}: {problem.message}" if where else problem.message
 
 
 def read_content(root: Path) -> Tree:
