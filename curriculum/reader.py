@@ -1048,21 +1048,14 @@ class _Reader:
                 )
         if not course.cases and course.case_rules is None:
             return
-        rule_lessons: dict[str, str] = {}
         rules = course.case_rules
-        if rules is not None:
-            plain = _plain(rules.data)
-            for rule, lesson in plain.items():
-                if not isinstance(rule, str) or not isinstance(lesson, str):
-                    self.error(
-                        rules.path,
-                        rules.data["__lines__"].get(rule, 1),
-                        "rules.yaml maps each rule id to a lesson slug, e.g. "
-                        "cpr-pause-over-10s: high-quality-cpr",
-                    )
-                    continue
-                rule_lessons[rule] = lesson
-        toolkits = set()
+        plain_rules = _plain(rules.data) if rules is not None else {}
+        rule_lessons = {
+            rule: lesson
+            for rule, lesson in plain_rules.items()
+            if isinstance(rule, str) and isinstance(lesson, str)
+        }
+        toolkits, team = set(), False
         for case in course.cases:
             definition, problem = _json_safe(_plain(case.data))
             if problem:
@@ -1071,15 +1064,16 @@ class _Reader:
             case.definition = definition
             if isinstance(definition.get("toolkit"), str):
                 toolkits.add(definition["toolkit"])
+            team = team or definition.get("team") is True
             for found in case_engine.validate(
                 definition,
                 lessons=lessons,
                 images=set(course.images),
-                rule_lessons=rule_lessons,
+                rule_lessons=rule_lessons if rules is not None else None,
             ):
                 self.error(
                     case.path,
-                    yaml_path_line(case.data, found.path),
+                    case_engine.line_of(case.data, found.path),
                     _case_problem(found),
                 )
         if rules is None:
@@ -1092,10 +1086,12 @@ class _Reader:
             return
         rules.lessons = rule_lessons
         for found in case_engine.validate_rules(
-            rule_lessons, toolkits=toolkits, lessons=lessons
+            plain_rules, lessons=lessons, toolkits=toolkits, team=team
         ):
             self.error(
-                rules.path, yaml_path_line(rules.data, found.path), _case_problem(found)
+                rules.path,
+                case_engine.line_of(rules.data, found.path),
+                _case_problem(found),
             )
 
     def check_prerequisite_cycles(self, tree: Tree) -> None:
@@ -1489,25 +1485,6 @@ def _json_safe(value: Any) -> tuple[Any, str | None]:
             "in quotes"
         )
     return loaded, None
-
-
-def yaml_path_line(data: Any, path: tuple) -> int:
-    """The file line of `path` (keys and list indices from the top) in a mapping
-    parsed by this reader: the deepest line it records along the way (a key's own
-    line, or the line of the list item or mapping the path enters)."""
-    line = data.get("__line__", 1) if isinstance(data, dict) else 1
-    here = data
-    for step in path:
-        if isinstance(here, dict):
-            line = here.get("__lines__", {}).get(step, line)
-            here = here.get(step)
-        elif isinstance(here, list) and isinstance(step, int) and 0 <= step < len(here):
-            here = here[step]
-            if isinstance(here, dict):
-                line = here.get("__line__", line)
-        else:
-            break
-    return line
 
 
 def _case_problem(problem) -> str:

@@ -20,6 +20,7 @@ from .pacing import CasePacing, LessonToOpen, case_pacing_for, case_pacings_for
 from .progress import (
     CaseStatus,
     case_assessment_included,
+    case_status_for,
     case_statuses_for,
     case_step,
     case_steps_for,
@@ -44,6 +45,7 @@ __all__ = [
     "case_pacing_for",
     "case_pacings_for",
     "case_statistics",
+    "case_status_for",
     "case_statuses_for",
     "case_step",
     "case_steps_for",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.http import Http404
 from django.urls import reverse
 
+from courses.markdown import render_markdown
 from courses.models import Lesson
 
 from ..definitions import definition_for
@@ -109,6 +110,7 @@ class PlayPage:
     attempt: CaseAttempt
     case: Case
     view: dict
+    narrative_html: str
     strip_src: str
     log: list[LogLine]
     actions: list[dict]
@@ -119,6 +121,7 @@ class PlayPage:
         lines from `since` on."""
         return {
             "view": self.view,
+            "narrative_html": self.narrative_html,
             "strip_src": self.strip_src,
             "log": [line.as_dict() for line in self.log if line.seq >= since],
             "expected_seq": self.expected_seq,
@@ -136,12 +139,16 @@ def play_page(*, attempt: CaseAttempt, events=None) -> PlayPage:
     view = definition.view(attempt.state)
     if events is None:
         events = CaseEvent.objects.filter(attempt=attempt).order_by("seq")
+    course_slug = attempt.case.course.slug
     return PlayPage(
         attempt=attempt,
         case=attempt.case,
         view=view,
+        narrative_html=render_markdown(
+            view.get("narrative") or "", course_slug=course_slug
+        ).html,
         strip_src=strip_url(
-            course_slug=attempt.case.course.slug,
+            course_slug=course_slug,
             path=(view.get("monitor") or {}).get("strip"),
         ),
         log=log_lines(events),

@@ -60,6 +60,10 @@ class CasePacing:
     def waiting(self, now: datetime | None = None) -> bool:
         return self.opens_at is not None and (now or timezone.now()) < self.opens_at
 
+    @property
+    def cooldown_running(self) -> bool:
+        return self.waiting()
+
     def open_now(self, now: datetime | None = None) -> bool:
         return not self.lessons_to_open and not self.waiting(now)
 

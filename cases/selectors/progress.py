@@ -169,6 +169,16 @@ def course_cases_for(*, course: Course, enrollment: Enrollment) -> list[CaseStat
     return case_statuses_for(enrollments=[enrollment], pacing=True)[enrollment.pk]
 
 
+def case_status_for(*, case: Case, enrollment: Enrollment) -> CaseStatus:
+    """One case's status in `enrollment` (the briefing page), with what opens a
+    failed one's retake (four queries at most)."""
+    statuses = course_cases_for(course=case.course, enrollment=enrollment)
+    return next(
+        (status for status in statuses if status.case.pk == case.pk),
+        CaseStatus(case=case),
+    )
+
+
 def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
     """One required case as a step of the course (courses.steps): its briefing is
     the step's page; an attempt in progress is resumed; a failed one's retake says

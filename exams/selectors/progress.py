@@ -153,9 +153,9 @@ def exam_overview_for(
 ) -> ExamOverview:
     """Each active exam of the enrollment's course with whether it is locked (and
     why), open as a test-out, passed, in progress, and its best score in this
-    enrollment (three queries, four when the course requires case simulations;
-    two more, for the learner's credentials, while a module exam's lessons are
-    left).
+    enrollment (two queries; one or two more once every module exam is passed,
+    for the required case simulations; two more, for the learner's credentials,
+    while a module exam's lessons are left).
 
     `modules` (courses.selectors.modules_with_lessons) and `done_ids` are what the
     course home already loaded. exam_attempt_start enforces the same locks
@@ -176,8 +176,9 @@ def exam_overviews_for(
     done_by_enrollment: dict[int, set[int]],
     renewing_checked: bool = False,
 ) -> dict[int, ExamOverview]:
-    """{enrollment id: ExamOverview} for several enrollments in three queries (four
-    when a course requires case simulations: cases.selectors; the dashboard).
+    """{enrollment id: ExamOverview} for several enrollments in two queries, plus
+    one or two (cases.selectors) when an enrollment has reached its final exam
+    (every module exam passed): the required case simulations lock it.
     Only with `renewing_checked` is whether the learner renews the
     course asked (two more queries per enrollment with a module exam's lessons
     left): without it no module exam is open before its lessons (no test-out
@@ -210,11 +211,21 @@ def exam_overviews_for(
         .order_by()
     ):
         summaries.setdefault(row["enrollment_id"], {})[row["exam_id"]] = row
-    cases_passed = required_cases_passed_for(enrollments=enrollments)
+    # The required cases matter only to a final whose module exams are all
+    # passed: asked (one or two queries) only for such enrollments.
+    at_final = [
+        enrollment
+        for enrollment in enrollments
+        if _final_reached(
+            exams_by_course.get(enrollment.course_id, []),
+            summaries.get(enrollment.pk, {}),
+        )
+    ]
+    cases_passed = required_cases_passed_for(enrollments=at_final)
     return {
         enrollment.pk: _overview(
             enrollment,
-            cases_passed=cases_passed[enrollment.pk],
+            cases_passed=cases_passed.get(enrollment.pk, True),
             exams=exams_by_course.get(enrollment.course_id, []),
             summary=summaries.get(enrollment.pk, {}),
             modules=modules_by_course.get(enrollment.course_id, []),
@@ -223,6 +234,16 @@ def exam_overviews_for(
         )
         for enrollment in enrollments
     }
+
+
+def _final_reached(exams: list[Exam], summary: dict[int, dict]) -> bool:
+    """The course has a final exam and every module exam is passed: only then can
+    the final's lock depend on the required case simulations."""
+    return any(exam.kind == Exam.Kind.FINAL for exam in exams) and all(
+        summary.get(exam.pk, {}).get("passes")
+        for exam in exams
+        if exam.kind == Exam.Kind.MODULE
+    )
 
 
 def _overview(
