@@ -32,7 +32,7 @@ ENDINGS = {
     "recovered": "The patient recovered",
     "death": "The patient died",
     "handoff": "You handed over care",
-    "terminate": "You stopped the resuscitation",
+    "terminated": "You stopped the resuscitation",
     "time-limit": "The case reached its time limit",
     "abandoned": "You stopped the case",
 }
