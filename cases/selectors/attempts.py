@@ -32,8 +32,8 @@ ENDINGS = {
     "recovered": "The patient recovered",
     "death": "The patient died",
     "handoff": "You handed over care",
-    "terminated": "You stopped the resuscitation",
-    "time-limit": "The case reached its time limit",
+    "terminate": "You stopped the resuscitation",
+    "time_limit": "The case reached its time limit",
     "abandoned": "You stopped the case",
 }
 

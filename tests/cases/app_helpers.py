@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from cases.engine.rules import rules_for
 from cases.models import Case, CaseAttempt, CaseRules
-from curriculum.reader import _plain
+from core.strict_yaml import without_lines as _plain
 from tests.cases.engine_helpers import load
 from tests.factories import LessonFactory, ModuleFactory
 

@@ -186,7 +186,7 @@ def test_an_ended_case_refuses_further_actions(user, enrollment, vf_case):
 
 def test_the_end_is_scored_with_findings_linked_to_lessons(user, enrollment, vf_case):
     attempt = fail(user, vf_case)
-    assert attempt.finished_at is not None and attempt.ended_by == "terminated"
+    assert attempt.finished_at is not None and attempt.ended_by == "terminate"
     missed = {f["id"]: f for f in attempt.findings if f["kind"] == "missed"}
     assert missed["first-shock"]["lesson"] == "vf-pvt"
     assert missed["first-shock"]["debrief"].startswith("Shock VF")
