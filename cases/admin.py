@@ -43,7 +43,10 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        course = cleaned.get("course")
+        # A saved case's course is read-only (not in the form's data).
+        course = cleaned.get("course") or (
+            self.instance.course if self.instance.course_id else None
+        )
         text = cleaned.get("definition_yaml")
         if course is None or text is None:
             return cleaned

@@ -156,9 +156,17 @@ class _CaseDumper(yaml.SafeDumper):
 
 
 def _text_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value.rstrip("\n") and value == value.strip(" "):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+    """Text with line breaks inside as a literal block (`|`); one paragraph ending
+    in a line break (what an author's `>` gives) folded (`>`); the rest as plain
+    or quoted scalars. PyYAML falls back to quotes where a style cannot hold the
+    text exactly."""
+    style = None
+    if value == value.strip(" "):
+        if "\n" in value.rstrip("\n"):
+            style = "|"
+        elif value.endswith("\n") and not value.endswith("\n\n"):
+            style = ">"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 _CaseDumper.add_representer(str, _text_representer)
@@ -166,11 +174,12 @@ _CaseDumper.add_representer(str, _text_representer)
 
 def case_yaml(definition: dict) -> str:
     """The case as its file: keys in the documented order, states in play order,
-    multi-line text as literal blocks."""
+    text folded at 88 columns as an author writes it (reading it back gives the
+    same text: sync(export(db)) changes nothing)."""
     return yaml.dump(
         _in_file_order(definition),
         Dumper=_CaseDumper,
         sort_keys=False,
         allow_unicode=True,
-        width=1000,
+        width=88,
     )
