@@ -238,6 +238,14 @@ def _lock(*, attempt_id: int, user) -> CaseAttempt:
     locked = (
         CaseAttempt.objects.select_for_update(of=("self",))
         .select_related("case__course")
+        # What the page needs of them, not the definition (the version's is
+        # cached) or the course's description.
+        .defer(
+            "case__definition",
+            "case__summary",
+            "case__course__description_md",
+            "case__course__description_html",
+        )
         .filter(pk=attempt_id, user=user)
         .first()
     )
