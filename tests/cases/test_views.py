@@ -39,6 +39,20 @@ def test_the_course_lists_its_cases_with_the_learners_status(
     assert "Practice cases" in body and "A shopper collapses" in body
 
 
+def test_the_course_home_links_to_the_case_simulations(learner, course, vf_case):
+    vf_case.is_required = True
+    vf_case.save()
+    make_case(course, "mall-collapse")
+    page = learner.get(reverse("courses:home", args=["sim"])).content.decode()
+    assert reverse("cases:list", args=["sim"]) in page
+    assert "1 of the 2 cases must be passed before the final exam" in text(page)
+
+
+def test_a_course_without_cases_shows_no_link(learner, course):
+    page = learner.get(reverse("courses:home", args=["sim"])).content.decode()
+    assert 'id="case-simulations"' not in page
+
+
 def test_the_briefing_shows_the_scene_but_never_the_answer(learner, vf_case):
     page = learner.get(vf_case.get_absolute_url()).content.decode()
     assert vf_case.patient in page and "Start the case" in page
