@@ -13,6 +13,7 @@ from core.admin import LabeledTabularInline
 from courses.admin import SyncedRowAdmin
 from courses.models import CourseImage, Lesson
 
+from .engine import validate_rules
 from .files import case_yaml, read_case_yaml
 from .models import Case, CaseAttempt, CaseEvent, CaseRules
 
@@ -122,6 +123,9 @@ class CaseAdmin(SyncedRowAdmin):
 
 
 class CaseRulesForm(forms.ModelForm):
+    """The course's rule lessons, checked as `sync_content` checks rules.yaml:
+    known rules, lessons of the course, one for every rule its cases can break."""
+
     class Meta:
         model = CaseRules
         fields = ("course", "lessons")
@@ -129,6 +133,28 @@ class CaseRulesForm(forms.ModelForm):
             "lessons": "{generic rule id: lesson slug of this course}, as "
             "cases/rules.yaml. Every rule the course's cases can break needs one."
         }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        course, lessons = cleaned.get("course"), cleaned.get("lessons")
+        if course is None or lessons is None:
+            return cleaned
+        cases = list(
+            Case.objects.filter(course=course, is_active=True).values_list(
+                "toolkit", "definition__team"
+            )
+        )
+        problems = validate_rules(
+            lessons,
+            lessons=set(
+                Lesson.objects.filter(course=course).values_list("slug", flat=True)
+            ),
+            toolkits={toolkit for toolkit, _ in cases},
+            team=any(team is True for _, team in cases),
+        )
+        if problems:
+            self.add_error("lessons", [str(problem) for problem in problems])
+        return cleaned
 
 
 @admin.register(CaseRules)

@@ -4,6 +4,7 @@ their log, and the statistics beside them."""
 
 from __future__ import annotations
 
+import json
 from hashlib import sha256
 
 import pytest
@@ -113,3 +114,19 @@ def test_attempts_are_read_only_with_their_log(staff_client, user, enrollment, v
     assert staff_client.post(url, {}).status_code == 403
     delete = reverse("admin:cases_caseattempt_delete", args=[attempt.pk])
     assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_rule_lessons_are_checked_like_rules_yaml(staff_client, vf_case):
+    rules = vf_case.course.case_rules
+    url = reverse("admin:cases_caserules_change", args=[rules.pk])
+    lessons = dict(rules.lessons)
+    lessons.pop("cpr-pause-over-10s")
+    lessons["shock-nonshockable"] = "no-such-lesson"
+    response = staff_client.post(
+        url, {"course": rules.course_id, "lessons": json.dumps(lessons)}
+    )
+    assert response.status_code == 200
+    body = text(response.content.decode())
+    assert "no-such-lesson" in body and "cpr-pause-over-10s" in body
+    rules.refresh_from_db()
+    assert rules.lessons["shock-nonshockable"] == "vf-pvt"
