@@ -163,8 +163,10 @@ def case_attempt_start(*, user, case: Case) -> tuple[CaseAttempt, bool]:
     active enrollment in the case's course, and while a failed case's retake is not
     open yet (CaseRetakeNotOpen: the lessons its debrief linked to open, the
     cool-down from the third failure in a row; cases.selectors.pacing). An open
-    attempt of an earlier enrollment is ended as abandoned first. The attempt plays
-    the case's current definition, stored once as a CaseVersion.
+    attempt of an earlier enrollment is ended as abandoned first; when that end
+    paces the retake, the ended attempt is returned (its debrief says what opens
+    the next). The attempt plays the case's current definition, stored once as a
+    CaseVersion.
     """
     if not case.is_active:
         raise CaseRefused(
@@ -189,6 +191,10 @@ def case_attempt_start(*, user, case: Case) -> tuple[CaseAttempt, bool]:
         _finish(current, ended_by=ABANDONED, forced_fail=True)
     pacing = case_pacing_for(case=case, enrollment=enrollment)
     if pacing is not None and not pacing.open_now():
+        if current is not None:
+            # Keep the end just given (raising would roll it back): its debrief
+            # says what opens the retake.
+            return current, False
         raise CaseRetakeNotOpen(
             pacing.refusal(),
             code=pacing.code,

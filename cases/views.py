@@ -123,8 +123,14 @@ def start(request: HttpRequest, course: str, case: str) -> HttpResponse:
         if refused.code == "case.not_enrolled":
             return redirect(case_row.course)
         return redirect(case_row)
-    if not created:
+    if not created and attempt.is_open:
         messages.info(request, "You have this case in progress: here it is again.")
+    elif not created:
+        messages.info(
+            request,
+            "Your case in progress belonged to an earlier enrollment, so it was "
+            "ended: its debrief is below.",
+        )
     return redirect(attempt)
 
 
