@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.urls import reverse
 
 from courses.models import Course, Enrollment, Module
@@ -20,23 +20,40 @@ from .pacing import CasePacing, case_pacings_for
 
 def required_cases_passed_for(*, enrollments: Iterable[Enrollment]) -> dict[int, bool]:
     """{enrollment id: every active required case of its course was passed in this
-    enrollment} (True for a course that requires none), in two queries whatever the
-    number of enrollments, cases or attempts (one when no course requires a case)."""
+    enrollment} (True for a course that requires none). One query when the
+    enrollments are of different courses (a learner's: one open enrollment per
+    course), two otherwise, whatever the number of cases or attempts."""
     course_of = {e.pk: e.course_id for e in enrollments}
     if not course_of:
         return {}
-    required: dict[int, set[int]] = {}
-    for case_id, course_id in Case.objects.filter(
+    required = Case.objects.filter(
         course_id__in=set(course_of.values()), is_active=True, is_required=True
-    ).values_list("pk", "course_id"):
-        required.setdefault(course_id, set()).add(case_id)
-    if not required:
-        return dict.fromkeys(course_of, True)
+    )
+    if len(set(course_of.values())) == len(course_of):
+        # An attempt's enrollment is of its case's course, and each course has one
+        # enrollment here: "passed in one of these" is "passed in the course's".
+        missing = set(
+            required.annotate(
+                passed=Exists(
+                    CaseAttempt.objects.filter(
+                        case=OuterRef("pk"),
+                        enrollment_id__in=list(course_of),
+                        passed=True,
+                    )
+                )
+            )
+            .filter(passed=False)
+            .values_list("course_id", flat=True)
+        )
+        return {pk: course_id not in missing for pk, course_id in course_of.items()}
+    by_course: dict[int, set[int]] = {}
+    for case_id, course_id in required.values_list("pk", "course_id"):
+        by_course.setdefault(course_id, set()).add(case_id)
     passed: dict[int, set[int]] = {}
     for enrollment_id, case_id in (
         CaseAttempt.objects.filter(
             enrollment_id__in=list(course_of),
-            case_id__in={pk for ids in required.values() for pk in ids},
+            case_id__in={pk for ids in by_course.values() for pk in ids},
             passed=True,
         )
         .values_list("enrollment_id", "case_id")
@@ -44,7 +61,7 @@ def required_cases_passed_for(*, enrollments: Iterable[Enrollment]) -> dict[int,
     ):
         passed.setdefault(enrollment_id, set()).add(case_id)
     return {
-        pk: required.get(course_id, set()) <= passed.get(pk, set())
+        pk: by_course.get(course_id, set()) <= passed.get(pk, set())
         for pk, course_id in course_of.items()
     }
 
@@ -52,7 +69,7 @@ def required_cases_passed_for(*, enrollments: Iterable[Enrollment]) -> dict[int,
 def required_cases_passed(*, enrollment: Enrollment) -> bool:
     """Whether every active required case of the course was passed in this
     enrollment: the final exam unlocks only then, and the course completes only
-    then (exams.selectors.progress). At most two queries."""
+    then (exams.selectors.progress). One query."""
     return required_cases_passed_for(enrollments=[enrollment])[enrollment.pk]
 
 

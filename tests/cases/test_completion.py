@@ -24,7 +24,7 @@ from exams.services import exam_attempt_start, exam_attempt_submit
 from tests.cases.app_helpers import action_post, make_case, play, start, text
 from tests.cases.engine_helpers import load
 from tests.exams.conftest import answers_for, complete_lessons, make_bank
-from tests.factories import ExamFactory
+from tests.factories import CourseFactory, EnrollmentFactory, ExamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,3 +181,18 @@ def test_a_course_without_required_cases_says_nothing_of_them(
     certificate = Certificate.objects.get(enrollment=at_the_final)
     assert not certificate.includes_case_assessment
     assert certificate_facts(certificate).scope == SCOPE_ONLINE_ONLY
+
+
+def test_required_cases_passed_is_one_query_per_learner_and_exact(
+    user, enrollment, course, django_assert_num_queries, learner
+):
+    from cases.selectors import required_cases_passed_for
+
+    first = make_case(course, "ed-collapse", required=True)
+    make_case(course, "mall-collapse", slug="second", required=True)
+    other = EnrollmentFactory(user=user, course=CourseFactory(slug="other"))
+    with django_assert_num_queries(1):
+        answer = required_cases_passed_for(enrollments=[enrollment, other])
+    assert answer == {enrollment.pk: False, other.pk: True}
+    play(learner, start(learner, first), load("ed-collapse")["ideal"])
+    assert not required_cases_passed_for(enrollments=[enrollment])[enrollment.pk]
