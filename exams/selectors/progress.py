@@ -153,7 +153,7 @@ def exam_overview_for(
 ) -> ExamOverview:
     """Each active exam of the enrollment's course with whether it is locked (and
     why), open as a test-out, passed, in progress, and its best score in this
-    enrollment (two queries; one or two more once every module exam is passed,
+    enrollment (two queries; one more once every module exam is passed,
     for the required case simulations; two more, for the learner's credentials,
     while a module exam's lessons are left).
 
@@ -177,7 +177,7 @@ def exam_overviews_for(
     renewing_checked: bool = False,
 ) -> dict[int, ExamOverview]:
     """{enrollment id: ExamOverview} for several enrollments in two queries, plus
-    one or two (cases.selectors) when an enrollment has reached its final exam
+    one (cases.selectors) when an enrollment has reached its final exam
     (every module exam passed): the required case simulations lock it.
     Only with `renewing_checked` is whether the learner renews the
     course asked (two more queries per enrollment with a module exam's lessons
@@ -212,7 +212,7 @@ def exam_overviews_for(
     ):
         summaries.setdefault(row["enrollment_id"], {})[row["exam_id"]] = row
     # The required cases matter only to a final whose module exams are all
-    # passed: asked (one or two queries) only for such enrollments.
+    # passed: asked (one query) only for such enrollments.
     at_final = [
         enrollment
         for enrollment in enrollments
