@@ -25,12 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.dates import format_moment
+from core.pacing import cooldown_after, duration_words
 from courses.models import Enrollment, LessonView
 
 from ..models import Attempt, AttemptQuestion, CooldownClearance, Exam
-
-# The failure in a row from which a cool-down applies.
-COOLDOWN_FROM_FAILURE = 3
 
 
 @dataclass(frozen=True)
@@ -90,27 +88,14 @@ class RetakePacing:
         return (
             f"You have not passed {self.exam.title} in your last "
             f"{self.failures_in_a_row} attempts, so your next attempt opens after a "
-            f"break of {_duration(self.cooldown_minutes or 0)}, at "
+            f"break of {duration_words(self.cooldown_minutes or 0)}, at "
             f"{format_moment(self.opens_at)}: use it to review."
         )
 
 
-def _duration(minutes: int) -> str:
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 def cooldown_minutes_after(exam: Exam, failures_in_a_row: int) -> int | None:
     """The cool-down after this many failures in a row, or None below the third."""
-    if failures_in_a_row < COOLDOWN_FROM_FAILURE:
-        return None
-    schedule = exam.cooldown_minutes or []
-    if not schedule:
-        return None
-    step = min(failures_in_a_row - COOLDOWN_FROM_FAILURE, len(schedule) - 1)
-    return schedule[step]
+    return cooldown_after(exam.cooldown_minutes or [], failures_in_a_row)
 
 
 def exam_pacings_for(
