@@ -182,8 +182,9 @@ class CaseAttempt(models.Model):
     sim_seconds = models.PositiveIntegerField(
         "simulated seconds", default=0, help_text="The case's clock."
     )
-    # How it ended: the end state (rosc, transfer, death, recovered), "handoff",
-    # "terminate", "time_limit", or "abandoned" by the learner.
+    # How it ended (cases.engine.engine.ENDED_BY): the end state's kind (rosc,
+    # transfer, death, recovered), "handoff", "terminate", "time_limit", or
+    # "abandoned" by the learner.
     ended_by = models.CharField(max_length=32, blank=True)
     passed = models.BooleanField(null=True, blank=True)
     findings = models.JSONField(default=list, blank=True)

@@ -154,17 +154,6 @@ def _event_rows(attempt: CaseAttempt, events: list[dict], *, start: int, action=
     ]
 
 
-def _opening_events(definition, state: dict) -> list[dict]:
-    """The log's first line(s): what the engine says opens the case, or the start
-    state's narrative."""
-    opening = getattr(definition, "opening_events", None)
-    if opening is not None:
-        return list(opening(state))
-    view = definition.view(state)
-    narrative = view.get("narrative") if isinstance(view, Mapping) else None
-    return [{"t": 0, "kind": "narrative", "text": narrative}] if narrative else []
-
-
 @transaction.atomic
 def case_attempt_start(*, user, case: Case) -> tuple[CaseAttempt, bool]:
     """Starts an attempt of `case` for `user`, or resumes the one they have open.
@@ -174,8 +163,10 @@ def case_attempt_start(*, user, case: Case) -> tuple[CaseAttempt, bool]:
     active enrollment in the case's course, and while a failed case's retake is not
     open yet (CaseRetakeNotOpen: the lessons its debrief linked to open, the
     cool-down from the third failure in a row; cases.selectors.pacing). An open
-    attempt of an earlier enrollment is ended as abandoned first. The attempt plays
-    the case's current definition, stored once as a CaseVersion.
+    attempt of an earlier enrollment is ended as abandoned first; when that end
+    paces the retake, the ended attempt is returned (its debrief says what opens
+    the next). The attempt plays the case's current definition, stored once as a
+    CaseVersion.
     """
     if not case.is_active:
         raise CaseRefused(
@@ -200,6 +191,10 @@ def case_attempt_start(*, user, case: Case) -> tuple[CaseAttempt, bool]:
         _finish(current, ended_by=ABANDONED, forced_fail=True)
     pacing = case_pacing_for(case=case, enrollment=enrollment)
     if pacing is not None and not pacing.open_now():
+        if current is not None:
+            # Keep the end just given (raising would roll it back): its debrief
+            # says what opens the retake.
+            return current, False
         raise CaseRetakeNotOpen(
             pacing.refusal(),
             code=pacing.code,
@@ -209,7 +204,7 @@ def case_attempt_start(*, user, case: Case) -> tuple[CaseAttempt, bool]:
     version = _version_for(case)
     definition = definition_for(version_id=version.pk, version=version)
     state = definition.initial()
-    opening = _opening_events(definition, state)
+    opening = definition.opening_events()
     try:
         with transaction.atomic():
             attempt = CaseAttempt.objects.create(
@@ -244,8 +239,21 @@ class ActOutcome:
 
 def _lock(*, attempt_id: int, user) -> CaseAttempt:
     """The learner's attempt with its row locked; NotFound for anyone else's."""
+    # Only the attempt's row is locked (`of`): its case and course come in the
+    # same query for the page, and many learners play one case at once.
     locked = (
-        CaseAttempt.objects.select_for_update().filter(pk=attempt_id, user=user).first()
+        CaseAttempt.objects.select_for_update(of=("self",))
+        .select_related("case__course")
+        # What the page needs of them, not the definition (the version's is
+        # cached) or the course's description.
+        .defer(
+            "case__definition",
+            "case__summary",
+            "case__course__description_md",
+            "case__course__description_html",
+        )
+        .filter(pk=attempt_id, user=user)
+        .first()
     )
     if locked is None:
         raise NotFound("No such case attempt.", code="case.attempt_not_found")
@@ -264,7 +272,7 @@ def _score_fields(definition, state: dict) -> dict:
         "cpr_fraction": None if fraction is None else float(fraction),
         "first_shock_seconds": score["first_shock_t"],
         "first_epinephrine_seconds": score["first_epi_t"],
-        "ended_by": str(score["outcome"] or "")[:32],
+        "ended_by": str(score["ended_by"] or "")[:32],
     }
 
 

@@ -123,8 +123,14 @@ def start(request: HttpRequest, course: str, case: str) -> HttpResponse:
         if refused.code == "case.not_enrolled":
             return redirect(case_row.course)
         return redirect(case_row)
-    if not created:
+    if not created and attempt.is_open:
         messages.info(request, "You have this case in progress: here it is again.")
+    elif not created:
+        messages.info(
+            request,
+            "Your case in progress belonged to an earlier enrollment, so it was "
+            "ended: its debrief is below.",
+        )
     return redirect(attempt)
 
 
@@ -191,12 +197,15 @@ def act(request: HttpRequest, attempt_id: int) -> HttpResponse:
         )
     except services.InvalidAction as invalid:
         return _refused(request, attempt_id, invalid.message, status=invalid.status)
-    except (services.StaleAction, services.CaseAttemptClosed) as conflict:
+    except services.CaseAttemptClosed as closed:
         if wants_json:
-            return _refused(
-                request, attempt_id, conflict.message, status=conflict.status
-            )
-        messages.warning(request, conflict.message)
+            return _refused(request, attempt_id, closed.message, status=closed.status)
+        messages.info(request, closed.message)
+        return redirect("cases:debrief", attempt_id=attempt_id)
+    except services.StaleAction as stale:
+        if wants_json:
+            return _refused(request, attempt_id, stale.message, status=stale.status)
+        messages.warning(request, stale.message)
         return redirect("cases:play", attempt_id=attempt_id)
     attempt = outcome.attempt
     if outcome.completed_course:

@@ -12,13 +12,11 @@ the database column holds, so a bad value is a `file:line` message, never a trac
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import reprlib
 import stat
 from collections import Counter
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -28,6 +26,9 @@ import yaml
 
 from accounts.models import Profession
 from cases import engine as case_engine
+from cases.files import case_problems, json_safe
+from core.strict_yaml import load_yaml as _load_yaml
+from core.strict_yaml import without_lines
 from courses.images import (
     IMAGE_MAX_BYTES,
     image_bytes_problem,
@@ -72,71 +73,7 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-# --- strict YAML ---------------------------------------------------------------------
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML with duplicate keys, aliases and YAML 1.1 booleans (yes/no/on/off)
-    refused; each mapping records its line (`__line__`) and each key's (`__lines__`)."""
-
-    first_line = 1  # file line of the text's first line (front matter starts at 2)
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":bool")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
-    mapping: dict = {}
-    lines: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + loader.first_line
-        if not isinstance(key, Hashable) or key in ("__line__", "__lines__"):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unusable key {_short.repr(key)}", key_node.start_mark
-            )
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key '{key}' (first given on line {lines[key]})",
-                key_node.start_mark,
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        lines[key] = line
-    mapping["__line__"] = node.start_mark.line + loader.first_line
-    mapping["__lines__"] = lines
-    return mapping
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
-def _load_yaml(text: str, *, first_line: int) -> Any:
-    loader = _StrictLoader(text)
-    loader.first_line = first_line
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+# --- strict YAML: core.strict_yaml (the admin's case editor reads it too) -----------
 
 
 # --- value checks: what each key may hold, in the database's terms --------------------
@@ -1049,7 +986,7 @@ class _Reader:
         if not course.cases and course.case_rules is None:
             return
         rules = course.case_rules
-        plain_rules = _plain(rules.data) if rules is not None else {}
+        plain_rules = without_lines(rules.data) if rules is not None else {}
         rule_lessons = {
             rule: lesson
             for rule, lesson in plain_rules.items()
@@ -1057,7 +994,7 @@ class _Reader:
         }
         toolkits, team = set(), False
         for case in course.cases:
-            definition, problem = _json_safe(_plain(case.data))
+            definition, problem = json_safe(without_lines(case.data))
             if problem:
                 self.error(case.path, 1, problem)
                 continue
@@ -1065,17 +1002,14 @@ class _Reader:
             if isinstance(definition.get("toolkit"), str):
                 toolkits.add(definition["toolkit"])
             team = team or definition.get("team") is True
-            for found in case_engine.validate(
+            for line, message in case_problems(
+                case.data,
                 definition,
                 lessons=lessons,
                 images=set(course.images),
                 rule_lessons=rule_lessons if rules is not None else None,
             ):
-                self.error(
-                    case.path,
-                    case_engine.line_of(case.data, found.path),
-                    _case_problem(found),
-                )
+                self.error(case.path, line, message)
         if rules is None:
             self.error(
                 course.path.parent / CASES_DIR / CASE_RULES_FILE,
@@ -1457,34 +1391,6 @@ class _Reader:
                 f"{name}: {pool_text}, blueprint draws {total}, target draw {draw} "
                 f"(short {draw - total})",
             )
-
-
-def _plain(value: Any) -> Any:
-    """A parsed YAML value without the reader's line records (`__line__`,
-    `__lines__`): what the file says."""
-    if isinstance(value, dict):
-        return {
-            k: _plain(v) for k, v in value.items() if k not in ("__line__", "__lines__")
-        }
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _json_safe(value: Any) -> tuple[Any, str | None]:
-    """`value` as JSON stores it (the database's JSON column and the fingerprint
-    see exactly this), or what in it JSON cannot hold (a date, a number as a key)."""
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        return None, f"holds a value JSON cannot store ({error}); put it in quotes"
-    loaded = json.loads(text)
-    if loaded != value:
-        return None, (
-            "holds a key that is not text (a number or true/false as a key); put it "
-            "in quotes"
-        )
-    return loaded, None
 
 
 def _case_problem(problem) -> str:

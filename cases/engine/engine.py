@@ -213,7 +213,7 @@ class Definition:
         if state.get("finished"):
             raise CaseFinished("The case has ended.")
         action = parse_action(action.code, action.params, self.toolkit)
-        st = copy.deepcopy(dict(state))
+        st = _copy_state(state)
         events: list[dict] = []
         t0 = st["t"]
         refusal = self._refusal(st, action)
@@ -413,8 +413,6 @@ class Definition:
                 self._fire(st, payload, "missed", when)
             elif kind == "limit":
                 self._finish(st, "time_limit", events)
-        if stop_on_move:
-            return
 
     # --- actions ------------------------------------------------------------------
 
@@ -488,7 +486,11 @@ class Definition:
             if matches(item, action) and self._holds(st, item.get("if")):
                 self._fire(st, item["id"], "error", t0)
         for item in scene.get("deviations") or []:
-            if "do" in item and matches(item, action):
+            if (
+                "do" in item
+                and matches(item, action)
+                and self._holds(st, item.get("if"))
+            ):
                 self._fire(st, item["id"], "deviation", t0)
 
         # Counts and effects at t0.
@@ -499,6 +501,7 @@ class Definition:
                 st["met"][item["id"]] = t0
         text = self._describe(st, scene, action)
         self._log(st, events, t0, "action", text, code, timeline=True)
+        st["timeline"][-1]["params"] = dict(action.params)
 
         stops = code in ("analyze", "shock", "pause_cpr")
         hold = False
@@ -524,6 +527,7 @@ class Definition:
                 st["treated"].append(action.params["cause"])
         elif code == "start_cpr":
             st["ratio"], st["hands"] = action.params["ratio"], action.params["hands"]
+            st["aed_advised"] = False  # touching the patient disarms the AED
         elif code == "assign_roles" and st["first_roles"] is None:
             st["first_roles"] = t0
 
@@ -657,7 +661,8 @@ class Definition:
         scene = self.states[state_id]
         for item in scene.get("deviations") or []:
             if "missing" in item and not any(
-                st["done"].get(code) for code in as_list(item["missing"])
+                matches(item, Action(code, params), key="missing")
+                for code, params in self._done_actions(st)
             ):
                 self._fire(st, item["id"], "deviation", st["t"])
 
@@ -687,6 +692,12 @@ class Definition:
         }.get(outcome, "The case has ended.")
         self._log(st, events, st["t"], "end", text)
 
+    @staticmethod
+    def _done_actions(st: Mapping):
+        for entry in st["timeline"]:
+            if entry["kind"] == "action":
+                yield entry["code"], entry.get("params", {})
+
     def _fire(self, st: dict, finding_id: str, kind: str, t: int) -> None:
         if finding_id in st["fired"]:
             return
@@ -701,6 +712,8 @@ class Definition:
             if key == "shocks" and done.get("shock", 0) < int(value):
                 return False
             if key == "given" and any(not doses.get(d) for d in as_list(value)):
+                return False
+            if key == "not_given" and any(doses.get(d) for d in as_list(value)):
                 return False
             if key == "doses" and any(
                 doses.get(d, 0) < int(n) for d, n in value.items()
@@ -738,6 +751,15 @@ class Definition:
         """The log line of an action: what was done and, for a check, what it found.
         Plain and past tense; never says whether it was right."""
         return describe(self, st, scene, action)
+
+
+def _copy_state(state: Mapping) -> dict:
+    """A copy `act` may change: each list and mapping of the state copied one level
+    deep (their items, once written, are never changed)."""
+    return {
+        key: value.copy() if isinstance(value, dict | list) else value
+        for key, value in state.items()
+    }
 
 
 def ideal_action(step: Mapping) -> Action:

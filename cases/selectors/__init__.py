@@ -25,6 +25,7 @@ from .progress import (
     case_step,
     case_steps_for,
     course_cases_for,
+    course_home_cases,
     required_cases_passed,
     required_cases_passed_for,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "case_steps_for",
     "clock",
     "course_cases_for",
+    "course_home_cases",
     "play_page",
     "required_cases_passed",
     "required_cases_passed_for",

@@ -9,6 +9,7 @@ monitor's values as measured, the clocks) and the lines of the learner's own log
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from django.http import Http404
 from django.urls import reverse
@@ -33,7 +34,7 @@ ENDINGS = {
     "death": "The patient died",
     "handoff": "You handed over care",
     "terminate": "You stopped the resuscitation",
-    "time-limit": "The case reached its time limit",
+    "time_limit": "The case reached its time limit",
     "abandoned": "You stopped the case",
 }
 
@@ -101,6 +102,13 @@ def log_lines(events) -> list[LogLine]:
     return [LogLine(seq=e.seq, t=e.t, kind=e.kind, text=e.text) for e in events]
 
 
+@lru_cache(maxsize=2048)
+def _narrative_html(text: str, course_slug: str) -> str:
+    """A narrative's sanitized HTML (courses.markdown), rendered once per process:
+    narratives are few and fixed, and an action's page shows one."""
+    return render_markdown(text, course_slug=course_slug).html
+
+
 @dataclass
 class PlayPage:
     """What the play page shows: the engine's view of the state (nothing more),
@@ -113,8 +121,14 @@ class PlayPage:
     narrative_html: str
     strip_src: str
     log: list[LogLine]
-    actions: list[dict]
     expected_seq: int
+    definition: object = None
+
+    @cached_property
+    def actions(self) -> list[dict]:
+        """The toolkit's action groups (the same in every state): for the page's
+        forms, not for the JSON of an action."""
+        return self.definition.actions_offered()
 
     def as_dict(self, *, since: int = 0) -> dict:
         """The JSON the page asks for after an action: the new state and the log
@@ -144,16 +158,14 @@ def play_page(*, attempt: CaseAttempt, events=None) -> PlayPage:
         attempt=attempt,
         case=attempt.case,
         view=view,
-        narrative_html=render_markdown(
-            view.get("narrative") or "", course_slug=course_slug
-        ).html,
+        narrative_html=_narrative_html(view.get("narrative") or "", course_slug),
         strip_src=strip_url(
             course_slug=course_slug,
             path=(view.get("monitor") or {}).get("strip"),
         ),
         log=log_lines(events),
-        actions=definition.actions_offered(),
         expected_seq=attempt.event_count,
+        definition=definition,
     )
 
 

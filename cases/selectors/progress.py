@@ -169,6 +169,34 @@ def course_cases_for(*, course: Course, enrollment: Enrollment) -> list[CaseStat
     return case_statuses_for(enrollments=[enrollment], pacing=True)[enrollment.pk]
 
 
+@dataclass(frozen=True)
+class CaseSimulationsLink:
+    """The course home's way to the case list: how many cases, how many required."""
+
+    url: str
+    total: int
+    required: int
+
+
+def course_home_cases(*, user, course: Course, enrollment) -> dict:
+    """The course home's section (courses.pages "course_home"): a link to the
+    course's case simulations when it has any (one query)."""
+    counts = (
+        Case.objects.active()
+        .filter(course=course)
+        .aggregate(total=Count("pk"), required=Count("pk", filter=Q(is_required=True)))
+    )
+    if not counts["total"]:
+        return {}
+    return {
+        "case_simulations": CaseSimulationsLink(
+            url=reverse("cases:list", args=[course.slug]),
+            total=counts["total"],
+            required=counts["required"],
+        )
+    }
+
+
 def case_status_for(*, case: Case, enrollment: Enrollment) -> CaseStatus:
     """One case's status in `enrollment` (the briefing page), with what opens a
     failed one's retake (four queries at most)."""

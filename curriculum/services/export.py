@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from cases.models import Case, CaseRules
+from cases.files import case_yaml
+from cases.models import CaseRules
 from courses.images import image_path_problem
 from courses.models import Bundle, Course, InfoPage
 from exams.models import DEFAULT_COOLDOWN_MINUTES, Exam
@@ -59,86 +60,6 @@ def _bank(exam) -> dict:
         questions.append(item)
     data["questions"] = questions
     return data
-
-
-# The order a case file's keys are written in (docs/CONTENT_FORMAT.md, "Case
-# simulations"); keys not listed follow in their stored order. JSON columns do not
-# keep key order on every database (PostgreSQL's jsonb sorts them), so the file is
-# written in the order an author would.
-_CASE_KEYS = (
-    "title",
-    "order",
-    "toolkit",
-    "team",
-    "patient",
-    "summary",
-    "algorithm",
-    "sources",
-    "time_limit",
-    "start",
-    "states",
-    "ideal",
-)
-_STATE_KEYS = (
-    "narrative",
-    "rhythm",
-    "strip",
-    "pulse",
-    "breathing",
-    "responsive",
-    "vitals",
-    "findings",
-    "critical",
-    "errors",
-    "deviations",
-    "next",
-    "end",
-)
-
-
-def _ordered(data: dict, keys: tuple[str, ...]) -> dict:
-    return {
-        **{key: data[key] for key in keys if key in data},
-        **{key: value for key, value in data.items() if key not in keys},
-    }
-
-
-def _states_in_play_order(states: dict, start: str) -> dict:
-    """States from `start` in the order play reaches them (each state's `next`
-    targets in turn), then any others: how an author reads the file."""
-    seen: list[str] = []
-    todo = [start]
-    while todo:
-        name = todo.pop(0)
-        if name in seen or name not in states:
-            continue
-        seen.append(name)
-        for rule in states[name].get("next") or []:
-            if isinstance(rule, dict) and isinstance(rule.get("goto"), str):
-                todo.append(rule["goto"])
-    seen += [name for name in states if name not in seen]
-    return {name: _ordered(states[name], _STATE_KEYS) for name in seen}
-
-
-def _case(case: Case) -> dict:
-    data = _ordered(dict(case.definition), _CASE_KEYS)
-    if isinstance(data.get("states"), dict):
-        data["states"] = _states_in_play_order(data["states"], data.get("start", ""))
-    return data
-
-
-class _CaseDumper(yaml.SafeDumper):
-    """Multi-line text (narratives, briefings) as literal blocks, as authors write
-    them."""
-
-
-def _text_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value.rstrip("\n") and value == value.strip(" "):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_CaseDumper.add_representer(str, _text_representer)
 
 
 class ExportRefused(Exception):
@@ -224,16 +145,7 @@ def content_export(*, root: Path) -> int:
             meta["cases"] = required
         put(base / "course.md", _front_matter(meta, course.description_md))
         for case in course.cases.active().order_by("order", "slug"):
-            put(
-                base / "cases" / f"{case.slug}.yaml",
-                yaml.dump(
-                    _case(case),
-                    Dumper=_CaseDumper,
-                    sort_keys=False,
-                    allow_unicode=True,
-                    width=1000,
-                ),
-            )
+            put(base / "cases" / f"{case.slug}.yaml", case_yaml(case.definition))
         rules = CaseRules.objects.filter(course=course).first()
         if rules is not None:
             put(base / "cases" / "rules.yaml", dump(dict(rules.lessons)))
