@@ -1233,12 +1233,12 @@ def m_regular(seed, rate, beats, template=QRS_NARROW, t_amp=0.26, wide_t=False):
     s = LoopStrip(seed, beats * 60.0 / rate)
     rr = 60.0 / rate
     for k in range(beats):
-        s.qrs(k * s.duration / beats, template)
+        tq = k * s.duration / beats
+        s.qrs(tq, template)
         if wide_t:
-            t_amp = -0.32 * main_deflection(template)
-            s.t(k * s.duration / beats, rr, amp=t_amp, qt_scale=1.2, width=1.2)
+            s.t(tq, rr, amp=-0.32 * main_deflection(template), qt_scale=1.2, width=1.2)
         else:
-            s.t(k * s.duration / beats, rr, amp=t_amp)
+            s.t(tq, rr, amp=t_amp)
     return s
 
 
@@ -1499,7 +1499,7 @@ MONITOR = [
     M(10, "vf-coarse", None, "chaotic waves 3-10 mm, irregular in height and timing, no QRS", partial(m_vf, coarse=True)),
     M(11, "junctional", 45, "narrow QRS, no P waves", partial(m_regular, rate=45, beats=5)),
     M(12, "torsades", 240, "continuous run, no sinus beats: spindles whose points turn from up to down and back", partial(m_torsades, cycles=24)),
-    M(13, "sinus-stemi", 90, "P before every QRS, narrow QRS, ST elevation running into the T wave", partial(m_sinus, rate=90, beats=9, template=QRS_STEMI, t_amp=0.42, st=ST_ELEVATION)),
+    M(13, "sinus-stemi", 90, "P before every QRS, narrow QRS, ST elevation (about 2 mm at the J point) rising into the T wave", partial(m_sinus, rate=90, beats=9, template=QRS_STEMI, t_amp=0.42, st=ST_ELEVATION)),
     M(14, "av-block-2-ii", 45, "P waves at 90, every second one not conducted (2:1), PR 0.18 s constant, wide QRS", partial(m_two_to_one, atrial=90, p_waves=10)),
     M(15, "idioventricular", 30, "wide QRS, no P waves, slow and regular", partial(m_regular, rate=30, beats=3, template=QRS_ESCAPE, wide_t=True)),
     M(16, "aflutter", 150, "flutter waves at 300, every second one conducted (2:1), regular", partial(m_flutter, atrial=300, waves=30, ratio=2)),

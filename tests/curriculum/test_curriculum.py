@@ -214,6 +214,8 @@ def test_ecg_strips_do_not_give_the_rhythm_away(tree):
     for path, data in acls.images.items():
         if not path.startswith("images/ecg/"):
             continue
-        assert re.fullmatch(r"images/ecg/(strip-\d\d|exam/e-\d\d\d|monitor/m-\d\d)\.svg", path), path
+        assert re.fullmatch(
+            r"images/ecg/(strip-\d\d|exam/e-\d\d\d|monitor/m-\d\d)\.svg", path
+        ), path
         drawn = " ".join(re.findall(r"<text[^>]*>([^<]*)", data.decode())).lower()
         assert not any(re.search(rf"\b{n}\b", drawn) for n in names), (path, drawn)
