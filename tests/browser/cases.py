@@ -23,9 +23,9 @@ from accounts.models import Profession, User
 from cases import services
 from cases.engine.rules import rules_for
 from cases.models import Case, CaseAttempt, CaseRules
+from core.strict_yaml import without_lines
 from courses.models import Course, CourseImage, Enrollment, Lesson
 from courses.services import lesson_open
-from curriculum.reader import _plain
 from tests import factories
 from tests.browser.curriculum import Curriculum
 from tests.cases.engine_helpers import load
@@ -64,7 +64,7 @@ class Cases:
 
 def _case(course: Course, name: str, *, required: bool) -> Case:
     """A case row as the content sync writes it, from a sample case file."""
-    data = _plain(load(name))
+    data = without_lines(load(name))
     return Case.objects.create(
         course=course,
         slug=name,
@@ -348,7 +348,9 @@ def tap_act(page: Page, step: dict) -> None:
     if toggle.count() and toggle.is_visible():
         toggle.click()
     if code == "drug":
-        form.locator("select").select_option(f"{params.pop('drug')}:{params.pop('dose')}")
+        form.locator("select").select_option(
+            f"{params.pop('drug')}:{params.pop('dose')}"
+        )
     for name, value in params.items():
         form.locator(f"input[name='{code}.{name}'][value='{value}']").check()
     form.locator("button[type=submit]").click()
