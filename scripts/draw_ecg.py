@@ -27,8 +27,8 @@ Three kinds of strip, all under content/acls/images/ecg/:
   -> rhythm and rate, for the case content tests). Each is a loop that the page
   scrolls (two copies side by side): the trace starts and ends at the same height and
   slope, and the beat across the seam keeps the rhythm's timing. A monitor's look: the
-  trace alone in `currentColor` (no paper, calibration pulse, time marks or text), the
-  neutral title "Monitor lead II", no ids (the page inlines the SVG twice).
+  trace alone in a fixed monitor green (no paper, calibration pulse, time marks or
+  text), the neutral title "Monitor lead II", no ids.
 
 Nothing rendered names a rhythm. What each strip shows is kept here, in STRIPS and
 MONITOR (rhythm, features) and in the rates measured from the drawn beats: print it as
@@ -1047,7 +1047,7 @@ STRIPS = LESSON_STRIPS + EXAM_STRIPS
 # 6 s, or the whole number of beats closest to it when 6 s does not hold a whole number
 # (125 per minute: 13 beats in 6.24 s). The look is a monitor's: no paper, no
 # calibration pulse, no time marks, no text but the neutral title, and the trace drawn
-# in `currentColor` so the page colours it.
+# in a monitor's green.
 MONITOR_DIR = "images/ecg/monitor"
 MONITOR_TITLE = "Monitor lead II"
 # The viewBox keeps paper's proportions (25 mm/s, 10 mm/mV): 100 units per second, so
@@ -1056,6 +1056,11 @@ MONITOR_PX_PER_S = 100.0
 MONITOR_PX_PER_MV = 40.0
 MONITOR_HEIGHT = 160.0
 MONITOR_BASELINE = 88.0  # y of 0 mV: 2.2 mV of room above, 1.8 mV below
+# The trace's colour. The page shows a strip with <img> (a course image is content, and
+# content is never inlined into a page), where `currentColor` would draw black: the
+# green is fixed here instead, chosen for the case monitor's dark screen (#0b1311 in
+# static/css/cases.css: contrast 10.8:1; WCAG asks 3:1 of a graphic).
+MONITOR_TRACE = "#4ade80"
 
 
 class LoopStrip(Strip):
@@ -1453,10 +1458,10 @@ class MonitorSpec:
 
 
 def render_monitor(strip: LoopStrip, *, title: str) -> str:
-    """The loop as a bare trace: one polyline in currentColor from x = 0 to the loop's
-    length. No ids (the page shows two copies of the SVG inline) and
-    preserveAspectRatio="none" with a non-scaling stroke, so the page can size the
-    box to the monitor and the copies still meet edge to edge."""
+    """The loop as a bare trace: one polyline in the monitor's green from x = 0 to the
+    loop's length. No ids, and preserveAspectRatio="none" with a non-scaling stroke,
+    so the page can size the box to the monitor and two copies side by side still meet
+    edge to edge."""
     values = strip.samples()
     pts = [
         (i * SAMPLE_S * MONITOR_PX_PER_S, MONITOR_BASELINE - v * MONITOR_PX_PER_MV)
@@ -1470,7 +1475,7 @@ def render_monitor(strip: LoopStrip, *, title: str) -> str:
         f' width="{w:.1f}" height="{h:g}" preserveAspectRatio="none" role="img"'
         f' aria-label="{label}">\n'
         f"  <title>{label}</title>\n"
-        f'  <polyline points="{trace}" fill="none" stroke="currentColor"'
+        f'  <polyline points="{trace}" fill="none" stroke="{MONITOR_TRACE}"'
         ' stroke-width="2" stroke-linejoin="round" stroke-linecap="round"'
         ' vector-effect="non-scaling-stroke"/>\n'
         "</svg>\n"
@@ -1554,7 +1559,7 @@ relative to `content/acls/`.
 - **Monitor** strips (`images/ecg/monitor/m-NN.svg`) are for case simulations only:
   never a lesson or a question (the content test refuses both). Each is a loop that
   the case's monitor scrolls: the trace only (no paper, calibration, time marks or
-  text), in the page's colour, 6 s long or the whole number of beats closest to it;
+  text), in a monitor's green for its dark screen, 6 s long or the whole number of beats closest to it;
   the numbers are fixed by the cases spec (CASES_SPEC.md) and the case files use
   them. Their rhythm column uses the case files' rhythm names.
 - Rates are measured on the drawn beats (per minute): "irregular" gives the range of

@@ -71,10 +71,12 @@ def case_attempt_for_owner(*, attempt_id: int, user) -> CaseAttempt:
 
 
 def strip_url(*, course_slug: str, path: str | None) -> str:
-    """The monitor strip's address (a course image), or "" when none is shown."""
+    """The monitor strip's address (a course image), or "" when none is shown.
+    The state names it from the course folder (`images/ecg/monitor/m-10.svg`); the
+    image route adds `images/` itself."""
     if not path:
         return ""
-    return reverse("courses:image", args=[course_slug, path])
+    return reverse("courses:image", args=[course_slug, path.removeprefix("images/")])
 
 
 @dataclass

@@ -447,14 +447,14 @@ def test_monitor_strips_are_the_spec_table():
 
 @pytest.mark.parametrize("spec", MONITOR, ids=_monitor_id)
 def test_monitor_strip_has_a_monitors_look(spec):
-    """The trace alone, in the page's colour, on a box the page can stretch; no ids
-    because the page shows two copies of it inline; small."""
+    """The trace alone, in the monitor's green (the page shows it with <img>, where
+    currentColor would be black), on a box the page can stretch; no ids; small."""
     svg = _monitor_svg(spec)
     assert re.findall(r"<(\w+)", svg) == ["svg", "title", "polyline"]
     assert " id=" not in svg
     assert 'preserveAspectRatio="none"' in svg
     polyline = re.search(r"<polyline [^>]*>", svg).group(0)
-    assert 'stroke="currentColor"' in polyline
+    assert f'stroke="{draw_ecg.MONITOR_TRACE}"' in polyline
     assert 'fill="none"' in polyline
     assert 'vector-effect="non-scaling-stroke"' in polyline
     width, height = _viewbox(svg)
