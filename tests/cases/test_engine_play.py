@@ -1,0 +1,39 @@
+"""The engine plays the two sample cases: the ideal path passes, the events read as a
+log, and the state survives a JSON round trip."""
+
+from __future__ import annotations
+
+import json
+
+from cases.engine import Action
+from tests.cases.engine_helpers import definition
+
+
+def test_ideal_vf_case_reaches_rosc_and_passes():
+    case = definition("ed-collapse")
+    score = case.score(case.replay_ideal())
+    assert score["passed"] is True
+    assert score["outcome"] == "rosc"
+    assert score["findings"] == []
+    assert score["first_shock_t"] == 42
+    assert score["first_epi_t"] == 177
+    assert 0.8 < score["cpr_fraction"] < 1
+
+
+def test_ideal_lay_case_passes_with_the_aed():
+    case = definition("mall-collapse")
+    score = case.score(case.replay_ideal())
+    assert score["passed"] is True
+    assert score["outcome"] == "recovered"
+
+
+def test_state_round_trips_through_json_at_every_step():
+    case = definition("ed-collapse")
+    state = case.initial()
+    for step in case.data["ideal"]:
+        state = json.loads(json.dumps(state))
+        action = Action(
+            step["do"], {k: str(v) for k, v in (step.get("with") or {}).items()}
+        )
+        state = case.act(state, action).state
+    assert state["finished"] is True
