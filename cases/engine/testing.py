@@ -22,7 +22,7 @@ __all__ = ["ErrorPath", "Played", "error_paths", "play", "step_for"]
 CPR_STEP = {"do": "start_cpr", "with": {"ratio": "30:2", "hands": "two-hands"}}
 ADVANCE = {"do": "advance"}
 SEARCH_LIMIT = 4000  # engine states explored when looking for a way into a state
-MAX_ADVANCES = 40
+MAX_ADVANCES = 5  # beyond the time limit in minutes
 
 
 @dataclass
@@ -266,6 +266,25 @@ def _generic_attempts(
     return []
 
 
+def _missed_after(
+    definition: Definition, prefix: list[dict], requirement: str
+) -> list[dict] | None:
+    """`prefix` then `advance` until the requirement is missed (None when the case
+    ends first or it never is)."""
+    steps = list(prefix)
+    for _ in range(definition.time_limit // 60 + MAX_ADVANCES):
+        steps.append(ADVANCE)
+        played = play(definition, steps)
+        if any(
+            f["id"] == requirement and f["kind"] == "missed"
+            for f in played.state["findings"]
+        ):
+            return steps
+        if played.state["finished"]:
+            return None
+    return None
+
+
 def error_paths(definition: Definition) -> list[ErrorPath]:
     """For every critical error the case can hit (its states' `errors`, reached by a
     search; every generic rule that can be broken in a state the ideal path visits)
@@ -313,18 +332,28 @@ def error_paths(definition: Definition) -> list[ErrorPath]:
 
     ideal = list(definition.data.get("ideal") or [])
     state = definition.initial()
+    covered: set[str] = set()
     for index, step in enumerate(ideal):
         if state["finished"]:
             break
         before = set(state["met"])
         state = definition.act(state, ideal_action(step)).state
-        for requirement in set(state["met"]) - before:
-            steps = list(ideal[:index])
-            for _ in range(MAX_ADVANCES):
-                steps.append(ADVANCE)
-                if _reaches(definition, steps, requirement, "missed"):
-                    paths.append(ErrorPath(requirement, "missed", tuple(steps)))
-                    break
-                if play(definition, steps).state["finished"]:
-                    break
+        for requirement in sorted(set(state["met"]) - before):
+            found = _missed_after(definition, list(ideal[:index]), requirement)
+            if found:
+                paths.append(ErrorPath(requirement, "missed", tuple(found)))
+                covered.add(requirement)
+    # Requirements of states off the ideal path (failure branches): reach the state,
+    # then let the time run out.
+    for sid, scene in definition.states.items():
+        for item in scene.get("critical") or []:
+            if item["id"] in covered:
+                continue
+            prefix = _reach(definition, sid)
+            if prefix is None:
+                continue
+            found = _missed_after(definition, prefix, item["id"])
+            if found:
+                paths.append(ErrorPath(item["id"], "missed", tuple(found)))
+                covered.add(item["id"])
     return paths

@@ -199,6 +199,8 @@ def describe(
         return "Catheterization lab activated."
     if code == "temperature_control":
         return "Temperature control started."
+    if code == "consult":
+        return "Expert consultation called."
     if code == "assign_roles":
         return "Team roles assigned."
     if code == "closed_loop":

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from cases.engine.rules import RHYTHMS
 from cases.engine.testing import error_paths, play
 from tests.cases.engine_helpers import CPR, EPI, SHOCK, A, case, definition, run, scene
@@ -190,3 +192,17 @@ def test_opening_event_is_the_start_narrative():
             "text": d.data["states"]["collapse"]["narrative"],
         }
     ]
+
+
+@pytest.mark.parametrize("toolkit", ["lay", "bls", "acls"])
+def test_every_action_of_every_toolkit_has_a_log_line(toolkit):
+    from cases.engine.testing import step_for
+    from cases.engine.vocabulary import ACTIONS, offered
+
+    definition = case({"a": scene("vf-coarse")}, toolkit=toolkit)
+    state = definition.initial()
+    for code in ACTIONS:
+        if offered(code, toolkit) and code not in ("handoff", "terminate"):
+            step = step_for(definition, code)
+            events = definition.act(state, A(step["do"], **step.get("with", {}))).events
+            assert events[0]["text"], code
