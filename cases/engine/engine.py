@@ -413,8 +413,6 @@ class Definition:
                 self._fire(st, payload, "missed", when)
             elif kind == "limit":
                 self._finish(st, "time_limit", events)
-        if stop_on_move:
-            return
 
     # --- actions ------------------------------------------------------------------
 

@@ -408,3 +408,22 @@ def test_resuming_compressions_cancels_the_aed_advice():
         definition, A("attach_pads", pads="adult"), A("analyze"), CPR, A("shock")
     )
     assert played.events[-1]["text"] == "The AED has not advised a shock."
+
+
+def test_the_advance_line_says_what_went_on():
+    def line(definition, *actions):
+        return run(definition, *actions).state["timeline"][-1]["text"]
+
+    assert line(case(setup=RUNNING), A("advance")) == (
+        "Compressions went on to the next rhythm check."
+    )
+    assert (
+        line(case(setup={"compressions": True}), A("advance"))
+        == "Compressions went on."
+    )
+    with_pulse = case({"a": scene("sinus", pulse=True)}, setup={"compressions": True})
+    assert line(with_pulse, A("advance")) == "Compressions went on for a minute."
+    assert (
+        line(case({"a": scene("sinus", pulse=True)}), A("advance"))
+        == "Waited a minute."
+    )
