@@ -170,7 +170,6 @@ class Definition:
             "capnography": False,
             "bp_at": None,
             "done": {},
-            "acts": [],  # [code, params] of every action carried out, in order
             "doses": {},
             "treated": [],
             "epi_last": None,
@@ -214,7 +213,7 @@ class Definition:
         if state.get("finished"):
             raise CaseFinished("The case has ended.")
         action = parse_action(action.code, action.params, self.toolkit)
-        st = copy.deepcopy(dict(state))
+        st = _copy_state(state)
         events: list[dict] = []
         t0 = st["t"]
         refusal = self._refusal(st, action)
@@ -414,8 +413,6 @@ class Definition:
                 self._fire(st, payload, "missed", when)
             elif kind == "limit":
                 self._finish(st, "time_limit", events)
-        if stop_on_move:
-            return
 
     # --- actions ------------------------------------------------------------------
 
@@ -498,13 +495,13 @@ class Definition:
 
         # Counts and effects at t0.
         st["done"][code] = st["done"].get(code, 0) + 1
-        st["acts"].append([code, dict(action.params)])
         for item in list(st["pending"]):
             if meets(self.criticals[item["id"]], action) and t0 <= item["due"]:
                 st["pending"].remove(item)
                 st["met"][item["id"]] = t0
         text = self._describe(st, scene, action)
         self._log(st, events, t0, "action", text, code, timeline=True)
+        st["timeline"][-1]["params"] = dict(action.params)
 
         stops = code in ("analyze", "shock", "pause_cpr")
         hold = False
@@ -530,6 +527,7 @@ class Definition:
                 st["treated"].append(action.params["cause"])
         elif code == "start_cpr":
             st["ratio"], st["hands"] = action.params["ratio"], action.params["hands"]
+            st["aed_advised"] = False  # touching the patient disarms the AED
         elif code == "assign_roles" and st["first_roles"] is None:
             st["first_roles"] = t0
 
@@ -664,7 +662,7 @@ class Definition:
         for item in scene.get("deviations") or []:
             if "missing" in item and not any(
                 matches(item, Action(code, params), key="missing")
-                for code, params in st["acts"]
+                for code, params in self._done_actions(st)
             ):
                 self._fire(st, item["id"], "deviation", st["t"])
 
@@ -693,6 +691,12 @@ class Definition:
             "time_limit": "Time is up: the case has ended.",
         }.get(outcome, "The case has ended.")
         self._log(st, events, st["t"], "end", text)
+
+    @staticmethod
+    def _done_actions(st: Mapping):
+        for entry in st["timeline"]:
+            if entry["kind"] == "action":
+                yield entry["code"], entry.get("params", {})
 
     def _fire(self, st: dict, finding_id: str, kind: str, t: int) -> None:
         if finding_id in st["fired"]:
@@ -747,6 +751,15 @@ class Definition:
         """The log line of an action: what was done and, for a check, what it found.
         Plain and past tense; never says whether it was right."""
         return describe(self, st, scene, action)
+
+
+def _copy_state(state: Mapping) -> dict:
+    """A copy `act` may change: each list and mapping of the state copied one level
+    deep (their items, once written, are never changed)."""
+    return {
+        key: value.copy() if isinstance(value, dict | list) else value
+        for key, value in state.items()
+    }
 
 
 def ideal_action(step: Mapping) -> Action:

@@ -87,6 +87,15 @@ CONDITION_KEYS = (
     "treated",
 )
 _META = ("__line__", "__lines__")
+_NOTHING = object()  # stands for a value that cannot be looked up (a list, a mapping)
+
+
+def _k(value: Any) -> Any:
+    """`value` when it can be looked up in a set or mapping, else a token found in none:
+    a list where a name was expected is then reported, never a crash."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _NOTHING
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,9 @@ class _Checker:
         self.images = images
         self.rule_lessons = rule_lessons
         self.problems: list[Problem] = []
-        self.toolkit = data.get("toolkit") if data.get("toolkit") in TOOLKITS else None
+        self.toolkit = (
+            data.get("toolkit") if _k(data.get("toolkit")) in TOOLKITS else None
+        )
         self.ids: dict[str, tuple] = {}  # id -> (list key, the entry)
 
     def add(self, path: tuple, message: str) -> None:
@@ -164,8 +175,18 @@ class _Checker:
         elif max_length and len(value) > max_length:
             self.add(path, f"must be at most {max_length} characters")
 
-    def integer(self, value: Any, path: tuple, minimum: int, maximum: int) -> bool:
+    def integer(
+        self,
+        value: Any,
+        path: tuple,
+        minimum: int,
+        maximum: int,
+        *,
+        required: bool = False,
+    ) -> bool:
         if value is None:
+            if required:
+                self.add(path, "needs a whole number")
             return False
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(path, "must be a whole number")
@@ -182,7 +203,7 @@ class _Checker:
     def lesson(self, value: Any, path: tuple) -> None:
         if not isinstance(value, str) or not value:
             self.add(path, "needs a lesson slug")
-        elif value not in self.lessons:
+        elif _k(value) not in self.lessons:
             self.add(path, f"unknown lesson '{value}' (not a lesson of this course)")
 
     def code(self, value: Any, path: tuple, *, key: str) -> list[str]:
@@ -192,7 +213,7 @@ class _Checker:
             return []
         good = []
         for code in codes:
-            if code not in ACTIONS:
+            if _k(code) not in ACTIONS:
                 self.add(path, f"unknown action '{code}'")
             elif self.toolkit and not offered(code, self.toolkit):
                 self.add(
@@ -264,7 +285,7 @@ class _Checker:
                     f"unknown condition '{key}' (known: {', '.join(CONDITION_KEYS)})",
                 )
             elif key in ("shocks", "cycles"):
-                self.integer(item, where, 1, 100)
+                self.integer(item, where, 1, 100, required=True)
             elif key in ("given", "not_given"):
                 self.names(item, where, set(DRUGS), "drug")
             elif key in ("done", "not_done"):
@@ -280,16 +301,16 @@ class _Checker:
                 for drug, count in item.items():
                     if drug in _META:
                         continue
-                    if drug not in DRUGS:
+                    if _k(drug) not in DRUGS:
                         self.add((*where, drug), f"unknown drug '{drug}'")
-                    self.integer(count, (*where, drug), 1, 100)
+                    self.integer(count, (*where, drug), 1, 100, required=True)
 
     def names(self, value: Any, path: tuple, allowed: set[str], what: str) -> None:
         items = as_list(value)
         if not items:
             self.add(path, f"needs a list of {what}s")
         for item in items:
-            if item not in allowed:
+            if _k(item) not in allowed:
                 self.add(path, f"unknown {what} '{item}'")
 
     def unique(self, value: Any, path: tuple, key: str, item: Mapping) -> None:
@@ -350,7 +371,7 @@ class _Checker:
                 )
             self.state(sid, scene)
         start = data.get("start")
-        if start is not None and start not in states:
+        if start is not None and _k(start) not in states:
             self.add(("start",), f"unknown state '{start}'")
         self.graph(states, start)
         self.rule_coverage()
@@ -370,7 +391,7 @@ class _Checker:
                     f"unknown key '{key}' in setup (known: {', '.join(SETUP_KEYS)})",
                 )
             elif key == "access":
-                if item not in ("iv", "io"):
+                if _k(item) not in ("iv", "io"):
                     self.add(("setup", key), "must be iv or io")
             else:
                 self.boolean(item, ("setup", key))
@@ -390,10 +411,13 @@ class _Checker:
         self.boolean(scene.get("pulse"), (*base, "pulse"))
         self.boolean(scene.get("responsive"), (*base, "responsive"))
         self.boolean(scene.get("aed"), (*base, "aed"))
-        if scene.get("breathing") is not None and scene["breathing"] not in BREATHING:
+        if (
+            scene.get("breathing") is not None
+            and _k(scene["breathing"]) not in BREATHING
+        ):
             self.add((*base, "breathing"), f"must be one of {', '.join(BREATHING)}")
         rhythm = scene.get("rhythm")
-        if rhythm is not None and rhythm not in RHYTHMS:
+        if rhythm is not None and _k(rhythm) not in RHYTHMS:
             self.add((*base, "rhythm"), f"unknown rhythm '{rhythm}'")
         if (
             scene.get("pulse") is True
@@ -419,7 +443,7 @@ class _Checker:
             elif strip not in self.images:
                 self.add((*base, "strip"), f"no such image '{strip}' in the course")
         if (
-            rhythm in SHOCKABLE
+            _k(rhythm) in SHOCKABLE
             and scene.get("pulse") is True
             and rhythm.startswith("vf")
         ):
@@ -437,7 +461,7 @@ class _Checker:
                 self.entry(key, item, (*base, key, index))
         end = scene.get("end")
         if end is not None:
-            if end not in END_KINDS:
+            if _k(end) not in END_KINDS:
                 self.add((*base, "end"), f"must be one of {', '.join(END_KINDS)}")
             if scene.get("next"):
                 self.add((*base, "next"), "an end state has no 'next'")
@@ -568,34 +592,41 @@ class _Checker:
         elif "with" in item:
             self.add((*path, "with"), "'with' goes with 'on'")
         if "after" in item:
-            self.integer(item["after"], (*path, "after"), 1, MAX_TIME_LIMIT)
+            self.integer(
+                item["after"], (*path, "after"), 1, MAX_TIME_LIMIT, required=True
+            )
         self.condition(item.get("if"), (*path, "if"))
         goto = item.get("goto")
-        states = self.data.get("states") or {}
-        if goto is not None and goto not in states:
+        states = self.data.get("states")
+        states = states if isinstance(states, dict) else {}
+        if goto is not None and (not isinstance(goto, str) or goto not in states):
             self.add((*path, "goto"), f"unknown state '{goto}'")
 
     def graph(self, states: Mapping, start: Any) -> None:
         edges: dict[str, set[str]] = {}
-        for sid, scene in states.items():
-            if sid in _META or not isinstance(scene, dict):
-                continue
+        usable = {
+            sid
+            for sid, scene in states.items()
+            if sid not in _META and isinstance(scene, dict)
+        }
+        for sid in usable:
             targets = set()
-            for item in scene.get("next") or []:
-                if isinstance(item, dict) and item.get("goto") in states:
+            items = states[sid].get("next")
+            for item in items if isinstance(items, list) else []:
+                if isinstance(item, dict) and _k(item.get("goto")) in usable:
                     targets.add(item["goto"])
             edges[sid] = targets
-        if start not in edges:
+        if _k(start) not in edges:
             return
         reachable = {start}
         todo = [start]
         while todo:
-            for target in edges[todo.pop()]:
+            for target in edges.get(todo.pop(), ()):
                 if target not in reachable:
                     reachable.add(target)
                     todo.append(target)
-        for sid in edges:
-            if sid not in reachable:
+        for sid in states:
+            if sid in usable and sid not in reachable:
                 self.add(
                     ("states", sid), f"state '{sid}' cannot be reached from '{start}'"
                 )
@@ -665,7 +696,7 @@ class _Checker:
             for name in with_:
                 if (
                     name not in _META
-                    and step.get("do") in ACTIONS
+                    and _k(step.get("do")) in ACTIONS
                     and name
                     not in {
                         p.name

@@ -214,8 +214,12 @@ def describe(
     if code == "recovery_position":
         return "Placed in the recovery position."
     if code == "advance":
-        if st["cpr"] and not scene["pulse"]:
-            return "Compressions went on to the next rhythm check."
+        if st["cpr"] and not scene["pulse"] and st["cycle_start"] is not None:
+            if st["pads"] or st["monitor"]:
+                return "Compressions went on to the next rhythm check."
+            return "Compressions went on."
+        if st["cpr"]:
+            return "Compressions went on for a minute."
         return "Waited a minute."
     if code == "handoff":
         return "Handed over care."

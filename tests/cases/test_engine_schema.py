@@ -406,3 +406,27 @@ def test_line_of_maps_a_problem_to_its_file_line():
     # A list item maps to its own line; a missing key to its mapping's line.
     assert text[line_of(data, ("ideal", 3)) - 1].strip() == "- {do: attach_pads}"
     assert text[line_of(data, ("states", "rosc", "nothing")) - 1].strip() == "rosc:"
+
+
+def _paths(node, prefix=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*prefix, key)
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield (*prefix, index)
+            yield from _paths(value, (*prefix, index))
+
+
+@pytest.mark.parametrize("name", ["ed-collapse", "mall-collapse"])
+def test_any_value_of_the_wrong_shape_is_a_problem_never_a_crash(name):
+    base = strip_lines(load(name))
+    for path in _paths(base):
+        for junk in (None, [], {"a": 1}, True, 1.5, ["x"]):
+            data = copy.deepcopy(base)
+            node = data
+            for step in path[:-1]:
+                node = node[step]
+            node[path[-1]] = junk
+            validate(data, lessons=LESSONS, images=IMAGES, rule_lessons=RULE_LESSONS)

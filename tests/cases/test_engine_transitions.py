@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cases.engine import CaseFinished
-from tests.cases.engine_helpers import EPI, SHOCK, A, case, fired, run, scene
+from tests.cases.engine_helpers import CPR, EPI, SHOCK, A, case, fired, run, scene
 
 RUNNING = {"compressions": True, "pads": True, "access": "io"}
 
@@ -400,3 +400,30 @@ def test_deviation_done_with_a_condition():
     assert "shock-awake" in fired(run(definition, sync))
     sedation = A("drug", drug="sedation", dose="procedural")
     assert "shock-awake" not in fired(run(definition, sedation, sync))
+
+
+def test_resuming_compressions_cancels_the_aed_advice():
+    definition = case({"a": scene("vf-coarse")}, toolkit="lay")
+    played = run(
+        definition, A("attach_pads", pads="adult"), A("analyze"), CPR, A("shock")
+    )
+    assert played.events[-1]["text"] == "The AED has not advised a shock."
+
+
+def test_the_advance_line_says_what_went_on():
+    def line(definition, *actions):
+        return run(definition, *actions).state["timeline"][-1]["text"]
+
+    assert line(case(setup=RUNNING), A("advance")) == (
+        "Compressions went on to the next rhythm check."
+    )
+    assert (
+        line(case(setup={"compressions": True}), A("advance"))
+        == "Compressions went on."
+    )
+    with_pulse = case({"a": scene("sinus", pulse=True)}, setup={"compressions": True})
+    assert line(with_pulse, A("advance")) == "Compressions went on for a minute."
+    assert (
+        line(case({"a": scene("sinus", pulse=True)}), A("advance"))
+        == "Waited a minute."
+    )
