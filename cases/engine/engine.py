@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import rules as R
+from .texts import FINDING_ACTIONS, describe
 from .vocabulary import (
     ACTIONS,
     DRUGS,
@@ -34,30 +35,21 @@ from .vocabulary import (
     parse_action,
 )
 
-__all__ = ["CaseFinished", "Definition", "Result", "clock", "strip_lines"]
+__all__ = [
+    "FINDING_ACTIONS",
+    "CaseFinished",
+    "Definition",
+    "Result",
+    "clock",
+    "strip_lines",
+]
 
 STATE_VERSION = 1
 CHECK_IN_RHYTHM_CHECK_COST = 3  # s: a pulse check that overlaps the rhythm check
 ADVANCE_IDLE = 60  # s: `advance` without running compressions
 END_KINDS = ("rosc", "transfer", "death", "recovered")
-
-# Findings keys a state may answer with, and the action that asks for each.
-FINDING_ACTIONS = {
-    "scene": "check_scene",
-    "glucose": "check_glucose",
-    "twelve_lead": "twelve_lead",
-    "labs": "labs",
-    "history": "history",
-    "causes": "consider_causes",
-    "stroke_scale": "stroke_scale",
-    "last_known_well": "last_known_well",
-    "ct_head": "ct_head",
-    "mouth": "look_in_mouth",
-    "reassess": "reassess",
-}
-_FINDING_OF = {code: key for key, code in FINDING_ACTIONS.items()}
-
-NO_ABNORMALITY = "No abnormality found."
+# How a case ended (`score()["ended_by"]`): an end state's kind, or one of these.
+ENDED_BY = (*END_KINDS, "handoff", "terminate", "time_limit")
 
 
 class CaseFinished(ValueError):
@@ -145,6 +137,11 @@ class Definition:
     def parse(self, code: str, params: Mapping[str, object]) -> Action:
         return parse_action(code, params, self.toolkit)
 
+    def opening_events(self) -> list[dict]:
+        """The first line of the log: the start state's narrative at 0:00."""
+        narrative = self.states[self.start].get("narrative", "")
+        return [{"t": 0, "kind": "narrative", "text": narrative, "code": None}]
+
     def initial(self) -> dict:
         st: dict[str, Any] = {
             "v": STATE_VERSION,
@@ -188,7 +185,7 @@ class Definition:
             "compression_time": 0,
             "timeline": [],
             "finished": False,
-            "outcome": None,
+            "ended_by": None,
         }
         setup = self.setup
         if setup.get("pads"):
@@ -415,7 +412,7 @@ class Definition:
                 st["pending"] = [p for p in st["pending"] if p["id"] != payload]
                 self._fire(st, payload, "missed", when)
             elif kind == "limit":
-                self._finish(st, "time-limit", events)
+                self._finish(st, "time_limit", events)
         if stop_on_move:
             return
 
@@ -424,6 +421,12 @@ class Definition:
     def _refusal(self, st: Mapping, action: Action) -> str | None:
         code = action.code
         acls = self.toolkit == "acls"
+        if code in ("attach_pads", "attach_monitor") and not self._scene(st).get(
+            "aed", True
+        ):
+            if acls:
+                return "The defibrillator has not arrived yet."
+            return "The AED has not arrived yet."
         if code == "analyze" and not (st["pads"] or st["monitor"]):
             return (
                 "Attach pads or a monitor first."
@@ -444,7 +447,7 @@ class Definition:
                 return "No IV or IO access yet."
         if code == "thrombolysis" and not st["access"]:
             return "No IV or IO access yet."
-        if code in ("pause_cpr", "switch_compressor") and not st["cpr"]:
+        if code == "pause_cpr" and not st["cpr"]:
             return "Compressions are not running."
         if code in ("iv_access", "io_access") and st["access"]:
             return "IV or IO access is already in place."
@@ -473,6 +476,8 @@ class Definition:
             and not pulse
         ):
             cost = CHECK_IN_RHYTHM_CHECK_COST
+        if code == "switch_compressor" and not st["cpr"]:
+            cost = 0  # the new compressor takes over when compressions resume
 
         # Judged at the moment the action is taken, against the counts before it.
         for rule_id in R.action_rules(
@@ -580,7 +585,7 @@ class Definition:
                         self._enter(st, entry["goto"], events)
                         break
         if not st["finished"] and code in ("handoff", "terminate"):
-            self._finish(st, "handoff" if code == "handoff" else "terminated", events)
+            self._finish(st, code, events)
 
     # --- state changes ------------------------------------------------------------
 
@@ -672,13 +677,13 @@ class Definition:
             if first is None or first > R.ROLES_WITHIN:
                 self._fire(st, "no-roles", "deviation", min(st["t"], R.ROLES_WITHIN))
         st["finished"] = True
-        st["outcome"] = outcome
+        st["ended_by"] = outcome
         st["cpr"] = False
         st["hold"] = False
         text = {
             "handoff": "Care handed over.",
-            "terminated": "Resuscitation stopped.",
-            "time-limit": "Time is up: the case has ended.",
+            "terminate": "Resuscitation stopped.",
+            "time_limit": "Time is up: the case has ended.",
         }.get(outcome, "The case has ended.")
         self._log(st, events, st["t"], "end", text)
 
@@ -732,8 +737,6 @@ class Definition:
     def _describe(self, st: Mapping, scene: Mapping, action: Action) -> str:
         """The log line of an action: what was done and, for a check, what it found.
         Plain and past tense; never says whether it was right."""
-        from .texts import describe
-
         return describe(self, st, scene, action)
 
 

@@ -223,7 +223,13 @@ def action_rules(
     elif drug == "atropine" and not pulse:
         broken.append("atropine-in-arrest")
     elif drug == "epinephrine" and not pulse:
-        if rhythm in SHOCKABLE and st["done"].get("shock", 0) < 2:
+        # Only before the first dose of this arrest: a patient who got epinephrine
+        # in PEA or asystole and then goes into VF keeps it every 3-5 minutes.
+        if (
+            rhythm in SHOCKABLE
+            and st["done"].get("shock", 0) < 2
+            and not _epi_clock_running(st)
+        ):
             broken.append("epi-before-second-shock")
         if (
             is_arrest_dose(action)

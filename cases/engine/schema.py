@@ -14,7 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import END_KINDS, FINDING_ACTIONS, Definition, as_list, ideal_action
+from .engine import (
+    END_KINDS,
+    FINDING_ACTIONS,
+    Definition,
+    as_list,
+    clock,
+    ideal_action,
+    strip_lines,
+)
 from .rules import RHYTHMS, RULES, SHOCKABLE, rules_for
 from .vocabulary import (
     ACTIONS,
@@ -66,6 +74,7 @@ STATE_KEYS = {
     "deviations": False,
     "next": False,
     "end": False,
+    "aed": False,
 }
 CONDITION_KEYS = ("shocks", "given", "doses", "done", "not_done", "cycles", "treated")
 _META = ("__line__", "__lines__")
@@ -112,7 +121,7 @@ class _Checker:
         self.rule_lessons = rule_lessons
         self.problems: list[Problem] = []
         self.toolkit = data.get("toolkit") if data.get("toolkit") in TOOLKITS else None
-        self.ids: dict[str, tuple] = {}
+        self.ids: dict[str, tuple] = {}  # id -> (list key, the entry)
 
     def add(self, path: tuple, message: str) -> None:
         self.problems.append(Problem(tuple(path), message))
@@ -274,17 +283,24 @@ class _Checker:
             if item not in allowed:
                 self.add(path, f"unknown {what} '{item}'")
 
-    def unique(self, value: Any, path: tuple) -> None:
+    def unique(self, value: Any, path: tuple, key: str, item: Mapping) -> None:
+        """Ids are unique in the case, except that one error or deviation may be
+        repeated word for word in several states (it fires once)."""
         if not isinstance(value, str) or not SLUG_RE.match(value):
             self.add(path, "'id' must be a slug (lowercase letters, digits, hyphens)")
             return
-        if value in self.ids or value in RULES:
+        if value in RULES:
+            self.add(path, f"id '{value}' is the id of a generic rule")
+            return
+        entry = (key, strip_lines(item))
+        seen = self.ids.get(value)
+        if seen is not None and not (key != "critical" and seen == entry):
             self.add(
                 path,
-                f"id '{value}' is used twice (ids are unique in the case and "
-                "differ from the generic rules)",
+                f"id '{value}' is used twice (a repeated error or deviation must be "
+                "the same entry word for word)",
             )
-        self.ids[value] = path
+        self.ids.setdefault(value, entry)
 
     # --- the file -----------------------------------------------------------------
 
@@ -364,6 +380,7 @@ class _Checker:
         self.text(scene.get("narrative"), (*base, "narrative"))
         self.boolean(scene.get("pulse"), (*base, "pulse"))
         self.boolean(scene.get("responsive"), (*base, "responsive"))
+        self.boolean(scene.get("aed"), (*base, "aed"))
         if scene.get("breathing") is not None and scene["breathing"] not in BREATHING:
             self.add((*base, "breathing"), f"must be one of {', '.join(BREATHING)}")
         rhythm = scene.get("rhythm")
@@ -482,7 +499,7 @@ class _Checker:
             spec |= {"do": False, "missing": False, "with": False}
         if not self.keys(item, spec, path, "an entry"):
             return
-        self.unique(item.get("id"), (*path, "id"))
+        self.unique(item.get("id"), (*path, "id"), key, item)
         self.text(item.get("debrief"), (*path, "debrief"))
         if item.get("lesson") is not None:
             self.lesson(item["lesson"], (*path, "lesson"))
@@ -653,8 +670,6 @@ class _Checker:
         self.replay(steps)
 
     def replay(self, steps: list) -> None:
-        from .engine import clock, strip_lines
-
         definition = Definition(strip_lines(self.data), rule_lessons=self.rule_lessons)
         st = definition.initial()
         for index, step in enumerate(steps):

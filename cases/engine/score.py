@@ -43,7 +43,7 @@ def score(definition: Definition, state: Mapping) -> dict:
                 "lesson": lesson,
             }
         )
-    if state["outcome"] == "time-limit":
+    if state["ended_by"] == "time_limit":
         findings.append(
             {
                 "id": TIME_LIMIT_FINDING,
@@ -59,7 +59,7 @@ def score(definition: Definition, state: Mapping) -> dict:
     return {
         "passed": bool(state["finished"]) and not failing,
         "finished": bool(state["finished"]),
-        "outcome": state["outcome"],
+        "ended_by": state["ended_by"],
         "t": state["t"],
         "findings": findings,
         "met": dict(state["met"]),

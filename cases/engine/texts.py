@@ -16,6 +16,31 @@ from .vocabulary import CAUSES, DRUGS, OXYGEN_TARGET, RATIO, VENT_RATE, Action
 if TYPE_CHECKING:
     from .engine import Definition
 
+# Findings keys a state may answer with, and the action that asks for each: the
+# action's code, or the spec's short name for three of them. The text replaces the
+# action's default answer.
+FINDING_ACTIONS = {
+    "glucose": "check_glucose",
+    "twelve_lead": "twelve_lead",
+    "labs": "labs",
+    "history": "history",
+    "causes": "consider_causes",
+    "stroke_scale": "stroke_scale",
+    "last_known_well": "last_known_well",
+    "ct_head": "ct_head",
+    "check_scene": "check_scene",
+    "check_responsiveness": "check_responsiveness",
+    "check_breathing": "check_breathing",
+    "check_breathing_pulse": "check_breathing_pulse",
+    "check_bp": "check_bp",
+    "reassess": "reassess",
+    "open_airway": "open_airway",
+    "rescue_breaths": "rescue_breaths",
+    "look_in_mouth": "look_in_mouth",
+}
+FINDING_OF = {code: key for key, code in FINDING_ACTIONS.items()}
+NO_ABNORMALITY = "No abnormality found."
+
 BREATHING = {
     "none": "no breathing",
     "agonal": "only occasional gasps, not normal breathing",
@@ -29,10 +54,53 @@ def _label(param, option_id: str) -> str:
     return next((o.label for o in param.options if o.id == option_id), option_id)
 
 
-def _finding(scene: Mapping, key: str) -> str:
-    from .engine import NO_ABNORMALITY
+# What each action with a findings key says before its answer, and the answer when
+# the state has no finding for it (None: the default comes from the state itself).
+_ANSWERED = {
+    "check_scene": ("Scene checked", "nothing in the way of helping."),
+    "check_responsiveness": ("Responsiveness checked", None),
+    "check_breathing": ("Breathing checked", None),
+    "check_breathing_pulse": ("Breathing and pulse checked", None),
+    "check_bp": ("Blood pressure measured", None),
+    "reassess": ("Reassessed", None),
+    "open_airway": ("Airway opened", ""),
+    "rescue_breaths": ("Breaths given", ""),
+    "look_in_mouth": ("Looked in the mouth", "nothing seen."),
+    "check_glucose": ("Glucose checked", NO_ABNORMALITY),
+    "twelve_lead": ("12-lead ECG obtained", NO_ABNORMALITY),
+    "labs": ("Blood gas and electrolytes back", NO_ABNORMALITY),
+    "history": ("History taken", NO_ABNORMALITY),
+    "consider_causes": ("Reversible causes reviewed with the team", NO_ABNORMALITY),
+    "stroke_scale": ("Stroke scale done", NO_ABNORMALITY),
+    "last_known_well": ("Time last known well asked", NO_ABNORMALITY),
+    "ct_head": ("Head CT done", NO_ABNORMALITY),
+}
 
-    return (scene.get("findings") or {}).get(key) or NO_ABNORMALITY
+
+def _default(code: str, scene: Mapping) -> str:
+    breathing = BREATHING[scene["breathing"]]
+    if code == "check_responsiveness":
+        if scene["responsive"]:
+            return "the patient responds."
+        return "no response to voice or a tap on the shoulders."
+    if code == "check_breathing":
+        return f"{breathing}."
+    if code == "check_breathing_pulse":
+        return f"{breathing}, {_pulse(scene)}."
+    if code == "reassess":
+        return _patient(scene)
+    bp = (scene.get("vitals") or {}).get("bp") if scene["pulse"] else None
+    return f"{bp} mmHg." if bp else "not measurable."
+
+
+def _answer(code: str, scene: Mapping) -> str:
+    prefix, default = _ANSWERED[code]
+    found = (scene.get("findings") or {}).get(FINDING_OF[code])
+    if found:
+        return f"{prefix}: {found.strip()}"
+    if default is None:
+        default = _default(code, scene)
+    return f"{prefix}: {default}" if default else f"{prefix}."
 
 
 def _pulse(scene: Mapping) -> str:
@@ -45,7 +113,7 @@ def _pulse(scene: Mapping) -> str:
 def _patient(scene: Mapping) -> str:
     responds = "responds" if scene["responsive"] else "does not respond"
     breathing = BREATHING[scene["breathing"]]
-    return f"The patient {responds}, {breathing}, with {_pulse(scene)}."
+    return f"the patient {responds}, {breathing}, with {_pulse(scene)}."
 
 
 def describe(
@@ -53,57 +121,13 @@ def describe(
 ) -> str:
     code, p = action.code, action.params
     acls = definition.toolkit == "acls"
-    vitals = scene.get("vitals") or {}
-    if code == "check_scene":
-        return "Scene checked. " + (
-            (scene.get("findings") or {}).get("scene")
-            or "Nothing in the way of helping."
-        )
-    if code == "check_responsiveness":
-        if scene["responsive"]:
-            return "Responsiveness checked: the patient responds."
-        return "Responsiveness checked: no response to voice or a tap on the shoulders."
+    if code in _ANSWERED:
+        return _answer(code, scene)
     if code == "call_help":
         return (
             "Called for help: emergency response activated, AED or defibrillator "
             "on its way."
         )
-    if code == "check_breathing":
-        return f"Breathing checked: {BREATHING[scene['breathing']]}."
-    if code == "check_breathing_pulse":
-        breathing = BREATHING[scene["breathing"]]
-        return f"Breathing and pulse checked: {breathing}, {_pulse(scene)}."
-    if code == "reassess":
-        extra = (scene.get("findings") or {}).get("reassess")
-        return "Reassessed. " + _patient(scene) + (f" {extra}" if extra else "")
-    if code == "check_bp":
-        bp = vitals.get("bp") if scene["pulse"] else None
-        return f"Blood pressure {bp} mmHg." if bp else "Blood pressure: not measurable."
-    if code in (
-        "check_glucose",
-        "twelve_lead",
-        "labs",
-        "history",
-        "consider_causes",
-        "stroke_scale",
-        "last_known_well",
-        "ct_head",
-        "look_in_mouth",
-    ):
-        from .engine import _FINDING_OF
-
-        what = {
-            "check_glucose": "Glucose checked",
-            "twelve_lead": "12-lead ECG obtained",
-            "labs": "Blood gas and electrolytes back",
-            "history": "History taken",
-            "consider_causes": "Reversible causes reviewed with the team",
-            "stroke_scale": "Stroke scale done",
-            "last_known_well": "Time last known well asked",
-            "ct_head": "Head CT done",
-            "look_in_mouth": "Looked in the mouth",
-        }[code]
-        return f"{what}: {_finding(scene, _FINDING_OF[code])}"
     if code == "start_cpr":
         ratio = _label(RATIO, p["ratio"])
         hands = {
@@ -155,10 +179,6 @@ def describe(
         return "IV access established."
     if code == "io_access":
         return "IO access established."
-    if code == "open_airway":
-        return "Airway opened."
-    if code == "rescue_breaths":
-        return "Breaths given."
     if code == "oxygen":
         return f"Oxygen given ({_label(OXYGEN_TARGET, p['target'])})."
     if code == "advanced_airway":

@@ -54,6 +54,10 @@ class Param:
     label: str
     options: tuple[Option, ...]
     toolkits: frozenset[str] = ALL  # where the parameter is asked (energy: acls only)
+    prompt: str = ""  # the error when no valid option was chosen
+
+    def choose(self) -> str:
+        return self.prompt or f"Choose a {self.label.lower()}"
 
     def option_ids(self) -> tuple[str, ...]:
         return tuple(o.id for o in self.options)
@@ -122,6 +126,7 @@ RATIO = Param(
         ("30:2", "30:2"),
         ("15:2", "15:2"),
         ("continuous-10", "continuous compressions, 1 breath every 6 s"),
+        ("hands-only", "compressions only, no breaths"),
     ),
 )
 HANDS = Param(
@@ -139,17 +144,20 @@ SHOCK_ENERGY = Param(
     "Energy",
     _opts(*((e, f"{e} J") for e in ("120", "150", "200", "300", "360"))),
     toolkits=ACLS,
+    prompt="Choose an energy",
 )
 SYNC_ENERGY = Param(
     "energy",
     "Energy",
     _opts(*((e, f"{e} J") for e in ("50", "100", "120", "150", "200", "360"))),
+    prompt="Choose an energy",
 )
 OXYGEN_TARGET = Param(
     "target",
     "Target",
     _opts(
         ("spo2-90", "to keep SpO2 at 90% or more"),
+        ("spo2-90-98", "titrate to SpO2 90-98%"),
         ("spo2-92-98", "titrate to SpO2 92-98%"),
         ("max", "100% by non-rebreather regardless of SpO2"),
     ),
@@ -162,6 +170,13 @@ VENT_RATE = Param(
         ("20", "1 breath every 3 s"),
         ("30", "1 breath every 2 s"),
     ),
+)
+PADS = Param(
+    "pads",
+    "Pads",
+    _opts(("adult", "adult pads"), ("pediatric", "pediatric pads or child key")),
+    toolkits=LAY_BLS,
+    prompt="Choose the pads",
 )
 CAUSES = (
     ("hypovolemia", "Hypovolemia"),
@@ -225,6 +240,11 @@ _DRUG_LIST = (
         ("6mg-slow", "6 mg IV over 2 minutes", "ivio"),
     ),
     _drug(
+        "norepinephrine",
+        "Norepinephrine",
+        ("infusion", "infusion 0.1-0.5 mcg/kg/min IV, titrated to MAP", "ivio", True),
+    ),
+    _drug(
         "dopamine",
         "Dopamine",
         ("infusion", "infusion 5-20 mcg/kg/min", "ivio", True),
@@ -234,6 +254,15 @@ _DRUG_LIST = (
         "calcium",
         "Calcium",
         ("chloride-1g", "calcium chloride 10%, 1 g IV", "ivio"),
+    ),
+    _drug(
+        "sedation",
+        "Procedural sedation",
+        (
+            "procedural",
+            "procedural sedation and analgesia, small titrated IV doses",
+            "ivio",
+        ),
     ),
     _drug("bicarbonate", "Sodium bicarbonate", ("50meq", "50 mEq IV", "ivio")),
     _drug(
@@ -317,7 +346,7 @@ _ACTION_LIST = (
     _a("check_breathing", "Look for normal breathing", "assess", LAY, 5),
     _a(
         "check_breathing_pulse",
-        "Check breathing and carotid pulse (5-10 s)",
+        "Check breathing and pulse (5-10 s)",
         "assess",
         BLS_ACLS,
         10,
@@ -338,13 +367,15 @@ _ACTION_LIST = (
     _a("reassess", "Reassess the patient and the monitor", "assess", ALL, 15),
     _a("start_cpr", "Start compressions", "cpr", ALL, 2, "no", RATIO, HANDS),
     _a("pause_cpr", "Stop compressions", "cpr", ALL, 1),
-    _a("switch_compressor", "Switch compressors", "cpr", BLS_ACLS, 3, "yes"),
+    _a("switch_compressor", "Switch compressors", "cpr", ALL, 3, "yes"),
     _a(
         "attach_pads",
         "Turn on the AED / attach defibrillator pads",
         "rhythm",
         ALL,
         15,
+        "no",
+        PADS,
     ),
     _a(
         "attach_monitor",
@@ -432,6 +463,13 @@ _ACTION_LIST = (
     _a("cath_lab", "Activate the cardiac catheterization lab", "acs", ACLS, 10),
     _a("temperature_control", "Start temperature control", "post", ACLS, 30),
     _a("assign_roles", "Assign team roles", "team", BLS_ACLS, 10),
+    _a(
+        "consult",
+        "Call for expert consultation (cardiology, neurology, ...)",
+        "team",
+        ACLS,
+        10,
+    ),
     _a(
         "closed_loop",
         "Confirm orders with closed-loop communication",
@@ -581,6 +619,6 @@ def parse_action(code: str, params: Mapping[str, object], toolkit: str) -> Actio
         else:
             allowed = param.option_ids()
         if value not in allowed:
-            raise ValueError(f"Choose a {param.label.lower()}")
+            raise ValueError(param.choose())
         chosen[param.name] = value
     return Action(code, chosen)

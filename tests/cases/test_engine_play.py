@@ -13,7 +13,7 @@ def test_ideal_vf_case_reaches_rosc_and_passes():
     case = definition("ed-collapse")
     score = case.score(case.replay_ideal())
     assert score["passed"] is True
-    assert score["outcome"] == "rosc"
+    assert score["ended_by"] == "rosc"
     assert score["findings"] == []
     assert score["first_shock_t"] == 42
     assert score["first_epi_t"] == 177
@@ -24,7 +24,7 @@ def test_ideal_lay_case_passes_with_the_aed():
     case = definition("mall-collapse")
     score = case.score(case.replay_ideal())
     assert score["passed"] is True
-    assert score["outcome"] == "recovered"
+    assert score["ended_by"] == "recovered"
 
 
 def test_state_round_trips_through_json_at_every_step():
