@@ -170,6 +170,7 @@ class Definition:
             "capnography": False,
             "bp_at": None,
             "done": {},
+            "acts": [],  # [code, params] of every action carried out, in order
             "doses": {},
             "treated": [],
             "epi_last": None,
@@ -488,11 +489,16 @@ class Definition:
             if matches(item, action) and self._holds(st, item.get("if")):
                 self._fire(st, item["id"], "error", t0)
         for item in scene.get("deviations") or []:
-            if "do" in item and matches(item, action):
+            if (
+                "do" in item
+                and matches(item, action)
+                and self._holds(st, item.get("if"))
+            ):
                 self._fire(st, item["id"], "deviation", t0)
 
         # Counts and effects at t0.
         st["done"][code] = st["done"].get(code, 0) + 1
+        st["acts"].append([code, dict(action.params)])
         for item in list(st["pending"]):
             if meets(self.criticals[item["id"]], action) and t0 <= item["due"]:
                 st["pending"].remove(item)
@@ -657,7 +663,8 @@ class Definition:
         scene = self.states[state_id]
         for item in scene.get("deviations") or []:
             if "missing" in item and not any(
-                st["done"].get(code) for code in as_list(item["missing"])
+                matches(item, Action(code, params), key="missing")
+                for code, params in st["acts"]
             ):
                 self._fire(st, item["id"], "deviation", st["t"])
 
@@ -701,6 +708,8 @@ class Definition:
             if key == "shocks" and done.get("shock", 0) < int(value):
                 return False
             if key == "given" and any(not doses.get(d) for d in as_list(value)):
+                return False
+            if key == "not_given" and any(doses.get(d) for d in as_list(value)):
                 return False
             if key == "doses" and any(
                 doses.get(d, 0) < int(n) for d, n in value.items()

@@ -73,6 +73,7 @@ class Rule:
     toolkits: frozenset[str]
     topic: str
     debrief: str
+    when: str  # when it fires, for the format documentation
 
 
 _RULE_LIST = (
@@ -83,6 +84,7 @@ _RULE_LIST = (
         "Cardiac arrest: shockable and non-shockable rhythms",
         "Shock only VF and pulseless VT. Asystole and PEA are not shockable: resume "
         "CPR, give epinephrine and look for a reversible cause.",
+        "`shock` while pulseless and the rhythm is not VF or VT (asystole, PEA).",
     ),
     Rule(
         "shock-with-pulse",
@@ -92,6 +94,8 @@ _RULE_LIST = (
         "An unsynchronized shock on a patient with a pulse can cause VF. A tachycardia "
         "with a pulse that needs electricity gets synchronized cardioversion (only "
         "polymorphic VT gets an unsynchronized shock).",
+        "unsynchronized `shock` on a patient with a pulse, except `vt-poly` and "
+        "`torsades`.",
     ),
     Rule(
         "sync-pulseless",
@@ -100,6 +104,7 @@ _RULE_LIST = (
         "Defibrillation and cardioversion",
         "Pulseless VT and VF get an unsynchronized shock (defibrillation); a "
         "synchronized shock may not fire and delays defibrillation.",
+        "`sync_cardioversion` on a pulseless patient.",
     ),
     Rule(
         "atropine-in-arrest",
@@ -108,6 +113,7 @@ _RULE_LIST = (
         "Cardiac arrest drugs",
         "Atropine has no place in cardiac arrest (PEA or asystole); it treats "
         "symptomatic bradycardia with a pulse.",
+        "atropine while pulseless.",
     ),
     Rule(
         "cpr-pause-over-10s",
@@ -117,6 +123,8 @@ _RULE_LIST = (
         "Keep every pause in compressions under 10 seconds: resume compressions at "
         "once after a shock or a rhythm check, and do other tasks while compressions "
         "go on.",
+        "pulseless, arrest recognized: compressions off for more than 10 s in one "
+        "interval (fires at the 11th second).",
     ),
     Rule(
         "rhythm-check-missed",
@@ -125,6 +133,8 @@ _RULE_LIST = (
         "High-quality CPR",
         "Check the rhythm after every 2 minutes of CPR (switch compressors then): a "
         "shockable rhythm must not wait.",
+        "pulseless, compressions on, pads or monitor on: no `analyze` by 2:30 after "
+        "the cycle began (or the pads went on, if later); fires at 2:31.",
     ),
     Rule(
         "epi-before-second-shock",
@@ -133,6 +143,8 @@ _RULE_LIST = (
         "Cardiac arrest drugs",
         "In VF or pulseless VT, epinephrine comes after the second shock: shocks and "
         "CPR come first.",
+        "epinephrine in a shockable arrest with fewer than 2 shocks, before any "
+        "arrest dose of this arrest.",
     ),
     Rule(
         "epi-too-soon",
@@ -140,6 +152,8 @@ _RULE_LIST = (
         frozenset({"acls"}),
         "Cardiac arrest drugs",
         "Epinephrine 1 mg is repeated every 3 to 5 minutes, not sooner.",
+        "an arrest dose (1 mg IV/IO) less than 180 s after the previous one in the "
+        "same arrest.",
     ),
     Rule(
         "epi-overdue",
@@ -148,6 +162,8 @@ _RULE_LIST = (
         "Cardiac arrest drugs",
         "Repeat epinephrine 1 mg every 3 to 5 minutes while the arrest lasts: more "
         "than 5 minutes passed without it.",
+        "still in the same arrest more than 330 s after the last arrest dose (fires "
+        "at 331 s).",
     ),
     Rule(
         "cpr-with-pulse-responsive",
@@ -156,6 +172,7 @@ _RULE_LIST = (
         "Recognizing cardiac arrest",
         "Compressions are for a patient who is unresponsive and not breathing "
         "normally; this patient was responsive.",
+        "`start_cpr` (compressions not running) on a responsive patient.",
     ),
     Rule(
         "cpr-fraction-low",
@@ -164,6 +181,8 @@ _RULE_LIST = (
         "High-quality CPR",
         "Compressions covered less than 80% of the time without a pulse; aim for at "
         "least 80% by keeping every pause short.",
+        "at the end: compressions on for less than 80% of the pulseless time after "
+        "recognition.",
     ),
     Rule(
         "no-roles",
@@ -172,6 +191,7 @@ _RULE_LIST = (
         "Team dynamics",
         "Assign team roles in the first minute, so that compressions, airway, monitor "
         "and drugs go on in parallel.",
+        "at the end, in a `team: true` case: no `assign_roles` in the first 60 s.",
     ),
 )
 RULES: dict[str, Rule] = {r.id: r for r in _RULE_LIST}

@@ -76,7 +76,16 @@ STATE_KEYS = {
     "end": False,
     "aed": False,
 }
-CONDITION_KEYS = ("shocks", "given", "doses", "done", "not_done", "cycles", "treated")
+CONDITION_KEYS = (
+    "shocks",
+    "given",
+    "not_given",
+    "doses",
+    "done",
+    "not_done",
+    "cycles",
+    "treated",
+)
 _META = ("__line__", "__lines__")
 
 
@@ -98,9 +107,9 @@ def line_of(data: Any, path: Iterable) -> int:
     node = data
     for step in path:
         if isinstance(node, dict):
-            line = node.get("__lines__", {}).get(step, node.get("__line__", line))
             if step not in node:
-                return line
+                return line  # the line of the key that holds this mapping
+            line = node.get("__lines__", {}).get(step, line)
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
@@ -195,7 +204,7 @@ class _Checker:
         return good
 
     def with_(self, value: Any, codes: list[str], path: tuple) -> None:
-        if value is None:
+        if value is None or not codes:  # unknown codes are reported already
             return
         if not isinstance(value, dict):
             self.add(path, "'with' must be a mapping of parameter to option(s)")
@@ -256,7 +265,7 @@ class _Checker:
                 )
             elif key in ("shocks", "cycles"):
                 self.integer(item, where, 1, 100)
-            elif key == "given":
+            elif key in ("given", "not_given"):
                 self.names(item, where, set(DRUGS), "drug")
             elif key in ("done", "not_done"):
                 self.names(item, where, set(ACTIONS), "action")
@@ -496,7 +505,7 @@ class _Checker:
         elif key == "errors":
             spec |= {"do": True, "with": False, "if": False}
         else:
-            spec |= {"do": False, "missing": False, "with": False}
+            spec |= {"do": False, "missing": False, "with": False, "if": False}
         if not self.keys(item, spec, path, "an entry"):
             return
         self.unique(item.get("id"), (*path, "id"), key, item)
@@ -533,6 +542,9 @@ class _Checker:
                     "a deviation has 'missing' (expected, never done) or 'do' (done)",
                 )
                 return
+            if "missing" in item and "if" in item:
+                self.add((*path, "if"), "'if' goes with 'do' (judged when it is done)")
+            self.condition(item.get("if"), (*path, "if"))
         field = "missing" if "missing" in item else "do"
         if field in item:
             codes = self.code(item[field], (*path, field), key=field)

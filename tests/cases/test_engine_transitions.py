@@ -365,3 +365,38 @@ def test_actions_outside_the_toolkit_are_refused_with_value_error():
         definition.act(definition.initial(), A("iv_access"))
     with pytest.raises(ValueError, match="Choose a dose"):
         case().act(case().initial(), A("drug", drug="epinephrine"))
+
+
+def test_missing_deviation_honours_with():
+    deviation = {
+        "id": "no-sedation",
+        "missing": "drug",
+        "with": {"drug": "sedation"},
+        "debrief": "Sedate first.",
+        "lesson": "vf-pvt",
+    }
+    definition = case(
+        {"a": scene("svt", pulse=True, deviations=[deviation])}, setup={"access": "iv"}
+    )
+    atropine = A("drug", drug="atropine", dose="1mg")
+    assert "no-sedation" in fired(run(definition, atropine, A("handoff")))
+    sedation = A("drug", drug="sedation", dose="procedural")
+    assert "no-sedation" not in fired(run(definition, sedation, A("handoff")))
+
+
+def test_deviation_done_with_a_condition():
+    deviation = {
+        "id": "shock-awake",
+        "do": "sync_cardioversion",
+        "if": {"not_given": ["sedation"]},
+        "debrief": "Sedate first.",
+        "lesson": "vf-pvt",
+    }
+    definition = case(
+        {"a": scene("svt", pulse=True, deviations=[deviation])},
+        setup={"access": "iv", "pads": True},
+    )
+    sync = A("sync_cardioversion", energy=50)
+    assert "shock-awake" in fired(run(definition, sync))
+    sedation = A("drug", drug="sedation", dose="procedural")
+    assert "shock-awake" not in fired(run(definition, sedation, sync))
