@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cases.engine import Action
 from tests.cases.engine_helpers import definition
 
@@ -37,3 +39,15 @@ def test_state_round_trips_through_json_at_every_step():
         )
         state = case.act(state, action).state
     assert state["finished"] is True
+
+
+def test_load_definition_checks_the_file_but_not_the_course():
+    from cases.engine import load_definition
+    from tests.cases.engine_helpers import load
+
+    case = load_definition(load("ed-collapse"))
+    assert case.score(case.replay_ideal())["passed"] is True
+    data = load("ed-collapse")
+    data["start"] = "nowhere"
+    with pytest.raises(ValueError, match="start: unknown state 'nowhere'"):
+        load_definition(data)
