@@ -248,7 +248,9 @@ class Definition:
             "strip": strip,
             # Compressions shake the trace: the rhythm shows only in a pause.
             "artifact": bool(acls and leads and compressing),
-            "hr": shown("hr", monitor_on and pulse),
+            # The monitor counts the complexes it sees, pulse or not (in PEA too): the
+            # rate alone never tells a perfusing rhythm from PEA; a pulse check does.
+            "hr": shown("hr", acls and leads and not compressing),
             "spo2": shown("spo2", monitor_on and pulse),
             "bp": shown("bp", pulse and (monitor_on or bp_measured)),
             "etco2": shown("etco2", state["capnography"]),

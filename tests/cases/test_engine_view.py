@@ -122,13 +122,27 @@ def test_blood_pressure_by_cuff_without_a_monitor():
     )
 
 
-def test_no_rate_or_saturation_without_a_pulse():
+def test_without_a_pulse_the_monitor_counts_complexes_but_shows_no_saturation():
+    # PEA: the monitor shows the electrical rate as it would on a perfusing rhythm, so
+    # the numbers never tell PEA from a return of circulation; only a pulse check does.
     definition = case(
-        {"a": scene("vf-coarse", vitals={"hr": 180, "etco2": 12})},
+        {"a": scene("sinus", vitals={"hr": 60, "spo2": 95, "etco2": 12})},
         setup={"monitor": True, "capnography": True},
     )
     monitor = definition.view(definition.initial())["monitor"]
-    assert (monitor["hr"], monitor["spo2"], monitor["etco2"]) == (None, None, 12)
+    assert (monitor["hr"], monitor["spo2"], monitor["etco2"]) == (60, None, 12)
+    pads_only = case(
+        {"a": scene("sinus", vitals={"hr": 60})}, setup={"pads": True}
+    )
+    assert pads_only.view(pads_only.initial())["monitor"]["hr"] == 60
+
+
+def test_no_rate_while_compressions_shake_the_trace():
+    definition = case(
+        {"a": scene("sinus", vitals={"hr": 60})},
+        setup={"monitor": True, "compressions": True},
+    )
+    assert definition.view(definition.initial())["monitor"]["hr"] is None
 
 
 def test_compressions_hide_the_rhythm_until_a_pause():
