@@ -121,10 +121,13 @@ def add_cases(curriculum: Curriculum) -> Cases:
                 rules_for(["acls", "bls", "lay"], team=True), RULE_LESSON[attribute]
             ),
         )
+    # A time zone saved already: no page posts it (timezone.js) while the player
+    # acts, which the live server's in-memory SQLite could refuse ("table is locked").
     player = factories.UserFactory(
         email="jordan.lee@example.org",
         legal_name="Jordan Lee",
         profession=Profession.PARAMEDIC,
+        time_zone="America/Chicago",
     )
     factories.CertificateFactory(
         enrollment=factories.EnrollmentFactory(

@@ -348,3 +348,19 @@ def test_a_failed_debrief_on_a_desktop_and_a_phone(
         assert_no_horizontal_scroll(page)
         assert_accessible(page)
         screenshot(page, "case-debrief")
+
+
+def test_the_monitor_sticks_on_a_phone_held_upright_only(
+    new_context, cases: Cases, live_server
+):
+    """Upright, the phone's monitor stays on top; on a phone on its side, or a
+    desktop zoomed to 200%, it would cover most of the screen, so it scrolls away."""
+    attempt = played(cases.player, cases.acls, ideal(cases.acls)[:5])
+    page = _player_page(new_context, cases, live_server, phone=True)
+    page.goto(attempt.get_absolute_url())
+    position = "(m) => getComputedStyle(m).position"
+    assert page.locator("#case-monitor").evaluate(position) == "sticky"
+    for width, height in ((667, 375), (640, 400)):
+        page.set_viewport_size({"width": width, "height": height})
+        assert page.locator("#case-monitor").evaluate(position) == "static"
+        assert_no_horizontal_scroll(page)
