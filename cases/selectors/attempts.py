@@ -209,7 +209,9 @@ class Debrief:
     """An ended attempt explained: passed or not and why, each finding with its
     debrief line and the lesson that teaches it, the learner's actions beside the
     expected path (the case's ideal path replayed by the engine), the CPR fraction,
-    and the algorithm the case follows (named only now)."""
+    and the algorithm the case follows (named only now). A failed attempt's page
+    shows only `to_review` of these (see there); the findings stay on the attempt
+    for staff (admin)."""
 
     attempt: CaseAttempt
     case: Case
@@ -233,6 +235,21 @@ class Debrief:
     @property
     def cpr_percent(self) -> int | None:
         return None if self.cpr_fraction is None else round(100 * self.cpr_fraction)
+
+    @property
+    def to_review(self) -> list[tuple[str, str, int]]:
+        """What a failed attempt shows instead of its findings: each lesson the
+        critical findings link to, once, with how many of them it covers: (title,
+        url, count). Which action was missed or wrong, when, and the expected path
+        stay hidden until the case is passed: the case is the same on every retake,
+        so they would be its answer key (as an exam's result names topics, never
+        the questions missed)."""
+        counts: dict[str, list] = {}
+        for finding in self.critical_findings:
+            if finding.lesson_url:
+                row = counts.setdefault(finding.lesson_url, [finding.lesson_title, 0])
+                row[1] += 1
+        return [(title, url, count) for url, (title, count) in counts.items()]
 
     @property
     def lessons(self) -> list[tuple[str, str]]:

@@ -131,9 +131,7 @@ def test_without_a_pulse_the_monitor_counts_complexes_but_shows_no_saturation():
     )
     monitor = definition.view(definition.initial())["monitor"]
     assert (monitor["hr"], monitor["spo2"], monitor["etco2"]) == (60, None, 12)
-    pads_only = case(
-        {"a": scene("sinus", vitals={"hr": 60})}, setup={"pads": True}
-    )
+    pads_only = case({"a": scene("sinus", vitals={"hr": 60})}, setup={"pads": True})
     assert pads_only.view(pads_only.initial())["monitor"]["hr"] == 60
 
 

@@ -2,7 +2,9 @@
 server's simulated clock: its ideal path passes, and each way to fail it that the
 engine finds (cases.engine.testing.error_paths: every critical error the case can
 hit, every critical requirement skipped) fails with that finding's debrief line on
-the debrief page. Until the case files arrive, the engine's sample cases stand in.
+the debrief: the line is recorded on the attempt (staff read it in the admin) and
+the learner's page names the lesson that teaches it, never the line (the case is the
+same on the retake).
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ from cases.engine.rules import RULES
 from cases.engine.testing import error_paths
 from cases.models import Case, CaseRules
 from core.strict_yaml import load_yaml, without_lines
-from tests.cases.app_helpers import play, rule_lessons, start, text
-from tests.cases.engine_helpers import FIXTURES
+from tests.cases.app_helpers import play, start, text
 from tests.factories import (
     CourseFactory,
     EnrollmentFactory,
@@ -39,9 +40,8 @@ def shipped() -> list[tuple[str, Path]]:
         for path in Path(settings.CONTENT_DIR).glob("*/cases/*.yaml")
         if path.name != "rules.yaml"
     )
-    if files:
-        return [(path.parent.parent.name, path) for path in files]
-    return [("sample", path) for path in sorted(FIXTURES.glob("*.yaml"))]
+    assert files, "no case files under content/*/cases/"
+    return [(path.parent.parent.name, path) for path in files]
 
 
 CASES = shipped()
@@ -53,9 +53,11 @@ def read(path: Path) -> dict:
 
 def course_rules(course_slug: str, path: Path) -> dict[str, str]:
     rules = path.parent / "rules.yaml"
-    if course_slug == "sample" or not rules.exists():
-        return rule_lessons()
     return read(rules)
+
+
+def lesson_title(slug: str) -> str:
+    return f"Lesson {slug}"
 
 
 def lessons_named(definition: dict, rules: dict[str, str]) -> set[str]:
@@ -76,7 +78,7 @@ def shipped_case(request):
     course = CourseFactory(slug=f"{course_slug}-cases", code="SHIP")
     module = ModuleFactory(course=course, slug="lessons")
     for order, slug in enumerate(sorted(lessons_named(data, rules))):
-        LessonFactory(module=module, slug=slug, title=f"Lesson {slug}", order=order)
+        LessonFactory(module=module, slug=slug, title=lesson_title(slug), order=order)
     CaseRules.objects.create(course=course, lessons=rules)
     case = Case.objects.create(
         course=course,
@@ -136,5 +138,9 @@ def test_a_shipped_case_passes_on_its_ideal_path_and_fails_on_each_error(
         if path.id in RULES:
             assert line == RULES[path.id].debrief
         body = debrief_text(client, attempt)
-        assert " ".join(line.split()) in body, (path.id, line)
         assert "Not passed" in body
+        # The page names the lesson to review, never the line itself nor the
+        # expected path: the same case comes back on the retake.
+        assert found[0]["lesson"] and lesson_title(found[0]["lesson"]) in body
+        assert " ".join(line.split()) not in body, (path.id, line)
+        assert "Expected path" not in body

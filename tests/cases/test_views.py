@@ -10,7 +10,15 @@ from django.urls import reverse
 
 from cases.models import CaseAttempt, CaseEvent
 from cases.services import case_attempt_abandon
-from tests.cases.app_helpers import act, action_post, long_case, make_case, start, text
+from tests.cases.app_helpers import (
+    act,
+    action_post,
+    long_case,
+    make_case,
+    play,
+    start,
+    text,
+)
 from tests.factories import EnrollmentFactory, UserFactory, login_with_mfa
 
 pytestmark = pytest.mark.django_db
@@ -192,11 +200,30 @@ def test_the_debrief_links_each_finding_to_its_lesson(learner, vf_case, course):
     page = learner.get(reverse("cases:debrief", args=[attempt.pk])).content.decode()
     body = text(page)
     assert "Not passed" in body
-    assert "Shock VF as soon as the defibrillator is ready." in body
     assert course.lessons_by_slug["vf-pvt"].get_absolute_url() in page
-    assert vf_case.algorithm in body
+    # The same case comes back on the retake: what was missed, when, the expected
+    # path and the algorithm (which names the rhythm) would be its answer key.
+    assert "Shock VF as soon as the defibrillator is ready." not in body
+    assert "first-shock" not in page
+    assert "Expected path" not in body
+    assert vf_case.algorithm not in body
+    # The findings stay on the attempt, for staff.
+    attempt.refresh_from_db()
+    assert any(
+        f["debrief"] == "Shock VF as soon as the defibrillator is ready."
+        for f in attempt.findings
+    )
     # A retake waits for the lessons: the page says which.
     assert "opens once you have opened the lessons your debrief linked" in body
+
+
+def test_a_passed_debrief_shows_the_expected_path_and_the_algorithm(learner, vf_case):
+    attempt = play(learner, start(learner, vf_case), vf_case.definition["ideal"])
+    assert attempt.passed
+    page = learner.get(reverse("cases:debrief", args=[attempt.pk])).content.decode()
+    body = text(page)
+    assert "Passed" in body and "Expected path" in body
+    assert vf_case.algorithm in body
 
 
 def test_an_open_attempt_has_no_debrief_yet(learner, vf_case):
