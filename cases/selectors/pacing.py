@@ -18,14 +18,17 @@ cases or attempts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 
-from core.dates import format_moment
-from core.pacing import DEFAULT_COOLDOWN_MINUTES, cooldown_after, duration_words
+from core.pacing import (
+    DEFAULT_COOLDOWN_MINUTES,
+    LessonToOpen,
+    RetakeWait,
+    cooldown_after,
+)
 from courses.models import Enrollment, Lesson, LessonView
 
 from ..models import Case, CaseAttempt
@@ -34,64 +37,23 @@ from ..models import Case, CaseAttempt
 CRITICAL_KINDS = frozenset({"missed", "error"})
 
 
-@dataclass(frozen=True)
-class LessonToOpen:
-    pk: int
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class CasePacing:
+@dataclass(frozen=True, kw_only=True)
+class CasePacing(RetakeWait):
     """What stands between the learner and their next attempt of a case they did
-    not pass last time. `open_now()` says whether they may start now."""
+    not pass last time (core.pacing.RetakeWait)."""
+
+    code_prefix = "case"
 
     case: Case
-    failed_attempt_id: int
-    failed_at: datetime
-    failures_in_a_row: int
-    # Lessons the failed attempt's debrief linked, not opened since in this
-    # enrollment.
-    lessons_to_open: list[LessonToOpen] = field(default_factory=list)
-    # The end of the cool-down (None: none applies).
-    opens_at: datetime | None = None
-    cooldown_minutes: int | None = None
-
-    def waiting(self, now: datetime | None = None) -> bool:
-        return self.opens_at is not None and (now or timezone.now()) < self.opens_at
 
     @property
-    def cooldown_running(self) -> bool:
-        return self.waiting()
+    def subject(self) -> str:
+        return f"“{self.case.title}”"
 
-    def open_now(self, now: datetime | None = None) -> bool:
-        return not self.lessons_to_open and not self.waiting(now)
-
-    @property
-    def code(self) -> str:
-        return "case.review_lessons_first" if self.lessons_to_open else "case.cooldown"
-
-    def refusal(self, now: datetime | None = None) -> str:
-        """The sentence a learner reads when a start is refused: what opens it."""
-        parts = []
-        if self.lessons_to_open:
-            many = len(self.lessons_to_open) > 1
-            names = ", ".join(f"“{lesson.title}”" for lesson in self.lessons_to_open)
-            parts.append(
-                f"Before you try “{self.case.title}” again, open the "
-                f"lesson{'s' if many else ''} your debrief linked: {names}."
-            )
-        if self.waiting(now):
-            parts.append(self.cooldown_sentence)
-        return " ".join(parts)
-
-    @property
-    def cooldown_sentence(self) -> str:
+    def lessons_sentence(self, names: str, many: bool) -> str:
         return (
-            f"You have not passed “{self.case.title}” in your last "
-            f"{self.failures_in_a_row} attempts, so your next attempt opens after a "
-            f"break of {duration_words(self.cooldown_minutes or 0)}, at "
-            f"{format_moment(self.opens_at)}: use it to review."
+            f"Before you try “{self.case.title}” again, open the "
+            f"lesson{'s' if many else ''} your debrief linked: {names}."
         )
 
 
