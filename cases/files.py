@@ -17,6 +17,11 @@ from .engine import line_of, validate
 
 __all__ = ["case_problems", "case_yaml", "json_safe", "read_case_yaml"]
 
+# The longest shipped case is about 32,000 characters. The admin's editor refuses a
+# text four times that before parsing it: the checks replay the case, and nothing
+# an author writes by hand needs more.
+MAX_CASE_CHARS = 128 * 1024
+
 
 def json_safe(value: Any) -> tuple[Any, str | None]:
     """`value` as JSON stores it (the database's JSON column and the fingerprint
@@ -65,7 +70,34 @@ def read_case_yaml(
     images: set[str],
     rule_lessons: dict[str, str] | None,
 ) -> tuple[dict | None, list[tuple[int, str]]]:
-    """(definition, []) for a valid case text, or (None, [(line, message)])."""
+    """(definition, []) for a valid case text, or (None, [(line, message)]).
+
+    A text longer than MAX_CASE_CHARS, or nested deeper than the YAML reader and
+    the checks can recurse (a typed text in the admin, not a file), is refused
+    with a problem on line 1 instead of failing the request."""
+    if len(text) > MAX_CASE_CHARS:
+        return None, [
+            (
+                1,
+                f"the case is too long ({len(text):,} characters; at most "
+                f"{MAX_CASE_CHARS:,})",
+            )
+        ]
+    try:
+        return _read_case_yaml(
+            text, lessons=lessons, images=images, rule_lessons=rule_lessons
+        )
+    except RecursionError:
+        return None, [(1, "nested too deeply to be a case")]
+
+
+def _read_case_yaml(
+    text: str,
+    *,
+    lessons: set[str],
+    images: set[str],
+    rule_lessons: dict[str, str] | None,
+) -> tuple[dict | None, list[tuple[int, str]]]:
     try:
         data = load_yaml(text, first_line=1)
     except yaml.MarkedYAMLError as exc:

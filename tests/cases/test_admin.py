@@ -130,3 +130,32 @@ def test_rule_lessons_are_checked_like_rules_yaml(staff_client, vf_case):
     assert "no-such-lesson" in body and "cpr-pause-over-10s" in body
     rules.refresh_from_db()
     assert rules.lessons["shock-nonshockable"] == "vf-pvt"
+
+
+@pytest.mark.parametrize(
+    "yaml_text",
+    [
+        pytest.param("title: " + "[" * 3000 + "]" * 3000, id="nested-lists"),
+        pytest.param("title: " + "{a: " * 3000 + "1" + "}" * 3000, id="nested-maps"),
+    ],
+)
+def test_deeply_nested_yaml_is_refused_not_a_server_error(
+    staff_client, synced_case, yaml_text
+):
+    response = staff_client.post(change(synced_case), form(synced_case, yaml_text))
+    assert response.status_code == 200
+    assert "line 1: nested too deeply" in text(response.content.decode())
+    synced_case.refresh_from_db()
+    assert not synced_case.edited_since_sync
+
+
+def test_an_oversized_definition_is_refused_before_it_is_read(
+    staff_client, synced_case
+):
+    padding = "# " + "x" * 100 + "\n"
+    yaml_text = case_yaml(synced_case.definition) + padding * 2500
+    response = staff_client.post(change(synced_case), form(synced_case, yaml_text))
+    assert response.status_code == 200
+    assert "too long" in text(response.content.decode())
+    synced_case.refresh_from_db()
+    assert not synced_case.edited_since_sync
