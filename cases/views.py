@@ -177,11 +177,17 @@ def act(request: HttpRequest, attempt_id: int) -> HttpResponse:
     the case does not offer; 409 for an out-of-date page (a double submit, another
     tab) or an ended case, nothing changed; 404 for anyone else's attempt."""
     wants_json = _wants_json(request)
+    # Counted before the form is read: a malformed post costs the same page.
+    try:
+        services.case_rate_limit_hit(user=request.user, action="act")
+    except services.CaseRateLimited as limited:
+        return _rate_limited(
+            request, limited, back=reverse("cases:play", args=[attempt_id])
+        )
     form = ActionForm(request.POST)
     if not form.is_valid():
         return _refused(request, attempt_id, form.error_summary(), status=400)
     try:
-        services.case_rate_limit_hit(user=request.user, action="act")
         outcome = services.case_attempt_act(
             attempt_id=attempt_id,
             user=request.user,
@@ -191,10 +197,6 @@ def act(request: HttpRequest, attempt_id: int) -> HttpResponse:
         )
     except NotFound:
         raise Http404("No such case attempt.") from None
-    except services.CaseRateLimited as limited:
-        return _rate_limited(
-            request, limited, back=reverse("cases:play", args=[attempt_id])
-        )
     except services.InvalidAction as invalid:
         return _refused(request, attempt_id, invalid.message, status=invalid.status)
     except services.CaseAttemptClosed as closed:

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from cases import services
 from cases.models import CaseAttempt, CaseEvent
 from cases.services import case_attempt_abandon
 from tests.cases.app_helpers import (
@@ -183,6 +184,23 @@ def test_a_form_without_its_place_in_the_case_is_400(learner, vf_case):
     )
     assert response.status_code == 400
     assert "reload it" in text(response.content.decode())
+
+
+def test_malformed_actions_count_towards_the_rate_limit(learner, vf_case, monkeypatch):
+    """A script posting garbage is throttled like one posting actions: each post
+    costs the server the same page, valid or not."""
+    monkeypatch.setitem(services.RATE_LIMITS, "act", 2)
+    attempt = start(learner, vf_case)
+    url = reverse("cases:act", args=[attempt.pk])
+    for _ in range(2):
+        assert learner.post(url, {"code": "attach_pads"}).status_code == 400
+    response = learner.post(url, {"code": "attach_pads"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    response = act(learner, attempt, {"do": "attach_pads"})
+    assert response.status_code == 429
+    attempt.refresh_from_db()
+    assert attempt.event_count == 1
 
 
 def test_an_ended_case_sends_the_learner_to_the_debrief(learner, vf_case):
