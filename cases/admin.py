@@ -16,6 +16,7 @@ from courses.models import CourseImage, Lesson
 from .engine import validate_rules
 from .files import case_yaml, read_case_yaml
 from .models import Case, CaseAttempt, CaseEvent, CaseRules
+from .selectors import clock
 
 
 class CaseAdminForm(forms.ModelForm):
@@ -174,7 +175,7 @@ class CaseEventInline(LabeledTabularInline):
 
     @admin.display(description="Time")
     def clock(self, obj: CaseEvent) -> str:
-        return f"{obj.t // 60}:{obj.t % 60:02d}"
+        return clock(obj.t)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

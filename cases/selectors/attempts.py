@@ -18,6 +18,7 @@ from courses.markdown import render_markdown
 from courses.models import Lesson
 
 from ..definitions import definition_for
+from ..engine import clock as engine_clock
 from ..models import Case, CaseAttempt, CaseEvent
 
 # How the debrief names each kind of finding.
@@ -40,10 +41,10 @@ ENDINGS = {
 
 
 def clock(seconds: int | None) -> str:
-    """Simulated seconds as the log shows them: 0:05, 2:14, 12:00."""
+    """Simulated seconds as the log shows them (the engine's clock), "" for none."""
     if seconds is None:
         return ""
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    return engine_clock(seconds)
 
 
 def case_for_viewer(
