@@ -265,8 +265,8 @@ class Debrief:
 def case_debrief(*, attempt: CaseAttempt) -> Debrief:
     """The debrief of an ended attempt (the caller checked it is the learner's: see
     case_attempt_for_owner). Lessons are looked up by slug in the case's course
-    (one query); the timelines come from the attempt's state and the version's
-    ideal path, replayed."""
+    (one query); the timelines come from the attempt's state and, for a passed
+    attempt only, the version's ideal path replayed."""
     definition = definition_for(version_id=attempt.version_id)
     score = definition.score(attempt.state)
     course = attempt.case.course
@@ -292,23 +292,31 @@ def case_debrief(*, attempt: CaseAttempt) -> Debrief:
                 lesson_url=lesson.get_absolute_url() if lesson else "",
             )
         )
+    passed = bool(attempt.passed)
+    # The answer key (the expected path, the algorithm naming the rhythm, its
+    # sources) is built for a passed attempt only: the case is the same on a retake.
+    answers = {}
+    if passed:
+        answers = {
+            "expected": [
+                TimelineRow(t=row["t"], text=row["text"], note=row.get("note", ""))
+                for row in definition.expected()
+            ],
+            "algorithm": score.get("algorithm", ""),
+            "sources": list(score.get("sources", [])),
+        }
     return Debrief(
         attempt=attempt,
         case=attempt.case,
-        passed=bool(attempt.passed),
+        passed=passed,
         ending=ENDINGS.get(attempt.ended_by, ""),
         findings=findings,
         yours=[
             TimelineRow(t=row["t"], text=row["text"])
             for row in score.get("timeline", [])
         ],
-        expected=[
-            TimelineRow(t=row["t"], text=row["text"], note=row.get("note", ""))
-            for row in definition.expected()
-        ],
         cpr_fraction=attempt.cpr_fraction,
-        algorithm=score.get("algorithm", ""),
-        sources=list(score.get("sources", [])),
+        **answers,
     )
 
 

@@ -235,6 +235,17 @@ def test_the_debrief_links_each_finding_to_its_lesson(learner, vf_case, course):
     assert "opens once you have opened the lessons your debrief linked" in body
 
 
+def test_a_failed_debrief_does_not_even_build_the_answer_key(learner, vf_case):
+    """The template hides them, and the selector does not hand them over either:
+    no later template or JSON can leak the expected path or the algorithm."""
+    attempt = start(learner, vf_case)
+    act(learner, attempt, {"do": "terminate"})
+    response = learner.get(reverse("cases:debrief", args=[attempt.pk]))
+    debrief = response.context["debrief"]
+    assert not debrief.passed
+    assert (debrief.expected, debrief.algorithm, debrief.sources) == ([], "", [])
+
+
 def test_a_passed_debrief_shows_the_expected_path_and_the_algorithm(learner, vf_case):
     attempt = play(learner, start(learner, vf_case), vf_case.definition["ideal"])
     assert attempt.passed
