@@ -175,6 +175,16 @@ _RULE_LIST = (
         "`start_cpr` (compressions not running) on a responsive patient.",
     ),
     Rule(
+        "ended-too-early",
+        "error",
+        ALL,
+        "Ending a resuscitation",
+        "The patient still needed you when care was handed over or the resuscitation "
+        "stopped: keep going until the patient is stable and the team that takes "
+        "over is there, or until stopping is justified.",
+        "`handoff` or `terminate` in a state that does not list it under `may_end`.",
+    ),
+    Rule(
         "cpr-fraction-low",
         "deviation",
         ALL,
@@ -240,6 +250,9 @@ def action_rules(
         broken.append("sync-pulseless")
     elif action.code == "start_cpr" and scene["responsive"] and not st["cpr"]:
         broken.append("cpr-with-pulse-responsive")
+    elif action.code in ("handoff", "terminate"):
+        if action.code not in (scene.get("may_end") or ()):
+            broken.append("ended-too-early")
     elif drug == "atropine" and not pulse:
         broken.append("atropine-in-arrest")
     elif drug == "epinephrine" and not pulse:

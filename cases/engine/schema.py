@@ -75,7 +75,10 @@ STATE_KEYS = {
     "next": False,
     "end": False,
     "aed": False,
+    "may_end": False,
 }
+# The actions that end a case; a state lists under `may_end` those that end it well.
+ENDING_ACTIONS = ("handoff", "terminate")
 CONDITION_KEYS = (
     "shocks",
     "given",
@@ -448,6 +451,19 @@ class _Checker:
             and rhythm.startswith("vf")
         ):
             self.add(base, "VF has no pulse")
+        may_end = scene.get("may_end")
+        if may_end is not None:
+            if (
+                not isinstance(may_end, list)
+                or not may_end
+                or any(_k(code) not in ENDING_ACTIONS for code in may_end)
+            ):
+                self.add(
+                    (*base, "may_end"),
+                    f"must list one or both of {', '.join(ENDING_ACTIONS)}",
+                )
+            elif "terminate" in may_end and self.toolkit != "acls":
+                self.add((*base, "may_end"), "terminate is an ACLS action")
         self.vitals(scene.get("vitals"), (*base, "vitals"))
         self.findings(scene.get("findings"), (*base, "findings"))
         for key in ("critical", "errors", "deviations"):

@@ -34,6 +34,7 @@ RULE_LESSONS = {
     "cpr-with-pulse-responsive": "adult-compressions",
     "cpr-fraction-low": "high-quality-cpr",
     "no-roles": "high-quality-cpr",
+    "ended-too-early": "high-quality-cpr",
 }
 
 
@@ -67,6 +68,9 @@ def scene(rhythm: str | None = "vf-coarse", *, pulse: bool = False, **extra) -> 
         "pulse": pulse,
         "breathing": "normal" if pulse else "none",
         "responsive": False,
+        # The engine tests end cases by handing over or stopping wherever they like;
+        # `may_end=None` gives a state that must not end that way.
+        "may_end": ["handoff", "terminate"],
     }
     if rhythm is not None:
         out["rhythm"] = rhythm

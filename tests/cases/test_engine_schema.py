@@ -349,7 +349,7 @@ def test_every_generic_rule_of_the_toolkit_needs_a_lesson():
     lay_rules = {
         k: v
         for k, v in RULE_LESSONS.items()
-        if k.startswith(("cpr", "rhythm", "shock-with"))
+        if k.startswith(("cpr", "rhythm", "shock-with", "ended"))
     }
     assert problems(LAY, rule_lessons=lay_rules) == []
 
@@ -379,6 +379,7 @@ def test_rules_file_validation():
             "rhythm-check-missed",
             "cpr-with-pulse-responsive",
             "cpr-fraction-low",
+            "ended-too-early",
         )
     }
     assert validate_rules(lay, lessons=LESSONS, toolkits={"lay"}) == []

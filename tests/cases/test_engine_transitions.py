@@ -341,9 +341,23 @@ def test_an_end_state_ends_the_case_and_act_then_refuses():
 
 @pytest.mark.parametrize("code", ["handoff", "terminate"])
 def test_handoff_and_terminate_end_the_case(code):
-    played = run(case(), A(code))
+    played = run(case({"a": scene(may_end=[code])}), A(code))
     assert played.state["finished"] is True
     assert played.score["ended_by"] == code
+    assert played.score["passed"] is True
+
+
+@pytest.mark.parametrize("code", ["handoff", "terminate"])
+def test_ending_where_the_state_does_not_allow_it_fails_the_case(code):
+    # Stopping or handing over mid-arrest with nothing else pending must not pass:
+    # only the states the author marks `may_end` end a case well.
+    played = run(case({"a": scene(may_end=None)}), A(code))
+    assert played.state["finished"] is True
+    assert played.score["passed"] is False
+    assert [f["id"] for f in played.score["findings"]] == ["ended-too-early"]
+    other = "terminate" if code == "handoff" else "handoff"
+    played = run(case({"a": scene(may_end=[other])}), A(code))
+    assert played.score["passed"] is False
 
 
 def test_the_time_limit_ends_the_case_unpassed():
