@@ -1,6 +1,9 @@
 """Run the benchmarks (`make bench`) and print their results as Markdown.
 
-Each benchmark runs in a fresh process against a throw-away database: SQLite in a
+Two scripts: `bench_certificates.py` (issuing, reminders) and `bench_cases.py` (the
+case simulation's action round trip); `BENCH_ONLY=cases` or
+`BENCH_ONLY=certificates` runs one. Each benchmark runs in a fresh process against
+a throw-away database: SQLite in a
 temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
 called <name>_bench is created next to it and dropped afterwards; the database
 DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
@@ -19,7 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SCRIPT = BASE_DIR / "bench" / "bench_certificates.py"
+SCRIPTS = {
+    "certificates": BASE_DIR / "bench" / "bench_certificates.py",
+    "cases": BASE_DIR / "bench" / "bench_cases.py",
+}
 
 
 def _postgres_bench_url(url: str) -> str | None:
@@ -40,7 +46,7 @@ def _admin_sql(url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def _run(database_url: str, work_dir: Path) -> dict:
+def _run(database_url: str, work_dir: Path, script: Path) -> dict:
     env = {
         **os.environ,
         "LIFELINE_BENCH": "1",
@@ -49,12 +55,14 @@ def _run(database_url: str, work_dir: Path) -> dict:
         "EMAIL_URL": "memorymail://",
         "SECRET_KEY": "bench-only-secret-key",
         "LOG_LEVEL": "WARNING",
+        # The case benchmark drives the views with Django's test client.
+        "ALLOWED_HOSTS": "testserver",
     }
     # Tasks are called directly (no broker); the production settings (config.settings).
     for name in ("REDIS_URL", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
     completed = subprocess.run(  # noqa: S603 - our interpreter, our script
-        [sys.executable, str(SCRIPT)],
+        [sys.executable, str(script)],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -122,24 +130,63 @@ def _relay_report(relay: dict) -> list[str]:
     ]
 
 
+def _cases_report(result: dict) -> str:
+    rows = [
+        ("ACLS sample, form post (302)", result["sample_form"]),
+        ("ACLS sample, JSON (200)", result["sample_json"]),
+        ("ACLS sample, service only", result["sample_service"]),
+        ("200-state case, form post (302)", result["long_form"]),
+        ("200-state case, JSON (200)", result["long_json"]),
+        ("200-state case, service only", result["long_service"]),
+        ("200-state case played to its end, form", result["long_full_form"]),
+        ("200-state case played to its end, JSON", result["long_full_json"]),
+        ("200-state case played to its end, service", result["long_full_service"]),
+    ]
+    return "\n".join(
+        [
+            f"### Case actions, {result['database']}",
+            "",
+            "| one action | actions | mean ms | median ms | p95 ms | CPU ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            *(
+                f"| {label} | {r['n']} | {r['mean_ms']} | {r['median_ms']} "
+                f"| {r['p95_ms']} | {r['cpu_ms']} |"
+                for label, r in rows
+            ),
+            "",
+        ]
+    )
+
+
+REPORTS = {"certificates": _report, "cases": _cases_report}
+
+
 def main() -> None:
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()}\n"
     )
+    only = os.environ.get("BENCH_ONLY", "")
+    if only and only not in SCRIPTS:
+        sys.exit(f"BENCH_ONLY must be one of {', '.join(SCRIPTS)}")
+    chosen = [only] if only else list(SCRIPTS)
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as tmp:
         work_dir = Path(tmp)
-        sqlite_url = f"sqlite:///{work_dir / 'bench.sqlite3'}"
-        print(_report(_run(sqlite_url, work_dir)))
+        for name in chosen:
+            sqlite_url = f"sqlite:///{work_dir / f'{name}.sqlite3'}"
+            print(REPORTS[name](_run(sqlite_url, work_dir, SCRIPTS[name])))
         postgres_url = _postgres_bench_url(os.environ.get("DATABASE_URL", ""))
         if postgres_url:
             name = urlsplit(postgres_url).path.lstrip("/")
-            _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
-            _admin_sql(postgres_url, f'CREATE DATABASE "{name}"')
-            try:
-                print(_report(_run(postgres_url, work_dir)))
-            finally:
+            for script in chosen:
                 _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+                _admin_sql(postgres_url, f'CREATE DATABASE "{name}"')
+                try:
+                    print(
+                        REPORTS[script](_run(postgres_url, work_dir, SCRIPTS[script]))
+                    )
+                finally:
+                    _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
         else:
             print("(Set DATABASE_URL=postgres://... to measure PostgreSQL too.)")
 

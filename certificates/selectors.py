@@ -110,6 +110,16 @@ def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
 
 #: What a certificate covers while Lifeline records no hands-on skills check.
 SCOPE_ONLINE_ONLY = "Online cognitive course; hands-on skills not assessed by Lifeline."
+#: Added when the course required case simulations and the holder passed them
+#: (Certificate.includes_case_assessment, a snapshot taken at issue).
+SCOPE_CASES = "Includes simulated case assessment."
+
+
+def certificate_scope(certificate: Certificate) -> str:
+    """The scope sentence the PDF, the wallet card and the verify page print."""
+    if certificate.includes_case_assessment:
+        return f"{SCOPE_ONLINE_ONLY} {SCOPE_CASES}"
+    return SCOPE_ONLINE_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +163,7 @@ def certificate_facts(
         course_code=certificate.course_code,
         hours=certificate.hours,
         accreditation=certificate.accreditation,
-        scope=SCOPE_ONLINE_ONLY,
+        scope=certificate_scope(certificate),
         issued_on=certificate.issued_on,
         expires_on=certificate.expires_on,
         revoked_on=timezone.localdate(revoked) if revoked else None,
@@ -183,6 +193,7 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
             "signer_title",
             "issued_on",
             "expires_on",
+            "includes_case_assessment",
             "status",
             "revoked_at",
         )

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "courses",
+    # Case simulations: below exams and certificates, which ask it what is passed.
+    "cases",
     "exams",
     "certificates",
     # The content sync (sync_content, export_content): above the apps it writes.
