@@ -178,6 +178,59 @@ def completed_lesson_ids_for(*, enrollments: list[Enrollment]) -> dict[int, set[
     return done
 
 
+@dataclass(frozen=True, slots=True)
+class OpenProgress:
+    """A learner's open enrollment in a course, as someone following their progress
+    sees it: published lessons done of those the course has (exams are the exams
+    app's and are not counted here)."""
+
+    lessons_done: int
+    lessons_total: int
+    waiting: bool = False  # enrolled, waiting for a prerequisite
+
+    @property
+    def percent(self) -> int:
+        if not self.lessons_total:
+            return 0
+        return min(100, round(100 * self.lessons_done / self.lessons_total))
+
+
+def open_progress_for(
+    *, users: QuerySet, course_ids: list[int]
+) -> dict[tuple[int, int], OpenProgress]:
+    """{(user id, course id): OpenProgress} of the open enrollments (active or
+    waiting) of many learners in the given courses: `users` is a queryset of user
+    ids (a subquery). Two queries, whatever the number of learners."""
+    if not course_ids:
+        return {}
+    totals = dict(
+        Lesson.objects.published()
+        .filter(course_id__in=course_ids)
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("pk"))
+        .values_list("course_id", "n")
+    )
+    rows = (
+        Enrollment.objects.filter(
+            user_id__in=users,
+            course_id__in=course_ids,
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+        )
+        .order_by()
+        .annotate(done=Count("progress", filter=Q(progress__lesson__is_published=True)))
+        .values_list("user_id", "course_id", "status", "done")
+    )
+    return {
+        (user_id, course_id): OpenProgress(
+            lessons_done=done,
+            lessons_total=totals.get(course_id, 0),
+            waiting=status == Enrollment.Status.WAITING,
+        )
+        for user_id, course_id, status, done in rows
+    }
+
+
 def enrollment_for_review(*, user, course: Course) -> Enrollment | None:
     """The learner's latest completed enrollment in `course`, if any: it opens the
     course's lessons read-only (review mode) without a new enrollment. A completed
