@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("certificates.urls")),
     path("exams/", include("exams.urls")),
+    path("organizations/", include("organizations.urls")),
     path("", include("courses.urls")),
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -43,10 +44,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Words the learner's pages use in /organizations/...: no organization may be one.
+RESERVED_SLUGS = frozenset({"invitations", "join", "memberships"})
+
+
+def validate_slug_free(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(f"“{value}” is reserved; choose another address.")
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=150)
     slug = models.SlugField(
-        unique=True, help_text="Its address: /organizations/<slug>/"
+        unique=True,
+        validators=[validate_slug_free],
+        help_text="Its address: /organizations/<slug>/",
     )
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(

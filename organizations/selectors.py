@@ -350,9 +350,10 @@ def _compliance(
     for requirement in requirements:
         key = (requirement.job_role_id, requirement.course_id)
         due_days[key] = min(due_days.get(key, 10**6), requirement.due_within_days)
+    site_zone = timezone.get_default_timezone()
     rows = []
     for membership in members:
-        joined = timezone.localtime(membership.joined_at).date()
+        joined = timezone.localtime(membership.joined_at, site_zone).date()
         cells: list[Cell | None] = []
         for course in columns:
             keys = {(None, course.pk), (membership.job_role_id, course.pk)}

@@ -203,12 +203,20 @@ def membership_update_by_staff(
 
 
 @transaction.atomic
-def organization_save(*, organization: Organization, by, changed: list[str]) -> None:
+def organization_save(
+    *,
+    organization: Organization,
+    by,
+    changed: list[str],
+    related: list | None = None,
+) -> None:
     """Saves an organization edited by site staff (the admin) and records what
-    changed (organization.changed, with the new values)."""
+    changed (organization.changed): its fields with their new values, and
+    `related`, the admin's description of its job roles and requirements added,
+    changed or deleted."""
     creating = organization.pk is None
     organization.save()
-    if creating or changed:
+    if creating or changed or related:
         audit_record(
             action=AuditEvent.Action.ORGANIZATION_CHANGED,
             actor=by,
@@ -218,5 +226,6 @@ def organization_save(*, organization: Organization, by, changed: list[str]) -> 
                 "changed": {
                     name: str(getattr(organization, name)) for name in sorted(changed)
                 },
+                "related": related or [],
             },
         )
