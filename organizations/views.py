@@ -94,6 +94,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     found = selectors.invitation_by_token(token=token)
+    if found is not None and found.accepted_by_id == request.user.pk:
+        messages.info(request, f"You are a member of {found.organization.name}.")
+        return redirect("organizations:memberships")
     if found is None or not found.is_usable():
         return render(
             request,

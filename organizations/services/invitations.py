@@ -225,12 +225,11 @@ def _read_roster(data: bytes) -> list[tuple[int, list[str]]]:
             "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.",
             errors=[],
         ) from None
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # Spreadsheets in some locales save CSV with semicolons: the first line's most
+    # frequent separator decides.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=lambda d: (first_line.count(d), d == ","))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = []
     for cells in reader:
         cells = [cell.strip() for cell in cells]
