@@ -101,8 +101,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                # The header's links to the organizations the user administers.
-                "organizations.context_processors.organization_menu",
+                # The header's links to the organizations the user administers (no query).
+                "organizations.menu.organization_menu",
             ],
         },
     },

@@ -22,6 +22,7 @@ from core.errors import LifelineError
 from core.http import body_limit
 
 from . import exports, selectors, services
+from .menu import menu_refresh
 from .errors import RosterInvalid
 from .forms import (
     ConsentForm,
@@ -43,7 +44,9 @@ PAGE_SIZE = 50
 @login_required
 def memberships(request: HttpRequest) -> HttpResponse:
     """Your organizations: open invitations to accept, memberships with what they
-    share, and the organizations you administer."""
+    share, and the organizations you administer (the header's links are read
+    again here)."""
+    menu_refresh(request)
     return render(
         request,
         "organizations/membership_list.html",

@@ -242,3 +242,18 @@ def test_the_header_links_administrators_to_their_dashboard_only(world, organiza
         client.force_login(user)
         page = client.get(reverse("courses:catalog")).content.decode()
         assert (f'href="{dashboard}"' in page) is (who == "administrator"), who
+
+
+def test_a_role_granted_while_signed_in_shows_after_your_organizations(organization):
+    someone = member(organization)
+    client = Client()
+    client.force_login(someone.user)
+    dashboard = reverse("organizations:dashboard", args=[organization.slug])
+    Membership.objects.filter(pk=someone.pk).update(role=Membership.Role.ADMIN)
+
+    assert dashboard not in client.get(reverse("courses:catalog")).content.decode()
+    client.get(reverse("organizations:memberships"))
+    assert dashboard in client.get(reverse("courses:catalog")).content.decode()
+    # A role taken away leaves at most a stale link, and the page itself says 404.
+    Membership.objects.filter(pk=someone.pk).update(role=Membership.Role.MEMBER)
+    assert client.get(dashboard).status_code == 404

@@ -214,11 +214,11 @@ def _many_members(organization, count, courses, today):
     )
 
 
-# session, user, the header's organizations; the organization (administrator
+# session, user; the organization (administrator
 # check); requirements, members, credentials (ours, outside cards), progress
 # (enrollments, lesson totals), members not sharing, job roles.
-DASHBOARD_QUERIES = 12
-EXPORT_QUERIES = 11  # no header
+DASHBOARD_QUERIES = 11
+EXPORT_QUERIES = 11
 
 
 @pytest.mark.parametrize("count", [10, 1000])
