@@ -101,7 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                # The header's links to the organizations the user administers (no query).
+                # The header's links to organizations the user administers (no query).
                 "organizations.menu.organization_menu",
             ],
         },

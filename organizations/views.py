@@ -22,7 +22,6 @@ from core.errors import LifelineError
 from core.http import body_limit
 
 from . import exports, selectors, services
-from .menu import menu_refresh
 from .errors import RosterInvalid
 from .forms import (
     ConsentForm,
@@ -33,6 +32,7 @@ from .forms import (
     RequirementForm,
     RosterForm,
 )
+from .menu import menu_refresh
 
 PAGE_SIZE = 50
 
