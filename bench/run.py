@@ -1,6 +1,9 @@
 """Run the benchmarks (`make bench`) and print their results as Markdown.
 
-Each benchmark runs in a fresh process against a throw-away database: SQLite in a
+Two scripts: bench/bench_certificates.py (issuing, reminders) and
+bench/bench_organizations.py (an organization's compliance dashboard and exports);
+BENCH_ONLY=certificates or BENCH_ONLY=organizations runs one of them. Each
+benchmark runs in a fresh process against a throw-away database: SQLite in a
 temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
 called <name>_bench is created next to it and dropped afterwards; the database
 DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
@@ -19,7 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SCRIPT = BASE_DIR / "bench" / "bench_certificates.py"
+SCRIPTS = {
+    "certificates": BASE_DIR / "bench" / "bench_certificates.py",
+    "organizations": BASE_DIR / "bench" / "bench_organizations.py",
+}
 
 
 def _postgres_bench_url(url: str) -> str | None:
@@ -40,10 +46,12 @@ def _admin_sql(url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def _run(database_url: str, work_dir: Path) -> dict:
+def _run(database_url: str, work_dir: Path, script: Path) -> dict:
     env = {
         **os.environ,
         "LIFELINE_BENCH": "1",
+        # The organization bench drives pages through Django's test client.
+        "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(work_dir / "media"),
         "EMAIL_URL": "memorymail://",
@@ -54,7 +62,7 @@ def _run(database_url: str, work_dir: Path) -> dict:
     for name in ("REDIS_URL", "DJANGO_SETTINGS_MODULE"):
         env.pop(name, None)
     completed = subprocess.run(  # noqa: S603 - our interpreter, our script
-        [sys.executable, str(SCRIPT)],
+        [sys.executable, str(script)],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -107,6 +115,38 @@ def _report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _organizations_report(result: dict) -> str:
+    rows = [
+        ("compliance_for (the selector alone)", result["selector"]),
+        ("dashboard page, first page of 50", result["dashboard"]),
+        ("dashboard page, filtered, searched and sorted", result["dashboard_filtered"]),
+        ("export, CSV (every member)", result["export_csv"]),
+        ("export, XLSX (every member)", result["export_xlsx"]),
+    ]
+    return "\n".join(
+        [
+            f"### {result['database']}: organization of {result['members']:,} "
+            f"sharing members, {result['required_courses']} required courses",
+            "",
+            f"{result['totals']}; the dashboard runs "
+            f"{result['dashboard_queries']} queries; seeding took "
+            f"{result['seed_s']} s (not part of a run).",
+            "",
+            "| request | median ms | p95 ms | CPU ms | runs |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *(
+                f"| {label} | {r['median_ms']} | {r['p95_ms']} | {r['cpu_ms']} "
+                f"| {r['runs']} |"
+                for label, r in rows
+            ),
+            "",
+        ]
+    )
+
+
+REPORTS = {"certificates": _report, "organizations": _organizations_report}
+
+
 def _relay_report(relay: dict) -> list[str]:
     return [
         f"| reminder batches through a 5 messages/s relay ({relay['sample']} sent) | |",
@@ -127,20 +167,24 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()}\n"
     )
+    only = os.environ.get("BENCH_ONLY", "")
+    scripts = {k: v for k, v in SCRIPTS.items() if not only or k == only}
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as tmp:
         work_dir = Path(tmp)
-        sqlite_url = f"sqlite:///{work_dir / 'bench.sqlite3'}"
-        print(_report(_run(sqlite_url, work_dir)))
         postgres_url = _postgres_bench_url(os.environ.get("DATABASE_URL", ""))
-        if postgres_url:
-            name = urlsplit(postgres_url).path.lstrip("/")
-            _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
-            _admin_sql(postgres_url, f'CREATE DATABASE "{name}"')
+        for name, script in scripts.items():
+            sqlite_url = f"sqlite:///{work_dir / f'bench-{name}.sqlite3'}"
+            print(REPORTS[name](_run(sqlite_url, work_dir, script)))
+            if not postgres_url:
+                continue
+            database = urlsplit(postgres_url).path.lstrip("/")
+            _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{database}"')
+            _admin_sql(postgres_url, f'CREATE DATABASE "{database}"')
             try:
-                print(_report(_run(postgres_url, work_dir)))
+                print(REPORTS[name](_run(postgres_url, work_dir, script)))
             finally:
-                _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
-        else:
+                _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{database}"')
+        if not postgres_url:
             print("(Set DATABASE_URL=postgres://... to measure PostgreSQL too.)")
 
 

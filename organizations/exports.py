@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -39,12 +40,13 @@ def header(compliance: Compliance) -> list[str]:
 
 
 def values(row: MemberRow) -> list[object]:
-    membership = row.membership
     out: list[object] = [
         row.name,
         row.email,
         row.job_role,
-        membership.joined_at.date(),
+        timezone.localtime(
+            row.member.joined_at, timezone.get_default_timezone()
+        ).date(),
         "yes" if row.compliant else "no",
     ]
     for cell in row.cells:
@@ -71,6 +73,16 @@ def compliance_csv(compliance: Compliance, rows: list[MemberRow]) -> str:
     return buffer.getvalue()
 
 
+def _text_cell(sheet, value: object) -> object:
+    """Plain values go in as they are (dates get a date format); a string that
+    openpyxl would take for a formula is written as text."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def compliance_xlsx(compliance: Compliance, rows: list[MemberRow]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Compliance")
@@ -87,15 +99,7 @@ def compliance_xlsx(compliance: Compliance, rows: list[MemberRow]) -> bytes:
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        cells = []
-        for value in values(row):
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text, never a formula
-            elif hasattr(value, "isoformat"):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([_text_cell(sheet, value) for value in values(row)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

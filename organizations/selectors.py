@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
 from django.db.models import QuerySet
@@ -137,7 +138,7 @@ STATUS_BADGES = {
 HOLDS = (Status.CURRENT, Status.EXPIRING)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cell:
     """One member's standing in one required course."""
 
@@ -184,6 +185,31 @@ class Cell:
         return ""
 
 
+# A member's standing in one course as the rule decides it: (status, the date that
+# goes with it (expiry, or lapse), percent of lessons when in progress). Plain
+# tuples, so thousands of members cost little; Cell objects are made for the rows
+# a page or an export shows.
+State = tuple[Status, date | None, int | None]
+
+
+def state_for(
+    *,
+    dates: CredentialDates | None,
+    progress: OpenProgress | None,
+    window: date,
+) -> State:
+    """The status rule (module docstring), for one member and one course; `window`
+    is today + EXPIRING_WITHIN_DAYS."""
+    if dates is not None and dates.current_until:
+        current = dates.current_until
+        return (Status.EXPIRING if current <= window else Status.CURRENT, current, None)
+    if progress is not None:
+        return (Status.IN_PROGRESS, None, progress.percent)
+    if dates is not None and dates.lapsed_on:
+        return (Status.EXPIRED, dates.lapsed_on, None)
+    return (Status.NONE, None, None)
+
+
 def cell_for(
     *,
     course: Course,
@@ -192,64 +218,124 @@ def cell_for(
     due_on: date,
     today: date,
 ) -> Cell:
-    """The status rule (module docstring), for one member and one course."""
-    common = {"course": course, "due_on": due_on, "today": today}
-    if dates and dates.current_until:
-        window = today + timedelta(days=EXPIRING_WITHIN_DAYS)
-        status = Status.EXPIRING if dates.current_until <= window else Status.CURRENT
-        return Cell(status=status, expires_on=dates.current_until, **common)
-    if progress is not None:
-        return Cell(status=Status.IN_PROGRESS, percent=progress.percent, **common)
-    if dates and dates.lapsed_on:
-        return Cell(status=Status.EXPIRED, expires_on=dates.lapsed_on, **common)
-    return Cell(status=Status.NONE, **common)
+    """The status rule for one member and one course, as a Cell."""
+    window = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    status, when, percent = state_for(dates=dates, progress=progress, window=window)
+    return Cell(course, status, due_on, today, when, percent)
 
 
-@dataclass
+class Member(NamedTuple):
+    """A sharing member as the dashboard shows them: read as plain values (not
+    model instances), so thousands of rows cost little."""
+
+    pk: int
+    user_id: int
+    email: str
+    legal_name: str
+    job_role_id: int | None
+    job_role_name: str | None
+    joined_at: datetime
+    consent_given_at: datetime | None
+
+
+_MEMBER_FIELDS = (
+    "pk",
+    "user_id",
+    "user__email",
+    "user__legal_name",
+    "job_role_id",
+    "job_role__name",
+    "joined_at",
+    "consent_given_at",
+)
+
+
 class MemberRow:
-    membership: Membership
-    # Aligned with Compliance.columns; None where the course is not required of them.
-    cells: list[Cell | None]
+    """A sharing member and their standing in each required course. The summary
+    the dashboard filters, sorts and totals by is computed once; the Cells
+    (`cells`) only when a page or an export shows the row."""
+
+    __slots__ = (
+        "_cells",
+        "columns",
+        "compliant",
+        "dues",
+        "member",
+        "overdue",
+        "soonest_expiry",
+        "states",
+        "today",
+    )
+
+    def __init__(
+        self,
+        *,
+        member: Member,
+        columns: list[Course],
+        states: list[State | None],
+        dues: list[date | None],
+        today: date,
+    ):
+        self.member = member
+        self.columns = columns
+        # Aligned with columns; None where the course is not required of them.
+        self.states = states
+        self.dues = dues
+        self.today = today
+        self._cells: list[Cell | None] | None = None
+        compliant, overdue, soonest = True, False, None
+        for state, due in zip(states, dues, strict=True):
+            if state is None:
+                continue
+            status, when = state[0], state[1]
+            if status in HOLDS:
+                if soonest is None or when < soonest:
+                    soonest = when
+            else:
+                compliant = False
+                if today > due:
+                    overdue = True
+        self.compliant: bool = compliant
+        self.overdue: bool = overdue
+        # The earliest expiry among the required credentials they hold.
+        self.soonest_expiry: date | None = soonest
+
+    @property
+    def cells(self) -> list[Cell | None]:
+        if self._cells is None:
+            self._cells = [
+                None
+                if state is None
+                else Cell(course, state[0], due, self.today, state[1], state[2])
+                for course, state, due in zip(
+                    self.columns, self.states, self.dues, strict=True
+                )
+            ]
+        return self._cells
 
     @property
     def name(self) -> str:
-        user = self.membership.user
-        return user.legal_name or user.email
+        return self.member.legal_name or self.member.email
 
     @property
     def email(self) -> str:
-        return self.membership.user.email
+        return self.member.email
 
     @property
     def job_role(self) -> str:
-        role = self.membership.job_role
-        return role.name if role else ""
+        return self.member.job_role_name or ""
 
     @property
     def required(self) -> list[Cell]:
         return [cell for cell in self.cells if cell is not None]
 
-    @property
-    def compliant(self) -> bool:
-        return all(cell.holds for cell in self.required)
-
-    @property
-    def overdue(self) -> bool:
-        return any(cell.overdue for cell in self.required)
-
     def expiring_within(self, days: int) -> bool:
-        return any(
-            cell.days_left is not None and cell.days_left <= days
-            for cell in self.required
-        )
-
-    @property
-    def soonest_expiry(self) -> date | None:
-        dates = [c.expires_on for c in self.required if c.holds and c.expires_on]
-        return min(dates) if dates else None
+        """A required credential they hold expires within `days` days."""
+        soonest = self.soonest_expiry
+        return soonest is not None and (soonest - self.today).days <= days
 
     def has_status(self, status: str) -> bool:
-        return any(cell.status == status for cell in self.required)
+        return any(state is not None and state[0] == status for state in self.states)
 
 
 @dataclass(frozen=True)
@@ -321,28 +407,13 @@ def _compliance(
         if requirement.course not in columns:
             columns.append(requirement.course)
     course_ids = [course.pk for course in columns]
+    sharing = memberships.filter(organization=organization).sharing()
     members = list(
-        memberships.filter(organization=organization)
-        .sharing()
-        .select_related("user", "job_role")
-        .only(
-            "id",
-            "role",
-            "joined_at",
-            "consent_given_at",
-            "left_at",
-            "organization_id",
-            "job_role__id",
-            "job_role__name",
-            "user__id",
-            "user__email",
-            "user__legal_name",
-        )
-        .order_by("pk")
+        map(Member._make, sharing.order_by("pk").values_list(*_MEMBER_FIELDS))
     )
     if not members:
         return columns, []
-    user_ids = memberships.filter(organization=organization).sharing().values("user_id")
+    user_ids = sharing.values("user_id")
     dates = credential_dates_for(users=user_ids, course_ids=course_ids, today=today)
     progress = open_progress_for(users=user_ids, course_ids=course_ids)
     # Days due per (job role id or None, course id): the tightest requirement.
@@ -350,28 +421,48 @@ def _compliance(
     for requirement in requirements:
         key = (requirement.job_role_id, requirement.course_id)
         due_days[key] = min(due_days.get(key, 10**6), requirement.due_within_days)
+    # Per job role: each column's time due (None: not required of that role).
+    plans: dict[int | None, list[timedelta | None]] = {}
+    window = today + timedelta(days=EXPIRING_WITHIN_DAYS)
     site_zone = timezone.get_default_timezone()
     rows = []
-    for membership in members:
-        joined = timezone.localtime(membership.joined_at, site_zone).date()
-        cells: list[Cell | None] = []
-        for course in columns:
-            keys = {(None, course.pk), (membership.job_role_id, course.pk)}
-            days = [due_days[key] for key in keys if key in due_days]
-            if not days:
-                cells.append(None)
+    for member in members:
+        plan = plans.get(member.job_role_id)
+        if plan is None:
+            days = [
+                min(
+                    (
+                        due_days[key]
+                        for key in ((None, c.pk), (member.job_role_id, c.pk))
+                        if key in due_days
+                    ),
+                    default=None,
+                )
+                for c in columns
+            ]
+            plan = plans[member.job_role_id] = [
+                None if d is None else timedelta(days=d) for d in days
+            ]
+        joined = member.joined_at.astimezone(site_zone).date()
+        states: list[State | None] = []
+        dues: list[date | None] = []
+        for course_id, days in zip(course_ids, plan, strict=True):
+            if days is None:
+                states.append(None)
+                dues.append(None)
                 continue
-            key = (membership.user_id, course.pk)
-            cells.append(
-                cell_for(
-                    course=course,
-                    dates=dates.get(key),
-                    progress=progress.get(key),
-                    due_on=joined + timedelta(days=min(days)),
-                    today=today,
+            key = (member.user_id, course_id)
+            states.append(
+                state_for(
+                    dates=dates.get(key), progress=progress.get(key), window=window
                 )
             )
-        rows.append(MemberRow(membership=membership, cells=cells))
+            dues.append(joined + days)
+        rows.append(
+            MemberRow(
+                member=member, columns=columns, states=states, dues=dues, today=today
+            )
+        )
     return columns, rows
 
 
@@ -407,7 +498,7 @@ def _sort_key(sort: str, columns: list[Course]):
     if sort == "job_role":
         return lambda row: (row.job_role.lower(), row.name.lower())
     if sort == "joined":
-        return lambda row: (row.membership.joined_at, row.name.lower())
+        return lambda row: (row.member.joined_at, row.name.lower())
     if sort == "compliant":
         # Not compliant first, overdue first among them.
         return lambda row: (row.compliant, not row.overdue, row.name.lower())
@@ -416,17 +507,13 @@ def _sort_key(sort: str, columns: list[Course]):
     if sort.startswith("course-"):
         course_id = int(sort.removeprefix("course-"))
         index = next(i for i, c in enumerate(columns) if c.pk == course_id)
-        order = list(Status)
+        order = {status: n for n, status in enumerate(Status)}
 
         def by_course(row: MemberRow):
-            cell = row.cells[index]
-            if cell is None:
+            state = row.states[index]
+            if state is None:
                 return (len(order), date.max, row.name.lower())
-            return (
-                order.index(cell.status),
-                cell.expires_on or date.max,
-                row.name.lower(),
-            )
+            return (order[state[0]], state[1] or date.max, row.name.lower())
 
         return by_course
     return lambda row: (row.name.lower(), row.email)
@@ -460,7 +547,7 @@ def compliance_rows(
     Reads nothing from the database."""
     rows = compliance.rows
     if job_role:
-        rows = [r for r in rows if r.membership.job_role_id == job_role]
+        rows = [r for r in rows if r.member.job_role_id == job_role]
     if status == "overdue":
         rows = [r for r in rows if r.overdue]
     elif status == "not_compliant":
@@ -479,7 +566,7 @@ def compliance_rows(
 
 @dataclass
 class MemberHistory:
-    membership: Membership
+    member: Member
     row: MemberRow
     columns: list[Course]
     credentials: list[HeldCredential]
@@ -501,11 +588,11 @@ def member_history_for(
         raise Http404("No such member.")
     row = rows[0]
     return MemberHistory(
-        membership=row.membership,
+        member=row.member,
         row=row,
         columns=columns,
         credentials=credentials_held_for(
-            user=row.membership.user,
+            user=row.member.user_id,
             course_ids=[c.pk for c in columns],
             today=today,
         ),

@@ -59,13 +59,11 @@ def compliance_snapshot(compliance: Compliance) -> dict:
     holds: dict[str, list[int]] = {}
     expiring: dict[str, list[int]] = {}
     for row in compliance.rows:
-        key = str(row.membership.pk)
+        key = str(row.member.pk)
         holds[key] = [c.course.pk for c in row.required if c.holds]
         expiring[key] = [c.course.pk for c in row.required if c.status == "expiring"]
     return {
-        "compliant": sorted(
-            row.membership.pk for row in compliance.rows if row.compliant
-        ),
+        "compliant": sorted(row.member.pk for row in compliance.rows if row.compliant),
         "holds": holds,
         "expiring": expiring,
     }
@@ -97,8 +95,8 @@ def digest_content(
     was_expiring = previous.get("expiring", {})
     newly, expiring, lapsed = [], [], []
     for row in compliance.rows:
-        key = str(row.membership.pk)
-        if row.compliant and row.required and row.membership.pk not in was_compliant:
+        key = str(row.member.pk)
+        if row.compliant and row.required and row.member.pk not in was_compliant:
             newly.append(row)
         for cell in row.required:
             if (

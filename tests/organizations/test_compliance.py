@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def status_of(organization, membership, course):
     compliance = compliance_for(organization=organization)
-    [row] = [r for r in compliance.rows if r.membership.pk == membership.pk]
+    [row] = [r for r in compliance.rows if r.member.pk == membership.pk]
     index = [c.pk for c in compliance.columns].index(course.pk)
     return row.cells[index]
 
@@ -136,7 +136,7 @@ def test_a_course_required_of_one_job_role_applies_to_that_role_only(
     rn = member(organization, job_role=nurse)
     clerk = member(organization, job_role=clerical)
     compliance = compliance_for(organization=organization)
-    by_pk = {row.membership.pk: row for row in compliance.rows}
+    by_pk = {row.member.pk: row for row in compliance.rows}
     acls_at = [c.pk for c in compliance.columns].index(acls.pk)
 
     # Columns in catalog order (course order, then title).
@@ -158,7 +158,7 @@ def test_members_who_do_not_share_are_counted_never_shown(
 
     compliance = compliance_for(organization=organization)
 
-    assert [row.membership.pk for row in compliance.rows] == [sharing.pk]
+    assert [row.member.pk for row in compliance.rows] == [sharing.pk]
     assert compliance.totals.not_sharing == 1
 
 
