@@ -96,14 +96,16 @@ def credential_dates_for(
     """{(user id, course id): CredentialDates} for many learners at once (an
     organization's members): `users` is a queryset of user ids (a subquery, never
     a list), `course_ids` the courses asked about. The same rule as
-    `current_credentials`, ours and approved outside cards alike. Two queries,
-    whatever the number of learners."""
+    `current_credentials`, ours and approved outside cards alike. One query (ours
+    and the outside cards, grouped apart and joined by UNION ALL), whatever the
+    number of learners."""
     today = today or site_today()
     answer: dict[tuple[int, int], CredentialDates] = {}
     if not course_ids:
         return answer
-    for model, ours in ((Certificate, True), (ExternalCertificate, False)):
-        rows = (
+
+    def grouped(model, ours: bool):
+        return (
             model.objects.filter(
                 _counts_q(ours), user_id__in=users, course_id__in=course_ids
             )
@@ -115,10 +117,16 @@ def credential_dates_for(
             )
             .values_list("user_id", "course_id", "current", "lapsed")
         )
-        for user_id, course_id, current, lapsed in rows:
-            dates = CredentialDates(current_until=current, lapsed_on=lapsed)
-            key = (user_id, course_id)
-            answer[key] = answer[key].merged(dates) if key in answer else dates
+
+    rows = (
+        grouped(Certificate, True)
+        .union(grouped(ExternalCertificate, False), all=True)
+        .order_by()
+    )
+    for user_id, course_id, current, lapsed in rows:
+        dates = CredentialDates(current_until=current, lapsed_on=lapsed)
+        key = (user_id, course_id)
+        answer[key] = answer[key].merged(dates) if key in answer else dates
     return answer
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from accounts.models import Profession
@@ -200,16 +200,16 @@ def open_progress_for(
 ) -> dict[tuple[int, int], OpenProgress]:
     """{(user id, course id): OpenProgress} of the open enrollments (active or
     waiting) of many learners in the given courses: `users` is a queryset of user
-    ids (a subquery). Two queries, whatever the number of learners."""
+    ids (a subquery). One query, whatever the number of learners."""
     if not course_ids:
         return {}
-    totals = dict(
+    lessons = (
         Lesson.objects.published()
-        .filter(course_id__in=course_ids)
+        .filter(course_id=OuterRef("course_id"))
         .order_by()
         .values("course_id")
         .annotate(n=Count("pk"))
-        .values_list("course_id", "n")
+        .values("n")
     )
     rows = (
         Enrollment.objects.filter(
@@ -218,16 +218,19 @@ def open_progress_for(
             status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
         )
         .order_by()
-        .annotate(done=Count("progress", filter=Q(progress__lesson__is_published=True)))
-        .values_list("user_id", "course_id", "status", "done")
+        .annotate(
+            done=Count("progress", filter=Q(progress__lesson__is_published=True)),
+            total=Subquery(lessons),
+        )
+        .values_list("user_id", "course_id", "status", "done", "total")
     )
     return {
         (user_id, course_id): OpenProgress(
             lessons_done=done,
-            lessons_total=totals.get(course_id, 0),
+            lessons_total=total or 0,
             waiting=status == Enrollment.Status.WAITING,
         )
-        for user_id, course_id, status, done in rows
+        for user_id, course_id, status, done, total in rows
     }
 
 
