@@ -244,3 +244,39 @@ def test_dashboard_and_export_queries_do_not_grow_with_members(
                 reverse("organizations:export", args=[organization.slug, fmt])
             )
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_other_pages_use_a_fixed_number_of_queries(
+    admin_client, organization, org_admin, nurse, bls, size, django_assert_num_queries
+):
+    from organizations.services import invitation_create, join_link_create
+
+    for n in range(size):
+        invitation_create(
+            organization=organization,
+            email=f"i{n}@example.org",
+            job_role=nurse,
+            by=org_admin,
+        )
+        join_link_create(organization=organization, by=org_admin, job_role=nurse)
+        factories.RequirementFactory(
+            organization=organization,
+            course=factories.CourseFactory(),
+            job_role=nurse if n % 2 else None,
+        )
+        other = factories.OrganizationFactory()
+        factories.MembershipFactory(organization=other, user=org_admin)
+    slug = organization.slug
+    # Session, user, the organization, then the page's own reads: the same for 3
+    # and 30 of everything. Your organizations also reads the header's list again
+    # and saves it in the session.
+    pages = {
+        reverse("organizations:invitations", args=[slug]): 7,
+        reverse("organizations:join_links", args=[slug]): 6,
+        reverse("organizations:requirements", args=[slug]): 7,
+        reverse("organizations:memberships"): 9,
+    }
+    for url, count in pages.items():
+        with django_assert_num_queries(count):
+            assert admin_client.get(url).status_code == 200, url
