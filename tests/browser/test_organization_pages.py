@@ -97,3 +97,46 @@ def test_organization_pages_are_accessible_and_fit(
         assert_accessible(page)
         if phone:
             assert_no_horizontal_scroll(page)
+
+
+def test_organization_pages_are_valid_html(mercy, tmp_path):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from django.test import Client
+
+    from tests.browser.test_html_valid import _checker
+
+    command = _checker()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    admin, learner = Client(), Client()
+    admin.force_login(mercy["admin"])
+    learner.force_login(mercy["learner"])
+    for name, client, path in (
+        ("dashboard", admin, "/organizations/mercy/"),
+        ("member", admin, f"/organizations/mercy/members/{mercy['member'].pk}/"),
+        ("invitations", admin, "/organizations/mercy/invitations/"),
+        ("join-links", admin, "/organizations/mercy/join-links/"),
+        ("requirements", admin, "/organizations/mercy/requirements/"),
+        ("yours", learner, "/organizations/"),
+        ("join", learner, mercy["join"]),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, name
+        (pages / f"{name}.html").write_bytes(response.content)
+    result = subprocess.run(
+        [*command, "--format", "json", "--exit-zero-always", str(pages)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    report = json.loads(result.stderr or result.stdout)
+    errors = [
+        f"{Path(m['url']).name}:{m.get('lastLine', '?')}: {m['message']}"
+        for m in report["messages"]
+        if m["type"] == "error" or m.get("subType") == "fatal"
+    ]
+    assert not errors, "\n".join(errors)
