@@ -478,8 +478,8 @@ MUTANTS: list[Mutant] = [
         id="orgs-sharing-only",
         rule="only members who consent are shown",
         path="organizations/selectors.py",
-        find="sharing = memberships.filter(organization=organization).sharing()",
-        replace="sharing = memberships.filter(organization=organization).active()",
+        find="        if member.consent_given_at is None:",
+        replace="        if False:",
         tests=("tests/organizations/test_compliance.py",),
     ),
     Mutant(
