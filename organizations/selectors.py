@@ -706,8 +706,9 @@ def invitations_open_for(*, user) -> list[Invitation]:
             expires_at__gt=timezone.now(),
         )
         .exclude(
-            organization__memberships__user=user,
-            organization__memberships__left_at__isnull=True,
+            organization__in=Membership.objects.active()
+            .filter(user=user)
+            .values("organization_id")
         )
         .select_related("organization", "job_role")
         .order_by("organization__name")

@@ -427,3 +427,26 @@ def test_invitations_joins_leaves_and_consent_are_in_the_audit_trail(
         ("membership.consent_given", learner.pk, learner.pk),
         ("membership.left", learner.pk, learner.pk),
     ]
+
+
+def test_someone_who_left_sees_a_new_invitation_and_a_member_does_not(
+    organization, org_admin, client
+):
+    former = member(organization)
+    Membership.objects.filter(pk=former.pk).update(left_at=timezone.now())
+    invitation_create(organization=organization, email=former.user.email, by=org_admin)
+    client.force_login(former.user)
+
+    page = client.get(reverse("organizations:memberships")).content.decode()
+    assert f"Join {organization.name}" in page
+
+    current = member(organization)
+    Invitation.objects.create(
+        organization=organization,
+        email=current.user.email,
+        token_hash="x" * 64,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    client.force_login(current.user)
+    page = client.get(reverse("organizations:memberships")).content.decode()
+    assert f"Join {organization.name}" not in page
