@@ -53,6 +53,20 @@ class AuditEvent(models.Model):
         STAFF_OVERRIDE = "staff.override", "staff override"
         # issue 12: a staff member lifted a learner's exam cool-down.
         EXAM_COOLDOWN_CLEARED = "exam.cooldown_cleared", "exam cool-down cleared"
+        # issue 17: organizations.
+        ORGANIZATION_CHANGED = "organization.changed", "organization changed"
+        INVITATION_SENT = "invitation.sent", "invitation sent"
+        INVITATION_REVOKED = "invitation.revoked", "invitation revoked"
+        JOIN_LINK_CREATED = "join_link.created", "join link created"
+        JOIN_LINK_DEACTIVATED = "join_link.deactivated", "join link deactivated"
+        MEMBERSHIP_JOINED = "membership.joined", "joined an organization"
+        MEMBERSHIP_LEFT = "membership.left", "left an organization"
+        MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "organization role changed"
+        CONSENT_GIVEN = "membership.consent_given", "consented to share status"
+        CONSENT_WITHDRAWN = "membership.consent_withdrawn", "withdrew consent to share"
+        REQUIREMENT_ADDED = "requirement.added", "required course added"
+        REQUIREMENT_REMOVED = "requirement.removed", "required course removed"
+        DIGEST_SENT = "digest.sent", "weekly digest sent"
 
     class Interface(models.TextChoices):
         WEB = "web", "web"

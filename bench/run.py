@@ -1,9 +1,9 @@
 """Run the benchmarks (`make bench`) and print their results as Markdown.
 
-Two scripts: `bench_certificates.py` (issuing, reminders) and `bench_cases.py` (the
-case simulation's action round trip); `BENCH_ONLY=cases` or
-`BENCH_ONLY=certificates` runs one. Each benchmark runs in a fresh process against
-a throw-away database: SQLite in a
+Three scripts: `bench_certificates.py` (issuing, reminders), `bench_cases.py` (the
+case simulation's action round trip) and `bench_organizations.py` (an
+organization's compliance dashboard and exports); `BENCH_ONLY=<name>` runs one.
+Each benchmark runs in a fresh process against a throw-away database: SQLite in a
 temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
 called <name>_bench is created next to it and dropped afterwards; the database
 DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
@@ -25,6 +25,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SCRIPTS = {
     "certificates": BASE_DIR / "bench" / "bench_certificates.py",
     "cases": BASE_DIR / "bench" / "bench_cases.py",
+    "organizations": BASE_DIR / "bench" / "bench_organizations.py",
 }
 
 
@@ -50,13 +51,13 @@ def _run(database_url: str, work_dir: Path, script: Path) -> dict:
     env = {
         **os.environ,
         "LIFELINE_BENCH": "1",
+        # The case and organization benchmarks drive pages with Django's test client.
+        "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(work_dir / "media"),
         "EMAIL_URL": "memorymail://",
         "SECRET_KEY": "bench-only-secret-key",
         "LOG_LEVEL": "WARNING",
-        # The case benchmark drives the views with Django's test client.
-        "ALLOWED_HOSTS": "testserver",
     }
     # Tasks are called directly (no broker); the production settings (config.settings).
     for name in ("REDIS_URL", "DJANGO_SETTINGS_MODULE"):
@@ -115,6 +116,35 @@ def _report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _organizations_report(result: dict) -> str:
+    rows = [
+        ("compliance_for (the selector alone)", result["selector"]),
+        ("dashboard page, first page of 50", result["dashboard"]),
+        ("dashboard page, filtered, searched and sorted", result["dashboard_filtered"]),
+        ("export, CSV (every member)", result["export_csv"]),
+        ("export, XLSX (every member)", result["export_xlsx"]),
+    ]
+    return "\n".join(
+        [
+            f"### {result['database']}: organization of {result['members']:,} "
+            f"sharing members, {result['required_courses']} required courses",
+            "",
+            f"{result['totals']}; the dashboard runs "
+            f"{result['dashboard_queries']} queries; seeding took "
+            f"{result['seed_s']} s (not part of a run).",
+            "",
+            "| request | median ms | p95 ms | CPU ms | runs |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *(
+                f"| {label} | {r['median_ms']} | {r['p95_ms']} | {r['cpu_ms']} "
+                f"| {r['runs']} |"
+                for label, r in rows
+            ),
+            "",
+        ]
+    )
+
+
 def _relay_report(relay: dict) -> list[str]:
     return [
         f"| reminder batches through a 5 messages/s relay ({relay['sample']} sent) | |",
@@ -158,7 +188,11 @@ def _cases_report(result: dict) -> str:
     )
 
 
-REPORTS = {"certificates": _report, "cases": _cases_report}
+REPORTS = {
+    "certificates": _report,
+    "cases": _cases_report,
+    "organizations": _organizations_report,
+}
 
 
 def main() -> None:

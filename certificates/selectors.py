@@ -42,12 +42,22 @@ from .models import Certificate, ExternalCertificate, RenewalReminder
 # until when our own certificate holds it (only ours closes the renewal window).
 
 
+# The rule, as filters: a credential that counts (ours not revoked, an outside card
+# approved) and has not expired by `today`.
+def _counts_q(ours: bool) -> Q:
+    if ours:
+        return Q(status=Certificate.Status.VALID)
+    return Q(status=ExternalCertificate.Status.APPROVED)
+
+
+def _current_q(*, ours: bool, today: date) -> Q:
+    return _counts_q(ours) & Q(expires_on__gte=today)
+
+
 def certificates_current(*, user, today: date | None = None) -> QuerySet[Certificate]:
     """The user's own certificates that are valid today (not revoked, not expired)."""
     today = today or site_today()
-    return Certificate.objects.filter(
-        user=user, status=Certificate.Status.VALID, expires_on__gte=today
-    )
+    return Certificate.objects.filter(_current_q(ours=True, today=today), user=user)
 
 
 def external_certificates_current(
@@ -56,8 +66,123 @@ def external_certificates_current(
     """Outside cards staff approved that have not expired."""
     today = today or site_today()
     return ExternalCertificate.objects.filter(
-        user=user, status=ExternalCertificate.Status.APPROVED, expires_on__gte=today
+        _current_q(ours=False, today=today), user=user
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialDates:
+    """One learner's standing in one course, by the "current" rule: the latest
+    expiry of their current credentials (None: none is current) and of those that
+    counted but have expired (None: none ever lapsed). Revoked certificates and
+    pending or rejected cards are in neither."""
+
+    current_until: date | None = None
+    lapsed_on: date | None = None
+
+    def merged(self, other: CredentialDates) -> CredentialDates:
+        def later(a: date | None, b: date | None) -> date | None:
+            return max(d for d in (a, b) if d) if (a or b) else None
+
+        return CredentialDates(
+            current_until=later(self.current_until, other.current_until),
+            lapsed_on=later(self.lapsed_on, other.lapsed_on),
+        )
+
+
+def credential_dates_for(
+    *, users: QuerySet, course_ids: list[int], today: date | None = None
+) -> dict[tuple[int, int], CredentialDates]:
+    """{(user id, course id): CredentialDates} for many learners at once (an
+    organization's members): `users` is a queryset of user ids (a subquery, never
+    a list), `course_ids` the courses asked about. The same rule as
+    `current_credentials`, ours and approved outside cards alike. One query (ours
+    and the outside cards, grouped apart and joined by UNION ALL), whatever the
+    number of learners."""
+    today = today or site_today()
+    answer: dict[tuple[int, int], CredentialDates] = {}
+    if not course_ids:
+        return answer
+
+    def grouped(model, ours: bool):
+        return (
+            model.objects.filter(
+                _counts_q(ours), user_id__in=users, course_id__in=course_ids
+            )
+            .order_by()
+            .values("user_id", "course_id")
+            .annotate(
+                current=Max("expires_on", filter=Q(expires_on__gte=today)),
+                lapsed=Max("expires_on", filter=Q(expires_on__lt=today)),
+            )
+            .values_list("user_id", "course_id", "current", "lapsed")
+        )
+
+    rows = (
+        grouped(Certificate, True)
+        .union(grouped(ExternalCertificate, False), all=True)
+        .order_by()
+    )
+    for user_id, course_id, current, lapsed in rows:
+        dates = CredentialDates(current_until=current, lapsed_on=lapsed)
+        key = (user_id, course_id)
+        answer[key] = answer[key].merged(dates) if key in answer else dates
+    return answer
+
+
+@dataclass(frozen=True, slots=True)
+class HeldCredential:
+    """A credential as an organization's history of a member shows it: what, from
+    whom, when issued and until when, and its status today. Never how it was
+    earned (no exam, no attempt)."""
+
+    course_id: int
+    course_title: str
+    kind: str  # "Lifeline certificate" or "Outside card"
+    reference: str  # our code, or the card's issuer and number
+    issued_on: date
+    expires_on: date
+    status: str  # valid, expired or revoked
+    verify_url: str = ""
+
+
+def credentials_held_for(
+    *, user, course_ids: list[int], today: date | None = None
+) -> list[HeldCredential]:
+    """The learner's certificates of ours (revoked ones too: the verify page is
+    public) and approved outside cards for the given courses, newest first. Two
+    queries."""
+    today = today or site_today()
+    held = [
+        HeldCredential(
+            course_id=c.course_id,
+            course_title=c.course_title,
+            kind="Lifeline certificate",
+            reference=c.code,
+            issued_on=c.issued_on,
+            expires_on=c.expires_on,
+            status=c.display_status(today),
+            verify_url=c.get_absolute_url(),
+        )
+        for c in Certificate.objects.filter(user=user, course_id__in=course_ids)
+    ]
+    held += [
+        HeldCredential(
+            course_id=card.course_id,
+            course_title=card.course.title,
+            kind="Outside card",
+            reference=f"{card.issuer} {card.card_number}",
+            issued_on=card.issued_on,
+            expires_on=card.expires_on,
+            status="expired" if card.expires_on < today else "valid",
+        )
+        for card in ExternalCertificate.objects.filter(
+            user=user,
+            course_id__in=course_ids,
+            status=ExternalCertificate.Status.APPROVED,
+        ).select_related("course")
+    ]
+    return sorted(held, key=lambda h: (h.issued_on, h.expires_on), reverse=True)
 
 
 def current_credentials(*, user, today: date | None = None) -> dict[int, Held]:

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "cases",
     "exams",
     "certificates",
+    # Employers' rosters, requirements and compliance (issue 17): above certificates.
+    "organizations",
     # The content sync (sync_content, export_content): above the apps it writes.
     "curriculum",
 ]
@@ -101,6 +103,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The header's links to organizations the user administers (no query).
+                "organizations.menu.organization_menu",
             ],
         },
     },
@@ -324,6 +328,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # unsubmitted completes (dated at its deadline) within minutes even if the
     # learner never comes back. One batch per run, re-queued while full; each attempt
     # is locked with SKIP LOCKED, so overlapping runs grade it once.
+    # Mondays at 06:00 UTC (issue 17): each organization's administrators get the
+    # week's compliance digest (newly compliant, expiring, lapsed). Claimed per
+    # organization and ISO week in the database, so a second beat or a retry never
+    # sends one twice.
+    "send-weekly-digests": {
+        "task": "organizations.tasks.send_weekly_digests",
+        "schedule": crontab(minute=0, hour=6, day_of_week="mon"),
+    },
     "close-expired-attempts": {
         "task": "exams.tasks.close_expired_attempts",
         "schedule": crontab(minute="*/5"),

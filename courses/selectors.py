@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from accounts.models import Profession
@@ -176,6 +176,62 @@ def completed_lesson_ids_for(*, enrollments: list[Enrollment]) -> dict[int, set[
     ).values_list("enrollment_id", "lesson_id"):
         done[enrollment_id].add(lesson_id)
     return done
+
+
+@dataclass(frozen=True, slots=True)
+class OpenProgress:
+    """A learner's open enrollment in a course, as someone following their progress
+    sees it: published lessons done of those the course has (exams are the exams
+    app's and are not counted here)."""
+
+    lessons_done: int
+    lessons_total: int
+    waiting: bool = False  # enrolled, waiting for a prerequisite
+
+    @property
+    def percent(self) -> int:
+        if not self.lessons_total:
+            return 0
+        return min(100, round(100 * self.lessons_done / self.lessons_total))
+
+
+def open_progress_for(
+    *, users: QuerySet, course_ids: list[int]
+) -> dict[tuple[int, int], OpenProgress]:
+    """{(user id, course id): OpenProgress} of the open enrollments (active or
+    waiting) of many learners in the given courses: `users` is a queryset of user
+    ids (a subquery). One query, whatever the number of learners."""
+    if not course_ids:
+        return {}
+    lessons = (
+        Lesson.objects.published()
+        .filter(course_id=OuterRef("course_id"))
+        .order_by()
+        .values("course_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Enrollment.objects.filter(
+            user_id__in=users,
+            course_id__in=course_ids,
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+        )
+        .order_by()
+        .annotate(
+            done=Count("progress", filter=Q(progress__lesson__is_published=True)),
+            total=Subquery(lessons),
+        )
+        .values_list("user_id", "course_id", "status", "done", "total")
+    )
+    return {
+        (user_id, course_id): OpenProgress(
+            lessons_done=done,
+            lessons_total=total or 0,
+            waiting=status == Enrollment.Status.WAITING,
+        )
+        for user_id, course_id, status, done, total in rows
+    }
 
 
 def enrollment_for_review(*, user, course: Course) -> Enrollment | None:

@@ -24,6 +24,7 @@ from courses.models import (
     Module,
 )
 from exams.models import Choice, Exam, Question
+from organizations.models import JobRole, Membership, Organization, Requirement
 
 PASSWORD = "correct horse battery staple"
 # Every StaffFactory user's authenticator app holds this TOTP secret (base32).
@@ -263,3 +264,44 @@ class QuestionFactory(factory.django.DjangoModelFactory):
             Choice(question=obj, text=text, is_correct=(i == 0), order=i)
             for i, text in enumerate(texts)
         )
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Mercy Hospital {n}")
+    slug = factory.Sequence(lambda n: f"mercy-{n}")
+    contact_email = "education@mercy.example.org"
+
+
+class JobRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobRole
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Role {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """An active member who shares their status (pass consent_given_at=None for
+    one who does not)."""
+
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.MEMBER
+    joined_at = factory.LazyFunction(timezone.now)
+    consent_given_at = factory.LazyFunction(timezone.now)
+
+
+class RequirementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Requirement
+
+    organization = factory.SubFactory(OrganizationFactory)
+    course = factory.SubFactory(CourseFactory)
+    job_role = None
+    due_within_days = 30

@@ -1,0 +1,16 @@
+"""Events of organizations, handled in handlers.py after the publisher commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InvitationIssued:
+    """An invitation was created (or renewed) and its e-mail is owed. `message` is
+    the rendered e-mail (subject, body, html, from_email, to, headers): it carries
+    the invitation's link, whose token is stored only hashed, so it cannot be
+    rendered again later."""
+
+    invitation_id: int
+    message: dict

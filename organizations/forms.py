@@ -1,0 +1,154 @@
+"""Forms of organizations: they parse input; services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from courses.models import Course
+
+from .models import JobRole
+from .selectors import Status, sort_choices
+
+CONSENT_LABEL = "Share my certificate status with {name}"
+CONSENT_HELP = (
+    "{name} will see, for each course it requires, whether your certificate is "
+    "current, expiring soon, expired, not started, or how far along you are, and "
+    "the dates on your certificates. It never sees your exam answers, scores or "
+    "attempts. You can stop sharing or leave at any time from Your organizations."
+)
+
+
+class ConsentForm(forms.Form):
+    """Accepting an invitation or joining through a link: consent is asked for, in
+    plain words, and not required to join."""
+
+    consent = forms.BooleanField(required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["consent"]
+        field.label = CONSENT_LABEL.format(name=organization.name)
+        field.help_text = CONSENT_HELP.format(name=organization.name)
+
+
+class JobRoleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: JobRole) -> str:
+        return obj.name
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    job_role = JobRoleChoiceField(
+        queryset=JobRole.objects.none(), required=False, empty_label="(none)"
+    )
+
+    def __init__(self, *args, job_roles: list[JobRole], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_role"].queryset = JobRole.objects.filter(
+            pk__in=[r.pk for r in job_roles]
+        )
+
+
+class RosterForm(forms.Form):
+    roster = forms.FileField(
+        label="Roster (CSV)",
+        help_text="One person per row: an e-mail column and, optionally, a job role "
+        "column (a header row such as “email,job role” is allowed). Every row is "
+        "checked first; nothing is imported until all rows are good.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class JoinLinkForm(forms.Form):
+    label = forms.CharField(max_length=100, required=False, help_text="Optional.")
+    job_role = JobRoleChoiceField(
+        queryset=JobRole.objects.none(), required=False, empty_label="(none)"
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Works until",
+        help_text="Optional; leave empty for a link that works until you turn it off.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, job_roles: list[JobRole], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_role"].queryset = JobRole.objects.filter(
+            pk__in=[r.pk for r in job_roles]
+        )
+
+
+class JobRoleForm(forms.Form):
+    name = forms.CharField(label="New job role", max_length=60)
+
+
+class RequirementForm(forms.Form):
+    course = forms.ModelChoiceField(queryset=Course.objects.none())
+    job_role = JobRoleChoiceField(
+        queryset=JobRole.objects.none(),
+        required=False,
+        empty_label="Everyone",
+        label="Required of",
+    )
+    due_within_days = forms.IntegerField(
+        label="Due within (days of joining)", min_value=1, max_value=730, initial=30
+    )
+
+    def __init__(self, *args, courses, job_roles: list[JobRole], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses
+        self.fields["job_role"].queryset = JobRole.objects.filter(
+            pk__in=[r.pk for r in job_roles]
+        )
+
+
+STATUS_FILTERS = [
+    ("", "Any status"),
+    ("not_compliant", "Not compliant"),
+    ("compliant", "Compliant"),
+    ("overdue", "Overdue"),
+    (Status.EXPIRING, "Has one expiring"),
+    (Status.EXPIRED, "Has one expired"),
+    (Status.IN_PROGRESS, "Has one in progress"),
+    (Status.NONE, "Has one not started"),
+]
+
+
+class DashboardQueryForm(forms.Form):
+    """The dashboard's filters, search, sorting and page, from the query string.
+    An invalid value is ignored (the field falls back to its default)."""
+
+    q = forms.CharField(required=False, label="Search name or e-mail", max_length=100)
+    job_role = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Job role"
+    )
+    status = forms.ChoiceField(required=False, choices=STATUS_FILTERS)
+    expiring_within = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3650,
+        label="Expiring within (days)",
+    )
+    sort = forms.ChoiceField(required=False, label="Sort by")
+    desc = forms.BooleanField(required=False, label="Reverse order")
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, job_roles: list[JobRole], columns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job_role"].choices = [("", "Any job role")] + [
+            (str(r.pk), r.name) for r in job_roles
+        ]
+        self.fields["sort"].choices = sort_choices(columns)
+
+    def query(self) -> dict:
+        """The cleaned values (defaults for invalid ones)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "search": data.get("q") or "",
+            "job_role": data.get("job_role"),
+            "status": data.get("status") or "",
+            "expiring_within": data.get("expiring_within"),
+            "sort": data.get("sort") or "name",
+            "descending": bool(data.get("desc")),
+        }

@@ -1,0 +1,371 @@
+"""Organizations: employers and schools whose people must hold current credentials.
+
+- Organization: a hospital, an EMS agency, a school; created by site staff.
+- JobRole: the organization's own labels for what its people do ("Nurse",
+  "Clerical"); requirements can apply to one of them.
+- Membership: a person in an organization, with a role there (administrator,
+  instructor or member), a job role, and their consent to share certificate
+  status. One active membership per person and organization; leaving keeps the row
+  (`left_at`) as history.
+- Invitation: an e-mail address invited to join, with a token (stored only as its
+  SHA-256) that expires; accepted or revoked once. One open invitation per address
+  and organization.
+- JoinLink: a shareable link (token stored hashed) anyone signed in can join
+  through, with the job role it gives; deactivated or expiring.
+- Requirement: a course the organization requires, of everyone or of one job role,
+  due within N days of joining.
+- WeeklyDigest: the weekly e-mail to an organization's administrators, claimed by
+  this row (unique per organization and ISO week) before it is sent, with the
+  snapshot of compliance the next digest compares against.
+
+What an organization may see of a member is decided in selectors.py: nothing of
+their certificates unless they consented (`consent_given_at`), and never their exam
+attempts. Who did what is recorded in the audit trail by the services.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+def token_hash(token: str) -> str:
+    """What is stored of an invitation's or join link's token: its SHA-256. The
+    token itself is 256 random bits (secrets.token_urlsafe(32)), so a plain hash
+    is enough: there is nothing to guess from the digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Words the learner's pages use in /organizations/...: no organization may be one.
+RESERVED_SLUGS = frozenset({"invitations", "join", "memberships"})
+
+
+def validate_slug_free(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(f"“{value}” is reserved; choose another address.")
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(
+        unique=True,
+        validators=[validate_slug_free],
+        help_text="Its address: /organizations/<slug>/",
+    )
+    contact_name = models.CharField(max_length=150, blank=True)
+    contact_email = models.EmailField(
+        "contact e-mail", blank=True, help_text="Who Lifeline's staff talk to."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("organizations:dashboard", args=[self.slug])
+
+
+class JobRole(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="job_roles"
+    )
+    name = models.CharField(max_length=60, help_text='e.g. "Nurse", "Clerical".')
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                name="job_role_name_unique_ci",
+                violation_error_message="This organization has that job role already.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(left_at__isnull=True)
+
+    def sharing(self) -> MembershipQuerySet:
+        """Active members who consent to share their certificate status."""
+        return self.active().filter(consent_given_at__isnull=False)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        INSTRUCTOR = "instructor", "Instructor"
+        MEMBER = "member", "Member"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role, default=Role.MEMBER)
+    job_role = models.ForeignKey(
+        JobRole,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    # Set while the member shares their certificate status with the organization;
+    # withdrawing clears it and records when (`consent_withdrawn_at`).
+    consent_given_at = models.DateTimeField(null=True, blank=True)
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"],
+                condition=Q(left_at__isnull=True),
+                name="membership_one_active",
+                violation_error_message="Already a member of this organization.",
+            ),
+            models.CheckConstraint(
+                condition=Q(left_at__isnull=True) | Q(left_at__gte=F("joined_at")),
+                name="membership_left_after_joining",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "role"],
+                condition=Q(left_at__isnull=True),
+                name="membership_active_role",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organization} ({self.get_role_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+    @property
+    def sharing(self) -> bool:
+        return self.is_active and self.consent_given_at is not None
+
+
+class Invitation(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="invitations"
+    )
+    # Stored lower-case (accounts.User.email is too).
+    email = models.EmailField("e-mail address")
+    job_role = models.ForeignKey(
+        JobRole, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the current token was sent; a renewal sends a new token.
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+                violation_error_message="This address has an open invitation already.",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("sent_at")),
+                name="invitation_expires_after_sending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_usable(self, now=None) -> bool:
+        """Open and not expired: it can still be accepted."""
+        return self.is_open and (now or timezone.now()) < self.expires_at
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "open" if self.is_usable() else "expired"
+
+
+class JoinLink(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="join_links"
+    )
+    label = models.CharField(
+        max_length=100, blank=True, help_text='Where it is shared, e.g. "ICU huddle".'
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    job_role = models.ForeignKey(
+        JobRole, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField("active", default=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_active=True) | Q(deactivated_at__isnull=False),
+                name="join_link_deactivated_has_date",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} join link {self.label or self.pk}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_active and (self.expires_at is None or now < self.expires_at)
+
+
+class Requirement(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="requirements"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.PROTECT, related_name="+"
+    )
+    # Empty: required of every member.
+    job_role = models.ForeignKey(
+        JobRole,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="requirements",
+        help_text="Leave empty to require it of every member.",
+    )
+    due_within_days = models.PositiveSmallIntegerField(
+        "due within (days of joining)",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["course__order", "course__title", "job_role__name"]
+        constraints = [
+            # NULL job roles are distinct in a plain unique constraint: two partial
+            # ones say "once for everyone, once per job role".
+            models.UniqueConstraint(
+                fields=["organization", "course"],
+                condition=Q(job_role__isnull=True),
+                name="requirement_once_for_everyone",
+                violation_error_message="This course is already required of everyone.",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "course", "job_role"],
+                condition=Q(job_role__isnull=False),
+                name="requirement_once_per_job_role",
+                violation_error_message="This course is already required of that role.",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_within_days__gte=1),
+                name="requirement_due_at_least_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.job_role.name if self.job_role_id else "everyone"
+        return f"{self.course} · {who}"
+
+
+class WeeklyDigest(models.Model):
+    """One organization's digest of one ISO week: claimed (this row, committed)
+    before it is sent, then marked sent; never sent twice (see services)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="digests"
+    )
+    iso_year = models.PositiveSmallIntegerField()
+    iso_week = models.PositiveSmallIntegerField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The mail server refused it for good (5xx) and its reply: not retried.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    # Compliance when it was claimed: {"compliant": [membership ids], "current":
+    # {membership id: [course ids]}, "expiring": {...}}. The next digest reports
+    # what changed since the last one sent.
+    snapshot = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-iso_year", "-iso_week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "iso_year", "iso_week"],
+                name="digest_once_per_week",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.iso_year}-W{self.iso_week:02d}"

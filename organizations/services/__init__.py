@@ -1,0 +1,63 @@
+"""Writes of organizations, by subdomain. Views, the admin, tasks and commands call
+these; nothing else changes an organization's rows. Each is safe to call twice
+(the second call finds the work done) and records its decision in the audit trail
+inside its transaction.
+
+- `memberships`: joining, consent, leaving; roles (site staff).
+- `invitations`: one address, a roster validated as a whole, join links, accepting.
+- `requirements`: job roles and required courses.
+- `digest`: the weekly digest to administrators, once per ISO week.
+"""
+
+from .digest import weekly_digest_send, weekly_digest_week
+from .invitations import (
+    INVITATION_VALID_DAYS,
+    Invited,
+    JoinLinkCreated,
+    RosterImport,
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+    invitations_import,
+    join_link_create,
+    join_link_deactivate,
+    join_link_join,
+    roster_validate,
+)
+from .memberships import (
+    membership_add_by_staff,
+    membership_consent_set,
+    membership_join,
+    membership_leave,
+    membership_update_by_staff,
+    organization_save,
+    require_admin,
+)
+from .requirements import job_role_add, requirement_add, requirement_remove
+
+__all__ = [
+    "INVITATION_VALID_DAYS",
+    "Invited",
+    "JoinLinkCreated",
+    "RosterImport",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_revoke",
+    "invitations_import",
+    "job_role_add",
+    "join_link_create",
+    "join_link_deactivate",
+    "join_link_join",
+    "membership_add_by_staff",
+    "membership_consent_set",
+    "membership_join",
+    "membership_leave",
+    "membership_update_by_staff",
+    "organization_save",
+    "require_admin",
+    "requirement_add",
+    "requirement_remove",
+    "roster_validate",
+    "weekly_digest_send",
+    "weekly_digest_week",
+]

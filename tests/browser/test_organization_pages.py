@@ -1,0 +1,142 @@
+"""The organizations' pages on a desktop and on a 375 px phone: axe-core finds no
+violation and nothing scrolls sideways (the matrix scrolls inside its own region).
+The walk from invitation to export, and screenshots, are part 2's (issue 17)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.dates import site_today
+from organizations.models import Membership
+from organizations.services import invitation_create, join_link_create
+from tests import factories
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_no_horizontal_scroll,
+    sign_in,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def mercy(transactional_db):
+    today = site_today()
+    bls = factories.CourseFactory(slug="bls", title="Basic Life Support", code="BLS")
+    factories.LessonFactory(module=factories.ModuleFactory(course=bls))
+    acls = factories.CourseFactory(
+        slug="acls", title="Advanced Cardiovascular Life Support", code="ACLS"
+    )
+    organization = factories.OrganizationFactory(name="Mercy Hospital", slug="mercy")
+    nurse = factories.JobRoleFactory(organization=organization, name="Nurse")
+    factories.RequirementFactory(organization=organization, course=bls)
+    factories.RequirementFactory(organization=organization, course=acls, job_role=nurse)
+    admin = factories.UserFactory(legal_name="Erin Educator")
+    factories.MembershipFactory(
+        organization=organization,
+        user=admin,
+        role=Membership.Role.ADMIN,
+        consent_given_at=None,
+    )
+    members = []
+    for n, days in enumerate([400, 60, -1, None]):
+        membership = factories.MembershipFactory(
+            organization=organization, job_role=nurse if n % 2 else None
+        )
+        members.append(membership)
+        if days is not None:
+            factories.CertificateFactory(
+                enrollment=factories.EnrollmentFactory(
+                    user=membership.user,
+                    course=bls,
+                    status="completed",
+                    completed_at=factories.timezone.now(),
+                ),
+                issued_on=today + timedelta(days=days - 730),
+                expires_on=today + timedelta(days=days),
+            )
+    invitation_create(organization=organization, email="new@example.org", by=admin)
+    link = join_link_create(organization=organization, by=admin, label="ICU huddle")
+    learner = factories.UserFactory(email="invited@example.org")
+    invitation_create(organization=organization, email=learner.email, by=admin)
+    return {
+        "admin": admin,
+        "learner": learner,
+        "member": members[0],
+        "join": "/" + link.url.split("/", 3)[3],
+    }
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_organization_pages_are_accessible_and_fit(
+    new_context, live_server, mercy, phone
+):
+    context = new_context(phone=phone)
+    sign_in(context, mercy["admin"], live_server.url)
+    page = context.new_page()
+    for path in (
+        "/organizations/mercy/",
+        "/organizations/mercy/?status=not_compliant&sort=expiry",
+        f"/organizations/mercy/members/{mercy['member'].pk}/",
+        "/organizations/mercy/invitations/",
+        "/organizations/mercy/join-links/",
+        "/organizations/mercy/requirements/",
+    ):
+        page.goto(path)
+        assert_accessible(page)
+        if phone:
+            assert_no_horizontal_scroll(page)
+
+    learner = new_context(phone=phone)
+    sign_in(learner, mercy["learner"], live_server.url)
+    page = learner.new_page()
+    for path in ("/organizations/", mercy["join"]):
+        page.goto(path)
+        assert_accessible(page)
+        if phone:
+            assert_no_horizontal_scroll(page)
+
+
+def test_organization_pages_are_valid_html(mercy, tmp_path):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from django.test import Client
+
+    from tests.browser.test_html_valid import _checker
+
+    command = _checker()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    admin, learner = Client(), Client()
+    admin.force_login(mercy["admin"])
+    learner.force_login(mercy["learner"])
+    for name, client, path in (
+        ("dashboard", admin, "/organizations/mercy/"),
+        ("member", admin, f"/organizations/mercy/members/{mercy['member'].pk}/"),
+        ("invitations", admin, "/organizations/mercy/invitations/"),
+        ("join-links", admin, "/organizations/mercy/join-links/"),
+        ("requirements", admin, "/organizations/mercy/requirements/"),
+        ("yours", learner, "/organizations/"),
+        ("join", learner, mercy["join"]),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, name
+        (pages / f"{name}.html").write_bytes(response.content)
+    result = subprocess.run(
+        [*command, "--format", "json", "--exit-zero-always", str(pages)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    report = json.loads(result.stderr or result.stdout)
+    errors = [
+        f"{Path(m['url']).name}:{m.get('lastLine', '?')}: {m['message']}"
+        for m in report["messages"]
+        if m["type"] == "error" or m.get("subType") == "fatal"
+    ]
+    assert not errors, "\n".join(errors)
