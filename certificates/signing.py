@@ -65,6 +65,11 @@ def generate_private_key_pem(bits: int = GENERATED_KEY_BITS) -> bytes:
     return RSAKey.generate_key(bits, private=True).as_pem(private=True)
 
 
+def thumbprint_of(pem: bytes) -> str:
+    """The RFC 7638 thumbprint of a PEM key (its name here)."""
+    return RSAKey.import_key(pem).thumbprint()
+
+
 @functools.lru_cache(maxsize=4)
 def _load(pem: bytes, source: str) -> IssuerKey:
     try:
