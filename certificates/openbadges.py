@@ -122,10 +122,8 @@ def achievement_description(certificate: Certificate) -> str:
     if certificate.guidelines:
         parts[0] += f" following the {certificate.guidelines}"
     parts[0] += "."
-    parts.append(
-        f"{certificate.hours.normalize():f} continuing education "
-        f"hour{'' if certificate.hours == 1 else 's'}."
-    )
+    # The hours are `creditsAvailable`; what they are (and what accreditation is or
+    # is not claimed) is the course's own statement, as printed on the certificate.
     if certificate.accreditation:
         parts.append(certificate.accreditation)
     return " ".join(parts)
@@ -157,8 +155,8 @@ def certificate_credential(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": certificate.course_title,
         "description": (
-            f"{certificate.holder_name} completed {certificate.course_title} "
-            f"({certificate.course_code}); certificate {certificate.code}."
+            f"{certificate.holder_name} completed {certificate.course_title}: "
+            f"certificate {certificate.code}."
         ),
         "issuer": {
             "id": issuer_id,
