@@ -72,3 +72,17 @@ def test_generate_signing_key_writes_a_private_file_and_never_overwrites(tmp_pat
     with pytest.raises(CommandError, match="not overwriting"):
         call_command("generate_signing_key", str(path), "--bits", "2048")
     assert path.read_bytes() == first
+
+
+def test_staff_see_the_published_keys_and_lists_read_only(staff_client, issued):
+    from django.urls import reverse
+
+    from tests.credentials.conftest import download
+
+    download(issued)
+    for name in ("signingkey", "statuslist"):
+        listing = staff_client.get(reverse(f"admin:certificates_{name}_changelist"))
+        assert listing.status_code == 200
+        assert staff_client.get(
+            reverse(f"admin:certificates_{name}_add")
+        ).status_code == (403)
