@@ -30,6 +30,11 @@ run worker: export SITE_URL ?= http://$(HOST):$(PORT)
 var:
 	mkdir -p var
 
+# Open Badges credentials are signed; locally with a development key made once here
+# (settings' default CREDENTIAL_SIGNING_KEY_FILE; `check --deploy` refuses it).
+var/credential-signing-key.pem: | var $(VENV)/.installed
+	$(PY) manage.py generate_signing_key $@
+
 migrate: $(VENV)/.installed | var
 	$(PY) manage.py migrate --no-input
 
@@ -39,7 +44,7 @@ sync: migrate
 # `make run` migrates and loads content/ only when the migrations, the content or the
 # database changed since the last run (stamps in var/, scripts/when-changed), so a
 # restart takes a few seconds; `make migrate` and `make sync` always run.
-run: $(VENV)/.installed | var
+run: $(VENV)/.installed | var var/credential-signing-key.pem
 	@scripts/when-changed var/.migrated.stamp requirements.txt $(wildcard */migrations) \
 	  -- $(PY) manage.py migrate --no-input
 	@scripts/when-changed var/.synced.stamp var/.migrated.stamp content curriculum \
@@ -77,7 +82,7 @@ mutants: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 
-worker: $(VENV)/.installed | var
+worker: $(VENV)/.installed | var var/credential-signing-key.pem
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }
 	$(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
 	$(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule; \

@@ -10,6 +10,8 @@ from PIL import Image, UnidentifiedImageError
 
 from core.issuer import issuer
 
+from .signing import SigningKeyMissing, signing_key, signing_key_is_development
+
 
 @checks.register(deploy=True)
 def issuer_is_configured(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
@@ -41,6 +43,35 @@ def issuer_is_configured(app_configs=None, **kwargs) -> list[checks.CheckMessage
             )
         )
     return errors
+
+
+@checks.register(deploy=True)
+def credential_key_is_configured(
+    app_configs=None, **kwargs
+) -> list[checks.CheckMessage]:
+    """Production signs Open Badges credentials with its own key, never the
+    development key `make run` generates under var/."""
+    if settings.DEBUG:
+        return []
+    hint = (
+        "Generate one (python manage.py generate_signing_key PATH) and set "
+        "CREDENTIAL_SIGNING_KEY_FILE to its path, or CREDENTIAL_SIGNING_KEY to the "
+        "PEM (README, Configuration)."
+    )
+    if signing_key_is_development():
+        return [
+            checks.Error(
+                "Open Badges credentials would be signed with the development key "
+                f"{settings.DEVELOPMENT_CREDENTIAL_KEY_FILE}.",
+                hint=hint,
+                id="certificates.E004",
+            )
+        ]
+    try:
+        signing_key()
+    except SigningKeyMissing as exc:
+        return [checks.Error(str(exc), hint=hint, id="certificates.E005")]
+    return []
 
 
 @checks.register()

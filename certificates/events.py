@@ -15,3 +15,11 @@ class ExternalCardDecided:
     """Staff approved or rejected an outside card: the learner is e-mailed it."""
 
     card_id: int
+
+
+@dataclass(frozen=True)
+class CertificateRevoked:
+    """Staff revoked a certificate: its revocation status list is published again,
+    so a verifier of its Open Badges credential sees the bit set."""
+
+    certificate_id: int

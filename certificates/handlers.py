@@ -9,9 +9,9 @@ from __future__ import annotations
 from accounts.events import LegalNameSet
 from courses.events import EnrollmentCompleted
 
-from .events import ExternalCardDecided
+from .events import CertificateRevoked, ExternalCardDecided
 from .selectors import enrollments_waiting_for_name
-from .tasks import issue_certificate, send_external_card_decision
+from .tasks import issue_certificate, publish_status_list, send_external_card_decision
 
 
 def enrollment_completed(event: EnrollmentCompleted) -> None:
@@ -30,3 +30,10 @@ def legal_name_set(event: LegalNameSet) -> None:
 def external_card_decided(event: ExternalCardDecided) -> None:
     """The learner is e-mailed the staff decision on their outside card."""
     send_external_card_decision.enqueue(event.card_id)
+
+
+def certificate_revoked(event: CertificateRevoked) -> None:
+    """The revoked certificate's status list is published again. With the broker
+    unreachable the failure is logged and the beat run (publish_status_lists) catches
+    up within minutes."""
+    publish_status_list.enqueue(event.certificate_id)

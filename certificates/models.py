@@ -8,6 +8,10 @@
   sent twice.
 - HolderNameRequest: the same for the one "add your legal name" e-mail of an
   enrollment completed without a legal name on file.
+- BadgeCredential, StatusList, SigningKey: the Open Badges 3.0 credential of a
+  certificate (certificates/openbadges.py): its place in a revocation status list
+  (assigned once, never reused), the published status lists, and the public half of
+  every key that ever signed one (so old credentials still verify after a rotation).
 
 Evidence is never cascaded away: certificates and reminders PROTECT what they refer to.
 Who did what, and when: a certificate is issued by the system for the learner's own
@@ -63,6 +67,9 @@ class Certificate(models.Model):
     # (certificates.selectors.certificate_facts).
     licence_number = models.CharField("license number", max_length=64, blank=True)
     accreditation = models.CharField(max_length=600, blank=True)
+    # The guideline edition the course taught when it was issued (its Open Badges
+    # credential states it as the achievement's version).
+    guidelines = models.CharField(max_length=200, blank=True)
     issuer_name = models.CharField(max_length=200, blank=True)
     signer_name = models.CharField(max_length=200, blank=True)
     signer_title = models.CharField(max_length=200, blank=True)
@@ -286,3 +293,82 @@ class HolderNameRequest(models.Model):
 
     def __str__(self) -> str:
         return f"legal name request · enrollment {self.enrollment_id}"
+
+
+# --- Open Badges 3.0 credentials ---------------------------------------------------
+# A W3C Bitstring Status List holds this many entries (the specification's minimum,
+# 16 KB, for herd privacy: a verifier fetching it learns nothing about which one it
+# checks).
+STATUS_LIST_SIZE = 131_072
+# A list takes new entries until this many are used, then the next list opens: a
+# random free index is then found within about two draws.
+STATUS_LIST_FILL = STATUS_LIST_SIZE // 2
+
+
+class BadgeCredential(models.Model):
+    """What stays the same across every download of a certificate's Open Badges
+    credential: the salt of the holder's hashed e-mail, and its entry in a revocation
+    status list (list number and index, drawn at random, assigned once and never
+    reused: the unique constraint, and certificates are never deleted). Created the
+    first time the credential is issued (services/credentials.py)."""
+
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.PROTECT, related_name="badge_credential"
+    )
+    status_list = models.PositiveIntegerField()
+    status_index = models.PositiveIntegerField()
+    # Salts the SHA-256 of the holder's e-mail (identityHash): the hash says nothing
+    # by itself and differs between two certificates of the same holder.
+    identity_salt = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_list", "status_index"],
+                name="badge_credential_status_entry_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status_index__lt=STATUS_LIST_SIZE),
+                name="badge_credential_status_index_in_list",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id}: list {self.status_list} #{self.status_index}"
+
+
+class StatusList(models.Model):
+    """A published Bitstring Status List credential (revocation): the encoded list
+    and the signed credential served at its stable URL. Rewritten only when a bit
+    changes or the signing key is no longer the current one."""
+
+    number = models.PositiveIntegerField(unique=True)
+    encoded_list = models.TextField()
+    token = models.TextField(help_text="The signed status list credential (VC-JWT).")
+    # The RFC 7638 thumbprint of the key that signed `token`.
+    key_thumbprint = models.CharField(max_length=64)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"status list {self.number}"
+
+
+class SigningKey(models.Model):
+    """The public half of a key that signed credentials, recorded the first time it
+    signs: the key set Lifeline publishes lists every one, so a credential signed
+    before a key rotation still verifies."""
+
+    # RFC 7638 thumbprint: the key's own name; its `kid` is the URL built on it.
+    thumbprint = models.CharField(max_length=64, unique=True)
+    public_jwk = models.JSONField()
+    first_used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["first_used_at", "id"]
+
+    def __str__(self) -> str:
+        return self.thumbprint

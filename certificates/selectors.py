@@ -7,7 +7,9 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
@@ -31,7 +33,14 @@ from courses.models import Course, Enrollment
 from courses.selectors import RENEWAL_WINDOW
 from courses.steps import Link, Step, StepKind, StepState
 
-from .models import Certificate, ExternalCertificate, RenewalReminder
+from .models import (
+    Certificate,
+    ExternalCertificate,
+    RenewalReminder,
+    SigningKey,
+    StatusList,
+)
+from .signing import ALGORITHM, key_url
 
 # --- Current credentials ------------------------------------------------------------
 # "Current" is written here once: our certificate, not revoked and not expired; or an
@@ -302,10 +311,12 @@ def certificate_facts(
 
 
 def certificate_for_verification(*, code: str) -> Certificate | None:
-    """The certificate with this normalised code, with only what a verifier sees."""
+    """The certificate with this normalised code, with only what a verifier sees (and
+    whose it is, for the holder's share actions)."""
     return (
         Certificate.objects.filter(code=code)
         .only(
+            "user_id",
             "code",
             "holder_name",
             "licence_number",
@@ -356,6 +367,83 @@ def certificate_for_download(
     ):
         return None
     return certificate
+
+
+# --- Sharing and Open Badges 3.0 (the holder's actions; the public documents) ------
+
+LINKEDIN_ADD_CERTIFICATION = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_add_url(certificate: Certificate) -> str:
+    """LinkedIn's "Add to profile" address for a certification, filled in: name,
+    issuing organisation (its LinkedIn id when settings name one, else its name),
+    issue and expiry year and month, the certificate code as credential id and the
+    verify page as credential URL."""
+    params = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": certificate.course_title,
+        "organizationName": certificate.issuer_name or issuer().name,
+        "issueYear": certificate.issued_on.year,
+        "issueMonth": certificate.issued_on.month,
+        "expirationYear": certificate.expires_on.year,
+        "expirationMonth": certificate.expires_on.month,
+        "certUrl": certificate.verify_url,
+        "certId": certificate.code,
+    }
+    if settings.LINKEDIN_ORGANIZATION_ID:
+        params["organizationId"] = settings.LINKEDIN_ORGANIZATION_ID
+    return f"{LINKEDIN_ADD_CERTIFICATION}?{urlencode(params)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateShare:
+    """What the holder may do with their own certificate on its verify page."""
+
+    credential_url: str  # the signed Open Badges 3.0 credential (a .jwt file)
+    pdf_url: str
+    linkedin_url: str | None  # None once expired: nothing current to add
+
+
+def certificate_share_for(
+    *, certificate: Certificate, user, today: date | None = None
+) -> CertificateShare | None:
+    """The holder's share actions, or None for anyone else and for a revoked
+    certificate (the same rule as the PDF download for a holder:
+    certificate_download_allowed). No query."""
+    if not user.is_authenticated or certificate.user_id != user.pk:
+        return None
+    if certificate.status == Certificate.Status.REVOKED:
+        return None
+    return CertificateShare(
+        credential_url=reverse("certificates:credential", args=[certificate.code]),
+        pdf_url=reverse("certificates:pdf", args=[certificate.code]),
+        linkedin_url=(
+            None if certificate.is_expired(today) else linkedin_add_url(certificate)
+        ),
+    )
+
+
+def _published(row: SigningKey) -> dict:
+    return {**row.public_jwk, "kid": key_url(row.thumbprint), "alg": ALGORITHM}
+
+
+def published_keys() -> dict:
+    """The issuer's JWK Set: the public key of every key that signed a credential,
+    oldest first, each with its `kid` (its own URL). One query."""
+    return {"keys": [_published(row) for row in SigningKey.objects.all()]}
+
+
+def published_key(*, thumbprint: str) -> dict | None:
+    """One published public JWK by its thumbprint, or None."""
+    row = SigningKey.objects.filter(thumbprint=thumbprint).first()
+    return _published(row) if row is not None else None
+
+
+def status_list_token(*, number: int) -> str | None:
+    """The signed status list credential published as list `number`, or None."""
+    return (
+        StatusList.objects.filter(number=number).values_list("token", flat=True).first()
+    )
 
 
 # --- Outside cards ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from celery import shared_task
 
 from core.tasks import RETRY_BACKOFF_MAX, ReliableTask
 
-from .services import external, issuing, reminders, sweeper
+from .services import credentials, external, issuing, reminders, sweeper
 
 RETRY_BACKOFF = 30  # seconds before the first retry of a mail or storage error
 MAX_RETRIES = 10  # about half an hour of retrying, then the sweeper takes over
@@ -80,6 +80,22 @@ def send_renewal_reminder_batch(certificate_ids: list[int]) -> int:
 def send_external_card_decision(card_id: int) -> bool:
     """E-mails the learner the staff decision on their outside card, once."""
     return external.external_certificate_decision_notify(card_id=card_id)
+
+
+@shared_task(base=ReliableTask, acks_late=True)
+def publish_status_list(certificate_id: int) -> bool:
+    """Publishes the revocation status list of a certificate just revoked
+    (credentials.status_list_publish_for_certificate); True when it was rewritten."""
+    return credentials.status_list_publish_for_certificate(
+        certificate_id=certificate_id
+    )
+
+
+@shared_task(base=ReliableTask, acks_late=True)
+def publish_status_lists() -> int:
+    """Beat, every 10 minutes: publishes every status list that is out of date (a
+    lost publish task, a key rotation); returns how many were rewritten."""
+    return credentials.status_lists_publish()
 
 
 @shared_task(base=ReliableTask, acks_late=True)

@@ -4,8 +4,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -14,9 +22,10 @@ from core.dates import site_today
 from core.errors import LifelineError
 from core.http import body_limit
 
-from . import ratelimit, selectors
+from . import openbadges, ratelimit, selectors
 from .codes import normalize_code
 from .forms import ExternalCertificateForm, VerifyForm
+from .services.credentials import certificate_credential_issue
 from .services.external import external_certificate_submit
 from .services.issuing import certificate_pdf_ensure
 
@@ -104,10 +113,87 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         )
         return _public(response)
     facts = selectors.certificate_facts(certificate)
-    context = {"certificate": facts, "status": facts.status}
+    context = {
+        "certificate": facts,
+        "status": facts.status,
+        "share": selectors.certificate_share_for(
+            certificate=certificate, user=request.user
+        ),
+    }
     return _public(
         render(request, "certificates/certificate_verify_code.html", context)
     )
+
+
+@never_cache
+@login_required
+@require_GET
+def certificate_credential(request: HttpRequest, code: str) -> HttpResponse:
+    """The certificate's Open Badges 3.0 credential, signed (VC-JWT), as a .jwt file,
+    for the same people as the PDF (certificate_download_allowed); 404 for anyone
+    else. Open Badges 3.0 (section 5.3): a VC-JWT file holds the compact JWS, served
+    as text/plain."""
+    certificate = selectors.certificate_for_download(
+        code=code, user=request.user, as_staff=staff_verified(request)
+    )
+    if certificate is None:
+        raise Http404("No such certificate.")
+    token = certificate_credential_issue(certificate=certificate)
+    response = HttpResponse(token, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{settings.SITE_NAME}-{certificate.code}.jwt"
+    )
+    return response
+
+
+# The issuer's public documents: read by verifiers' software, from anywhere (a
+# browser-based wallet included, hence CORS), and cacheable.
+PUBLIC_DOCUMENT_MAX_AGE = 3600
+
+
+def _public_document(response: HttpResponse, *, max_age: int) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    patch_cache_control(response, public=True, max_age=max_age)
+    return response
+
+
+@require_GET
+def issuer_profile(request: HttpRequest) -> HttpResponse:
+    """Lifeline's Open Badges issuer Profile (its `id` is this URL)."""
+    response = JsonResponse(
+        openbadges.issuer_profile(), content_type="application/ld+json"
+    )
+    return _public_document(response, max_age=PUBLIC_DOCUMENT_MAX_AGE)
+
+
+@require_GET
+def public_keys(request: HttpRequest) -> HttpResponse:
+    """The JWK Set of every key that signed Lifeline credentials (public halves)."""
+    response = JsonResponse(
+        selectors.published_keys(), content_type="application/jwk-set+json"
+    )
+    return _public_document(response, max_age=PUBLIC_DOCUMENT_MAX_AGE)
+
+
+@require_GET
+def public_key(request: HttpRequest, thumbprint: str) -> HttpResponse:
+    """One public key: what a credential header's `kid` dereferences to."""
+    jwk = selectors.published_key(thumbprint=thumbprint)
+    if jwk is None:
+        raise Http404("No such key.")
+    response = JsonResponse(jwk, content_type="application/jwk+json")
+    return _public_document(response, max_age=PUBLIC_DOCUMENT_MAX_AGE)
+
+
+@require_GET
+def status_list(request: HttpRequest, number: int) -> HttpResponse:
+    """A revocation status list credential (W3C Bitstring Status List, VC-JWT), as
+    last published; verifiers may keep it for its `ttl`."""
+    token = selectors.status_list_token(number=number)
+    if token is None:
+        raise Http404("No such status list.")
+    response = HttpResponse(token, content_type="application/vc+jwt")
+    return _public_document(response, max_age=openbadges.STATUS_LIST_TTL_SECONDS)
 
 
 @body_limit(settings.EXTERNAL_CARD_MAX_BYTES + settings.EXTERNAL_CARD_REQUEST_OVERHEAD)

@@ -340,6 +340,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "exams.tasks.close_expired_attempts",
         "schedule": crontab(minute="*/5"),
     },
+    # Every 10 minutes: publishes again any revocation status list whose bits no
+    # longer match the revoked certificates (a publish task lost with the broker) or
+    # that an earlier signing key signed (after a rotation). Idempotent: a list that
+    # is up to date is left alone; usually nothing is written.
+    "publish-status-lists": {
+        "task": "certificates.tasks.publish_status_lists",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- Internationalisation ----------------------------------------------------------
@@ -471,6 +479,22 @@ EXTERNAL_CARD_MAX_PIXELS = 40_000_000
 # The upload request may exceed the file by this much (the form's other fields and the
 # multipart boundaries); anything larger is refused before it is read.
 EXTERNAL_CARD_REQUEST_OVERHEAD = 64 * 1024
+# Open Badges 3.0 credentials (certificates/openbadges.py, docs/ARCHITECTURE.md): signed
+# with the issuer's RSA key (RS256, the one algorithm every Open Badges 3.0 verifier
+# must accept; 2048 bits or more). The PEM private key is CREDENTIAL_SIGNING_KEY
+# ("\n" for line breaks) or else the file CREDENTIAL_SIGNING_KEY_FILE. `make run`
+# generates the development key file below when it is missing; `check --deploy`
+# refuses it (certificates.E004). Rotating: point these at a new key; the public half
+# of every key that signed is kept published (certificates.SigningKey).
+DEVELOPMENT_CREDENTIAL_KEY_FILE = BASE_DIR / "var" / "credential-signing-key.pem"
+CREDENTIAL_SIGNING_KEY = env.str("CREDENTIAL_SIGNING_KEY", default="", multiline=True)
+CREDENTIAL_SIGNING_KEY_FILE = Path(
+    env.str("CREDENTIAL_SIGNING_KEY_FILE", default=str(DEVELOPMENT_CREDENTIAL_KEY_FILE))
+)
+# The issuer's LinkedIn organisation id (digits, from its company page's admin
+# address): "Add to LinkedIn profile" then links the certification to that page;
+# without it LinkedIn shows the issuer's name only.
+LINKEDIN_ORGANIZATION_ID = env.str("LINKEDIN_ORGANIZATION_ID", default="")
 # The sweeper leaves completions this recent to the completion task itself.
 CERTIFICATE_SWEEP_GRACE_MINUTES = 10
 # /readyz?workers=1 (pings the Celery workers, holds a thread about a second) answers

@@ -51,10 +51,24 @@ def _static_root():
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
+@pytest.fixture(scope="session")
+def credential_key_file(tmp_path_factory) -> Path:
+    """A credential signing key for the whole run (never the development key under
+    var/): 2048 bits, the fastest size RS256 accepts."""
+    from certificates.signing import generate_private_key_pem
+
+    path = tmp_path_factory.mktemp("keys") / "credential-signing-key.pem"
+    path.write_bytes(generate_private_key_pem(2048))
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _test_defaults(settings, tmp_path):
-    """Fast hashing, private media per test, eager Celery, an empty cache."""
+def _test_defaults(settings, tmp_path, credential_key_file):
+    """Fast hashing, private media per test, eager Celery, an empty cache, the test
+    run's credential signing key."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CREDENTIAL_SIGNING_KEY = ""
+    settings.CREDENTIAL_SIGNING_KEY_FILE = credential_key_file
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,

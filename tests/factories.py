@@ -208,6 +208,7 @@ class CertificateFactory(factory.django.DjangoModelFactory):
     course_title = factory.SelfAttribute("course.title")
     course_code = factory.SelfAttribute("course.code")
     hours = factory.SelfAttribute("course.hours")
+    guidelines = factory.SelfAttribute("course.guidelines")
     issued_on = factory.LazyFunction(timezone.localdate)
     expires_on = factory.LazyAttribute(lambda o: o.issued_on + timedelta(days=730))
 

@@ -122,6 +122,7 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
         "hours": course.hours,
         "licence_number": user.licence_number.strip(),
         "accreditation": course.accreditation,
+        "guidelines": course.guidelines,
         "issuer_name": who.name,
         "signer_name": who.signer_name,
         "signer_title": who.signer_title,

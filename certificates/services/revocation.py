@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.events import publish
 
 from ..errors import RevocationRefused
+from ..events import CertificateRevoked
 from ..models import Certificate
 
 logger = logging.getLogger(__name__)
@@ -20,8 +22,10 @@ logger = logging.getLogger(__name__)
 def certificate_revoke(*, certificate: Certificate, by, reason: str) -> bool:
     """Revokes the certificate, recording who, when and why on the row and in the
     audit trail (whatever called it: the admin, a shell, a task). From then on it
-    verifies as revoked and no longer meets prerequisites. Returns False (and changes
-    nothing) when it was already revoked. Refuses (RevocationRefused) an empty reason.
+    verifies as revoked and no longer meets prerequisites; once committed, its
+    Open Badges status list is published again (CertificateRevoked). Returns False
+    (and changes nothing) when it was already revoked. Refuses (RevocationRefused) an
+    empty reason.
     """
     reason = reason.strip()
     if not reason:
@@ -45,6 +49,7 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str) -> bool:
         target=locked,
         data={"code": locked.code, "reason": reason},
     )
+    publish(CertificateRevoked(certificate_id=locked.pk))
     logger.info(
         "Certificate %s revoked by user %s", locked.code, getattr(by, "pk", None)
     )

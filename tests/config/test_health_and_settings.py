@@ -230,10 +230,16 @@ def test_production_settings_refuse_to_start_without_secret_key():
 
 
 def production_issuer(tmp_path) -> dict[str, str]:
-    """The issuer details production sets (certificates.E001, E002)."""
+    """The issuer details production sets (certificates.E001, E002) and its own
+    credential signing key (E004, E005)."""
+    from certificates.signing import generate_private_key_pem
+
     signature = tmp_path / "signature.png"
     Image.new("LA", (300, 90), (0, 0)).save(signature)
+    key = tmp_path / "credential-signing-key.pem"
+    key.write_bytes(generate_private_key_pem(2048))
     return {
+        "CREDENTIAL_SIGNING_KEY_FILE": str(key),
         "SITE_URL": "https://lifeline.example",
         "CERTIFICATE_ISSUER_ADDRESS": "1 Example Plaza, Springfield, IL 62701, USA",
         "CERTIFICATE_ISSUER_CONTACT": "support@lifeline.example",
@@ -283,6 +289,7 @@ def test_check_deploy_refuses_development_issuer_details_and_a_local_site_url(
     assert result.returncode != 0
     assert "certificates.E001" in output and "CERTIFICATE_SIGNER_NAME" in output
     assert "certificates.E002" in output and "SITE_URL" in output
+    assert "certificates.E004" in output and "development key" in output
 
 
 def test_a_signature_image_that_is_not_a_png_fails_every_check(tmp_path):
