@@ -517,6 +517,7 @@ MUTANTS: list[Mutant] = [
         find="    if membership.user_id != user.pk:",
         replace="    if False:",
         tests=("tests/organizations/test_invitations.py",),
+    ),
     # Open Badges credentials (issue 18): killed by the independent verifier.
     Mutant(
         id="creds-bit-order",
