@@ -460,7 +460,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="orgs-expiring-boundary",
         rule="exactly 90 days out is expiring",
-        path="organizations/selectors.py",
+        path="organizations/selectors/roster.py",
         find="Status.EXPIRING if current <= window else Status.CURRENT",
         replace="Status.EXPIRING if current < window else Status.CURRENT",
         tests=("tests/organizations/test_compliance.py",),
@@ -468,7 +468,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="orgs-admin-only",
         rule="an organization's pages are for its administrators only",
-        path="organizations/selectors.py",
+        path="organizations/selectors/roster.py",
         find="memberships__role=Membership.Role.ADMIN,",
         replace="",
         nth=2,
@@ -477,7 +477,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="orgs-sharing-only",
         rule="only members who consent are shown",
-        path="organizations/selectors.py",
+        path="organizations/selectors/roster.py",
         find="        if member.consent_given_at is None:",
         replace="        if False:",
         tests=("tests/organizations/test_compliance.py",),

@@ -42,7 +42,7 @@ from core.dates import site_today
 from courses.models import Course
 from courses.selectors import RENEWAL_WINDOW_DAYS, OpenProgress, open_progress_for
 
-from .models import (
+from ..models import (
     Invitation,
     JobRole,
     JoinLink,
