@@ -8,7 +8,9 @@ app_name = "organizations"
 # and shared: keep them stable.
 urlpatterns = [
     path("", roster.memberships, name="memberships"),
-    path("invitations/<int:pk>/accept/", roster.invitation_accept_listed, name="accept"),
+    path(
+        "invitations/<int:pk>/accept/", roster.invitation_accept_listed, name="accept"
+    ),
     path("invitations/<str:token>/", roster.invitation, name="invitation"),
     path("join/<str:token>/", roster.join, name="join"),
     path("memberships/<int:pk>/consent/", roster.consent, name="consent"),
