@@ -11,7 +11,7 @@ class OrganizationsConfig(AppConfig):
         from core.events import subscribe
 
         from . import handlers, menu
-        from .events import InvitationIssued
+        from .events import InvitationIssued, SeatCodeIssued
 
         # The header's links, read once per log-in (menu.py).
         user_logged_in.connect(menu.on_login, dispatch_uid="organizations.menu")
@@ -19,3 +19,4 @@ class OrganizationsConfig(AppConfig):
         # Services never import tasks: the invitation e-mail, rendered by the
         # service, is queued by the handler once the invitation is committed.
         subscribe(InvitationIssued, handlers.invitation_issued)
+        subscribe(SeatCodeIssued, handlers.seat_code_issued)

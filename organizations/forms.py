@@ -152,3 +152,39 @@ class DashboardQueryForm(forms.Form):
             "sort": data.get("sort") or "name",
             "descending": bool(data.get("desc")),
         }
+
+
+class SeatAssignForm(forms.Form):
+    """Give a free seat to a member who shares their status, by their address."""
+
+    product = forms.ChoiceField(label="Seat in")
+    email = forms.EmailField(label="Member's e-mail address", max_length=254)
+
+    def __init__(self, *args, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [
+            (pool.key, f"{pool.label} ({pool.free} free)")
+            for pool in pools
+            if pool.free > 0
+        ]
+
+    def clean_product(self) -> tuple[int | None, int | None]:
+        """(course id, bundle id) of the chosen pool."""
+        kind, _, pk = self.cleaned_data["product"].partition(":")
+        return (int(pk), None) if kind == "course" else (None, int(pk))
+
+
+class SeatRedeemForm(forms.Form):
+    code = forms.CharField(
+        label="Seat code",
+        max_length=40,
+        help_text="16 letters and digits, as in your e-mail; dashes and spaces are "
+        "optional.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+        ),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import roster
+from .views import roster, seats
 
 app_name = "organizations"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("join/<str:token>/", roster.join, name="join"),
     path("memberships/<int:pk>/consent/", roster.consent, name="consent"),
     path("memberships/<int:pk>/leave/", roster.leave, name="leave"),
+    path("seats/", seats.seat_redeem, name="seat_redeem"),
     path("<slug:slug>/", roster.dashboard, name="dashboard"),
     re_path(
         r"^(?P<slug>[-\w]+)/export\.(?P<fmt>csv|xlsx)$", roster.export, name="export"
@@ -38,4 +39,6 @@ urlpatterns = [
         roster.requirement_remove,
         name="requirement_remove",
     ),
+    path("<slug:slug>/seats/", seats.seats, name="seats"),
+    path("<slug:slug>/seats/<int:pk>/revoke/", seats.seat_revoke, name="seat_revoke"),
 ]

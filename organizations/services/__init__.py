@@ -7,6 +7,7 @@ inside its transaction.
 - `invitations`: one address, a roster validated as a whole, join links, accepting.
 - `requirements`: job roles and required courses.
 - `digest`: the weekly digest to administrators, once per ISO week.
+- `seats`: prepaid seats issued by staff, given to members with a code, redeemed.
 """
 
 from .digest import weekly_digest_send, weekly_digest_week
@@ -34,12 +35,22 @@ from .memberships import (
     require_admin,
 )
 from .requirements import job_role_add, requirement_add, requirement_remove
+from .seats import (
+    SeatAssigned,
+    SeatRedeemed,
+    seat_assign,
+    seat_assignment_revoke,
+    seat_redeem,
+    seats_issue,
+)
 
 __all__ = [
     "INVITATION_VALID_DAYS",
     "Invited",
     "JoinLinkCreated",
     "RosterImport",
+    "SeatAssigned",
+    "SeatRedeemed",
     "invitation_accept",
     "invitation_create",
     "invitation_revoke",
@@ -58,6 +69,10 @@ __all__ = [
     "requirement_add",
     "requirement_remove",
     "roster_validate",
+    "seat_assign",
+    "seat_assignment_revoke",
+    "seat_redeem",
+    "seats_issue",
     "weekly_digest_send",
     "weekly_digest_week",
 ]

@@ -33,6 +33,7 @@ from ..forms import (
     RosterForm,
 )
 from ..menu import menu_refresh
+from ..selectors.seats import seat_codes_open_for
 
 PAGE_SIZE = 50
 
@@ -53,6 +54,7 @@ def memberships(request: HttpRequest) -> HttpResponse:
         {
             "memberships": selectors.memberships_for(user=request.user),
             "invitations": selectors.invitations_open_for(user=request.user),
+            "seat_codes": seat_codes_open_for(user=request.user),
         },
     )
 

@@ -18,9 +18,21 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
+from courses.models import Enrollment
 from organizations import urls as organization_urls
-from organizations.models import Invitation, JoinLink, Membership, Requirement
-from organizations.services import invitation_create, join_link_create
+from organizations.models import (
+    Invitation,
+    JoinLink,
+    Membership,
+    Requirement,
+    SeatAssignment,
+)
+from organizations.services import (
+    invitation_create,
+    join_link_create,
+    seat_assign,
+    seats_issue,
+)
 from tests import factories
 from tests.organizations.conftest import certify, member
 
@@ -51,12 +63,19 @@ ADMIN_PAGES = [
     Page("requirements"),
     Page("requirements", method="post"),
     Page("requirement_remove", method="post"),
+    Page("seats"),
+    Page("seats", method="post"),
+    Page("seat_revoke", method="post"),
 ]
 LEARNER_PAGES = [
     Page("memberships", open_to="anyone"),
     Page("consent", method="post", open_to="member"),
     Page("leave", method="post", open_to="member"),
     Page("accept", method="post", open_to="invitee"),
+    Page("seat_redeem", open_to="anyone"),
+    # Anyone signed in may try a code; only the member it was given to redeems it
+    # (others are told it is not theirs, and nothing changes).
+    Page("seat_redeem", method="post", open_to="code holder"),
 ]
 URL_NAMES_COVERED = {p.name.split("-")[0] for p in ADMIN_PAGES + LEARNER_PAGES} | {
     # The token pages: any signed-in user holding the token (tested in
@@ -93,6 +112,16 @@ def world(organization, org_admin, required, bls, nurse, today):
         organization=organization, email="invitee@example.org", by=org_admin
     )
     link = join_link_create(organization=organization, by=org_admin).link
+    seats_issue(
+        organization=organization, course=bls, quantity=2, by=factories.StaffFactory()
+    )
+    seat = seat_assign(
+        organization=organization,
+        membership=sharing,
+        course_id=bls.pk,
+        bundle_id=None,
+        by=org_admin,
+    )
     return {
         "sharing": sharing,
         "hidden": hidden,
@@ -111,6 +140,7 @@ def world(organization, org_admin, required, bls, nurse, today):
         "invitation": Invitation.objects.get(),
         "link": link,
         "requirement": Requirement.objects.filter(organization=organization).first(),
+        "seat": seat,
     }
 
 
@@ -147,6 +177,17 @@ def url_of(page: Page, organization, world) -> tuple[str, dict]:
         return reverse("organizations:requirements", args=[slug]), {
             "role-name": "Porter"
         }
+    if name == "seats":
+        return reverse("organizations:seats", args=[slug]), {
+            "product": f"course:{world['seat'].assignment.seat.grant.course_id}",
+            "email": world["users"]["member who does not share"].email,
+        }
+    if name == "seat_revoke":
+        return reverse(
+            "organizations:seat_revoke", args=[slug, world["seat"].assignment.pk]
+        ), {}
+    if name == "seat_redeem":
+        return reverse("organizations:seat_redeem"), {"code": world["seat"].code}
     if name == "dashboard":
         return reverse("organizations:dashboard", args=[slug]), {}
     if name in ("consent", "leave"):
@@ -168,6 +209,8 @@ def state():
         list(Requirement.objects.values_list("pk", "due_within_days")),
         list(Membership.objects.values_list("pk", "left_at", "consent_given_at")),
         list(factories.JobRole.objects.values_list("pk", "name")),
+        list(SeatAssignment.objects.values_list("pk", "revoked_at", "redeemed_at")),
+        list(Enrollment.objects.values_list("pk", "status")),
     )
 
 
@@ -180,6 +223,8 @@ def allowed(page: Page, who: str) -> bool:
         return who == "plain member"
     if page.open_to == "invitee":
         return False  # nobody here has the invited address
+    if page.open_to == "code holder":
+        return who == "plain member"
     return who == "administrator"
 
 
@@ -216,6 +261,10 @@ def test_the_access_matrix(world, organization, who):
             ok = status == 302 and response.url.startswith(reverse("account_login"))
         elif allowed(page, who):
             ok = status in (200, 302)
+        elif page.open_to == "code holder":
+            # The page answers with the refusal; nothing is redeemed.
+            ok = status == 200 and "given to someone else" in response.content.decode()
+            ok = ok and state() == before
         else:
             ok = status == 404 and (page.method == "get" or state() == before)
         if not ok:
