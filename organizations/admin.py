@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from core.admin import LabeledTabularInline
 from core.errors import LifelineError
+from courses.admin import SyncedRowAdmin
 
 from .models import (
     Invitation,
@@ -24,6 +25,7 @@ from .models import (
     Requirement,
     SeatAssignment,
     SeatGrant,
+    SkillItem,
 )
 from .services import (
     membership_add_by_staff,
@@ -290,3 +292,28 @@ class SeatAssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(SkillItem)
+class SkillItemAdmin(SyncedRowAdmin):
+    """Skills checklists come from content/<course>/skills.yaml; an edit here is a
+    sync conflict like any curriculum row's (docs/CONTENT_FORMAT.md). Recorded
+    skills checks keep their own copy of the items."""
+
+    list_display = ("title", "course", "order", "is_active", "edited")
+    list_filter = ("course", "is_active")
+    search_fields = ("title", "criterion", "key")
+    list_select_related = ("course",)
+    fields = (
+        "course",
+        "key",
+        "title",
+        "criterion",
+        "lesson_slug",
+        "order",
+        "is_active",
+    )
+    readonly_fields = ("course", "key")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # items come from the content files

@@ -23,6 +23,9 @@
 - SeatAssignment: a seat given by an administrator to one member, with its code
   (stored only as its SHA-256). Revocable until redeemed; redeemed once, by that
   member, which enrols them. One live assignment per seat.
+- SkillItem: an item of a course's hands-on skills checklist, from
+  content/<course>/skills.yaml (written by sync_content; the admin's edits are sync
+  conflicts like any curriculum row's).
 
 What an organization may see of a member is decided in selectors.py: nothing of
 their certificates unless they consented (`consent_given_at`), and never their exam
@@ -41,6 +44,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+
+from courses.models import SyncedContent
 
 # Seats site staff may issue to an organization at once (the admin's form).
 SEATS_PER_GRANT_MAX = 1000
@@ -532,3 +537,37 @@ class SeatAssignment(models.Model):
         if self.redeemed_at:
             return "redeemed"
         return "revoked" if self.revoked_at else "assigned"
+
+
+class SkillItem(SyncedContent):
+    """One item of a course's hands-on skills checklist: what the instructor
+    watches and the criterion it passes on (content/<course>/skills.yaml). A
+    skills check keeps its own copy of the items as they were checked, so editing
+    or removing an item never changes a recorded check."""
+
+    CONTENT_FIELDS = ("title", "criterion", "lesson_slug", "order", "is_active")
+
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="skill_items"
+    )
+    # Stable within the course (the file's `id`).
+    key = models.SlugField(max_length=100)
+    title = models.CharField(max_length=200)
+    criterion = models.CharField(max_length=500)
+    # The lesson of the course that teaches it (optional).
+    lesson_slug = models.SlugField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["course", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "key"],
+                name="skill_item_key_unique_per_course",
+                violation_error_message="This course has an item with that id.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} · {self.title}"
