@@ -31,6 +31,7 @@ from courses.models import Course, Enrollment
 from courses.selectors import RENEWAL_WINDOW
 from courses.steps import Link, Step, StepKind, StepState
 
+from .attestations import SkillsAttestation, skills_attestations_for
 from .models import Certificate, ExternalCertificate, RenewalReminder
 
 # --- Current credentials ------------------------------------------------------------
@@ -233,8 +234,33 @@ def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
 # --- Verification and download ------------------------------------------------------
 
 
-#: What a certificate covers while Lifeline records no hands-on skills check.
+#: What a certificate covers while no hands-on skills check is attached to it.
 SCOPE_ONLINE_ONLY = "Online cognitive course; hands-on skills not assessed by Lifeline."
+#: What it covers once an instructor recorded a passed hands-on skills check of its
+#: holder (certificates.attestations; issue 17).
+SCOPE_SKILLS = (
+    "Online course and hands-on skills check (instructor {instructor}, "
+    "{organization}, {date})."
+)
+
+
+def certificate_scope(
+    certificate: Certificate, *, skills: SkillsAttestation | None = None
+) -> str:
+    """The scope sentence the PDF, the wallet card and the verify page print: with
+    the passed skills check attached to the certificate's enrollment, if any (read
+    through certificates.attestations unless the caller passes it)."""
+    if skills is None:
+        skills = skills_attestations_for(
+            enrollment_ids=[certificate.enrollment_id]
+        ).get(certificate.enrollment_id)
+    if skills is None:
+        return SCOPE_ONLINE_ONLY
+    return SCOPE_SKILLS.format(
+        instructor=skills.instructor_name,
+        organization=skills.organization_name,
+        date=format_day(skills.checked_on),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +304,7 @@ def certificate_facts(
         course_code=certificate.course_code,
         hours=certificate.hours,
         accreditation=certificate.accreditation,
-        scope=SCOPE_ONLINE_ONLY,
+        scope=certificate_scope(certificate),
         issued_on=certificate.issued_on,
         expires_on=certificate.expires_on,
         revoked_on=timezone.localdate(revoked) if revoked else None,
@@ -289,6 +315,11 @@ def certificate_facts(
         signer_title=certificate.signer_title or who.signer_title,
         verify_url=certificate.verify_url,
     )
+
+
+def certificate_of_enrollment(*, enrollment_id: int) -> Certificate | None:
+    """The certificate issued for this enrollment, if any (one per enrollment)."""
+    return Certificate.objects.filter(enrollment_id=enrollment_id).first()
 
 
 def certificate_for_verification(*, code: str) -> Certificate | None:
@@ -310,6 +341,8 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
             "expires_on",
             "status",
             "revoked_at",
+            # Its skills check, if any, is attached to the enrollment.
+            "enrollment",
         )
         .first()
     )

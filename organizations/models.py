@@ -26,6 +26,11 @@
 - SkillItem: an item of a course's hands-on skills checklist, from
   content/<course>/skills.yaml (written by sync_content; the admin's edits are sync
   conflicts like any curriculum row's).
+- SkillsCheck: an instructor's record of a member's hands-on skills check in a
+  course they completed online: date, location, each item passed or not (a copy of
+  the checklist as checked), the overall result, a note and the instructor's
+  attestation. Revoked with a reason, never deleted. A passed one that stands is
+  attached to the certificate of that enrollment (certificates.attestations).
 
 What an organization may see of a member is decided in selectors.py: nothing of
 their certificates unless they consented (`consent_given_at`), and never their exam
@@ -571,3 +576,92 @@ class SkillItem(SyncedContent):
 
     def __str__(self) -> str:
         return f"{self.course} · {self.title}"
+
+
+class SkillsCheckQuerySet(models.QuerySet["SkillsCheck"]):
+    def standing(self) -> SkillsCheckQuerySet:
+        """Not revoked."""
+        return self.filter(revoked_at__isnull=True)
+
+    def attached(self) -> SkillsCheckQuerySet:
+        """Passed and not revoked: what the certificate states."""
+        return self.standing().filter(passed=True)
+
+
+class SkillsCheck(models.Model):
+    """A member's hands-on skills check in a course, recorded by an instructor of
+    their organization after the member completed the course online. The names it
+    states (instructor, organization) are kept as they were when it was recorded."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="skills_checks"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="skills_checks"
+    )
+    # The completed online course it completes: its certificate states the check.
+    enrollment = models.ForeignKey(
+        "courses.Enrollment", on_delete=models.PROTECT, related_name="+"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.PROTECT, related_name="+"
+    )
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    instructor_name = models.CharField(max_length=200)
+    organization_name = models.CharField(max_length=150)
+    checked_on = models.DateField()
+    location = models.CharField(max_length=200)
+    # The checklist as checked: [{"key", "title", "criterion", "passed"}, ...].
+    items = models.JSONField()
+    passed = models.BooleanField()
+    note = models.TextField(blank=True, max_length=1000)
+    # The sentence the instructor ticked, as they read it.
+    attestation = models.TextField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.TextField(blank=True, max_length=1000)
+
+    objects = SkillsCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            # One passed check stands per completed course; revoke it to record
+            # another.
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(passed=True, revoked_at__isnull=True),
+                name="skills_check_one_standing_pass",
+                violation_error_message="A passed skills check stands already.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | ~Q(revoke_reason=""),
+                name="skills_check_revoked_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(location="") & ~Q(attestation=""),
+                name="skills_check_location_and_attestation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        result = "passed" if self.passed else "not passed"
+        return f"{self.course} skills check of {self.membership.user}: {result}"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        return "passed" if self.passed else "not_passed"

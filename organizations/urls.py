@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import roster, seats
+from .views import roster, seats, skills
 
 app_name = "organizations"
 
@@ -41,4 +41,15 @@ urlpatterns = [
     ),
     path("<slug:slug>/seats/", seats.seats, name="seats"),
     path("<slug:slug>/seats/<int:pk>/revoke/", seats.seat_revoke, name="seat_revoke"),
+    path("<slug:slug>/skills/", skills.skills, name="skills"),
+    path(
+        "<slug:slug>/skills/<int:pk>/<slug:course>/record/",
+        skills.skills_record,
+        name="skills_record",
+    ),
+    path(
+        "<slug:slug>/skills/checks/<int:pk>/revoke/",
+        skills.skills_revoke,
+        name="skills_revoke",
+    ),
 ]

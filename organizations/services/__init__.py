@@ -8,6 +8,7 @@ inside its transaction.
 - `requirements`: job roles and required courses.
 - `digest`: the weekly digest to administrators, once per ISO week.
 - `seats`: prepaid seats issued by staff, given to members with a code, redeemed.
+- `skills`: instructors' hands-on skills checks, attached to the certificate.
 """
 
 from .digest import weekly_digest_send, weekly_digest_week
@@ -43,14 +44,23 @@ from .seats import (
     seat_redeem,
     seats_issue,
 )
+from .skills import (
+    ATTESTATION,
+    attestation_for,
+    require_instructor,
+    skills_check_record,
+    skills_check_revoke,
+)
 
 __all__ = [
+    "ATTESTATION",
     "INVITATION_VALID_DAYS",
     "Invited",
     "JoinLinkCreated",
     "RosterImport",
     "SeatAssigned",
     "SeatRedeemed",
+    "attestation_for",
     "invitation_accept",
     "invitation_create",
     "invitation_revoke",
@@ -66,6 +76,7 @@ __all__ = [
     "membership_update_by_staff",
     "organization_save",
     "require_admin",
+    "require_instructor",
     "requirement_add",
     "requirement_remove",
     "roster_validate",
@@ -73,6 +84,8 @@ __all__ = [
     "seat_assignment_revoke",
     "seat_redeem",
     "seats_issue",
+    "skills_check_record",
+    "skills_check_revoke",
     "weekly_digest_send",
     "weekly_digest_week",
 ]

@@ -34,6 +34,7 @@ from ..forms import (
 )
 from ..menu import menu_refresh
 from ..selectors.seats import seat_codes_open_for
+from ..selectors.skills import skills_checks_of_member
 
 PAGE_SIZE = 50
 
@@ -252,7 +253,13 @@ def member(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(
         request,
         "organizations/organization_member.html",
-        {"organization": organization, "history": history},
+        {
+            "organization": organization,
+            "history": history,
+            "skills_checks": skills_checks_of_member(
+                organization=organization, membership_id=pk
+            ),
+        },
     )
 
 

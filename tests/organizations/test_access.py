@@ -5,7 +5,9 @@ the first test). For each, every kind of visitor: anonymous (sent to log in, as 
 any page that needs an account), a member of another organization, an instructor
 and an administrator of another organization, a plain member, an instructor and a
 member who does not share (no administrator's page: 404, as the site answers for
-any object one may not see), and the organization's administrator, who alone may.
+any object one may not see), and the organization's administrator, who alone may;
+the skills checks' pages are the instructor's (and, to read and revoke, the
+administrator's), and a seat code redeems only for the member it was given to.
 A refused POST changes nothing.
 """
 
@@ -18,6 +20,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
+from core.dates import site_today
 from courses.models import Enrollment
 from organizations import urls as organization_urls
 from organizations.models import (
@@ -26,12 +29,15 @@ from organizations.models import (
     Membership,
     Requirement,
     SeatAssignment,
+    SkillItem,
+    SkillsCheck,
 )
 from organizations.services import (
     invitation_create,
     join_link_create,
     seat_assign,
     seats_issue,
+    skills_check_record,
 )
 from tests import factories
 from tests.organizations.conftest import certify, member
@@ -66,6 +72,13 @@ ADMIN_PAGES = [
     Page("seats"),
     Page("seats", method="post"),
     Page("seat_revoke", method="post"),
+    # Skills checks: instructors record; administrators read and revoke too.
+    Page("skills", open_to="instructor or admin"),
+    Page("skills_record", open_to="instructor"),
+    Page("skills_record-not-sharing", open_to="nobody"),
+    Page("skills_record", method="post", open_to="instructor"),
+    Page("skills_revoke", open_to="instructor or admin"),
+    Page("skills_revoke", method="post", open_to="instructor or admin"),
 ]
 LEARNER_PAGES = [
     Page("memberships", open_to="anyone"),
@@ -122,6 +135,29 @@ def world(organization, org_admin, required, bls, nurse, today):
         bundle_id=None,
         by=org_admin,
     )
+    # Both members completed BLS online; BLS has a skills checklist; one check
+    # of the sharing member is recorded (not passed: it can be recorded again).
+    SkillItem.objects.create(course=bls, key="rate", title="Rate", criterion="100-120")
+    for someone in (sharing, hidden):
+        factories.EnrollmentFactory(
+            user=someone.user,
+            course=bls,
+            status="completed",
+            completed_at=factories.timezone.now(),
+        )
+    instructor.user.legal_name = "Ivan Instructor"
+    instructor.user.save(update_fields=["legal_name"])
+    check = skills_check_record(
+        organization=organization,
+        membership=sharing,
+        course=bls,
+        checked_on=site_today(),
+        location="Lab",
+        results={"rate": False},
+        passed=False,
+        attested=True,
+        by=instructor.user,
+    )
     return {
         "sharing": sharing,
         "hidden": hidden,
@@ -141,6 +177,7 @@ def world(organization, org_admin, required, bls, nurse, today):
         "link": link,
         "requirement": Requirement.objects.filter(organization=organization).first(),
         "seat": seat,
+        "check": check,
     }
 
 
@@ -188,6 +225,21 @@ def url_of(page: Page, organization, world) -> tuple[str, dict]:
         ), {}
     if name == "seat_redeem":
         return reverse("organizations:seat_redeem"), {"code": world["seat"].code}
+    if name.startswith("skills_record"):
+        who = world["hidden"] if name.endswith("not-sharing") else world["sharing"]
+        return reverse("organizations:skills_record", args=[slug, who.pk, "bls"]), {
+            "checked_on": site_today().isoformat(),
+            "location": "Lab",
+            "item-rate": "fail",
+            "result": "fail",
+            "attested": "on",
+        }
+    if name == "skills_revoke":
+        return reverse("organizations:skills_revoke", args=[slug, world["check"].pk]), {
+            "reason": "Wrong member."
+        }
+    if name == "skills":
+        return reverse("organizations:skills", args=[slug]), {}
     if name == "dashboard":
         return reverse("organizations:dashboard", args=[slug]), {}
     if name in ("consent", "leave"):
@@ -211,6 +263,7 @@ def state():
         list(factories.JobRole.objects.values_list("pk", "name")),
         list(SeatAssignment.objects.values_list("pk", "revoked_at", "redeemed_at")),
         list(Enrollment.objects.values_list("pk", "status")),
+        list(SkillsCheck.objects.values_list("pk", "revoked_at")),
     )
 
 
@@ -225,6 +278,12 @@ def allowed(page: Page, who: str) -> bool:
         return False  # nobody here has the invited address
     if page.open_to == "code holder":
         return who == "plain member"
+    if page.open_to == "instructor":
+        return who == "instructor"
+    if page.open_to == "instructor or admin":
+        return who in ("instructor", "administrator")
+    if page.open_to == "nobody":
+        return False
     return who == "administrator"
 
 
