@@ -190,7 +190,7 @@ class SeatRedeemForm(forms.Form):
     )
 
 
-PASS_CHOICES = [("pass", "Passed"), ("fail", "Not passed")]
+PASS_CHOICES = [("pass", "Pass"), ("fail", "Fail")]
 
 
 class SkillsCheckForm(forms.Form):
@@ -226,7 +226,7 @@ class SkillsCheckForm(forms.Form):
             required=False,
             max_length=1000,
             widget=forms.Textarea(attrs={"rows": 3}),
-            help_text="Optional: what to practise, how it went.",
+            help_text="What to practice, how it went.",
         )
         self.fields["attested"] = forms.BooleanField(
             label=attestation,
