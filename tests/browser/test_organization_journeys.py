@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
