@@ -26,6 +26,7 @@ from .models import (
     SeatAssignment,
     SeatGrant,
     SkillItem,
+    SkillsCheck,
 )
 from .services import (
     membership_add_by_staff,
@@ -317,3 +318,30 @@ class SkillItemAdmin(SyncedRowAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # items come from the content files
+
+
+@admin.register(SkillsCheck)
+class SkillsCheckAdmin(admin.ModelAdmin):
+    """Read-only: instructors record checks and revoke them (with a reason) from
+    the organization's pages; each decision is in the audit trail."""
+
+    list_display = (
+        "membership",
+        "course",
+        "checked_on",
+        "instructor_name",
+        "passed",
+        "revoked_at",
+    )
+    list_filter = ("organization", "course", "passed")
+    search_fields = ("membership__user__email", "instructor_name", "location")
+    list_select_related = ("membership__user", "membership__organization", "course")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -498,4 +498,37 @@ MUTANTS: list[Mutant] = [
         replace="    if False:",
         tests=("tests/organizations/test_invitations.py",),
     ),
+    # Organizations (issue 17, part 2): seats and skills checks.
+    Mutant(
+        id="orgs-seat-single-use",
+        rule="a seat code is redeemed once, even by two requests at once",
+        path="organizations/services/seats.py",
+        find="pk=assignment.pk, revoked_at__isnull=True, redeemed_at__isnull=True\n    ).update(redeemed_at=timezone.now())",
+        replace="pk=assignment.pk, revoked_at__isnull=True\n    ).update(redeemed_at=timezone.now())",
+        tests=("tests/integration/test_seat_races.py",),
+    ),
+    Mutant(
+        id="orgs-seat-bound",
+        rule="a seat code works only for the member it was given to",
+        path="organizations/services/seats.py",
+        find="    if assignment.membership.user_id != user.pk:",
+        replace="    if False:",
+        tests=("tests/organizations/test_seats.py",),
+    ),
+    Mutant(
+        id="orgs-skills-all-items",
+        rule="a skills check passes only when every item passed",
+        path="organizations/services/skills.py",
+        find="    if passed and not all(results.values()):",
+        replace="    if False:",
+        tests=("tests/organizations/test_skills_checks.py",),
+    ),
+    Mutant(
+        id="orgs-skills-revoked-off-certificate",
+        rule="a revoked skills check is no longer stated on the certificate",
+        path="organizations/models.py",
+        find="        return self.standing().filter(passed=True)",
+        replace="        return self.filter(passed=True)",
+        tests=("tests/organizations/test_skills_checks.py",),
+    ),
 ]
