@@ -1,9 +1,10 @@
 """Run the benchmarks (`make bench`) and print their results as Markdown.
 
-Two scripts: bench/bench_certificates.py (issuing, reminders) and
-bench/bench_organizations.py (an organization's compliance dashboard and exports);
-BENCH_ONLY=certificates or BENCH_ONLY=organizations runs one of them. Each
-benchmark runs in a fresh process against a throw-away database: SQLite in a
+Three scripts: `bench_certificates.py` (issuing, reminders), `bench_cases.py` (the
+case simulation's action round trip) and `bench_organizations.py` (an
+organization's compliance dashboard and exports); `BENCH_ONLY=cases`,
+`BENCH_ONLY=certificates` or `BENCH_ONLY=organizations` runs one. Each benchmark
+runs in a fresh process against a throw-away database: SQLite in a
 temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
 called <name>_bench is created next to it and dropped afterwards; the database
 DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 BASE_DIR = Path(__file__).resolve().parent.parent
 SCRIPTS = {
     "certificates": BASE_DIR / "bench" / "bench_certificates.py",
+    "cases": BASE_DIR / "bench" / "bench_cases.py",
     "organizations": BASE_DIR / "bench" / "bench_organizations.py",
 }
 
@@ -50,7 +52,8 @@ def _run(database_url: str, work_dir: Path, script: Path) -> dict:
     env = {
         **os.environ,
         "LIFELINE_BENCH": "1",
-        # The organization bench drives pages through Django's test client.
+        # The organization and case benchmarks drive pages through Django's test
+        # client.
         "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(work_dir / "media"),
@@ -144,9 +147,6 @@ def _organizations_report(result: dict) -> str:
     )
 
 
-REPORTS = {"certificates": _report, "organizations": _organizations_report}
-
-
 def _relay_report(relay: dict) -> list[str]:
     return [
         f"| reminder batches through a 5 messages/s relay ({relay['sample']} sent) | |",
@@ -162,29 +162,68 @@ def _relay_report(relay: dict) -> list[str]:
     ]
 
 
+def _cases_report(result: dict) -> str:
+    rows = [
+        ("ACLS sample, form post (302)", result["sample_form"]),
+        ("ACLS sample, JSON (200)", result["sample_json"]),
+        ("ACLS sample, service only", result["sample_service"]),
+        ("200-state case, form post (302)", result["long_form"]),
+        ("200-state case, JSON (200)", result["long_json"]),
+        ("200-state case, service only", result["long_service"]),
+        ("200-state case played to its end, form", result["long_full_form"]),
+        ("200-state case played to its end, JSON", result["long_full_json"]),
+        ("200-state case played to its end, service", result["long_full_service"]),
+    ]
+    return "\n".join(
+        [
+            f"### Case actions, {result['database']}",
+            "",
+            "| one action | actions | mean ms | median ms | p95 ms | CPU ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            *(
+                f"| {label} | {r['n']} | {r['mean_ms']} | {r['median_ms']} "
+                f"| {r['p95_ms']} | {r['cpu_ms']} |"
+                for label, r in rows
+            ),
+            "",
+        ]
+    )
+
+
+REPORTS = {
+    "certificates": _report,
+    "cases": _cases_report,
+    "organizations": _organizations_report,
+}
+
+
 def main() -> None:
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {platform.system()}\n"
     )
     only = os.environ.get("BENCH_ONLY", "")
-    scripts = {k: v for k, v in SCRIPTS.items() if not only or k == only}
+    if only and only not in SCRIPTS:
+        sys.exit(f"BENCH_ONLY must be one of {', '.join(SCRIPTS)}")
+    chosen = [only] if only else list(SCRIPTS)
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as tmp:
         work_dir = Path(tmp)
+        for name in chosen:
+            sqlite_url = f"sqlite:///{work_dir / f'{name}.sqlite3'}"
+            print(REPORTS[name](_run(sqlite_url, work_dir, SCRIPTS[name])))
         postgres_url = _postgres_bench_url(os.environ.get("DATABASE_URL", ""))
-        for name, script in scripts.items():
-            sqlite_url = f"sqlite:///{work_dir / f'bench-{name}.sqlite3'}"
-            print(REPORTS[name](_run(sqlite_url, work_dir, script)))
-            if not postgres_url:
-                continue
-            database = urlsplit(postgres_url).path.lstrip("/")
-            _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{database}"')
-            _admin_sql(postgres_url, f'CREATE DATABASE "{database}"')
-            try:
-                print(REPORTS[name](_run(postgres_url, work_dir, script)))
-            finally:
-                _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{database}"')
-        if not postgres_url:
+        if postgres_url:
+            name = urlsplit(postgres_url).path.lstrip("/")
+            for script in chosen:
+                _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+                _admin_sql(postgres_url, f'CREATE DATABASE "{name}"')
+                try:
+                    print(
+                        REPORTS[script](_run(postgres_url, work_dir, SCRIPTS[script]))
+                    )
+                finally:
+                    _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
+        else:
             print("(Set DATABASE_URL=postgres://... to measure PostgreSQL too.)")
 
 

@@ -68,6 +68,10 @@ class Certificate(models.Model):
     signer_title = models.CharField(max_length=200, blank=True)
     issued_on = models.DateField()
     expires_on = models.DateField()
+    # Snapshot at issue (cases.selectors.case_assessment_included): the course
+    # required case simulations and the learner passed each of them. The
+    # certificate then states "Includes simulated case assessment."
+    includes_case_assessment = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status, default=Status.VALID)
     issued_at = models.DateTimeField(default=timezone.now)
     pdf = models.FileField(upload_to="certificates/", blank=True)

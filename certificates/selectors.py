@@ -242,25 +242,34 @@ SCOPE_SKILLS = (
     "Online course and hands-on skills check (instructor {instructor}, "
     "{organization}, {date})."
 )
+#: Added when the course required case simulations and the holder passed them
+#: (Certificate.includes_case_assessment, a snapshot taken at issue).
+SCOPE_CASES = "Includes simulated case assessment."
 
 
 def certificate_scope(
     certificate: Certificate, *, skills: SkillsAttestation | None = None
 ) -> str:
-    """The scope sentence the PDF, the wallet card and the verify page print: with
-    the passed skills check attached to the certificate's enrollment, if any (read
-    through certificates.attestations unless the caller passes it)."""
+    """The scope sentence the PDF, the wallet card and the verify page print, built
+    here only: the online course alone, or with the passed hands-on skills check
+    attached to the certificate's enrollment (read through
+    certificates.attestations unless the caller passes it); then, when the holder
+    passed the course's required case simulations, that too."""
     if skills is None:
         skills = skills_attestations_for(
             enrollment_ids=[certificate.enrollment_id]
         ).get(certificate.enrollment_id)
     if skills is None:
-        return SCOPE_ONLINE_ONLY
-    return SCOPE_SKILLS.format(
-        instructor=skills.instructor_name,
-        organization=skills.organization_name,
-        date=format_day(skills.checked_on),
-    )
+        scope = SCOPE_ONLINE_ONLY
+    else:
+        scope = SCOPE_SKILLS.format(
+            instructor=skills.instructor_name,
+            organization=skills.organization_name,
+            date=format_day(skills.checked_on),
+        )
+    if certificate.includes_case_assessment:
+        return f"{scope} {SCOPE_CASES}"
+    return scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +348,7 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
             "signer_title",
             "issued_on",
             "expires_on",
+            "includes_case_assessment",
             "status",
             "revoked_at",
             # Its skills check, if any, is attached to the enrollment.

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "audit",
     "accounts",
     "courses",
+    # Case simulations: below exams and certificates, which ask it what is passed.
+    "cases",
     "exams",
     "certificates",
     # Employers' rosters, requirements and compliance (issue 17): above certificates.

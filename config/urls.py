@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("certificates.urls")),
     path("exams/", include("exams.urls")),
     path("organizations/", include("organizations.urls")),
+    path("cases/", include("cases.urls")),
     path("", include("courses.urls")),
 ]

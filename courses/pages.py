@@ -10,6 +10,8 @@ so the decisions stay in that app). The page's view merges them into its context
 Pages and their arguments:
 - "dashboard": user, as_staff (the request's staff decision), open_course_ids (the
   courses the learner has an open enrollment in)
+- "course_home": user, course, enrollment (active): cases adds the link to the
+  course's case simulations
 
 A page may also need a higher app to bring its own records up to date before the
 sections read them, when the learner comes back (exams grades the attempts whose time

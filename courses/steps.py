@@ -1,20 +1,22 @@
 """A learner's way through a course, step by step, and the one "up next" rule.
 
 A course is studied in order: each module's lessons, then the module's quiz (one
-unit), then the final exam, then the certificate. The rule "what to do next" is
+unit), then the case simulations the course requires, then the final exam, then the
+certificate. The rule "what to do next" is
 written once, here (`CoursePlan.next`): the first step not done, in that order;
 once the course is completed, what follows it (the certificate). Every page that
 points the learner somewhere asks it: the course home, the dashboard, the lesson
 page's "Mark complete and continue" and the exam result pages.
 
-Lessons are courses' own; exams and certificates belong to apps above courses
+Lessons are courses' own; cases, exams and certificates belong to apps above courses
 (docs/ARCHITECTURE.md). So those apps describe their steps and register the
 function here in their `AppConfig.ready()`, and courses orders what they return
 without importing them:
 
 - a step source `fn(*, user, enrollments, modules_by_course, done_by_enrollment,
   detail) -> {enrollment id: [Step]}`: the steps of each open enrollment beyond its
-  lessons (exams: each module's quiz, with `module_id`, and the final). `detail`
+  lessons (exams: each module's quiz, with `module_id`, and the final; cases: each
+  required case simulation, placed before the final). `detail`
   asks for everything a course home shows (what opens a failed exam's retake);
   without it a source answers in a fixed number of queries for any number of
   enrollments (the dashboard).
@@ -34,6 +36,7 @@ from .models import Enrollment, Lesson, Module
 class StepKind(StrEnum):
     LESSON = "lesson"
     QUIZ = "quiz"  # a module's exam
+    CASE = "case"  # a required case simulation
     FINAL = "final"
     CERTIFICATE = "certificate"
 
@@ -117,7 +120,8 @@ class CoursePlan:
 
     enrollment: Enrollment
     units: list[Unit]
-    # Exams of the course not tied to a listed module, then the final exam.
+    # Exams of the course not tied to a listed module, the required case
+    # simulations, then the final exam.
     closing: list[Step] = field(default_factory=list)
     # What follows completion (the certificate); None until the course is completed.
     after: Step | None = None
@@ -150,16 +154,25 @@ class CoursePlan:
         )
 
     @property
+    def cases_total(self) -> int:
+        return sum(1 for step in self.steps if step.kind == StepKind.CASE)
+
+    @property
+    def cases_done(self) -> int:
+        return sum(1 for step in self.steps if step.kind == StepKind.CASE and step.done)
+
+    @property
     def exams_total(self) -> int:
-        return self.total - self.lessons_total
+        return self.total - self.lessons_total - self.cases_total
 
     @property
     def exams_done(self) -> int:
-        return self.done - self.lessons_done
+        return self.done - self.lessons_done - self.cases_done
 
     @property
     def progress_label(self) -> str:
-        """ "3 of 6 steps done (2 of 3 lessons, 1 of 3 exams)"."""
+        """ "3 of 6 steps done (2 of 3 lessons, 1 of 3 exams)", and "0 of 2 case
+        simulations" when the course requires cases."""
 
         def count(done: int, total: int, noun: str) -> str:
             return f"{done} of {total} {noun}{'' if total == 1 else 's'}"
@@ -167,6 +180,8 @@ class CoursePlan:
         parts = [count(self.lessons_done, self.lessons_total, "lesson")]
         if self.exams_total:
             parts.append(count(self.exams_done, self.exams_total, "exam"))
+        if self.cases_total:
+            parts.append(count(self.cases_done, self.cases_total, "case simulation"))
         return f"{count(self.done, self.total, 'step')} done ({', '.join(parts)})"
 
     @property
@@ -305,6 +320,11 @@ def course_plans(
             replace(step, where="Module quiz")
             for step in others
             if step.key not in placed and step.kind == StepKind.QUIZ
+        ]
+        closing += [
+            replace(step, where="Case simulation")
+            for step in others
+            if step.kind == StepKind.CASE
         ]
         closing += [
             replace(step, where="Final exam")

@@ -14,7 +14,7 @@ from core.issuer import issuer
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
-from .pages import page_refresh
+from .pages import page_refresh, page_sections
 from .steps import StepKind, assuming_done, course_plan, lesson_key
 
 
@@ -142,7 +142,15 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "courses/course_home.html",
-        {"course": course, "enrollment": enrollment, "plan": plan},
+        {
+            "course": course,
+            "enrollment": enrollment,
+            "plan": plan,
+            # What higher apps add (courses.pages): the case simulations' link.
+            **page_sections(
+                "course_home", user=request.user, course=course, enrollment=enrollment
+            ),
+        },
     )
 
 

@@ -17,7 +17,6 @@ import re
 import reprlib
 import stat
 from collections import Counter
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,6 +25,10 @@ from typing import Any
 import yaml
 
 from accounts.models import Profession
+from cases import engine as case_engine
+from cases.files import case_problems, json_safe
+from core.strict_yaml import load_yaml as _load_yaml
+from core.strict_yaml import without_lines
 from courses.images import (
     IMAGE_MAX_BYTES,
     image_bytes_problem,
@@ -70,71 +73,7 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-# --- strict YAML ---------------------------------------------------------------------
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML with duplicate keys, aliases and YAML 1.1 booleans (yes/no/on/off)
-    refused; each mapping records its line (`__line__`) and each key's (`__lines__`)."""
-
-    first_line = 1  # file line of the text's first line (front matter starts at 2)
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith(":bool")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict:
-    mapping: dict = {}
-    lines: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + loader.first_line
-        if not isinstance(key, Hashable) or key in ("__line__", "__lines__"):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unusable key {_short.repr(key)}", key_node.start_mark
-            )
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key '{key}' (first given on line {lines[key]})",
-                key_node.start_mark,
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        lines[key] = line
-    mapping["__line__"] = node.start_mark.line + loader.first_line
-    mapping["__lines__"] = lines
-    return mapping
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
-def _load_yaml(text: str, *, first_line: int) -> Any:
-    loader = _StrictLoader(text)
-    loader.first_line = first_line
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+# --- strict YAML: core.strict_yaml (the admin's case editor reads it too) -----------
 
 
 # --- value checks: what each key may hold, in the database's terms --------------------
@@ -291,6 +230,9 @@ COURSE_KEYS = {
     ),
     "validity_months": _int(1, 120, required=True),
     "prerequisites": _Spec("slugs", default=[]),
+    # The case simulations the course requires (cases/<slug>.yaml): passed before
+    # the final exam unlocks, and checked again at completion.
+    "cases": _Spec("slugs", default=[]),
     "order": _int(0, SMALLINT_MAX, required=True),
     "guidelines": _text(200),
     "accreditation": _text(600),
@@ -298,6 +240,9 @@ COURSE_KEYS = {
 }
 # content/pages/<slug>.md: about, accreditation, privacy, terms, contact...
 PAGES_DIR = "pages"
+# content/<course>/cases/<slug>.yaml and cases/rules.yaml (case simulations).
+CASES_DIR = "cases"
+CASE_RULES_FILE = "rules.yaml"
 PAGE_KEYS = {
     "title": _text(200, required=True),
     "summary": _text(300),
@@ -501,6 +446,27 @@ class SkillsFile:
 
 
 @dataclass
+class CaseFile:
+    """`cases/<slug>.yaml`: `data` as parsed (each mapping with its lines),
+    `definition` the same without them, as JSON holds it (what the engine plays and
+    the database stores)."""
+
+    slug: str
+    data: dict
+    path: Path
+    definition: dict = field(default_factory=dict)
+
+
+@dataclass
+class CaseRulesFile:
+    """`cases/rules.yaml`: {generic rule id: lesson slug}."""
+
+    data: dict
+    path: Path
+    lessons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class CourseFile:
     slug: str
     meta: dict
@@ -510,6 +476,8 @@ class CourseFile:
     final: BankFile | None = None
     images: dict[str, bytes] = field(default_factory=dict)
     skills: SkillsFile | None = None
+    cases: list[CaseFile] = field(default_factory=list)
+    case_rules: CaseRulesFile | None = None
 
 
 @dataclass
@@ -777,6 +745,11 @@ class _Reader:
                     self.read_images(course, (slug, "images"))
                 else:
                     self.error(course_dir / name, 1, "images must be a folder")
+            elif name == CASES_DIR:
+                if kind == "dir":
+                    self.read_cases(course, (slug, name))
+                else:
+                    self.error(course_dir / name, 1, "cases must be a folder")
             elif kind == "dir":
                 module = self.read_module((slug, name))
                 if module:
@@ -810,6 +783,33 @@ class _Reader:
                 self.error(path, 1, problem)
                 continue
             course.images[rel] = data
+
+    def read_cases(self, course: CourseFile, parts: tuple[str, ...]) -> None:
+        """`cases/<slug>.yaml` (one case each; the slug names the scene) and
+        `cases/rules.yaml`; checked as a whole in `check_cases`."""
+        for name, kind in self._entries(parts).items():
+            path = self._path((*parts, name))
+            slug = name.removesuffix(".yaml")
+            if kind != "file" or not name.endswith(".yaml") or not SLUG_RE.match(slug):
+                self.error(
+                    path,
+                    1,
+                    "cases/ holds only <slug>.yaml case files and rules.yaml, e.g. "
+                    "ed-waiting-room.yaml",
+                )
+                continue
+            if not self._slug_name(path, slug):
+                continue
+            data = self.yaml_file((*parts, name))
+            if data is None:
+                continue
+            if not isinstance(data, dict):
+                self.error(path, 1, f"{name} must be a mapping of keys to values")
+                continue
+            if name == CASE_RULES_FILE:
+                course.case_rules = CaseRulesFile(data=data, path=path)
+            else:
+                course.cases.append(CaseFile(slug=slug, data=data, path=path))
 
     def read_module(self, parts: tuple[str, ...]) -> ModuleFile | None:
         module_dir = self._path(parts)
@@ -1041,6 +1041,7 @@ class _Reader:
                 self.check_enemies(course.final, banks_of)
                 self.check_blueprint(course, course.final, module=None)
             self.check_skills(course, lessons)
+            self.check_cases(course, set(lessons))
         self.check_prerequisite_cycles(tree)
         bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)
         path = tree.root / "bundles.yaml"
@@ -1053,6 +1054,68 @@ class _Reader:
             for slug in bundle["courses"]:
                 if slug not in slugs:
                     self.error(path, line, f"bundle names unknown course '{slug}'")
+
+    def check_cases(self, course: CourseFile, lessons: set[str]) -> None:
+        """Each case file validated as a whole by the engine
+        (cases.engine.validate: keys, states, transitions, actions of its toolkit,
+        lessons and monitor strips of this course, a way to an end from every
+        state), `rules.yaml` against the rules the course's toolkits can fire, and
+        the front matter's `cases` naming case files; every problem on its line.
+        Sets each file's `definition` and the rules' `lessons`."""
+        required = course.meta["cases"]
+        line = course.meta["__lines__"].get("cases", 2)
+        slugs = {case.slug for case in course.cases}
+        for slug in required:
+            if slug not in slugs:
+                self.error(
+                    course.path,
+                    line,
+                    f"cases names '{slug}', but there is no cases/{slug}.yaml",
+                )
+        if not course.cases and course.case_rules is None:
+            return
+        rules = course.case_rules
+        plain_rules = without_lines(rules.data) if rules is not None else {}
+        rule_lessons = {
+            rule: lesson
+            for rule, lesson in plain_rules.items()
+            if isinstance(rule, str) and isinstance(lesson, str)
+        }
+        toolkits, team = set(), False
+        for case in course.cases:
+            definition, problem = json_safe(without_lines(case.data))
+            if problem:
+                self.error(case.path, 1, problem)
+                continue
+            case.definition = definition
+            if isinstance(definition.get("toolkit"), str):
+                toolkits.add(definition["toolkit"])
+            team = team or definition.get("team") is True
+            for line, message in case_problems(
+                case.data,
+                definition,
+                lessons=lessons,
+                images=set(course.images),
+                rule_lessons=rule_lessons if rules is not None else None,
+            ):
+                self.error(case.path, line, message)
+        if rules is None:
+            self.error(
+                course.path.parent / CASES_DIR / CASE_RULES_FILE,
+                1,
+                "missing cases/rules.yaml: it names the lesson that teaches each "
+                "generic rule the course's cases can break",
+            )
+            return
+        rules.lessons = rule_lessons
+        for found in case_engine.validate_rules(
+            plain_rules, lessons=lessons, toolkits=toolkits, team=team
+        ):
+            self.error(
+                rules.path,
+                case_engine.line_of(rules.data, found.path),
+                _case_problem(found),
+            )
 
     def check_prerequisite_cycles(self, tree: Tree) -> None:
         requires = {c.slug: set(c.meta["prerequisites"]) for c in tree.courses}
@@ -1417,6 +1480,12 @@ class _Reader:
                 f"{name}: {pool_text}, blueprint draws {total}, target draw {draw} "
                 f"(short {draw - total})",
             )
+
+
+def _case_problem(problem) -> str:
+    """An engine problem as the sync prints it: where in the file, then what."""
+    where = ".".join(str(step) for step in problem.path)
+    return f"{where}: {problem.message}" if where else problem.message
 
 
 def read_content(root: Path) -> Tree:

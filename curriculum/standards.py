@@ -25,7 +25,8 @@ standard") explains each rule.
 - `check_ecg_items`: an item showing a rhythm strip uses an exam strip
   (`images/ecg/exam/`), never a lesson's; its `image_alt` names no finding
   (FINDING_WORDS: rates, regularity, waves, widths, rhythm names); every lesson strip
-  (`images/ecg/strip-NN.svg`) is shown by a lesson.
+  (`images/ecg/strip-NN.svg`) is shown by a lesson; a monitor strip
+  (`images/ecg/monitor/`, case simulations only) by no lesson and no question.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ MODULE_DRAW = 10
 VIGNETTE_MIN_WORDS = 20
 ECG_DIR = "images/ecg/"
 EXAM_STRIP_DIR = "images/ecg/exam/"
+# Monitor strips loop on a case simulation's monitor; never a lesson's or a question's.
+MONITOR_STRIP_DIR = "images/ecg/monitor/"
 
 
 @dataclass(frozen=True)
@@ -486,11 +489,16 @@ def check_ecg_items(course: CourseFile) -> list[Problem]:
             if not image.startswith(ECG_DIR):
                 continue
             if not image.startswith(EXAM_STRIP_DIR):
+                kind = (
+                    "a monitor strip (case simulations only)"
+                    if image.startswith(MONITOR_STRIP_DIR)
+                    else "a lesson strip"
+                )
                 problems.append(
                     Problem(
                         bank.path,
                         _line(q, "image"),
-                        f"{q['id']}: {image} is a lesson strip; questions use exam "
+                        f"{q['id']}: {image} is {kind}; questions use exam "
                         f"strips ({EXAM_STRIP_DIR}, docs/ECG_STRIPS.md)",
                     )
                 )
@@ -510,8 +518,22 @@ def check_ecg_items(course: CourseFile) -> list[Problem]:
         for lesson in module.lessons
         for _, src, _ in image_paths(lesson.body)
     }
+    problems += [
+        Problem(
+            lesson.path,
+            lesson.body_line + line - 1,
+            f"{src} is a monitor strip (case simulations only); lessons show "
+            "lesson strips (images/ecg/strip-NN.svg)",
+        )
+        for module in course.modules
+        for lesson in module.lessons
+        for line, src, _ in image_paths(lesson.body)
+        if src.startswith(MONITOR_STRIP_DIR)
+    ]
     for path in sorted(course.images):
-        if path.startswith(ECG_DIR) and not path.startswith(EXAM_STRIP_DIR):
+        if path.startswith(ECG_DIR) and not path.startswith(
+            (EXAM_STRIP_DIR, MONITOR_STRIP_DIR)
+        ):
             if path not in shown:
                 problems.append(
                     Problem(

@@ -19,12 +19,13 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core import pacing
 from courses.markdown import render_markdown
 from courses.models import Course, Lesson, Module, SyncedContent
 
 # The wait before the next start after the 3rd, 4th, 5th... failure of an exam in a
-# row (minutes; the last repeats): 15 minutes, then 1 hour, then 4 hours each time.
-DEFAULT_COOLDOWN_MINUTES = (15, 60, 240)
+# row (minutes; the last repeats); the schedule is shared with case simulations.
+DEFAULT_COOLDOWN_MINUTES = pacing.DEFAULT_COOLDOWN_MINUTES
 COOLDOWN_MAX_MINUTES = 7 * 24 * 60
 COOLDOWN_MAX_STEPS = 10
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draw the ACLS rhythm strips as SVG files (standard library only).
 
-Each strip is a 6-second lead II recording drawn on standard ECG paper: 25 mm/s,
+A lesson or exam strip is a 6-second lead II recording on standard ECG paper: 25 mm/s,
 10 mm/mV, 1 mm minor and 5 mm major grid lines, a 1 mV calibration pulse at the
 left edge, the lead label "II" and time marks every second (longer at 0, 3 and 6 s)
 above the grid, and the paper speed and gain under it. A rhythm is a list of events
@@ -11,7 +11,7 @@ and 60 Hz mains interference. Output is deterministic: every random number comes
 a generator seeded per strip, so running the script again gives identical bytes
 (tests/curriculum/test_ecg_strips.py re-draws every strip and compares).
 
-Two kinds of strip, both under content/acls/images/ecg/:
+Three kinds of strip, all under content/acls/images/ecg/:
 
 - LESSON strips, `strip-NN.svg`: the figures lessons show with a caption naming the
   rhythm. Their paths never change (lessons link them). Their SVG title is "ECG
@@ -22,15 +22,22 @@ Two kinds of strip, both under content/acls/images/ecg/:
   different morphology, and with baseline wander, muscle tremor or mains artefact on
   some. Every exam strip has the same SVG title and label, "6-second lead II rhythm
   strip", and no visible text but the lead, the seconds and the scale.
+- MONITOR strips, `monitor/m-NN.svg`: the live monitor of case simulations, never a
+  lesson's or a question's. Numbers are fixed by the cases spec (MONITOR_STRIPS: strip
+  -> rhythm and rate, for the case content tests). Each is a loop that the page
+  scrolls (two copies side by side): the trace starts and ends at the same height and
+  slope, and the beat across the seam keeps the rhythm's timing. A monitor's look: the
+  trace alone in a fixed monitor green (no paper, calibration pulse, time marks or
+  text), the neutral title "Monitor lead II", no ids.
 
-Nothing rendered names a rhythm. What each strip shows is kept here, in STRIPS
-(rhythm, features) and in the rates measured from the drawn beats: print it as a
-Markdown table with `--catalogue` (docs/ECG_STRIPS.md is that table). Question
+Nothing rendered names a rhythm. What each strip shows is kept here, in STRIPS and
+MONITOR (rhythm, features) and in the rates measured from the drawn beats: print it as
+a Markdown table with `--catalogue` (docs/ECG_STRIPS.md is that table). Question
 authors use it to write items; a question's `image_alt` says what the image is
 ("6-second lead II rhythm strip"), never the findings.
 
 Usage:
-    python3 scripts/draw_ecg.py              # writes content/acls/images/ecg/
+    python3 scripts/draw_ecg.py              # writes content/acls/images/ecg/ (all)
     python3 scripts/draw_ecg.py OUTDIR       # writes the same files under OUTDIR
     python3 scripts/draw_ecg.py --catalogue  # prints the catalogue (Markdown)
 """
@@ -263,6 +270,13 @@ class Strip:
         if self.atrial_rate:
             return self.atrial_rate
         times = sorted(t for t in self.p_times if 0 <= t <= DURATION_S)
+        if len(times) < 2:
+            return None
+        return 60 * (len(times) - 1) / (times[-1] - times[0])
+
+    def spike_rate(self) -> float | None:
+        """Pacing spikes per minute."""
+        times = sorted(self.spike_times)
         if len(times) < 2:
             return None
         return 60 * (len(times) - 1) / (times[-1] - times[0])
@@ -1025,6 +1039,480 @@ EXAM_STRIPS = [
 STRIPS = LESSON_STRIPS + EXAM_STRIPS
 
 
+# ------------------------------------------------------------- monitor strips
+# Case simulations (issue 16) show a live monitor. The page puts two copies of a strip
+# side by side and slides them left, so a monitor strip is a loop: time runs on a
+# circle, the trace ends at the height and slope it starts with, and the interval from
+# the last beat to the first (across the seam) is one of the rhythm's own. A loop is
+# 6 s, or the whole number of beats closest to it when 6 s does not hold a whole number
+# (125 per minute: 13 beats in 6.24 s). The look is a monitor's: no paper, no
+# calibration pulse, no time marks, no text but the neutral title, and the trace drawn
+# in a monitor's green.
+MONITOR_DIR = "images/ecg/monitor"
+MONITOR_TITLE = "Monitor lead II"
+# The viewBox keeps paper's proportions (25 mm/s, 10 mm/mV): 100 units per second, so
+# its width is the loop's length (600 = 6 s), and 40 per mV; the height is fixed.
+MONITOR_PX_PER_S = 100.0
+MONITOR_PX_PER_MV = 40.0
+MONITOR_HEIGHT = 160.0
+MONITOR_BASELINE = 88.0  # y of 0 mV: 2.2 mV of room above, 1.8 mV below
+# The trace's colour. The page shows a strip with <img> (a course image is content, and
+# content is never inlined into a page), where `currentColor` would draw black: the
+# green is fixed here instead, chosen for the case monitor's dark screen (#0b1311 in
+# static/css/cases.css: contrast 10.8:1; WCAG asks 3:1 of a graphic).
+MONITOR_TRACE = "#4ade80"
+
+
+class LoopStrip(Strip):
+    """A monitor strip: `duration` seconds that repeat without a seam. An event near
+    one end also shows at the other (Gaussians wrap around the circle) and continuous
+    signals are built periodic. No wander, tremor or mains: a monitor filters them."""
+
+    def __init__(self, seed: int, duration: float):
+        super().__init__(seed)
+        self.n = round(duration / SAMPLE_S)
+        self.duration = self.n * SAMPLE_S  # on the sample grid, so the loop is exact
+        self.wander = (0.0, 0.0, 0.0)
+
+    def add_signal(self, fn):
+        self.signals.append([fn(i * SAMPLE_S) for i in range(self.n)])
+
+    def samples(self, *, events=True, artefacts=True) -> list[float]:
+        """The voltage (mV) at n + 1 samples from 0 to `duration` s; the last is the
+        first (the loop closes). `artefacts` is accepted for Strip's signature."""
+        n = self.n
+        values = [0.0] * n
+        for t0, comps in self.events if events else ():
+            for off, amp, sig in comps:
+                centre = (t0 + off) % self.duration
+                lo = math.floor((centre - 5 * sig) / SAMPLE_S)
+                hi = math.ceil((centre + 5 * sig) / SAMPLE_S)
+                for i in range(lo, hi + 1):
+                    d = (i * SAMPLE_S - centre) / sig
+                    values[i % n] += amp * math.exp(-0.5 * d * d)
+        for signal in self.signals:
+            for i, v in enumerate(signal):
+                values[i] += v
+        return [*values, values[0]]
+
+    def on_loop(self, times) -> list[float]:
+        """`times` as positions on the loop, sorted."""
+        return sorted(t % self.duration for t in times)
+
+    def loop_intervals(self, times) -> list[float]:
+        """Intervals between successive `times`, the last one across the seam."""
+        ts = self.on_loop(times)
+        return [b - a for a, b in itertools.pairwise(ts)] + [
+            ts[0] + self.duration - ts[-1]
+        ]
+
+    def ventricular_rate(self) -> tuple[float, float, float] | None:
+        """(mean, lowest, highest) per minute over the loop, seam included."""
+        if len(self.qrs_times) < 2:
+            return None
+        rrs = self.loop_intervals(self.qrs_times)
+        return 60 * len(rrs) / self.duration, 60 / max(rrs), 60 / min(rrs)
+
+    def atrial_rate_measured(self) -> float | None:
+        if self.atrial_rate:
+            return self.atrial_rate
+        if len(self.p_times) < 2:
+            return None
+        return 60 * len(self.p_times) / self.duration
+
+    def spike_rate(self) -> float | None:
+        if len(self.spike_times) < 2:
+            return None
+        return 60 * len(self.spike_times) / self.duration
+
+    def seam_to_quietest(self, window=0.02) -> None:
+        """Moves the loop's start to where the trace changes least over +-`window` s
+        (on the baseline between beats where there is one), so the seam of the two
+        copies falls where the eye would not look for it."""
+        values = self.samples()
+        n, w = self.n, round(window / SAMPLE_S)
+        step = [abs(values[i + 1] - values[i]) for i in range(n)]
+        best, k = math.inf, 0
+        for i in range(n):
+            total = sum(step[(i + j) % n] for j in range(-w, w))
+            if total < best - 1e-12:
+                best, k = total, i
+        shift, loop = k * SAMPLE_S, self.duration
+        self.events = [(t - shift, comps) for t, comps in self.events]
+        self.p_times = [(t - shift) % loop for t in self.p_times]
+        self.qrs_times = [(t - shift) % loop for t in self.qrs_times]
+        self.spike_times = [(t - shift) % loop for t in self.spike_times]
+        self.t_waves = [(r - shift, end - shift, qt) for r, end, qt in self.t_waves]
+        self.signals = [signal[k:] + signal[:k] for signal in self.signals]
+
+
+def loop_intervals(rng, count, duration, lo=1.0, hi=1.0) -> list[float]:
+    """`count` intervals drawn from lo-hi and scaled to add up to `duration` exactly,
+    so the interval across the seam is one of them."""
+    raw = [rng.uniform(lo, hi) for _ in range(count)]
+    scale = duration / sum(raw)
+    return [r * scale for r in raw]
+
+
+def loop_chaotic_wave(rng, strip: LoopStrip, *, half_lo, half_hi, amp_lo, amp_hi):
+    """chaotic_wave() on the loop: an even number of half-waves (so the signs alternate
+    across the seam too) whose lengths fill the loop, under a circular envelope."""
+    loop, n = strip.duration, strip.n
+    count = round(loop / ((half_lo + half_hi) / 2) / 2) * 2
+    halves = loop_intervals(rng, count, loop, half_lo, half_hi)
+    env_points = [rng.uniform(0.35, 1.0) for _ in range(12)]
+
+    def envelope(t):
+        x = t / loop * len(env_points)
+        i = int(x)
+        u = x - i
+        u = u * u * (3 - 2 * u)
+        a, b = env_points[i % len(env_points)], env_points[(i + 1) % len(env_points)]
+        return a * (1 - u) + b * u
+
+    values = [0.0] * n
+    t, sign = 0.0, rng.choice([1, -1])
+    for half in halves:
+        height = sign * rng.uniform(amp_lo, amp_hi) * envelope(t)
+        skew = rng.uniform(0.7, 1.6)
+        _add_lobe(values, t, half, height, skew)
+        t += half
+        sign = -sign
+    return values
+
+
+def _add_lobe(values, start, length, height, skew=1.0):
+    """A half-sine `height` mV high from `start` for `length` s (skewed by `skew`)."""
+    lo = math.ceil(start / SAMPLE_S)
+    hi = min(len(values) - 1, math.floor((start + length) / SAMPLE_S))
+    for i in range(lo, hi + 1):
+        u = min(max((i * SAMPLE_S - start) / length, 0.0), 1.0)
+        values[i] += height * math.sin(math.pi * u**skew)
+
+
+def lobe_run(s: LoopStrip, cycles, *, rr_lo, rr_hi, size, tilt, split=0.0, skew=0.0):
+    """A continuous ventricular run filling the loop: `cycles` complexes of rr_lo-rr_hi
+    s (scaled to fill it), each a half-sine up then a half-sine down, so the signs
+    always alternate and no two lobes merge. size(t, k) is complex k's size (mV);
+    tilt(t, k), from -1 to 1, says which lobe is the big one (1: the complex points
+    up, -1: down). `split` varies where the first lobe ends (0.5 +- split of the
+    complex) and `skew` the lobes' shape (1 +- skew)."""
+    rng = s.rng
+    values = [0.0] * s.n
+    t = 0.0
+    for k, rr in enumerate(loop_intervals(rng, cycles, s.duration, rr_lo, rr_hi)):
+        h, g = size(t, k), tilt(t, k)
+        first = rr * rng.uniform(0.5 - split, 0.5 + split)
+        up, down = h * (0.62 + 0.38 * g), h * (0.62 - 0.38 * g)
+        _add_lobe(values, t, first, up, rng.uniform(1 - skew, 1 + skew))
+        _add_lobe(values, t + first, rr - first, -down, rng.uniform(1 - skew, 1 + skew))
+        s.qrs_times.append(t + first)  # the complex's middle, between its lobes
+        t += rr
+    s.signals.append(values)
+
+
+# Builders take the seed first and return a LoopStrip; the loop holds `beats` beats at
+# `rate` (its length follows).
+def m_sinus(seed, rate, beats, pr=0.16, template=QRS_NARROW, t_amp=0.30, st=None):
+    """Sinus rhythm with a little beat-to-beat variation; `st`: components added
+    after each R peak (ST elevation)."""
+    s = LoopStrip(seed, beats * 60.0 / rate)
+    rr = 60.0 / rate
+    tp = 0.0
+    for interval in loop_intervals(s.rng, beats, s.duration, 0.985, 1.015):
+        s.beat(tp, pr, rr, template, t_amp=t_amp)
+        if st:
+            s.add(tp + pr, st)
+        tp += interval
+    return s
+
+
+def m_regular(seed, rate, beats, template=QRS_NARROW, t_amp=0.26, wide_t=False):
+    """A regular ventricular rhythm without P waves (SVT, junctional, idioventricular);
+    `wide_t`: the T wave of a wide complex (discordant, later and broader)."""
+    s = LoopStrip(seed, beats * 60.0 / rate)
+    rr = 60.0 / rate
+    for k in range(beats):
+        tq = k * s.duration / beats
+        s.qrs(tq, template)
+        if wide_t:
+            s.t(tq, rr, amp=-0.32 * main_deflection(template), qt_scale=1.2, width=1.2)
+        else:
+            s.t(tq, rr, amp=t_amp)
+    return s
+
+
+def m_vt(seed, rate, beats, template=QRS_VT):
+    """Monomorphic VT: regular, wide, identical complexes."""
+    s = LoopStrip(seed, beats * 60.0 / rate)
+    for k in range(beats):
+        s.qrs(k * s.duration / beats, template)
+    return s
+
+
+def m_paced(seed, rate, beats):
+    """Ventricular pacing with capture: a spike, then a wide QRS, every beat."""
+    s = LoopStrip(seed, beats * 60.0 / rate)
+    rr = 60.0 / rate
+    for k in range(beats):
+        ts = k * s.duration / beats
+        s.spike(ts)
+        s.qrs(ts, QRS_PACED)
+        s.t(ts + 0.06, rr, amp=-0.32, qt_scale=1.15, width=1.15)
+    return s
+
+
+def m_complete_block(seed, p_waves, beats, duration, template=QRS_ESCAPE):
+    """Third-degree AV block: `p_waves` regular P waves and `beats` regular escape
+    complexes in the loop, unrelated (their counts share no factor, so the PR differs
+    beat to beat)."""
+    s = LoopStrip(seed, duration)
+    pp, rr = s.duration / p_waves, s.duration / beats
+    for k in range(p_waves):
+        s.p(0.1 + k * pp)
+    t_amp = -0.30 * main_deflection(template)
+    for k in range(beats):
+        s.qrs(0.62 + k * rr, template)
+        s.t(0.62 + k * rr, rr, amp=t_amp, qt_scale=1.15)
+    return s
+
+
+def m_two_to_one(seed, atrial, p_waves, pr=0.18, template=QRS_RBBB):
+    """Second-degree AV block type II with 2:1 conduction: constant PR, every second
+    P wave not conducted, wide QRS."""
+    s = LoopStrip(seed, p_waves * 60.0 / atrial)
+    pp = s.duration / p_waves
+    for k in range(p_waves):
+        s.p(k * pp)
+        if k % 2 == 0:
+            s.qrs(k * pp + pr, template)
+            s.t(k * pp + pr, 2 * pp, amp=-0.18)
+    return s
+
+
+def m_flutter(seed, atrial, waves, ratio, amp=0.10):
+    """Atrial flutter: a sawtooth at `atrial` per minute, a QRS after every `ratio`-th
+    wave; the loop holds `waves` whole waves."""
+    s = LoopStrip(seed, waves * 60.0 / atrial)
+    period = s.duration / waves
+
+    def saw(t):
+        x = (t / period) % 1.0
+        if x < 0.72:
+            return amp - 3 * amp * (x / 0.72)
+        u = (x - 0.72) / 0.28
+        return -2 * amp + 3 * amp * (u * u * (3 - 2 * u))
+
+    s.add_signal(saw)
+    s.atrial_rate = atrial
+    s.p_times = [k * period for k in range(waves)]
+    for k in range(0, waves, ratio):
+        tq = (k + 1.3) * period
+        s.qrs(tq, QRS_NARROW)
+        s.t(tq, ratio * period, amp=0.15)
+    return s
+
+
+def m_afib(seed, beats, duration, rr_lo, rr_hi, f_amp=0.06):
+    """Atrial fibrillation: fibrillatory baseline, irregularly irregular QRS."""
+    s = LoopStrip(seed, duration)
+    s.signals.append(
+        loop_chaotic_wave(
+            s.rng, s, half_lo=0.055, half_hi=0.095, amp_lo=f_amp * 0.4, amp_hi=f_amp
+        )
+    )
+    tq = 0.0
+    for rr in loop_intervals(s.rng, beats, s.duration, rr_lo, rr_hi):
+        s.qrs(tq, QRS_NARROW)
+        s.t(tq, rr, amp=0.20)
+        tq += rr
+    return s
+
+
+def m_vf(seed, coarse, duration=6.0):
+    """Ventricular fibrillation on the loop (the same waves as vfib())."""
+    s = LoopStrip(seed, duration)
+    if coarse:
+        wave = loop_chaotic_wave(
+            s.rng, s, half_lo=0.05, half_hi=0.19, amp_lo=0.25, amp_hi=1.2
+        )
+    else:
+        wave = loop_chaotic_wave(
+            s.rng, s, half_lo=0.035, half_hi=0.14, amp_lo=0.04, amp_hi=0.24
+        )
+    s.signals.append(wave)
+    return s
+
+
+def m_asystole(seed, duration=6.0, drift=0.03):
+    """A nearly flat line: slow drift made of whole cycles of the loop."""
+    s = LoopStrip(seed, duration)
+    rng = s.rng
+    comps = [
+        (k / s.duration, rng.uniform(0.5, 1.0) * drift, rng.uniform(0, 6.28))
+        for k in (1, 2, 3)
+    ]
+    s.add_signal(
+        lambda t: sum(a * math.sin(2 * math.pi * f * t + ph) for f, a, ph in comps)
+    )
+    return s
+
+
+def m_torsades(seed, cycles, duration=6.0, twists=2, peak=1.35):
+    """Torsades de pointes as a monitor shows it during the arrhythmia: a continuous
+    run, no sinus beats; the complexes swell and shrink in spindles while their points
+    turn from up to down and back (`twists` whole turns per loop)."""
+    s = LoopStrip(seed, duration)
+
+    def turn(t):
+        return math.cos(2 * math.pi * twists * t / s.duration + 0.4)
+
+    lobe_run(
+        s,
+        cycles,
+        rr_lo=0.93,
+        rr_hi=1.07,
+        size=lambda t, _: 0.22 + peak * abs(turn(t)),
+        tilt=lambda t, _: math.tanh(turn(t) / 0.25),
+    )
+    return s
+
+
+def m_polymorphic(seed, cycles, duration=6.0):
+    """Polymorphic VT: a continuous run whose complexes change size, shape and
+    direction from beat to beat, at a slightly irregular rate."""
+    s = LoopStrip(seed, duration)
+    rng = s.rng
+    lobe_run(
+        s,
+        cycles,
+        rr_lo=0.85,
+        rr_hi=1.15,
+        size=lambda *_: rng.uniform(0.5, 1.4),
+        tilt=lambda *_: rng.choice([1, -1]) * rng.uniform(0.35, 1.0),
+        split=0.1,
+        skew=0.3,
+    )
+    return s
+
+
+# ST elevation after the J point, convex into the T wave (lead II in an inferior STEMI).
+QRS_STEMI = [(-0.028, -0.08, 0.008), (0.0, 1.25, 0.011), (0.022, -0.05, 0.008)]
+ST_ELEVATION = [(0.12, 0.30, 0.080)]  # about 2 mm at the J point
+
+# The rhythm enum of case files (docs/CONTENT_FORMAT.md, "Case simulations").
+MONITOR_RHYTHMS = {
+    "sinus": "Sinus rhythm",
+    "sinus-brady": "Sinus bradycardia",
+    "sinus-tachy": "Sinus tachycardia",
+    "sinus-stemi": "Sinus rhythm with ST elevation",
+    "svt": "Supraventricular tachycardia (narrow, regular)",
+    "afib": "Atrial fibrillation",
+    "aflutter": "Atrial flutter",
+    "vt-mono": "Monomorphic ventricular tachycardia",
+    "vt-poly": "Polymorphic ventricular tachycardia",
+    "torsades": "Torsades de pointes",
+    "vf-coarse": "Ventricular fibrillation, coarse",
+    "vf-fine": "Ventricular fibrillation, fine",
+    "asystole": "Asystole",
+    "av-block-2-ii": "Second-degree AV block type II (Mobitz II)",
+    "av-block-3": "Third-degree (complete) AV block",
+    "junctional": "Junctional escape rhythm",
+    "idioventricular": "Idioventricular (ventricular escape) rhythm",
+    "paced": "Ventricular paced rhythm with capture",
+}
+
+
+@dataclass(frozen=True)
+class MonitorSpec:
+    """One monitor strip: its number, the rhythm (case enum) and rate it shows."""
+
+    number: int
+    rhythm: str  # a key of MONITOR_RHYTHMS
+    rate: int | None  # per minute, the spec's table (vitals.hr when there is a pulse)
+    features: str
+    build: Callable[[int], LoopStrip] = field(compare=False)
+
+    kind = "monitor"
+    title = MONITOR_TITLE
+
+    @property
+    def sid(self) -> str:
+        return f"m-{self.number:02d}"
+
+    @property
+    def path(self) -> str:
+        return f"{MONITOR_DIR}/{self.sid}.svg"
+
+    @property
+    def seed(self) -> int:
+        return 500 + self.number
+
+    def draw(self) -> LoopStrip:
+        strip = self.build(self.seed)
+        strip.seam_to_quietest()
+        return strip
+
+    def svg(self) -> str:
+        return render_monitor(self.draw(), title=self.title)
+
+
+def render_monitor(strip: LoopStrip, *, title: str) -> str:
+    """The loop as a bare trace: one polyline in the monitor's green from x = 0 to the
+    loop's length. No ids, and preserveAspectRatio="none" with a non-scaling stroke,
+    so the page can size the box to the monitor and two copies side by side still meet
+    edge to edge."""
+    values = strip.samples()
+    pts = [
+        (i * SAMPLE_S * MONITOR_PX_PER_S, MONITOR_BASELINE - v * MONITOR_PX_PER_MV)
+        for i, v in enumerate(values)
+    ]
+    trace = " ".join(f"{x:.1f},{y:.1f}" for x, y in simplify(pts, 0.25))
+    w, h = strip.n * SAMPLE_S * MONITOR_PX_PER_S, MONITOR_HEIGHT
+    label = esc(title)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.1f} {h:g}"'
+        f' width="{w:.1f}" height="{h:g}" preserveAspectRatio="none" role="img"'
+        f' aria-label="{label}">\n'
+        f"  <title>{label}</title>\n"
+        f'  <polyline points="{trace}" fill="none" stroke="{MONITOR_TRACE}"'
+        ' stroke-width="2" stroke-linejoin="round" stroke-linecap="round"'
+        ' vector-effect="non-scaling-stroke"/>\n'
+        "</svg>\n"
+    )
+
+
+M = MonitorSpec
+
+# The spec's table (CASES_SPEC.md, "Monitor strips"): numbers are fixed, case files
+# name them. A PEA strip is an organized rhythm; the case says there is no pulse.
+MONITOR = [
+    M(1, "av-block-3", 38, "regular P waves and regular wide escape complexes unrelated, PR varies, some P hidden in QRS or T", partial(m_complete_block, p_waves=9, beats=4, duration=6.5)),
+    M(2, "sinus", 80, "P before every QRS, PR 0.16 s, narrow QRS", partial(m_sinus, rate=80, beats=8)),
+    M(3, "vf-fine", None, "small chaotic waves under 3 mm, no QRS", partial(m_vf, coarse=False)),
+    M(4, "svt", 180, "regular narrow complexes, no visible P", partial(m_regular, rate=180, beats=18)),
+    M(5, "asystole", None, "almost flat line with slight slow drift, no P, no QRS", m_asystole),
+    M(6, "sinus-tachy", 125, "P close to the preceding T, PR 0.14 s, narrow QRS", partial(m_sinus, rate=125, beats=13, pr=0.14, t_amp=0.26)),
+    M(7, "vt-mono", 170, "regular wide identical complexes, no P", partial(m_vt, rate=170, beats=17)),
+    M(8, "sinus-brady", 40, "P before every QRS, PR 0.18 s, narrow QRS", partial(m_sinus, rate=40, beats=4, pr=0.18)),
+    M(9, "afib", 140, "irregularly irregular narrow QRS, no P waves, fibrillatory baseline", partial(m_afib, beats=14, duration=6.0, rr_lo=0.7, rr_hi=1.35)),
+    M(10, "vf-coarse", None, "chaotic waves 3-10 mm, irregular in height and timing, no QRS", partial(m_vf, coarse=True)),
+    M(11, "junctional", 45, "narrow QRS, no P waves", partial(m_regular, rate=45, beats=5)),
+    M(12, "torsades", 240, "continuous run, no sinus beats: spindles whose points turn from up to down and back", partial(m_torsades, cycles=24)),
+    M(13, "sinus-stemi", 90, "P before every QRS, narrow QRS, ST elevation (about 2 mm at the J point) rising into the T wave", partial(m_sinus, rate=90, beats=9, template=QRS_STEMI, t_amp=0.42, st=ST_ELEVATION)),
+    M(14, "av-block-2-ii", 45, "P waves at 90, every second one not conducted (2:1), PR 0.18 s constant, wide QRS", partial(m_two_to_one, atrial=90, p_waves=10)),
+    M(15, "idioventricular", 30, "wide QRS, no P waves, slow and regular", partial(m_regular, rate=30, beats=3, template=QRS_ESCAPE, wide_t=True)),
+    M(16, "aflutter", 150, "flutter waves at 300, every second one conducted (2:1), regular", partial(m_flutter, atrial=300, waves=30, ratio=2)),
+    M(17, "vt-poly", 210, "continuous run, no sinus beats: wide complexes changing size, shape and direction beat to beat", partial(m_polymorphic, cycles=21)),
+    M(18, "paced", 70, "pacing spike before every wide QRS", partial(m_paced, rate=70, beats=7)),
+    M(19, "sinus", 60, "organized rhythm for PEA (the case says there is no pulse): P before every QRS, PR 0.18 s, slightly broad QRS", partial(m_sinus, rate=60, beats=6, pr=0.18, template=QRS_PEA)),
+    M(20, "sinus-tachy", 105, "P before every QRS, PR 0.15 s, narrow QRS", partial(m_sinus, rate=105, beats=11, pr=0.15)),
+]  # fmt: skip
+
+#: Strip -> (rhythm enum, rate per minute or None), for the case content tests.
+MONITOR_STRIPS = {spec.sid: (spec.rhythm, spec.rate) for spec in MONITOR}
+
+
 def rate_text(strip: Strip, rhythm: str) -> str:
     """The rates a reader can measure on the strip (per minute)."""
     if strip.rate_override:
@@ -1044,9 +1532,7 @@ def rate_text(strip: Strip, rhythm: str) -> str:
     if atrial and rates and abs(atrial - rates[0]) > 0.06 * rates[0]:
         parts.append(f"atrial {atrial:.0f}")
     if strip.spike_times:
-        times = sorted(strip.spike_times)
-        spikes = 60 * (len(times) - 1) / (times[-1] - times[0])
-        parts.append(f"pacing spikes {spikes:.0f}")
+        parts.append(f"pacing spikes {strip.spike_rate():.0f}")
     if strip.rate_note:
         parts.append(strip.rate_note)
     return "; ".join(parts)
@@ -1059,9 +1545,10 @@ Written by `python3 scripts/draw_ecg.py --catalogue` from the script's data; do 
 edit by hand (tests/curriculum/test_ecg_strips.py checks it is current). Paths are
 relative to `content/acls/`.
 
-- Every strip: 6 seconds of lead II ("II" top left), 25 mm/s, 10 mm/mV, a 1 mV
-  calibration pulse at the left, time marks every second (longer at 0, 3 and 6 s).
-  One small box 0.04 s, one large box 0.20 s; QRS count on the strip x 10 = rate.
+- Every lesson and exam strip: 6 seconds of lead II ("II" top left), 25 mm/s,
+  10 mm/mV, a 1 mV calibration pulse at the left, time marks every second (longer at
+  0, 3 and 6 s). One small box 0.04 s, one large box 0.20 s; QRS count on the strip
+  x 10 = rate.
 - **Lesson** strips (`images/ecg/strip-NN.svg`) are shown by lessons with a caption.
   Never use one in a question.
 - **Exam** strips (`images/ecg/exam/e-NNN.svg`) are for questions only; no lesson may
@@ -1069,6 +1556,12 @@ relative to `content/acls/`.
   what the image is ("6-second lead II rhythm strip"), never a finding; the stem gives
   the patient (a PEA strip is an organized rhythm: the stem must say there is no
   pulse).
+- **Monitor** strips (`images/ecg/monitor/m-NN.svg`) are for case simulations only:
+  never a lesson or a question (the content test refuses both). Each is a loop that
+  the case's monitor scrolls: the trace only (no paper, calibration, time marks or
+  text), in a monitor's green for its dark screen, 6 s long or the whole number of beats closest to it;
+  the numbers are fixed by the cases spec (CASES_SPEC.md) and the case files use
+  them. Their rhythm column uses the case files' rhythm names.
 - Rates are measured on the drawn beats (per minute): "irregular" gives the range of
   the beat-to-beat rate; "atrial" when P (or flutter) waves run at another rate.
 
@@ -1090,13 +1583,20 @@ def catalogue() -> str:
             f"{rate_text(strip, spec.rhythm)} | "
             f"{'; '.join([spec.features, *strip.notes])} |"
         )
+    for spec in MONITOR:
+        strip = spec.draw()
+        rows.append(
+            f"| `{spec.path}` | {spec.kind} | {MONITOR_RHYTHMS[spec.rhythm]} | "
+            f"{rate_text(strip, spec.rhythm)} | "
+            f"{spec.features}; loops every {strip.duration:.2f} s |"
+        )
     return "\n".join(rows) + "\n"
 
 
 def draw_all(course_dir: str) -> list[str]:
     """Writes every strip under `course_dir` (the course folder); returns the paths."""
     written = []
-    for spec in STRIPS:
+    for spec in STRIPS + MONITOR:
         path = os.path.join(course_dir, *spec.path.split("/"))
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as fh:

@@ -347,6 +347,26 @@ MUTANTS: list[Mutant] = [
         ),
     ),
     Mutant(
+        id="banks-ecg-monitor-in-lesson",
+        rule="no lesson shows a monitor strip (case simulations only)",
+        path="curriculum/standards.py",
+        find="        if src.startswith(MONITOR_STRIP_DIR)",
+        replace="        if False",
+        tests=(
+            "tests/curriculum/test_banks_standard.py::test_a_lesson_showing_a_monitor_strip_is_named_at_its_line",
+        ),
+    ),
+    Mutant(
+        id="banks-ecg-monitor-not-lesson-strip",
+        rule="a monitor strip is not a lesson strip that no lesson shows",
+        path="curriculum/standards.py",
+        find="(EXAM_STRIP_DIR, MONITOR_STRIP_DIR)",
+        replace="(EXAM_STRIP_DIR,)",
+        tests=(
+            "tests/curriculum/test_banks_standard.py::test_a_bank_to_standard_passes_every_check",
+        ),
+    ),
+    Mutant(
         id="banks-alt-digits",
         rule="an ECG item's alt text states no number",
         path="curriculum/standards.py",

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from cases.selectors import case_assessment_included
 from core.events import publish
 from core.issuer import issuer
 from courses.models import Enrollment
@@ -130,6 +131,9 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
         "expires_on": certificate_expiry(
             issued_on=issued_on, validity_months=course.validity_months
         ),
+        # The required case simulations were passed in this enrollment: stated on
+        # the certificate, the wallet card and the verify page.
+        "includes_case_assessment": case_assessment_included(enrollment=enrollment),
     }
     for _ in range(CODE_ATTEMPTS):
         try:
@@ -153,6 +157,7 @@ def _certificate_create(*, enrollment: Enrollment) -> Certificate:
                 "holder_name": holder_name,
                 "issued_on": certificate.issued_on,
                 "expires_on": certificate.expires_on,
+                "includes_case_assessment": certificate.includes_case_assessment,
             },
         )
         # Bundle enrollments waiting for this certificate (BLS before ACLS) open now.

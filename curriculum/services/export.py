@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from cases.files import case_yaml
+from cases.models import CaseRules
 from courses.images import image_path_problem
 from courses.models import Bundle, Course, InfoPage
 from exams.models import DEFAULT_COOLDOWN_MINUTES, Exam
@@ -147,7 +149,20 @@ def content_export(*, root: Path) -> int:
             "accreditation": course.accreditation,
             "published": course.is_published,
         }
+        required = list(
+            course.cases.active()
+            .filter(is_required=True)
+            .order_by("order", "slug")
+            .values_list("slug", flat=True)
+        )
+        if required:
+            meta["cases"] = required
         put(base / "course.md", _front_matter(meta, course.description_md))
+        for case in course.cases.active().order_by("order", "slug"):
+            put(base / "cases" / f"{case.slug}.yaml", case_yaml(case.definition))
+        rules = CaseRules.objects.filter(course=course).first()
+        if rules is not None:
+            put(base / "cases" / "rules.yaml", dump(dict(rules.lessons)))
         for image in course.images.all():
             problem = image_path_problem(image.path)
             if problem:

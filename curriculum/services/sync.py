@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
+from cases.models import Case, CaseRules
 from courses.images import IMAGE_TYPES
 from courses.markdown import render_markdown
 from courses.models import (
@@ -179,6 +180,7 @@ class _Applier:
             lessons = self.sync_modules(cf, course)
             self.sync_exams(cf, course, lessons)
             self.sync_skills(cf, course)
+            self.sync_cases(cf, course)
         self.sync_bundles(course_rows)
         self.sync_pages()
         self.remove_missing(course_rows)
@@ -383,6 +385,50 @@ class _Applier:
             ),
         )
 
+    def sync_cases(self, cf: CourseFile, course: Course) -> None:
+        """The course's case simulations (`cases/<slug>.yaml`, matched by slug) and
+        its `cases/rules.yaml`. A case that left the files is deleted, or
+        deactivated when learners played it (its attempts are evidence)."""
+        if cf.case_rules is not None:
+            self.upsert(
+                "case rules",
+                CaseRules,
+                {"course": course},
+                {"lessons": cf.case_rules.lessons},
+                cf.case_rules.path,
+            )
+        else:
+            self._remove(
+                "case rules",
+                CaseRules.objects.filter(course=course, synced_hash__gt=""),
+            )
+        required = set(cf.meta["cases"])
+        for case_file in cf.cases:
+            data = case_file.definition  # validated by the engine (reader)
+            self.upsert(
+                "cases",
+                Case,
+                {"course": course, "slug": case_file.slug},
+                {
+                    "title": data["title"],
+                    "order": data.get("order", 0),
+                    "toolkit": data["toolkit"],
+                    "summary": data.get("summary", ""),
+                    "patient": data.get("patient", ""),
+                    "algorithm": data.get("algorithm", ""),
+                    "is_required": case_file.slug in required,
+                    "is_active": True,
+                    "definition": data,
+                },
+                case_file.path,
+            )
+        stale = Case.objects.filter(course=course, synced_hash__gt="").exclude(
+            slug__in=[case_file.slug for case_file in cf.cases]
+        )
+        played = set(stale.filter(attempts__isnull=False).values_list("pk", flat=True))
+        for case in stale:
+            self._retire("cases", case, "is_active", keep=case.pk in played)
+
     def sync_bundles(self, course_rows: dict[str, Course]) -> None:
         for order, data in enumerate(self.tree.bundles):
             bundle = self.upsert(
@@ -490,6 +536,8 @@ _RETIRE = {
     Lesson: lambda row: lessons_publish(lessons=[row], actor=None, published=False),
     Exam: lambda row: exams_activate(exams=[row], actor=None, active=False),
     Question: lambda row: questions_activate(questions=[row], actor=None, active=False),
+    # A played case that left the files: no longer offered or required.
+    Case: lambda row: Case.objects.filter(pk=row.pk).update(is_active=False),
 }
 
 

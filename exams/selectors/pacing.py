@@ -17,100 +17,44 @@ that offer a start (which say when and why), in a fixed number of queries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
 
-from core.dates import format_moment
+from core.pacing import LessonToOpen, RetakeWait, cooldown_after
 from courses.models import Enrollment, LessonView
 
 from ..models import Attempt, AttemptQuestion, CooldownClearance, Exam
 
-# The failure in a row from which a cool-down applies.
-COOLDOWN_FROM_FAILURE = 3
 
-
-@dataclass(frozen=True)
-class LessonToOpen:
-    pk: int
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class RetakePacing:
+@dataclass(frozen=True, kw_only=True)
+class RetakePacing(RetakeWait):
     """What stands between the learner and their next attempt of an exam they
-    failed last time. `open_now()` says whether they may start now."""
+    failed last time (core.pacing.RetakeWait): lessons named for a missed item,
+    the cool-down, unless staff lifted it."""
+
+    code_prefix = "exam"
 
     exam: Exam
-    failed_attempt_id: int
-    failed_at: datetime
-    failures_in_a_row: int
-    # Lessons named for a missed item, not opened in this enrollment since.
-    lessons_to_open: list[LessonToOpen] = field(default_factory=list)
-    # The end of the cool-down (None: none applies, or staff lifted it).
-    opens_at: datetime | None = None
-    cooldown_minutes: int | None = None
     cooldown_cleared: bool = False
 
-    def waiting(self, now: datetime | None = None) -> bool:
-        return self.opens_at is not None and (now or timezone.now()) < self.opens_at
-
     @property
-    def cooldown_running(self) -> bool:
-        return self.waiting()
+    def subject(self) -> str:
+        return self.exam.title
 
-    def open_now(self, now: datetime | None = None) -> bool:
-        return not self.lessons_to_open and not self.waiting(now)
-
-    @property
-    def code(self) -> str:
-        return "exam.review_lessons_first" if self.lessons_to_open else "exam.cooldown"
-
-    def refusal(self, now: datetime | None = None) -> str:
-        """The sentence a learner reads when a start is refused: what opens it."""
-        parts = []
-        if self.lessons_to_open:
-            names = ", ".join(f"“{lesson.title}”" for lesson in self.lessons_to_open)
-            parts.append(
-                f"Before you try {self.exam.title} again, open the lesson"
-                f"{'s' if len(self.lessons_to_open) > 1 else ''} that teach"
-                f"{'' if len(self.lessons_to_open) > 1 else 'es'} what you missed: "
-                f"{names}."
-            )
-        if self.waiting(now):
-            parts.append(self.cooldown_sentence)
-        return " ".join(parts)
-
-    @property
-    def cooldown_sentence(self) -> str:
+    def lessons_sentence(self, names: str, many: bool) -> str:
         return (
-            f"You have not passed {self.exam.title} in your last "
-            f"{self.failures_in_a_row} attempts, so your next attempt opens after a "
-            f"break of {_duration(self.cooldown_minutes or 0)}, at "
-            f"{format_moment(self.opens_at)}: use it to review."
+            f"Before you try {self.exam.title} again, open the lesson"
+            f"{'s' if many else ''} that teach{'' if many else 'es'} what you "
+            f"missed: {names}."
         )
-
-
-def _duration(minutes: int) -> str:
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def cooldown_minutes_after(exam: Exam, failures_in_a_row: int) -> int | None:
     """The cool-down after this many failures in a row, or None below the third."""
-    if failures_in_a_row < COOLDOWN_FROM_FAILURE:
-        return None
-    schedule = exam.cooldown_minutes or []
-    if not schedule:
-        return None
-    step = min(failures_in_a_row - COOLDOWN_FROM_FAILURE, len(schedule) - 1)
-    return schedule[step]
+    return cooldown_after(exam.cooldown_minutes or [], failures_in_a_row)
 
 
 def exam_pacings_for(

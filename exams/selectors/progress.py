@@ -9,6 +9,7 @@ from enum import Enum
 
 from django.db.models import Count, Exists, Max, OuterRef, Q
 
+from cases.selectors import required_cases_passed, required_cases_passed_for
 from courses.models import Enrollment, Module
 from courses.selectors import (
     completed_lesson_ids,
@@ -41,6 +42,12 @@ class ExamLock(Enum):
         "Pass every module exam to unlock the final exam.",
         "Pass every module exam to unlock it.",
     )
+    CASES_LEFT = (
+        "exam.cases_left",
+        "Pass the required case simulations first: the final exam unlocks once "
+        "you have passed each of them.",
+        "Pass the required case simulations first.",
+    )
 
     def __init__(self, code: str, refusal: str, hint: str):
         self.code, self.refusal, self.hint = code, refusal, hint
@@ -51,12 +58,14 @@ def _exam_lock(
     *,
     module_lessons_left: bool,
     module_exams_passed: bool,
+    cases_passed: bool = True,
     renewing: bool = False,
     test_out_failed: bool = False,
 ) -> ExamLock | None:
     """The unlock rule, written once: a module exam opens once every published lesson
     of its module is done; the final exam once every active module exam of the
-    course is passed, both in this enrollment.
+    course is passed and every case simulation the course requires
+    (cases.selectors.required_cases_passed), all in this enrollment.
 
     Test-out: a renewing learner (courses.selectors.learner_renewing: holds the
     course's credential, or held it until recently) may take a module exam before
@@ -70,7 +79,9 @@ def _exam_lock(
         if test_out_failed:
             return ExamLock.TEST_OUT_FAILED
         return None if renewing else ExamLock.LESSONS_LEFT
-    return None if module_exams_passed else ExamLock.MODULE_EXAMS_LEFT
+    if not module_exams_passed:
+        return ExamLock.MODULE_EXAMS_LEFT
+    return None if cases_passed else ExamLock.CASES_LEFT
 
 
 @dataclass
@@ -102,6 +113,8 @@ class ExamOverview:
     # The facts the unlock rule reads, kept for `lock_for`.
     modules_with_lessons_left: set[int] = field(default_factory=set)
     module_exams_passed: bool = True
+    # Every case simulation the course requires passed in this enrollment.
+    cases_passed: bool = True
     renewing: bool = False
     exams_test_out_failed: set[int] = field(default_factory=set)
 
@@ -114,6 +127,7 @@ class ExamOverview:
             exam,
             module_lessons_left=exam.module_id in self.modules_with_lessons_left,
             module_exams_passed=self.module_exams_passed,
+            cases_passed=self.cases_passed,
             renewing=self.renewing,
             test_out_failed=exam.pk in self.exams_test_out_failed,
         )
@@ -139,8 +153,9 @@ def exam_overview_for(
 ) -> ExamOverview:
     """Each active exam of the enrollment's course with whether it is locked (and
     why), open as a test-out, passed, in progress, and its best score in this
-    enrollment (two queries; two more, for the learner's credentials, while a
-    module exam's lessons are left).
+    enrollment (two queries; one more once every module exam is passed,
+    for the required case simulations; two more, for the learner's credentials,
+    while a module exam's lessons are left).
 
     `modules` (courses.selectors.modules_with_lessons) and `done_ids` are what the
     course home already loaded. exam_attempt_start enforces the same locks
@@ -161,8 +176,10 @@ def exam_overviews_for(
     done_by_enrollment: dict[int, set[int]],
     renewing_checked: bool = False,
 ) -> dict[int, ExamOverview]:
-    """{enrollment id: ExamOverview} for several enrollments in two queries (the
-    dashboard). Only with `renewing_checked` is whether the learner renews the
+    """{enrollment id: ExamOverview} for several enrollments in two queries, plus
+    one (cases.selectors) when an enrollment has reached its final exam
+    (every module exam passed): the required case simulations lock it.
+    Only with `renewing_checked` is whether the learner renews the
     course asked (two more queries per enrollment with a module exam's lessons
     left): without it no module exam is open before its lessons (no test-out
     offered), which changes no up-next step, since lessons come first."""
@@ -194,9 +211,21 @@ def exam_overviews_for(
         .order_by()
     ):
         summaries.setdefault(row["enrollment_id"], {})[row["exam_id"]] = row
+    # The required cases matter only to a final whose module exams are all
+    # passed: asked (one query) only for such enrollments.
+    at_final = [
+        enrollment
+        for enrollment in enrollments
+        if _final_reached(
+            exams_by_course.get(enrollment.course_id, []),
+            summaries.get(enrollment.pk, {}),
+        )
+    ]
+    cases_passed = required_cases_passed_for(enrollments=at_final)
     return {
         enrollment.pk: _overview(
             enrollment,
+            cases_passed=cases_passed.get(enrollment.pk, True),
             exams=exams_by_course.get(enrollment.course_id, []),
             summary=summaries.get(enrollment.pk, {}),
             modules=modules_by_course.get(enrollment.course_id, []),
@@ -207,6 +236,16 @@ def exam_overviews_for(
     }
 
 
+def _final_reached(exams: list[Exam], summary: dict[int, dict]) -> bool:
+    """The course has a final exam and every module exam is passed: only then can
+    the final's lock depend on the required case simulations."""
+    return any(exam.kind == Exam.Kind.FINAL for exam in exams) and all(
+        summary.get(exam.pk, {}).get("passes")
+        for exam in exams
+        if exam.kind == Exam.Kind.MODULE
+    )
+
+
 def _overview(
     enrollment: Enrollment,
     *,
@@ -215,6 +254,7 @@ def _overview(
     modules: list[Module],
     done_ids: set[int],
     renewing_checked: bool,
+    cases_passed: bool = True,
 ) -> ExamOverview:
     lessons_left = {
         module.pk
@@ -227,6 +267,7 @@ def _overview(
         module_exams_passed=all(
             summary.get(exam.pk, {}).get("passes") for exam in module_exams
         ),
+        cases_passed=cases_passed,
         # Asked only when it can change something: a module exam whose lessons are
         # not all done.
         renewing=renewing_checked
@@ -276,9 +317,12 @@ def exam_lock_for(*, exam: Exam, enrollment: Enrollment) -> ExamLock | None:
 
 def enrollment_requirements_met(*, enrollment: Enrollment) -> bool:
     """The completion rule: every published lesson done, every active module exam
-    and the final exam passed, all in this enrollment (two queries). Registered with
-    courses.completion in apps.py."""
+    and the final exam passed, and every case simulation the course requires
+    passed (cases.selectors), all in this enrollment (three or four queries).
+    Registered with courses.completion in apps.py."""
     if enrollment_lessons_left(enrollment=enrollment):
+        return False
+    if not required_cases_passed(enrollment=enrollment):
         return False
     exams = list(
         Exam.objects.filter(course_id=enrollment.course_id, is_active=True)

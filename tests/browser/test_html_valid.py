@@ -37,6 +37,8 @@ def _client_for(who: str | None, data: Records) -> Client:
         client.force_login(data.learner)
     elif who == "newcomer":
         client.force_login(data.card.user)
+    elif who == "player":
+        client.force_login(data.cases.cases.player)
     elif who == "staff":
         login_with_mfa(client, data.staff)
     return client

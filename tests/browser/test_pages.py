@@ -7,7 +7,9 @@ runs the Nu HTML checker over the learner pages.
 The learner's records are written through the services (the journeys drive the same
 steps through the browser), so each page shows realistic content: progress, a failed
 and a passed attempt, an exam in progress, an issued certificate, an outside card
-waiting for review.
+waiting for review; and a paramedic's case simulations (tests/browser/cases.py): an
+ACLS case not passed (its debrief), one in progress with the rhythm on the monitor,
+a lay case where the AED has just spoken.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from courses.services import enrollment_create, lesson_complete, lesson_open
 from exams.models import Attempt, Exam
 from exams.services import exam_attempt_start, exam_attempt_submit
 from tests import factories
+from tests.browser.cases import CaseRecords, case_records
 from tests.browser.curriculum import Curriculum
 from tests.browser.helpers import (
     assert_accessible,
@@ -56,6 +59,7 @@ class Records:
     certificate: Certificate
     card: ExternalCertificate
     curriculum: Curriculum
+    cases: CaseRecords
 
 
 def _graded(*, user: User, exam: Exam, right: bool) -> Attempt:
@@ -141,6 +145,7 @@ def records(curriculum: Curriculum) -> Records:
         certificate=certificate_issue(enrollment=completed),
         card=card,
         curriculum=curriculum,
+        cases=case_records(curriculum),
     )
 
 
@@ -184,6 +189,15 @@ LEARNER_PAGES = {
     "page-not-found": MainPage(lambda r: "/no-such-page/", who=None, status=404),
     "about": MainPage(lambda r: "/about/", who=None),
     "privacy": MainPage(lambda r: "/about/privacy/", who=None),
+    "case-list": MainPage(lambda r: "/cases/acls/", who="player"),
+    "case-briefing": MainPage(
+        lambda r: r.cases.cases.acls.get_absolute_url(), who="player"
+    ),
+    "case-play": MainPage(
+        lambda r: r.cases.in_progress.get_absolute_url(), who="player"
+    ),
+    "case-play-aed": MainPage(lambda r: r.cases.aed.get_absolute_url(), who="player"),
+    "case-debrief": MainPage(lambda r: r.cases.failed.get_absolute_url(), who="player"),
 }
 STAFF_PAGES = {
     "admin-home": MainPage(lambda r: "/admin/", who="staff"),
@@ -216,6 +230,9 @@ STAFF_PAGES = {
     "admin-certificates": MainPage(
         lambda r: "/admin/certificates/certificate/", who="staff"
     ),
+    "case-statistics": MainPage(
+        lambda r: f"/cases/statistics/{r.cases.cases.acls.pk}/", who="staff"
+    ),
 }
 PAGES = {**LEARNER_PAGES, **STAFF_PAGES}
 
@@ -226,6 +243,8 @@ def open_page(page: Page, name: str, records: Records, base_url: str) -> None:
         sign_in(page.context, records.learner, base_url)
     elif main_page.who == "newcomer":
         sign_in(page.context, records.card.user, base_url)
+    elif main_page.who == "player":
+        sign_in(page.context, records.cases.cases.player, base_url)
     elif main_page.who == "staff":
         sign_in_staff(page.context, records.staff, base_url)
     response = page.goto(main_page.path(records))

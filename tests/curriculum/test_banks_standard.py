@@ -64,6 +64,7 @@ LESSONS = {
 KEY_POINTS = 3
 EXAM_STRIP = "images/ecg/exam/e-001.svg"
 LESSON_STRIP = "images/ecg/strip-01.svg"
+MONITOR_STRIP = "images/ecg/monitor/m-01.svg"  # shown by no lesson: that is right
 SVG = '<svg xmlns="http://www.w3.org/2000/svg"><title>Strip</title></svg>'
 
 
@@ -112,6 +113,7 @@ def build_standard_course(root: Path, slug: str, seed: int) -> None:
     )
     write(root, f"{slug}/{LESSON_STRIP}", SVG)
     write(root, f"{slug}/{EXAM_STRIP}", SVG)
+    write(root, f"{slug}/{MONITOR_STRIP}", SVG)
     final = []
     for module, lessons in LESSONS.items():
         write(root, f"{slug}/{module}/module.md", f"---\ntitle: {module}\n---\nS.\n")
@@ -298,6 +300,11 @@ BAD_BANKS = {
         ),
         (
             FINAL,
+            lambda d, _: _questions(d)[0].update(image=MONITOR_STRIP),
+            "is a monitor strip (case simulations only); questions use exam strips",
+        ),
+        (
+            FINAL,
             lambda d, _: _questions(d)[0].update(
                 image_alt="Regular narrow-complex rhythm at 150 per minute"
             ),
@@ -353,6 +360,18 @@ def test_a_lesson_strip_no_lesson_shows_is_named(tree):
     lesson.write_text(lesson.read_text().replace(f"![A strip]({LESSON_STRIP})", ""))
     assert problems_of(tree, "ecg-items") == [
         f"content/bls/{LESSON_STRIP}:1: lesson strip shown by no lesson"
+    ]
+
+
+def test_a_lesson_showing_a_monitor_strip_is_named_at_its_line(tree):
+    lesson = tree / "bls/02-aed/01-pads.md"
+    lesson.write_text(
+        lesson.read_text().replace("Body.\n", f"Body.\n\n![Monitor]({MONITOR_STRIP})\n")
+    )
+    line = lesson.read_text().splitlines().index(f"![Monitor]({MONITOR_STRIP})") + 1
+    assert problems_of(tree, "ecg-items") == [
+        f"content/bls/02-aed/01-pads.md:{line}: {MONITOR_STRIP} is a monitor strip "
+        "(case simulations only); lessons show lesson strips (images/ecg/strip-NN.svg)"
     ]
 
 

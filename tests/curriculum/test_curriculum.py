@@ -206,13 +206,16 @@ def test_banks_are_plain_yaml_files(tree):
 
 
 def test_ecg_strips_do_not_give_the_rhythm_away(tree):
-    """Exam questions show strips: neither the file name nor the drawing names them."""
+    """Exam questions and case monitors show strips: neither the file name nor the
+    drawing names them."""
     acls = next(c for c in tree.courses if c.slug == "acls")
     names = ["sinus", "block", "fibrillation", "flutter", "tachycardia", "torsade",
              "asystole", "pea", "vt", "wenckebach", "mobitz"]  # fmt: skip
     for path, data in acls.images.items():
         if not path.startswith("images/ecg/"):
             continue
-        assert re.fullmatch(r"images/ecg/(strip-\d\d|exam/e-\d\d\d)\.svg", path), path
+        assert re.fullmatch(
+            r"images/ecg/(strip-\d\d|exam/e-\d\d\d|monitor/m-\d\d)\.svg", path
+        ), path
         drawn = " ".join(re.findall(r"<text[^>]*>([^<]*)", data.decode())).lower()
         assert not any(re.search(rf"\b{n}\b", drawn) for n in names), (path, drawn)

@@ -73,8 +73,8 @@ FAILED_RESULT_QUERIES = 6
 # session, user; the attempt; missed items per lesson; its questions; the reveal
 # rule (revoked certificate or a retake open?); the up-next step it leads with
 # (issue 15, courses.steps: modules and lessons, completed lessons, the course's
-# exams and this enrollment's attempts).
-PASSED_RESULT_QUERIES = 11
+# exams and this enrollment's attempts; issue 16: its required case simulations).
+PASSED_RESULT_QUERIES = 12
 # session, user; the exam (with course); savepoint; prerequisites; the enrollment;
 # open attempt (locked); the unlock rule (modules, lessons, completed lessons, exams,
 # attempts summary); the pacing (the learner's attempts); the draw (times shown,

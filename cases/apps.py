@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "cases"
+    verbose_name = "Case simulations"
+
+    def ready(self) -> None:
+        # What courses asks of cases without importing it (docs/ARCHITECTURE.md):
+        # the required cases as steps of a course, before the final exam.
+        from courses.pages import page_section_register
+        from courses.steps import step_source_register
+
+        from .selectors import case_steps_for, course_home_cases
+
+        step_source_register(case_steps_for)
+        # The course home's link to the course's case simulations.
+        page_section_register("course_home", course_home_cases)
