@@ -421,3 +421,15 @@ def test_the_skills_page_reads_a_fixed_number_of_queries(
     with django_assert_num_queries(7):
         response = instructor_client.get(url)
     assert response.context["shown"] == size
+
+
+def test_the_skills_check_and_the_case_assessment_are_stated_together(
+    organization, instructor, nora, bls, certified
+):
+    from certificates.selectors import SCOPE_CASES
+
+    Certificate.objects.filter(pk=certified.pk).update(includes_case_assessment=True)
+    certified.refresh_from_db()
+    assert certificate_facts(certified).scope == f"{SCOPE_ONLINE_ONLY} {SCOPE_CASES}"
+    record(organization, nora, bls, instructor)
+    assert certificate_facts(certified).scope == f"{statement()} {SCOPE_CASES}"
