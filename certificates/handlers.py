@@ -9,9 +9,13 @@ from __future__ import annotations
 from accounts.events import LegalNameSet
 from courses.events import EnrollmentCompleted
 
-from .events import ExternalCardDecided
+from .events import CertificatePdfOutdated, ExternalCardDecided
 from .selectors import enrollments_waiting_for_name
-from .tasks import issue_certificate, send_external_card_decision
+from .tasks import (
+    issue_certificate,
+    render_certificate_pdf,
+    send_external_card_decision,
+)
 
 
 def enrollment_completed(event: EnrollmentCompleted) -> None:
@@ -30,3 +34,9 @@ def legal_name_set(event: LegalNameSet) -> None:
 def external_card_decided(event: ExternalCardDecided) -> None:
     """The learner is e-mailed the staff decision on their outside card."""
     send_external_card_decision.enqueue(event.card_id)
+
+
+def certificate_pdf_outdated(event: CertificatePdfOutdated) -> None:
+    """The PDF is rendered again with what the certificate states now. With the
+    broker unreachable it is rendered when next downloaded."""
+    render_certificate_pdf.enqueue(event.certificate_id)
