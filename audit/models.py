@@ -67,6 +67,14 @@ class AuditEvent(models.Model):
         REQUIREMENT_ADDED = "requirement.added", "required course added"
         REQUIREMENT_REMOVED = "requirement.removed", "required course removed"
         DIGEST_SENT = "digest.sent", "weekly digest sent"
+        # issue 17, part 2: prepaid seats and skills checks.
+        SEATS_ISSUED = "seat.issued", "seats issued"
+        SEAT_ASSIGNED = "seat.assigned", "seat code assigned"
+        SEAT_ASSIGNMENT_REVOKED = "seat.assignment_revoked", "seat code withdrawn"
+        SEAT_REDEEMED = "seat.redeemed", "seat code redeemed"
+        SEAT_REDEEM_REFUSED = "seat.redeem_refused", "seat code refused"
+        SKILLS_CHECK_RECORDED = "skills_check.recorded", "skills check recorded"
+        SKILLS_CHECK_REVOKED = "skills_check.revoked", "skills check revoked"
 
     class Interface(models.TextChoices):
         WEB = "web", "web"

@@ -2,8 +2,9 @@
 
 Three scripts: `bench_certificates.py` (issuing, reminders), `bench_cases.py` (the
 case simulation's action round trip) and `bench_organizations.py` (an
-organization's compliance dashboard and exports); `BENCH_ONLY=<name>` runs one.
-Each benchmark runs in a fresh process against a throw-away database: SQLite in a
+organization's compliance dashboard and exports); `BENCH_ONLY=cases`,
+`BENCH_ONLY=certificates` or `BENCH_ONLY=organizations` runs one. Each benchmark
+runs in a fresh process against a throw-away database: SQLite in a
 temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
 called <name>_bench is created next to it and dropped afterwards; the database
 DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
@@ -51,7 +52,8 @@ def _run(database_url: str, work_dir: Path, script: Path) -> dict:
     env = {
         **os.environ,
         "LIFELINE_BENCH": "1",
-        # The case and organization benchmarks drive pages with Django's test client.
+        # The organization and case benchmarks drive pages through Django's test
+        # client.
         "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(work_dir / "media"),

@@ -18,7 +18,11 @@ class CertificatesConfig(AppConfig):
         from courses.steps import completion_source_register
 
         from . import checks, handlers, selectors  # noqa: F401 (checks register)
-        from .events import CertificateRevoked, ExternalCardDecided
+        from .events import (
+            CertificatePdfOutdated,
+            CertificateRevoked,
+            ExternalCardDecided,
+        )
 
         # Lower apps trigger certificate work through events and read what only this
         # app knows through registries (docs/ARCHITECTURE.md).
@@ -27,6 +31,7 @@ class CertificatesConfig(AppConfig):
         # Its own: services never import tasks (docs/ARCHITECTURE.md).
         subscribe(ExternalCardDecided, handlers.external_card_decided)
         subscribe(CertificateRevoked, handlers.certificate_revoked)
+        subscribe(CertificatePdfOutdated, handlers.certificate_pdf_outdated)
         # "Current credential" is decided here, once; courses reads it through this.
         credential_source_register(selectors.current_credentials)
         # ...and "held now or until recently" (renewing learners may test out).

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class CertificatePdfOutdated:
+    """What a certificate states changed after it was issued (a skills check was
+    recorded or revoked): its PDF is rendered again."""
+
+    certificate_id: int
+
+
+@dataclass(frozen=True)
 class ExternalCardDecided:
     """Staff approved or rejected an outside card: the learner is e-mailed it."""
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 from accounts.events import LegalNameSet
 from courses.events import EnrollmentCompleted
 
-from .events import CertificateRevoked, ExternalCardDecided
+from .events import CertificatePdfOutdated, CertificateRevoked, ExternalCardDecided
 from .selectors import enrollments_waiting_for_name
-from .tasks import issue_certificate, publish_status_list, send_external_card_decision
+from .tasks import (
+    issue_certificate,
+    publish_status_list,
+    render_certificate_pdf,
+    send_external_card_decision,
+)
 
 
 def enrollment_completed(event: EnrollmentCompleted) -> None:
@@ -37,3 +42,9 @@ def certificate_revoked(event: CertificateRevoked) -> None:
     unreachable the failure is logged and the beat run (publish_status_lists) catches
     up within minutes."""
     publish_status_list.enqueue(event.certificate_id)
+
+
+def certificate_pdf_outdated(event: CertificatePdfOutdated) -> None:
+    """The PDF is rendered again with what the certificate states now. With the
+    broker unreachable it is rendered when next downloaded."""
+    render_certificate_pdf.enqueue(event.certificate_id)

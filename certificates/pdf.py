@@ -111,7 +111,7 @@ class CertificateDocument:
     licence_number: str = ""
     accreditation: str = ""
     # What the credential covers, e.g. "Online cognitive course; hands-on skills not
-    # assessed by Lifeline".
+    # assessed by Lifeline", or the hands-on skills check attached to it.
     scope: str = ""
 
 
@@ -344,10 +344,14 @@ def _wallet_card_page(c: Canvas, doc: CertificateDocument, qr: ImageReader) -> N
     c.drawImage(qr, back + 6, y + 20, 80, 80)
     col, col_w = back + 92, CARD_W - 102
     _field(c, "Certificate code", doc.code, col, top - 13, col_w)
+    hint_top = y + 60
     if doc.scope:
-        _text(c, doc.scope, CARD_HINT, col, y + 82, col_w)
+        # Up to four lines (a skills check names its instructor, organization and
+        # date); the verification hint moves down below them.
+        bottom = _paragraph(c, doc.scope, CARD_HINT, col, y + 82, col_w, 4)
+        hint_top = min(hint_top, bottom - 5)
     hint = "Scan the QR code or visit the address below to verify this card."
-    _text(c, hint, CARD_HINT, col, y + 60, col_w)
+    _text(c, hint, CARD_HINT, col, hint_top, col_w)
     _text(c, doc.verify_url, CARD_URL, back + CARD_W / 2, y + 16, CARD_W - 16)
 
 

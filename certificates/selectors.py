@@ -33,6 +33,7 @@ from courses.models import Course, Enrollment
 from courses.selectors import RENEWAL_WINDOW
 from courses.steps import Link, Step, StepKind, StepState
 
+from .attestations import SkillsAttestation, skills_attestations_for
 from .models import (
     Certificate,
     ExternalCertificate,
@@ -242,18 +243,42 @@ def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
 # --- Verification and download ------------------------------------------------------
 
 
-#: What a certificate covers while Lifeline records no hands-on skills check.
+#: What a certificate covers while no hands-on skills check is attached to it.
 SCOPE_ONLINE_ONLY = "Online cognitive course; hands-on skills not assessed by Lifeline."
+#: What it covers once an instructor recorded a passed hands-on skills check of its
+#: holder (certificates.attestations; issue 17).
+SCOPE_SKILLS = (
+    "Online course and hands-on skills check (instructor {instructor}, "
+    "{organization}, {date})."
+)
 #: Added when the course required case simulations and the holder passed them
 #: (Certificate.includes_case_assessment, a snapshot taken at issue).
 SCOPE_CASES = "Includes simulated case assessment."
 
 
-def certificate_scope(certificate: Certificate) -> str:
-    """The scope sentence the PDF, the wallet card and the verify page print."""
+def certificate_scope(
+    certificate: Certificate, *, skills: SkillsAttestation | None = None
+) -> str:
+    """The scope sentence the PDF, the wallet card and the verify page print, built
+    here only: the online course alone, or with the passed hands-on skills check
+    attached to the certificate's enrollment (read through
+    certificates.attestations unless the caller passes it); then, when the holder
+    passed the course's required case simulations, that too."""
+    if skills is None:
+        skills = skills_attestations_for(
+            enrollment_ids=[certificate.enrollment_id]
+        ).get(certificate.enrollment_id)
+    if skills is None:
+        scope = SCOPE_ONLINE_ONLY
+    else:
+        scope = SCOPE_SKILLS.format(
+            instructor=skills.instructor_name,
+            organization=skills.organization_name,
+            date=format_day(skills.checked_on),
+        )
     if certificate.includes_case_assessment:
-        return f"{SCOPE_ONLINE_ONLY} {SCOPE_CASES}"
-    return SCOPE_ONLINE_ONLY
+        return f"{scope} {SCOPE_CASES}"
+    return scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +335,11 @@ def certificate_facts(
     )
 
 
+def certificate_of_enrollment(*, enrollment_id: int) -> Certificate | None:
+    """The certificate issued for this enrollment, if any (one per enrollment)."""
+    return Certificate.objects.filter(enrollment_id=enrollment_id).first()
+
+
 def certificate_for_verification(*, code: str) -> Certificate | None:
     """The certificate with this normalised code, with only what a verifier sees (and
     whose it is, for the holder's share actions)."""
@@ -332,6 +362,8 @@ def certificate_for_verification(*, code: str) -> Certificate | None:
             "includes_case_assessment",
             "status",
             "revoked_at",
+            # Its skills check, if any, is attached to the enrollment.
+            "enrollment",
         )
         .first()
     )

@@ -48,6 +48,13 @@ def issue_certificate(enrollment_id: int) -> str | None:
 
 
 @shared_task(**_retrying)
+def render_certificate_pdf(certificate_id: int) -> bool:
+    """Renders the certificate's PDF again after what it states changed
+    (issuing.certificate_pdf_render). Returns whether a certificate was found."""
+    return issuing.certificate_pdf_render(certificate_id=certificate_id)
+
+
+@shared_task(**_retrying)
 def send_renewal_reminders(on: str | None = None) -> int:
     """Queues the renewal reminders owed on `on` (ISO date; default today) as batch
     tasks (reminders.renewal_reminder_batches). Returns how many certificates are

@@ -17,7 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("certificates.urls")),
     path("exams/", include("exams.urls")),
-    path("cases/", include("cases.urls")),
     path("organizations/", include("organizations.urls")),
+    path("cases/", include("cases.urls")),
     path("", include("courses.urls")),
 ]

@@ -289,6 +289,18 @@ CHOICE_KEYS = {
     "text": _text(500, required=True),
     "correct": _Spec("bool", default=False),
 }
+# content/<course>/skills.yaml: the hands-on skills checklist an instructor records
+# (organizations.SkillItem).
+SKILLS_FILE = "skills.yaml"
+SKILL_ITEMS_MAX = 30
+SKILLS_KEYS = {"items": _Spec("list", required=True)}
+SKILL_ITEM_KEYS = {
+    "id": _Spec("slug", required=True, max_length=100),
+    "title": _text(200, required=True),
+    "criterion": _text(500, required=True),
+    # The lesson of this course that teaches it (optional).
+    "lesson": _Spec("slug", default=""),
+}
 BUNDLES_KEYS = {"bundles": _Spec("list", default=[])}
 BUNDLE_KEYS = {
     "slug": _Spec("slug", required=True),
@@ -425,6 +437,15 @@ class ModuleFile:
 
 
 @dataclass
+class SkillsFile:
+    """`skills.yaml`: its items, each checked and typed (id, title, criterion,
+    lesson), in file order."""
+
+    items: list[dict]
+    path: Path
+
+
+@dataclass
 class CaseFile:
     """`cases/<slug>.yaml`: `data` as parsed (each mapping with its lines),
     `definition` the same without them, as JSON holds it (what the engine plays and
@@ -454,6 +475,7 @@ class CourseFile:
     modules: list[ModuleFile] = field(default_factory=list)
     final: BankFile | None = None
     images: dict[str, bytes] = field(default_factory=dict)
+    skills: SkillsFile | None = None
     cases: list[CaseFile] = field(default_factory=list)
     case_rules: CaseRulesFile | None = None
 
@@ -734,6 +756,8 @@ class _Reader:
                     course.modules.append(module)
             elif name == "final-exam.yaml":
                 course.final = self.read_bank((slug, name))
+            elif name == SKILLS_FILE:
+                course.skills = self.read_skills((slug, name))
         return course
 
     def read_images(self, course: CourseFile, parts: tuple[str, ...]) -> None:
@@ -886,6 +910,70 @@ class _Reader:
         meta["questions"] = questions
         return BankFile(meta=meta, path=path)
 
+    def read_skills(self, parts: tuple[str, ...]) -> SkillsFile | None:
+        """`skills.yaml`: a list of 1 to SKILL_ITEMS_MAX items with unique ids;
+        their lessons are checked with the course (check_skills)."""
+        path = self._path(parts)
+        data = self.yaml_file(parts)
+        if data is None:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            self.error(path, 1, "a skills checklist needs an 'items' list")
+            return None
+        meta = self.clean(data, SKILLS_KEYS, path, "skills checklist")
+        if meta is None:
+            return None
+        line = meta["__lines__"].get("items", 1)
+        if not 1 <= len(meta["items"]) <= SKILL_ITEMS_MAX:
+            self.error(
+                path,
+                line,
+                f"a skills checklist has 1 to {SKILL_ITEMS_MAX} items (has "
+                f"{len(meta['items'])})",
+            )
+            return None
+        items, first_line = [], {}
+        ok = True
+        for item in meta["items"]:
+            if not isinstance(item, dict):
+                self.error(path, line, "each skills item must be a mapping")
+                ok = False
+                continue
+            item_line = item.get("__line__", line)
+            item_id = item.get("id")
+            what = f"skills item '{item_id}'" if isinstance(item_id, str) else "item"
+            cleaned = self.clean(item, SKILL_ITEM_KEYS, path, what)
+            if cleaned is None:
+                ok = False
+                continue
+            if cleaned["id"] in first_line:
+                self.error(
+                    path,
+                    item_line,
+                    f"skills item id '{cleaned['id']}' is used twice (first on line "
+                    f"{first_line[cleaned['id']]})",
+                )
+                ok = False
+                continue
+            first_line[cleaned["id"]] = item_line
+            for key in ("title", "criterion"):
+                if not cleaned[key].strip():
+                    self.error(path, item_line, f"{what} needs '{key}'")
+                    ok = False
+            items.append(cleaned)
+        return SkillsFile(items=items, path=path) if ok else None
+
+    def check_skills(self, course: CourseFile, lessons: dict[str, LessonFile]) -> None:
+        """A skills item's `lesson` names a lesson of the same course."""
+        for item in course.skills.items if course.skills else ():
+            if item["lesson"] and item["lesson"] not in lessons:
+                self.error(
+                    course.skills.path,
+                    item["__lines__"].get("lesson", item["__line__"]),
+                    f"skills item '{item['id']}' refers to unknown lesson "
+                    f"'{item['lesson']}'",
+                )
+
     # --- validation of the whole tree ---
 
     def validate(self, tree: Tree) -> None:
@@ -952,6 +1040,7 @@ class _Reader:
                 self.check_bank(course, course.final, lessons, question_ids)
                 self.check_enemies(course.final, banks_of)
                 self.check_blueprint(course, course.final, module=None)
+            self.check_skills(course, lessons)
             self.check_cases(course, set(lessons))
         self.check_prerequisite_cycles(tree)
         bundle_slugs = Counter(bundle["slug"] for bundle in tree.bundles)

@@ -1,9 +1,10 @@
 """Organizations in the admin: site staff create them, name their first
-administrators and instructors, and see every membership. Every change is recorded
-in the audit trail through the services: the organization's own fields and its job
-roles and requirements (organization.changed, with Django's change message), each
-membership added or changed (membership.joined / membership.role_changed, the
-member as subject). Consent is never set here: only the member gives it.
+administrators and instructors, see every membership, and issue prepaid seats.
+Every change is recorded in the audit trail through the services: the
+organization's own fields and its job roles and requirements (organization.changed,
+with Django's change message), each membership added or changed (membership.joined
+/ membership.role_changed, the member as subject), each issue of seats
+(seat.issued). Consent is never set here: only the member gives it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from django.http import HttpRequest
 
 from core.admin import LabeledTabularInline
 from core.errors import LifelineError
+from courses.admin import SyncedRowAdmin
 
-from .models import Invitation, JobRole, Membership, Organization, Requirement
+from .models import (
+    Invitation,
+    JobRole,
+    Membership,
+    Organization,
+    Requirement,
+    SeatAssignment,
+    SeatGrant,
+    SkillItem,
+    SkillsCheck,
+)
 from .services import (
     membership_add_by_staff,
     membership_update_by_staff,
     organization_save,
+    seats_issue,
 )
 
 
@@ -209,6 +222,120 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ("email", "organization__name")
     list_select_related = ("organization",)
     exclude = ("token_hash",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SeatGrant)
+class SeatGrantAdmin(admin.ModelAdmin):
+    """Staff issue prepaid seats here (what an organization bought: there is no
+    payment in Lifeline); each issue is recorded (seat.issued). Issued seats are
+    never edited or deleted: their codes are the organization's."""
+
+    list_display = ("organization", "product", "quantity", "note", "issued_at")
+    list_filter = ("organization",)
+    search_fields = ("organization__name", "note")
+    list_select_related = ("organization", "course", "bundle")
+    fields = ("organization", "course", "bundle", "quantity", "note")
+    autocomplete_fields = ("organization",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if obj is not None else ()
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        grant = seats_issue(
+            organization=data["organization"],
+            course=data.get("course"),
+            bundle=data.get("bundle"),
+            quantity=data["quantity"],
+            note=data.get("note", ""),
+            by=request.user,
+        )
+        obj.pk = grant.pk
+
+
+@admin.register(SeatAssignment)
+class SeatAssignmentAdmin(admin.ModelAdmin):
+    """Read-only: administrators give and withdraw codes; members redeem them."""
+
+    list_display = (
+        "code_hint",
+        "membership",
+        "seat",
+        "assigned_at",
+        "redeemed_at",
+        "revoked_at",
+    )
+    list_filter = ("seat__grant__organization",)
+    search_fields = ("membership__user__email", "code_hint")
+    list_select_related = ("membership__user", "membership__organization", "seat")
+    exclude = ("code_hash", "enrollments")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SkillItem)
+class SkillItemAdmin(SyncedRowAdmin):
+    """Skills checklists come from content/<course>/skills.yaml; an edit here is a
+    sync conflict like any curriculum row's (docs/CONTENT_FORMAT.md). Recorded
+    skills checks keep their own copy of the items."""
+
+    list_display = ("title", "course", "order", "is_active", "edited")
+    list_filter = ("course", "is_active")
+    search_fields = ("title", "criterion", "key")
+    list_select_related = ("course",)
+    fields = (
+        "course",
+        "key",
+        "title",
+        "criterion",
+        "lesson_slug",
+        "order",
+        "is_active",
+    )
+    readonly_fields = ("course", "key")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # items come from the content files
+
+
+@admin.register(SkillsCheck)
+class SkillsCheckAdmin(admin.ModelAdmin):
+    """Read-only: instructors record checks and revoke them (with a reason) from
+    the organization's pages; each decision is in the audit trail."""
+
+    list_display = (
+        "membership",
+        "course",
+        "checked_on",
+        "instructor_name",
+        "passed",
+        "revoked_at",
+    )
+    list_filter = ("organization", "course", "passed")
+    search_fields = ("membership__user__email", "instructor_name", "location")
+    list_select_related = ("membership__user", "membership__organization", "course")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

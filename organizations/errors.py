@@ -58,3 +58,29 @@ class RosterInvalid(InvalidInput):
     def __init__(self, message: str, *, errors: list[RowError]):
         super().__init__(message)
         self.errors = errors
+
+
+class SeatCodeUnknown(InvalidInput):
+    """What was typed is not a seat code, or no seat has that code."""
+
+    default_code = "seat.code_unknown"
+
+
+class SeatCodeNotYours(NotAllowed):
+    """The code was given to another member."""
+
+    default_code = "seat.not_yours"
+
+
+class SeatUnavailable(Conflict):
+    """The code was used or withdrawn, no seat is free, the member holds one
+    already, or redeeming would enrol them in nothing new. `code` says which."""
+
+    default_code = "seat.unavailable"
+
+
+class SkillsCheckRefused(InvalidInput):
+    """A skills check that cannot be recorded or revoked as asked; `code` says
+    why."""
+
+    default_code = "skills_check.refused"

@@ -14,3 +14,13 @@ class InvitationIssued:
 
     invitation_id: int
     message: dict
+
+
+@dataclass(frozen=True)
+class SeatCodeIssued:
+    """A seat code was given to a member and their e-mail is owed. `message` is the
+    rendered e-mail: it carries the code, which is stored only hashed, so it cannot
+    be rendered again later."""
+
+    assignment_id: int
+    message: dict

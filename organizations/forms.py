@@ -152,3 +152,117 @@ class DashboardQueryForm(forms.Form):
             "sort": data.get("sort") or "name",
             "descending": bool(data.get("desc")),
         }
+
+
+class SeatAssignForm(forms.Form):
+    """Give a free seat to a member who shares their status, by their address."""
+
+    product = forms.ChoiceField(label="Seat in")
+    email = forms.EmailField(label="Member's e-mail address", max_length=254)
+
+    def __init__(self, *args, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [
+            (pool.key, f"{pool.label} ({pool.free} free)")
+            for pool in pools
+            if pool.free > 0
+        ]
+
+    def clean_product(self) -> tuple[int | None, int | None]:
+        """(course id, bundle id) of the chosen pool."""
+        kind, _, pk = self.cleaned_data["product"].partition(":")
+        return (int(pk), None) if kind == "course" else (None, int(pk))
+
+
+class SeatRedeemForm(forms.Form):
+    code = forms.CharField(
+        label="Seat code",
+        max_length=40,
+        help_text="16 letters and digits, as in your e-mail; dashes and spaces are "
+        "optional.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+PASS_CHOICES = [("pass", "Pass"), ("fail", "Fail")]
+
+
+class SkillsCheckForm(forms.Form):
+    """The record of a skills check: the date and place, each checklist item passed
+    or not, the overall result, a note, the attestation. The item fields are named
+    item-<item id> and built from the course's checklist."""
+
+    checked_on = forms.DateField(
+        label="Date of the check", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    location = forms.CharField(
+        label="Where", max_length=200, help_text='e.g. "Skills lab, 3rd floor".'
+    )
+
+    def __init__(self, *args, items, attestation: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            self.fields[f"item-{item.key}"] = forms.ChoiceField(
+                label=item.title,
+                help_text=item.criterion,
+                choices=PASS_CHOICES,
+                widget=forms.RadioSelect,
+            )
+        self.fields["result"] = forms.ChoiceField(
+            label="Overall result",
+            choices=PASS_CHOICES,
+            widget=forms.RadioSelect,
+            help_text="Passed only when every item passed.",
+        )
+        self.fields["note"] = forms.CharField(
+            label="Note",
+            required=False,
+            max_length=1000,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text="What to practice, how it went.",
+        )
+        self.fields["attested"] = forms.BooleanField(
+            label=attestation,
+            required=True,
+            error_messages={"required": "Tick the attestation to record the check."},
+        )
+
+    def item_fields(self):
+        return [self[f"item-{item.key}"] for item in self.items]
+
+    def results(self) -> dict[str, bool]:
+        return {
+            item.key: self.cleaned_data[f"item-{item.key}"] == "pass"
+            for item in self.items
+        }
+
+    def clean(self):
+        data = super().clean()
+        if data.get("result") == "pass" and any(
+            data.get(f"item-{item.key}") == "fail" for item in self.items
+        ):
+            self.add_error(
+                "result", "A skills check passes only when every item passed."
+            )
+        return data
+
+
+class SkillsRevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it revoked?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded with the revocation. The member's certificate no longer "
+        "states a passed check.",
+    )
+
+
+class SkillsSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Search name or e-mail", max_length=100)

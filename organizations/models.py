@@ -17,6 +17,20 @@
 - WeeklyDigest: the weekly e-mail to an organization's administrators, claimed by
   this row (unique per organization and ISO week) before it is sent, with the
   snapshot of compliance the next digest compares against.
+- SeatGrant and Seat: prepaid places in a course or a bundle that site staff issued
+  to an organization (no payment gateway: staff record what was bought), one row per
+  seat.
+- SeatAssignment: a seat given by an administrator to one member, with its code
+  (stored only as its SHA-256). Revocable until redeemed; redeemed once, by that
+  member, which enrols them. One live assignment per seat.
+- SkillItem: an item of a course's hands-on skills checklist, from
+  content/<course>/skills.yaml (written by sync_content; the admin's edits are sync
+  conflicts like any curriculum row's).
+- SkillsCheck: an instructor's record of a member's hands-on skills check in a
+  course they completed online: date, location, each item passed or not (a copy of
+  the checklist as checked), the overall result, a note and the instructor's
+  attestation. Revoked with a reason, never deleted. A passed one that stands is
+  attached to the certificate of that enrollment (certificates.attestations).
 
 What an organization may see of a member is decided in selectors.py: nothing of
 their certificates unless they consented (`consent_given_at`), and never their exam
@@ -36,6 +50,11 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from courses.models import SyncedContent
+
+# Seats site staff may issue to an organization at once (the admin's form).
+SEATS_PER_GRANT_MAX = 1000
+
 
 def token_hash(token: str) -> str:
     """What is stored of an invitation's or join link's token: its SHA-256. The
@@ -45,7 +64,7 @@ def token_hash(token: str) -> str:
 
 
 # Words the learner's pages use in /organizations/...: no organization may be one.
-RESERVED_SLUGS = frozenset({"invitations", "join", "memberships"})
+RESERVED_SLUGS = frozenset({"invitations", "join", "memberships", "seats"})
 
 
 def validate_slug_free(value: str) -> None:
@@ -369,3 +388,280 @@ class WeeklyDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.iso_year}-W{self.iso_week:02d}"
+
+
+class SeatGrant(models.Model):
+    """Seats site staff issued to an organization for a course or a bundle: the
+    record of what it bought (staff issue them in the admin; there is no payment
+    here). Its seats are rows of Seat."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="seat_grants"
+    )
+    course = models.ForeignKey(
+        "courses.Course",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    bundle = models.ForeignKey(
+        "courses.Bundle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    quantity = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(SEATS_PER_GRANT_MAX)]
+    )
+    note = models.CharField(
+        max_length=200, blank=True, help_text='e.g. "Purchase order 2027-014".'
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(course__isnull=False, bundle__isnull=True)
+                | Q(course__isnull=True, bundle__isnull=False),
+                name="seat_grant_course_or_bundle",
+                violation_error_message="Seats are for a course or for a bundle.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="seat_grant_at_least_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product} · {self.organization}"
+
+    @property
+    def product(self):
+        """The course or the bundle."""
+        return self.course if self.course_id else self.bundle
+
+    @property
+    def product_key(self) -> str:
+        """ "course:<id>" or "bundle:<id>": how forms name what a seat is for."""
+        return seat_product_key(course_id=self.course_id, bundle_id=self.bundle_id)
+
+
+def seat_product_key(*, course_id: int | None, bundle_id: int | None) -> str:
+    return f"course:{course_id}" if course_id else f"bundle:{bundle_id}"
+
+
+class Seat(models.Model):
+    """One prepaid place. Free while it has no live assignment; used once an
+    assignment of it is redeemed (then it never has another)."""
+
+    grant = models.ForeignKey(SeatGrant, on_delete=models.PROTECT, related_name="seats")
+
+    class Meta:
+        ordering = ["grant", "id"]
+
+    def __str__(self) -> str:
+        return f"Seat {self.pk} of {self.grant}"
+
+
+class SeatAssignmentQuerySet(models.QuerySet["SeatAssignment"]):
+    def live(self) -> SeatAssignmentQuerySet:
+        """Not revoked (waiting to be redeemed, or redeemed)."""
+        return self.filter(revoked_at__isnull=True)
+
+    def open(self) -> SeatAssignmentQuerySet:
+        """Waiting to be redeemed: neither revoked nor redeemed."""
+        return self.live().filter(redeemed_at__isnull=True)
+
+
+class SeatAssignment(models.Model):
+    """A seat given to one member, with its code. The administrator may revoke it
+    until it is redeemed (the seat is free again; the code no longer works); the
+    member it was given to redeems it once, which enrols them."""
+
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="assignments")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="seat_assignments"
+    )
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The code's last four characters, shown as "…W3HP" (organizations.codes).
+    code_hint = models.CharField(max_length=4, editable=False)
+    assigned_at = models.DateTimeField(default=timezone.now)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    # What the seat paid for: the enrollment(s) redeeming it created.
+    enrollments = models.ManyToManyField(
+        "courses.Enrollment", blank=True, related_name="+"
+    )
+
+    objects = SeatAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            # A seat is given to one member at a time; a revoked assignment frees it.
+            models.UniqueConstraint(
+                fields=["seat"],
+                condition=Q(revoked_at__isnull=True),
+                name="seat_one_live_assignment",
+                violation_error_message="This seat is given to someone already.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(redeemed_at__isnull=True),
+                name="seat_assignment_revoked_or_redeemed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"…{self.code_hint} → {self.membership.user}"
+
+    @property
+    def state(self) -> str:
+        if self.redeemed_at:
+            return "redeemed"
+        return "revoked" if self.revoked_at else "assigned"
+
+
+class SkillItem(SyncedContent):
+    """One item of a course's hands-on skills checklist: what the instructor
+    watches and the criterion it passes on (content/<course>/skills.yaml). A
+    skills check keeps its own copy of the items as they were checked, so editing
+    or removing an item never changes a recorded check."""
+
+    CONTENT_FIELDS = ("title", "criterion", "lesson_slug", "order", "is_active")
+
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="skill_items"
+    )
+    # Stable within the course (the file's `id`).
+    key = models.SlugField(max_length=100)
+    title = models.CharField(max_length=200)
+    criterion = models.CharField(max_length=500)
+    # The lesson of the course that teaches it (optional).
+    lesson_slug = models.SlugField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["course", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "key"],
+                name="skill_item_key_unique_per_course",
+                violation_error_message="This course has an item with that id.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} · {self.title}"
+
+
+class SkillsCheckQuerySet(models.QuerySet["SkillsCheck"]):
+    def standing(self) -> SkillsCheckQuerySet:
+        """Not revoked."""
+        return self.filter(revoked_at__isnull=True)
+
+    def attached(self) -> SkillsCheckQuerySet:
+        """Passed and not revoked: what the certificate states."""
+        return self.standing().filter(passed=True)
+
+
+class SkillsCheck(models.Model):
+    """A member's hands-on skills check in a course, recorded by an instructor of
+    their organization after the member completed the course online. The names it
+    states (instructor, organization) are kept as they were when it was recorded."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="skills_checks"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, related_name="skills_checks"
+    )
+    # The completed online course it completes: its certificate states the check.
+    enrollment = models.ForeignKey(
+        "courses.Enrollment", on_delete=models.PROTECT, related_name="+"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.PROTECT, related_name="+"
+    )
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    instructor_name = models.CharField(max_length=200)
+    organization_name = models.CharField(max_length=150)
+    checked_on = models.DateField()
+    location = models.CharField(max_length=200)
+    # The checklist as checked: [{"key", "title", "criterion", "passed"}, ...].
+    items = models.JSONField()
+    passed = models.BooleanField()
+    note = models.TextField(blank=True, max_length=1000)
+    # The sentence the instructor ticked, as they read it.
+    attestation = models.TextField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.TextField(blank=True, max_length=1000)
+
+    objects = SkillsCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            # One passed check stands per completed course; revoke it to record
+            # another.
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=Q(passed=True, revoked_at__isnull=True),
+                name="skills_check_one_standing_pass",
+                violation_error_message="A passed skills check stands already.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | ~Q(revoke_reason=""),
+                name="skills_check_revoked_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(location="") & ~Q(attestation=""),
+                name="skills_check_location_and_attestation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        result = "passed" if self.passed else "not passed"
+        return f"{self.course} skills check of {self.membership.user}: {result}"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        return "passed" if self.passed else "not_passed"

@@ -480,7 +480,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="orgs-expiring-boundary",
         rule="exactly 90 days out is expiring",
-        path="organizations/selectors.py",
+        path="organizations/selectors/roster.py",
         find="Status.EXPIRING if current <= window else Status.CURRENT",
         replace="Status.EXPIRING if current < window else Status.CURRENT",
         tests=("tests/organizations/test_compliance.py",),
@@ -488,7 +488,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="orgs-admin-only",
         rule="an organization's pages are for its administrators only",
-        path="organizations/selectors.py",
+        path="organizations/selectors/roster.py",
         find="memberships__role=Membership.Role.ADMIN,",
         replace="",
         nth=2,
@@ -497,7 +497,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         id="orgs-sharing-only",
         rule="only members who consent are shown",
-        path="organizations/selectors.py",
+        path="organizations/selectors/roster.py",
         find="        if member.consent_given_at is None:",
         replace="        if False:",
         tests=("tests/organizations/test_compliance.py",),
@@ -558,5 +558,38 @@ MUTANTS: list[Mutant] = [
         find="    if signing_key_is_development():",
         replace="    if False:",
         tests=("tests/credentials/test_keys.py",),
+    ),
+    # Organizations (issue 17, part 2): seats and skills checks.
+    Mutant(
+        id="orgs-seat-single-use",
+        rule="a seat code is redeemed once, even by two requests at once",
+        path="organizations/services/seats.py",
+        find="pk=assignment.pk, revoked_at__isnull=True, redeemed_at__isnull=True\n    ).update(redeemed_at=timezone.now())",
+        replace="pk=assignment.pk, revoked_at__isnull=True\n    ).update(redeemed_at=timezone.now())",
+        tests=("tests/integration/test_seat_races.py",),
+    ),
+    Mutant(
+        id="orgs-seat-bound",
+        rule="a seat code works only for the member it was given to",
+        path="organizations/services/seats.py",
+        find="    if assignment.membership.user_id != user.pk:",
+        replace="    if False:",
+        tests=("tests/organizations/test_seats.py",),
+    ),
+    Mutant(
+        id="orgs-skills-all-items",
+        rule="a skills check passes only when every item passed",
+        path="organizations/services/skills.py",
+        find="    if passed and not all(results.values()):",
+        replace="    if False:",
+        tests=("tests/organizations/test_skills_checks.py",),
+    ),
+    Mutant(
+        id="orgs-skills-revoked-off-certificate",
+        rule="a revoked skills check is no longer stated on the certificate",
+        path="organizations/models.py",
+        find="        return self.standing().filter(passed=True)",
+        replace="        return self.filter(passed=True)",
+        tests=("tests/organizations/test_skills_checks.py",),
     ),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.selectors import case_assessment_included
+from core.events import publish
 from core.issuer import issuer
 from courses.models import Enrollment
 from courses.services import enrollments_activate_waiting
@@ -28,6 +29,7 @@ from ..errors import (
     CertificateNotIssuable,
     HolderNameMissing,
 )
+from ..events import CertificatePdfOutdated
 from ..models import Certificate, HolderNameRequest
 from ..pdf import CertificateDocument, format_date, render_certificate_pdf
 from ..selectors import EMAIL_CLAIM_LEASE, certificate_facts, enrollment_for_issuing
@@ -176,17 +178,56 @@ def certificate_pdf_ensure(*, certificate: Certificate) -> Certificate:
     storage = certificate.pdf.storage
     if certificate.pdf.name and storage.exists(certificate.pdf.name):
         return certificate
-    content = render_certificate_pdf(certificate_document(certificate=certificate))
+    document = certificate_document(certificate=certificate)
+    content = render_certificate_pdf(document)
     with transaction.atomic():
         locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
         if locked.pdf.name and storage.exists(locked.pdf.name):
             return locked  # rendered meanwhile by a concurrent call
+        # What it states may have changed while it rendered (a skills check
+        # recorded or revoked: certificate_pdf_outdate takes this row's lock), so
+        # what is stored is what it states now.
+        now_states = certificate_document(certificate=locked)
+        if now_states != document:
+            content = render_certificate_pdf(now_states)
         name = locked.pdf.name or f"certificates/{locked.code}.pdf"
         if storage.exists(name):
             storage.delete(name)  # left by a run that died before recording it
         locked.pdf.name = storage.save(name, ContentFile(content))
         locked.save(update_fields=["pdf"])
     return locked
+
+
+def certificate_pdf_outdate(*, enrollment_id: int) -> Certificate | None:
+    """What the certificate of this enrollment states changed after issue (a skills
+    check recorded or revoked, certificates.attestations): its stored PDF is
+    dropped, in the caller's transaction and under the certificate's row lock, and
+    rendered again after commit (CertificatePdfOutdated; handlers.py queues the
+    render). A download meanwhile renders it itself (certificate_pdf_ensure).
+    Returns the certificate, or None when none is issued yet (it will state the
+    check when it is)."""
+    certificate = (
+        Certificate.objects.select_for_update()
+        .filter(enrollment_id=enrollment_id)
+        .first()
+    )
+    if certificate is None:
+        return None
+    if certificate.pdf.name:
+        Certificate.objects.filter(pk=certificate.pk).update(pdf="")
+        certificate.pdf.name = ""
+    publish(CertificatePdfOutdated(certificate_id=certificate.pk))
+    return certificate
+
+
+def certificate_pdf_render(*, certificate_id: int) -> bool:
+    """What the render task does: the certificate's PDF, rendered unless storage
+    holds a current one. False when the certificate is gone."""
+    certificate = Certificate.objects.filter(pk=certificate_id).first()
+    if certificate is None:
+        return False
+    certificate_pdf_ensure(certificate=certificate)
+    return True
 
 
 def _certificate_issued_message(*, certificate: Certificate) -> EmailMultiAlternatives:

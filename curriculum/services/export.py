@@ -13,6 +13,7 @@ from cases.models import CaseRules
 from courses.images import image_path_problem
 from courses.models import Bundle, Course, InfoPage
 from exams.models import DEFAULT_COOLDOWN_MINUTES, Exam
+from organizations.models import SkillItem
 
 
 def _front_matter(meta: dict, body: str) -> str:
@@ -60,6 +61,19 @@ def _bank(exam) -> dict:
         questions.append(item)
     data["questions"] = questions
     return data
+
+
+def _skills(course) -> dict:
+    """The course's active skills items as skills.yaml holds them ({} for none)."""
+    items = []
+    for item in SkillItem.objects.filter(course=course, is_active=True).order_by(
+        "order", "id"
+    ):
+        entry = {"id": item.key, "title": item.title, "criterion": item.criterion}
+        if item.lesson_slug:
+            entry["lesson"] = item.lesson_slug
+        items.append(entry)
+    return {"items": items} if items else {}
 
 
 class ExportRefused(Exception):
@@ -178,6 +192,9 @@ def content_export(*, root: Path) -> int:
         final = Exam.objects.filter(course=course, kind=Exam.Kind.FINAL).first()
         if final:
             put(base / "final-exam.yaml", dump(_bank(final)))
+        skills = _skills(course)
+        if skills:
+            put(base / "skills.yaml", dump(skills))
     bundles = [
         {
             "slug": b.slug,

@@ -35,6 +35,7 @@ from courses.services import (
 )
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
 from exams.services.bank import bank_row_save, exams_activate, questions_activate
+from organizations.models import SkillItem
 
 from ..reader import ContentError, CourseFile, Problem, Tree, read_content
 
@@ -178,6 +179,7 @@ class _Applier:
             self.rerender_description(cf, course)
             lessons = self.sync_modules(cf, course)
             self.sync_exams(cf, course, lessons)
+            self.sync_skills(cf, course)
             self.sync_cases(cf, course)
         self.sync_bundles(course_rows)
         self.sync_pages()
@@ -356,6 +358,32 @@ class _Applier:
             pk__in=kept_exams
         ):
             self._retire("exams", exam, "is_active", keep=exam.attempts.exists())
+
+    def sync_skills(self, cf: CourseFile, course: Course) -> None:
+        """The course's skills checklist: items created, updated, and removed when
+        they leave the file (a recorded skills check keeps its own copy of the
+        items, so nothing refers to these rows)."""
+        items = cf.skills.items if cf.skills else []
+        for order, item in enumerate(items):
+            self.upsert(
+                "skill items",
+                SkillItem,
+                {"course": course, "key": item["id"]},
+                {
+                    "title": item["title"],
+                    "criterion": item["criterion"],
+                    "lesson_slug": item["lesson"],
+                    "order": order,
+                    "is_active": True,
+                },
+                cf.skills.path,
+            )
+        self._remove(
+            "skill items",
+            SkillItem.objects.filter(course=course, synced_hash__gt="").exclude(
+                key__in=[item["id"] for item in items]
+            ),
+        )
 
     def sync_cases(self, cf: CourseFile, course: Course) -> None:
         """The course's case simulations (`cases/<slug>.yaml`, matched by slug) and

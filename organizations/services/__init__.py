@@ -7,6 +7,8 @@ inside its transaction.
 - `invitations`: one address, a roster validated as a whole, join links, accepting.
 - `requirements`: job roles and required courses.
 - `digest`: the weekly digest to administrators, once per ISO week.
+- `seats`: prepaid seats issued by staff, given to members with a code, redeemed.
+- `skills`: instructors' hands-on skills checks, attached to the certificate.
 """
 
 from .digest import weekly_digest_send, weekly_digest_week
@@ -34,12 +36,31 @@ from .memberships import (
     require_admin,
 )
 from .requirements import job_role_add, requirement_add, requirement_remove
+from .seats import (
+    SeatAssigned,
+    SeatRedeemed,
+    seat_assign,
+    seat_assignment_revoke,
+    seat_redeem,
+    seats_issue,
+)
+from .skills import (
+    ATTESTATION,
+    attestation_for,
+    require_instructor,
+    skills_check_record,
+    skills_check_revoke,
+)
 
 __all__ = [
+    "ATTESTATION",
     "INVITATION_VALID_DAYS",
     "Invited",
     "JoinLinkCreated",
     "RosterImport",
+    "SeatAssigned",
+    "SeatRedeemed",
+    "attestation_for",
     "invitation_accept",
     "invitation_create",
     "invitation_revoke",
@@ -55,9 +76,16 @@ __all__ = [
     "membership_update_by_staff",
     "organization_save",
     "require_admin",
+    "require_instructor",
     "requirement_add",
     "requirement_remove",
     "roster_validate",
+    "seat_assign",
+    "seat_assignment_revoke",
+    "seat_redeem",
+    "seats_issue",
+    "skills_check_record",
+    "skills_check_revoke",
     "weekly_digest_send",
     "weekly_digest_week",
 ]

@@ -1,6 +1,7 @@
 """The organizations' pages on a desktop and on a 375 px phone: axe-core finds no
 violation and nothing scrolls sideways (the matrix scrolls inside its own region).
-The walk from invitation to export, and screenshots, are part 2's (issue 17)."""
+The journeys (invitation to export, a skills check) are in
+test_organization_journeys.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from datetime import timedelta
 import pytest
 
 from core.dates import site_today
-from organizations.models import Membership
-from organizations.services import invitation_create, join_link_create
+from organizations.models import Membership, SkillItem
+from organizations.services import (
+    invitation_create,
+    join_link_create,
+    seat_assign,
+    seats_issue,
+)
 from tests import factories
 from tests.browser.helpers import (
     assert_accessible,
@@ -61,7 +67,33 @@ def mercy(transactional_db):
     link = join_link_create(organization=organization, by=admin, label="ICU huddle")
     learner = factories.UserFactory(email="invited@example.org")
     invitation_create(organization=organization, email=learner.email, by=admin)
+    # Seats: BLS seats, one given to the first member (a code waiting for them).
+    seats_issue(organization=organization, course=bls, quantity=5, by=admin)
+    seat_assign(
+        organization=organization,
+        membership=members[0],
+        course_id=bls.pk,
+        bundle_id=None,
+        by=admin,
+    )
+    # Skills checks: BLS has a checklist; an instructor checks the members.
+    for order, key in enumerate(["rate", "depth", "recoil"]):
+        SkillItem.objects.create(
+            course=bls,
+            key=key,
+            title=f"Adult compressions: {key}",
+            criterion=f"The {key} criterion.",
+            order=order,
+        )
+    instructor = factories.UserFactory(legal_name="Ivan Instructor")
+    factories.MembershipFactory(
+        organization=organization,
+        user=instructor,
+        role=Membership.Role.INSTRUCTOR,
+        consent_given_at=None,
+    )
     return {
+        "instructor": instructor,
         "admin": admin,
         "learner": learner,
         "member": members[0],
@@ -83,6 +115,20 @@ def test_organization_pages_are_accessible_and_fit(
         "/organizations/mercy/invitations/",
         "/organizations/mercy/join-links/",
         "/organizations/mercy/requirements/",
+        "/organizations/mercy/seats/",
+        "/organizations/mercy/skills/",
+    ):
+        page.goto(path)
+        assert_accessible(page)
+        if phone:
+            assert_no_horizontal_scroll(page)
+
+    instructor = new_context(phone=phone)
+    sign_in(instructor, mercy["instructor"], live_server.url)
+    page = instructor.new_page()
+    for path in (
+        "/organizations/mercy/skills/",
+        f"/organizations/mercy/skills/{mercy['member'].pk}/bls/record/",
     ):
         page.goto(path)
         assert_accessible(page)
@@ -92,7 +138,7 @@ def test_organization_pages_are_accessible_and_fit(
     learner = new_context(phone=phone)
     sign_in(learner, mercy["learner"], live_server.url)
     page = learner.new_page()
-    for path in ("/organizations/", mercy["join"]):
+    for path in ("/organizations/", mercy["join"], "/organizations/seats/"):
         page.goto(path)
         assert_accessible(page)
         if phone:
@@ -111,15 +157,25 @@ def test_organization_pages_are_valid_html(mercy, tmp_path):
     command = _checker()
     pages = tmp_path / "pages"
     pages.mkdir()
-    admin, learner = Client(), Client()
+    admin, learner, instructor, holder = Client(), Client(), Client(), Client()
     admin.force_login(mercy["admin"])
     learner.force_login(mercy["learner"])
+    instructor.force_login(mercy["instructor"])
+    holder.force_login(mercy["member"].user)
     for name, client, path in (
         ("dashboard", admin, "/organizations/mercy/"),
         ("member", admin, f"/organizations/mercy/members/{mercy['member'].pk}/"),
         ("invitations", admin, "/organizations/mercy/invitations/"),
         ("join-links", admin, "/organizations/mercy/join-links/"),
         ("requirements", admin, "/organizations/mercy/requirements/"),
+        ("seats", admin, "/organizations/mercy/seats/"),
+        ("skills", instructor, "/organizations/mercy/skills/"),
+        (
+            "skills-record",
+            instructor,
+            f"/organizations/mercy/skills/{mercy['member'].pk}/bls/record/",
+        ),
+        ("seat-redeem", holder, "/organizations/seats/"),
         ("yours", learner, "/organizations/"),
         ("join", learner, mercy["join"]),
     ):

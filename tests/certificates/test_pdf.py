@@ -138,3 +138,31 @@ def test_qr_code_on_page_one_decodes_to_verify_url() -> None:
     assert [(r.format, r.text) for r in results] == [
         (zxingcpp.BarcodeFormat.QRCode, VERIFY_URL)
     ]
+
+
+SKILLS_SCOPE = (
+    "Online course and hands-on skills check (instructor Maximiliana Alexandra "
+    "Konstantinopoulou, Saint Bartholomew's Regional Medical Center Emergency "
+    "Services, September 30, 2027)."
+)
+
+
+def test_a_long_skills_statement_stays_readable_on_the_wallet_card() -> None:
+    reader = read(make_doc(scope=SKILLS_SCOPE))
+    assert SKILLS_SCOPE in page_text(reader, 0)
+    assert SKILLS_SCOPE in page_text(reader, 1)
+    runs = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        if text.strip():
+            runs.append((text.strip(), tm[5], size))
+
+    reader.pages[1].extract_text(visitor_text=visit)
+    scope = [(y, size) for text, y, size in runs if text in SKILLS_SCOPE]
+    hint = [y for text, y, _ in runs if text.startswith("Scan the QR code")]
+    url = [y for text, y, _ in runs if text == VERIFY_URL]
+    # Wrapped over a few lines, no smaller than 5 pt (readable printed).
+    assert 2 <= len(scope) <= 4
+    assert min(size for _, size in scope) >= 5
+    # The verification hint is below the statement and above the address.
+    assert url[0] < hint[0] < min(y for y, _ in scope)

@@ -5,7 +5,9 @@ the first test). For each, every kind of visitor: anonymous (sent to log in, as 
 any page that needs an account), a member of another organization, an instructor
 and an administrator of another organization, a plain member, an instructor and a
 member who does not share (no administrator's page: 404, as the site answers for
-any object one may not see), and the organization's administrator, who alone may.
+any object one may not see), and the organization's administrator, who alone may;
+the skills checks' pages are the instructor's (and, to read and revoke, the
+administrator's), and a seat code redeems only for the member it was given to.
 A refused POST changes nothing.
 """
 
@@ -18,9 +20,25 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
+from core.dates import site_today
+from courses.models import Enrollment
 from organizations import urls as organization_urls
-from organizations.models import Invitation, JoinLink, Membership, Requirement
-from organizations.services import invitation_create, join_link_create
+from organizations.models import (
+    Invitation,
+    JoinLink,
+    Membership,
+    Requirement,
+    SeatAssignment,
+    SkillItem,
+    SkillsCheck,
+)
+from organizations.services import (
+    invitation_create,
+    join_link_create,
+    seat_assign,
+    seats_issue,
+    skills_check_record,
+)
 from tests import factories
 from tests.organizations.conftest import certify, member
 
@@ -51,12 +69,26 @@ ADMIN_PAGES = [
     Page("requirements"),
     Page("requirements", method="post"),
     Page("requirement_remove", method="post"),
+    Page("seats"),
+    Page("seats", method="post"),
+    Page("seat_revoke", method="post"),
+    # Skills checks: instructors record; administrators read and revoke too.
+    Page("skills", open_to="instructor or admin"),
+    Page("skills_record", open_to="instructor"),
+    Page("skills_record-not-sharing", open_to="nobody"),
+    Page("skills_record", method="post", open_to="instructor"),
+    Page("skills_revoke", open_to="instructor or admin"),
+    Page("skills_revoke", method="post", open_to="instructor or admin"),
 ]
 LEARNER_PAGES = [
     Page("memberships", open_to="anyone"),
     Page("consent", method="post", open_to="member"),
     Page("leave", method="post", open_to="member"),
     Page("accept", method="post", open_to="invitee"),
+    Page("seat_redeem", open_to="anyone"),
+    # Anyone signed in may try a code; only the member it was given to redeems it
+    # (others are told it is not theirs, and nothing changes).
+    Page("seat_redeem", method="post", open_to="code holder"),
 ]
 URL_NAMES_COVERED = {p.name.split("-")[0] for p in ADMIN_PAGES + LEARNER_PAGES} | {
     # The token pages: any signed-in user holding the token (tested in
@@ -93,6 +125,39 @@ def world(organization, org_admin, required, bls, nurse, today):
         organization=organization, email="invitee@example.org", by=org_admin
     )
     link = join_link_create(organization=organization, by=org_admin).link
+    seats_issue(
+        organization=organization, course=bls, quantity=2, by=factories.StaffFactory()
+    )
+    seat = seat_assign(
+        organization=organization,
+        membership=sharing,
+        course_id=bls.pk,
+        bundle_id=None,
+        by=org_admin,
+    )
+    # Both members completed BLS online; BLS has a skills checklist; one check
+    # of the sharing member is recorded (not passed: it can be recorded again).
+    SkillItem.objects.create(course=bls, key="rate", title="Rate", criterion="100-120")
+    for someone in (sharing, hidden):
+        factories.EnrollmentFactory(
+            user=someone.user,
+            course=bls,
+            status="completed",
+            completed_at=factories.timezone.now(),
+        )
+    instructor.user.legal_name = "Ivan Instructor"
+    instructor.user.save(update_fields=["legal_name"])
+    check = skills_check_record(
+        organization=organization,
+        membership=sharing,
+        course=bls,
+        checked_on=site_today(),
+        location="Lab",
+        results={"rate": False},
+        passed=False,
+        attested=True,
+        by=instructor.user,
+    )
     return {
         "sharing": sharing,
         "hidden": hidden,
@@ -111,6 +176,8 @@ def world(organization, org_admin, required, bls, nurse, today):
         "invitation": Invitation.objects.get(),
         "link": link,
         "requirement": Requirement.objects.filter(organization=organization).first(),
+        "seat": seat,
+        "check": check,
     }
 
 
@@ -147,6 +214,32 @@ def url_of(page: Page, organization, world) -> tuple[str, dict]:
         return reverse("organizations:requirements", args=[slug]), {
             "role-name": "Porter"
         }
+    if name == "seats":
+        return reverse("organizations:seats", args=[slug]), {
+            "product": f"course:{world['seat'].assignment.seat.grant.course_id}",
+            "email": world["users"]["member who does not share"].email,
+        }
+    if name == "seat_revoke":
+        return reverse(
+            "organizations:seat_revoke", args=[slug, world["seat"].assignment.pk]
+        ), {}
+    if name == "seat_redeem":
+        return reverse("organizations:seat_redeem"), {"code": world["seat"].code}
+    if name.startswith("skills_record"):
+        who = world["hidden"] if name.endswith("not-sharing") else world["sharing"]
+        return reverse("organizations:skills_record", args=[slug, who.pk, "bls"]), {
+            "checked_on": site_today().isoformat(),
+            "location": "Lab",
+            "item-rate": "fail",
+            "result": "fail",
+            "attested": "on",
+        }
+    if name == "skills_revoke":
+        return reverse("organizations:skills_revoke", args=[slug, world["check"].pk]), {
+            "reason": "Wrong member."
+        }
+    if name == "skills":
+        return reverse("organizations:skills", args=[slug]), {}
     if name == "dashboard":
         return reverse("organizations:dashboard", args=[slug]), {}
     if name in ("consent", "leave"):
@@ -168,6 +261,9 @@ def state():
         list(Requirement.objects.values_list("pk", "due_within_days")),
         list(Membership.objects.values_list("pk", "left_at", "consent_given_at")),
         list(factories.JobRole.objects.values_list("pk", "name")),
+        list(SeatAssignment.objects.values_list("pk", "revoked_at", "redeemed_at")),
+        list(Enrollment.objects.values_list("pk", "status")),
+        list(SkillsCheck.objects.values_list("pk", "revoked_at")),
     )
 
 
@@ -180,6 +276,14 @@ def allowed(page: Page, who: str) -> bool:
         return who == "plain member"
     if page.open_to == "invitee":
         return False  # nobody here has the invited address
+    if page.open_to == "code holder":
+        return who == "plain member"
+    if page.open_to == "instructor":
+        return who == "instructor"
+    if page.open_to == "instructor or admin":
+        return who in ("instructor", "administrator")
+    if page.open_to == "nobody":
+        return False
     return who == "administrator"
 
 
@@ -216,6 +320,10 @@ def test_the_access_matrix(world, organization, who):
             ok = status == 302 and response.url.startswith(reverse("account_login"))
         elif allowed(page, who):
             ok = status in (200, 302)
+        elif page.open_to == "code holder":
+            # The page answers with the refusal; nothing is redeemed.
+            ok = status == 200 and "given to someone else" in response.content.decode()
+            ok = ok and state() == before
         else:
             ok = status == 404 and (page.method == "get" or state() == before)
         if not ok:

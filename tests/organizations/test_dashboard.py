@@ -270,12 +270,12 @@ def test_the_other_pages_use_a_fixed_number_of_queries(
     slug = organization.slug
     # Session, user, the organization, then the page's own reads: the same for 3
     # and 30 of everything. Your organizations also reads the header's list again
-    # and saves it in the session.
+    # and saves it in the session, and the seat codes given to the learner.
     pages = {
         reverse("organizations:invitations", args=[slug]): 7,
         reverse("organizations:join_links", args=[slug]): 6,
         reverse("organizations:requirements", args=[slug]): 7,
-        reverse("organizations:memberships"): 9,
+        reverse("organizations:memberships"): 10,
     }
     for url, count in pages.items():
         with django_assert_num_queries(count):

@@ -42,7 +42,7 @@ from core.dates import site_today
 from courses.models import Course
 from courses.selectors import RENEWAL_WINDOW_DAYS, OpenProgress, open_progress_for
 
-from .models import (
+from ..models import (
     Invitation,
     JobRole,
     JoinLink,
@@ -66,18 +66,19 @@ def new_token() -> str:
 # --- Who may see what ---------------------------------------------------------------
 
 
-def organizations_administered(*, user) -> list[Organization]:
-    """The organizations whose active administrator `user` is (the header's links).
-    One query; none for a visitor who is not signed in."""
+def organizations_administered(*, user) -> list[tuple[Organization, str]]:
+    """(organization, role) where `user` is an active administrator or instructor
+    (the header's links: the compliance dashboard, or the skills checks). One
+    query; none for a visitor who is not signed in."""
     if not user.is_authenticated:
         return []
-    return list(
-        Organization.objects.filter(
-            memberships__user=user,
-            memberships__left_at__isnull=True,
-            memberships__role=Membership.Role.ADMIN,
-        ).order_by("name")
-    )
+    return [
+        (membership.organization, membership.role)
+        for membership in Membership.objects.active()
+        .filter(user=user, role__in=[Membership.Role.ADMIN, Membership.Role.INSTRUCTOR])
+        .select_related("organization")
+        .order_by("organization__name")
+    ]
 
 
 def is_organization_admin(*, user, organization: Organization) -> bool:

@@ -1,4 +1,4 @@
-"""Pages of organizations: the learner's (invitations, memberships, consent) and
+"""The roster's pages: the learner's (invitations, memberships, consent) and
 the administrator's (compliance dashboard, member history, export, invitations,
 join links, requirements). Each parses input with a form and calls one selector
 or service; who may see what is decided there (selectors.organization_for_admin,
@@ -21,9 +21,9 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import LifelineError
 from core.http import body_limit
 
-from . import exports, selectors, services
-from .errors import RosterInvalid
-from .forms import (
+from .. import exports, selectors, services
+from ..errors import RosterInvalid
+from ..forms import (
     ConsentForm,
     DashboardQueryForm,
     InviteForm,
@@ -32,7 +32,9 @@ from .forms import (
     RequirementForm,
     RosterForm,
 )
-from .menu import menu_refresh
+from ..menu import menu_refresh
+from ..selectors.seats import seat_codes_open_for
+from ..selectors.skills import skills_checks_of_member
 
 PAGE_SIZE = 50
 
@@ -53,6 +55,7 @@ def memberships(request: HttpRequest) -> HttpResponse:
         {
             "memberships": selectors.memberships_for(user=request.user),
             "invitations": selectors.invitations_open_for(user=request.user),
+            "seat_codes": seat_codes_open_for(user=request.user),
         },
     )
 
@@ -250,7 +253,13 @@ def member(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(
         request,
         "organizations/organization_member.html",
-        {"organization": organization, "history": history},
+        {
+            "organization": organization,
+            "history": history,
+            "skills_checks": skills_checks_of_member(
+                organization=organization, membership_id=pk
+            ),
+        },
     )
 
 
