@@ -245,7 +245,9 @@ def test_a_server_error_is_a_500_problem_without_internals(client, db, monkeypat
     def broken(**kwargs):
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr("api.certificates.selectors.certificate_for_verification", broken)
+    monkeypatch.setattr(
+        "api.certificates.selectors.certificate_for_verification", broken
+    )
     client.raise_request_exception = False
     response = _lookup(client, "BLS-2222-3333-4444")
     assert response.status_code == 500
