@@ -14,8 +14,14 @@ EXAMPLE_CODE = "BLS-7KQ4-M2XD-9TRA"
 
 
 class Course(Schema):
-    title: str = Field(examples=["Basic Life Support"])
-    code: str = Field(examples=["BLS"])
+    title: str = Field(
+        description="The course's title as printed on the certificate.",
+        examples=["Basic Life Support"],
+    )
+    code: str = Field(
+        description="The course's code (the certificate code starts with it).",
+        examples=["BLS"],
+    )
 
 
 class Certificate(Schema):
