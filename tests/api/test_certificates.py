@@ -241,6 +241,13 @@ def test_an_oversized_body_is_a_413_problem(client, db, settings):
     assert response["Content-Type"] == PROBLEM
 
 
+def test_a_host_we_do_not_serve_is_a_400_problem(client, db):
+    response = _lookup(client, "BLS-2222-3333-4444", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM
+    assert response.json()["code"] == "http.bad_request"
+
+
 def test_a_server_error_is_a_500_problem_without_internals(client, db, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database password is hunter2")
