@@ -80,7 +80,7 @@ mutants: $(VENV)/.installed-dev
 	$(PY) scripts/mutants.py $(MUTANTS_ARGS)
 
 bench: $(VENV)/.installed-dev
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 worker: $(VENV)/.installed | var var/credential-signing-key.pem
 	@test -n "$$REDIS_URL" || { echo "Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) to run a worker."; exit 1; }

@@ -73,6 +73,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Every error under /api/ is a problem body (RFC 9457), whatever produced it
+    # below: above the body limit, the host check and the error handlers.
+    "api.middleware.problem_details",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -465,6 +468,11 @@ CERTIFICATE_SIGNATURE_IMAGE = Path(
 # cache: enough for an employer checking a roster, far too few to enumerate codes.
 CERTIFICATE_VERIFY_RATE_LIMIT = env.int("CERTIFICATE_VERIFY_RATE_LIMIT", default=30)
 CERTIFICATE_VERIFY_RATE_WINDOW = 60  # seconds
+# Lookups through the API (/api/v1/certificates/<code>) per client IP in the same
+# window, counted apart from the verify page's.
+CERTIFICATE_API_RATE_LIMIT = env.int(
+    "CERTIFICATE_API_RATE_LIMIT", default=CERTIFICATE_VERIFY_RATE_LIMIT
+)
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For. The
 # client IP (verify limit and allauth's limits alike) is read that many hops from the
 # right; 0 means REMOTE_ADDR. Wrong here means one shared limit, or a spoofable one.

@@ -188,6 +188,7 @@ LEARNER_PAGES = {
     "verification-sent": MainPage(lambda r: "/accounts/confirm-email/", who=None),
     "page-not-found": MainPage(lambda r: "/no-such-page/", who=None, status=404),
     "about": MainPage(lambda r: "/about/", who=None),
+    "api-docs": MainPage(lambda r: "/api/v1/docs", who=None),
     "privacy": MainPage(lambda r: "/about/privacy/", who=None),
     "case-list": MainPage(lambda r: "/cases/acls/", who="player"),
     "case-briefing": MainPage(
