@@ -9,6 +9,7 @@ database: the apps count the failures and say when the last one was.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,7 +51,7 @@ class LessonToOpen:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RetakeWait:
+class RetakeWait(ABC):
     """What stands between a learner and their next attempt of something they did
     not pass last time (an exam, a case): lessons to open, a cool-down, or both.
     `open_now()` says whether they may start now. Subclasses name the thing
@@ -68,12 +69,13 @@ class RetakeWait:
     cooldown_minutes: int | None = None
 
     @property
+    @abstractmethod
     def subject(self) -> str:
         """The thing retaken, as the sentences name it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def lessons_sentence(self, names: str, many: bool) -> str:
-        raise NotImplementedError
+        """Why the lessons `names` must be opened first (`many`: more than one)."""
 
     def waiting(self, now: datetime | None = None) -> bool:
         return self.opens_at is not None and (now or timezone.now()) < self.opens_at
