@@ -81,16 +81,6 @@ def organizations_administered(*, user) -> list[tuple[Organization, str]]:
     ]
 
 
-def is_organization_admin(*, user, organization: Organization) -> bool:
-    if not user.is_authenticated:
-        return False
-    return (
-        Membership.objects.active()
-        .filter(user=user, organization=organization, role=Membership.Role.ADMIN)
-        .exists()
-    )
-
-
 def member_while_sharing(path: str = "membership") -> dict:
     """Annotations naming the member at `path` (a relation to Membership) only while
     they share their status: `member_name` (the legal name, may be empty) and
@@ -227,20 +217,6 @@ def state_for(
     if dates is not None and dates.lapsed_on:
         return (Status.EXPIRED, dates.lapsed_on, None)
     return (Status.NONE, None, None)
-
-
-def cell_for(
-    *,
-    course: Course,
-    dates: CredentialDates | None,
-    progress: OpenProgress | None,
-    due_on: date,
-    today: date,
-) -> Cell:
-    """The status rule for one member and one course, as a Cell."""
-    window = today + timedelta(days=EXPIRING_WITHIN_DAYS)
-    status, when, percent = state_for(dates=dates, progress=progress, window=window)
-    return Cell(course, status, due_on, today, when, percent)
 
 
 class Member(NamedTuple):
