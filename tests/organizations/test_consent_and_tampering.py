@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from core.dates import site_today
 from core.errors import LifelineError
 from organizations.models import (
     Invitation,
@@ -20,7 +19,6 @@ from organizations.models import (
     Requirement,
     SeatAssignment,
     SkillItem,
-    SkillsCheck,
 )
 from organizations.services import (
     invitation_create,
@@ -31,10 +29,10 @@ from organizations.services import (
     membership_leave,
     seat_assign,
     seats_issue,
-    skills_check_record,
 )
 from tests import factories
-from tests.organizations.conftest import member
+from tests.organizations.conftest import check_not_passed, member
+from tests.organizations.test_access import state
 
 pytestmark = pytest.mark.django_db
 
@@ -75,17 +73,7 @@ def nora_checked(organization, bls, nora):
         completed_at=factories.timezone.now(),
     )
     instructor = _instructor(organization, legal_name="Ivan Instructor")
-    check = skills_check_record(
-        organization=organization,
-        membership=nora,
-        course=bls,
-        checked_on=site_today(),
-        location="Lab",
-        results={"rate": False},
-        passed=False,
-        attested=True,
-        by=instructor,
-    )
+    check = check_not_passed(organization, nora, bls, by=instructor)
     return nora, check, instructor
 
 
@@ -152,16 +140,6 @@ def two_organizations(organization, org_admin, bls, nora_checked, nora_with_seat
     return other, other_admin.user
 
 
-def _rows():
-    return (
-        list(Invitation.objects.values_list("pk", "revoked_at")),
-        list(JoinLink.objects.values_list("pk", "is_active")),
-        list(Requirement.objects.values_list("pk")),
-        list(SeatAssignment.objects.values_list("pk", "revoked_at")),
-        list(SkillsCheck.objects.values_list("pk", "revoked_at")),
-    )
-
-
 def test_another_organizations_rows_are_out_of_reach_under_ones_own_slug(
     two_organizations, nora_checked
 ):
@@ -176,7 +154,7 @@ def test_another_organizations_rows_are_out_of_reach_under_ones_own_slug(
         ("seat_revoke", SeatAssignment.objects.get().pk, {}),
         ("skills_revoke", check.pk, {"reason": "Not ours."}),
     ]
-    before = _rows()
+    before = state()
     for name, pk, data in posts:
         url = reverse(f"organizations:{name}", args=[other.slug, pk])
         assert client.post(url, data).status_code == 404, name
@@ -194,7 +172,7 @@ def test_another_organizations_rows_are_out_of_reach_under_ones_own_slug(
         ).status_code
         == 404
     )
-    assert _rows() == before
+    assert state() == before
 
 
 def test_a_join_link_turned_off_meanwhile_lets_no_one_in(organization, org_admin):
