@@ -45,6 +45,8 @@ from django.urls import reverse  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from cases.engine.rules import rules_for  # noqa: E402
+from cases.engine.testing import long_case  # noqa: E402
+from cases.forms import action_post  # noqa: E402
 from cases.models import Case, CaseAttempt, CaseRules  # noqa: E402
 from cases.services import case_attempt_act, case_attempt_start  # noqa: E402
 from core.strict_yaml import load_yaml, without_lines  # noqa: E402
@@ -54,35 +56,6 @@ ROUNDS = int(os.environ.get("BENCH_CASE_ROUNDS", "12"))
 LONG_STATES = 200
 SAMPLE = BASE_DIR / "tests" / "cases" / "fixtures" / "ed-collapse.yaml"
 LESSONS = ("vf-pvt", "arrest-drugs", "arrest-airway")
-
-
-def _long_case(states: int) -> dict:
-    scenes = {
-        f"s{i}": {
-            "narrative": f"Scene {i}: the man is awake and talking.",
-            "pulse": True,
-            "breathing": "normal",
-            "responsive": True,
-            "next": [{"on": "reassess", "goto": f"s{i + 1}"}],
-        }
-        for i in range(states - 1)
-    }
-    scenes[f"s{states - 1}"] = {
-        "narrative": "The paramedics arrive and take over.",
-        "pulse": True,
-        "breathing": "normal",
-        "responsive": True,
-        "end": "recovered",
-    }
-    return {
-        "title": f"A long walk ({states} scenes)",
-        "toolkit": "lay",
-        "summary": "A man feels faint and sits down.",
-        "time_limit": 1_000_000,
-        "start": "s0",
-        "states": scenes,
-        "ideal": [{"do": "reassess"} for _ in range(states - 1)],
-    }
 
 
 def _setup() -> tuple[Case, Case, list[User]]:
@@ -111,7 +84,7 @@ def _setup() -> tuple[Case, Case, list[User]]:
     cases = []
     for slug, data in (
         ("sample", without_lines(load_yaml(SAMPLE.read_text(), first_line=1))),
-        ("long", _long_case(LONG_STATES)),
+        ("long", long_case(LONG_STATES)),
     ):
         cases.append(
             Case.objects.create(
@@ -130,17 +103,6 @@ def _setup() -> tuple[Case, Case, list[User]]:
         Enrollment.objects.create(user=user, course=course)
         users.append(user)
     return cases[0], cases[1], users
-
-
-def _post_data(step: dict, seq: int) -> dict:
-    code = step["do"]
-    data = {"code": code, "expected_seq": seq}
-    params = {k: str(v) for k, v in (step.get("with") or {}).items()}
-    if code == "drug":
-        data["drug.drug_dose"] = f"{params['drug']}:{params['dose']}"
-    else:
-        data |= {f"{code}.{name}": value for name, value in params.items()}
-    return data
 
 
 def _summary(walls: list[float], cpus: list[float]) -> dict:
@@ -173,7 +135,7 @@ def _play_requests(
     seq = attempt.event_count
     walls, cpus = [], []
     for step in case.definition["ideal"][:limit]:
-        data = _post_data(step, seq)
+        data = action_post(step, seq)
         wall, cpu = time.perf_counter(), time.process_time()
         response = client.post(url, data, secure=True, **headers)
         walls.append(time.perf_counter() - wall)

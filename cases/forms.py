@@ -48,3 +48,18 @@ class ActionForm(forms.Form):
         return " ".join(
             message for messages in self.errors.values() for message in messages
         )
+
+
+def action_post(step: dict, expected_seq: int) -> dict:
+    """What the play page's form posts for one step of a case (`{do, with}`, as in
+    `ideal:`): the inverse of `ActionForm.params`, for the tests and the benchmark
+    that play cases through the view."""
+    code = step["do"]
+    data = {"code": code, "expected_seq": expected_seq}
+    params = {k: str(v) for k, v in (step.get("with") or {}).items()}
+    if code == "drug":
+        data[f"drug.{DRUG_DOSE}"] = f"{params['drug']}:{params['dose']}"
+    else:
+        for name, value in params.items():
+            data[f"{code}.{name}"] = value
+    return data

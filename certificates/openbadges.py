@@ -4,8 +4,10 @@ read the rows they are given and settings, and write nothing (services/credentia
 decides and stores; certificates/signing.py signs).
 
 The credential (an `OpenBadgeCredential`, a W3C Verifiable Credential 2.0) states what
-the certificate states, from its snapshot taken at issue, so signing it again later
-gives the same document:
+the certificate states, from its snapshot taken at issue, and hashes the holder's
+account address as it is now (not a snapshot): signing it again later gives the same
+document until the holder changes their e-mail address, after which the credential
+downloaded next carries the new address's hash:
 
 - `id`: the certificate's verify page; `issuer`: Lifeline's Profile (its `id` is the
   profile's stable URL, also the JWT `iss`).

@@ -641,4 +641,20 @@ MUTANTS: list[Mutant] = [
         replace='    canonical = code if normalize_code(code) == code else ""\n',
         tests=("tests/api/test_certificates.py",),
     ),
+    Mutant(
+        id="orgs-consent-unnamed",
+        rule="seat codes and skills checks name a member who stopped sharing",
+        path="organizations/selectors/roster.py",
+        find='When(sharing, then=F(f"{path}__user__{field}")), default=Value(None)',
+        replace='When(sharing, then=F(f"{path}__user__{field}")),\n            default=F(f"{path}__user__{field}")',
+        tests=("tests/organizations/test_consent_and_tampering.py",),
+    ),
+    Mutant(
+        id="orgs-join-link-relocked",
+        rule="a join link turned off meanwhile still lets someone in",
+        path="organizations/services/invitations.py",
+        find="    if link is not None:\n        link = (",
+        replace="    if False:\n        link = (",
+        tests=("tests/organizations/test_consent_and_tampering.py",),
+    ),
 ]

@@ -17,7 +17,7 @@ from . import rules as R
 from .engine import Definition, as_list, ideal_action
 from .vocabulary import ACTIONS, DRUGS, Action, drugs_for, offered
 
-__all__ = ["ErrorPath", "Played", "error_paths", "play", "step_for"]
+__all__ = ["ErrorPath", "Played", "error_paths", "long_case", "play", "step_for"]
 
 CPR_STEP = {"do": "start_cpr", "with": {"ratio": "30:2", "hands": "two-hands"}}
 ADVANCE = {"do": "advance"}
@@ -357,3 +357,38 @@ def error_paths(definition: Definition) -> list[ErrorPath]:
                 paths.append(ErrorPath(item["id"], "missed", tuple(found)))
                 covered.add(item["id"])
     return paths
+
+
+def long_case(states: int) -> dict:
+    """A valid lay case of `states` states in a row, each left by reassessing: as
+    long a case as wanted (the views' query counts, the benchmark's long case)."""
+    scenes = {
+        f"s{i}": {
+            "narrative": f"Scene {i}: the man is awake and talking.",
+            "pulse": True,
+            "breathing": "normal",
+            "responsive": True,
+            "next": [{"on": "reassess", "goto": f"s{i + 1}"}],
+        }
+        for i in range(states - 1)
+    }
+    scenes[f"s{states - 1}"] = {
+        "narrative": "The paramedics arrive and take over.",
+        "pulse": True,
+        "breathing": "normal",
+        "responsive": True,
+        "end": "recovered",
+    }
+    return {
+        "title": f"A long walk ({states} scenes)",
+        "order": 9,
+        "toolkit": "lay",
+        "patient": "Man in his sixties",
+        "summary": "A man feels faint and sits down.",
+        "algorithm": "None: a test case",
+        "sources": ["Tests"],
+        "time_limit": 100_000,
+        "start": "s0",
+        "states": scenes,
+        "ideal": [{"do": "reassess"} for _ in range(states - 1)],
+    }

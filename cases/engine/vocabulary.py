@@ -119,65 +119,16 @@ def _opts(*pairs: tuple[str, str]) -> tuple[Option, ...]:
     return tuple(Option(i, label) for i, label in pairs)
 
 
-RATIO = Param(
-    "ratio",
-    "Compression-ventilation ratio",
-    _opts(
-        ("30:2", "30:2"),
-        ("15:2", "15:2"),
-        ("continuous-10", "continuous compressions, 1 breath every 6 s"),
-        ("hands-only", "compressions only, no breaths"),
-    ),
-)
-HANDS = Param(
-    "hands",
-    "Technique",
-    _opts(
-        ("two-hands", "two hands"),
-        ("one-hand", "one hand"),
-        ("two-thumb", "two-thumb encircling"),
-        ("two-fingers", "two fingers"),
-    ),
-)
-SHOCK_ENERGY = Param(
-    "energy",
-    "Energy",
-    _opts(*((e, f"{e} J") for e in ("120", "150", "200", "300", "360"))),
-    toolkits=ACLS,
-    prompt="Choose an energy",
-)
-SYNC_ENERGY = Param(
-    "energy",
-    "Energy",
-    _opts(*((e, f"{e} J") for e in ("50", "100", "120", "150", "200", "360"))),
-    prompt="Choose an energy",
-)
-OXYGEN_TARGET = Param(
-    "target",
-    "Target",
-    _opts(
-        ("spo2-90", "to keep SpO2 at 90% or more"),
-        ("spo2-90-98", "titrate to SpO2 90-98%"),
-        ("spo2-92-98", "titrate to SpO2 92-98%"),
-        ("max", "100% by non-rebreather regardless of SpO2"),
-    ),
-)
-VENT_RATE = Param(
-    "rate",
-    "Rate",
-    _opts(
-        ("10", "1 breath every 6 s"),
-        ("20", "1 breath every 3 s"),
-        ("30", "1 breath every 2 s"),
-    ),
-)
-PADS = Param(
-    "pads",
-    "Pads",
-    _opts(("adult", "adult pads"), ("pediatric", "pediatric pads or child key")),
-    toolkits=LAY_BLS,
-    prompt="Choose the pads",
-)
+# Parameters and their options (id, label), one a line. The drug and dose
+# parameters are made from the drugs table below.
+# fmt: off
+RATIO = Param("ratio", "Compression-ventilation ratio", _opts(("30:2", "30:2"), ("15:2", "15:2"), ("continuous-10", "continuous compressions, 1 breath every 6 s"), ("hands-only", "compressions only, no breaths")))
+HANDS = Param("hands", "Technique", _opts(("two-hands", "two hands"), ("one-hand", "one hand"), ("two-thumb", "two-thumb encircling"), ("two-fingers", "two fingers")))
+SHOCK_ENERGY = Param("energy", "Energy", _opts(*((e, f"{e} J") for e in ("120", "150", "200", "300", "360"))), toolkits=ACLS, prompt="Choose an energy")
+SYNC_ENERGY = Param("energy", "Energy", _opts(*((e, f"{e} J") for e in ("50", "100", "120", "150", "200", "360"))), prompt="Choose an energy")
+OXYGEN_TARGET = Param("target", "Target", _opts(("spo2-90", "to keep SpO2 at 90% or more"), ("spo2-90-98", "titrate to SpO2 90-98%"), ("spo2-92-98", "titrate to SpO2 92-98%"), ("max", "100% by non-rebreather regardless of SpO2")))
+VENT_RATE = Param("rate", "Rate", _opts(("10", "1 breath every 6 s"), ("20", "1 breath every 3 s"), ("30", "1 breath every 2 s")))
+PADS = Param("pads", "Pads", _opts(("adult", "adult pads"), ("pediatric", "pediatric pads or child key")), toolkits=LAY_BLS, prompt="Choose the pads")
 CAUSES = (
     ("hypovolemia", "Hypovolemia"),
     ("hypoxia", "Hypoxia"),
@@ -192,126 +143,36 @@ CAUSES = (
     ("coronary-thrombosis", "Thrombosis, coronary"),
 )
 CAUSE = Param("cause", "Cause", _opts(*CAUSES))
+# fmt: on
 
 
-def _drug(
-    drug_id: str,
-    label: str,
-    *doses: tuple,
-    toolkits: frozenset[str] = ACLS,
-) -> Drug:
+def _drug(drug_id: str, label: str, toolkits: frozenset[str], *doses: tuple) -> Drug:
     return Drug(drug_id, label, tuple(Dose(*d) for d in doses), toolkits)
 
 
+# Drugs, one a line: id, label, toolkits, then each dose (id, label, route, and
+# True for an infusion).
 _DRUG_LIST = (
-    _drug(
-        "epinephrine",
-        "Epinephrine",
-        ("1mg-ivio", "1 mg IV/IO push", "ivio"),
-        ("0.5mg-im", "0.5 mg IM", "im"),
-        ("0.1mg-iv", "0.1 mg IV push", "ivio"),
-        ("infusion", "infusion 2-10 mcg/min IV", "ivio", True),
-    ),
-    _drug(
-        "amiodarone",
-        "Amiodarone",
-        ("300mg", "300 mg IV/IO push", "ivio"),
-        ("150mg", "150 mg IV/IO push", "ivio"),
-        ("150mg-10min", "150 mg IV over 10 minutes", "ivio", True),
-    ),
-    _drug(
-        "lidocaine",
-        "Lidocaine",
-        ("1-1.5mgkg", "1-1.5 mg/kg IV/IO", "ivio"),
-        ("0.5-0.75mgkg", "0.5-0.75 mg/kg IV/IO", "ivio"),
-    ),
-    _drug(
-        "atropine",
-        "Atropine",
-        ("1mg", "1 mg IV", "ivio"),
-        ("0.5mg", "0.5 mg IV", "ivio"),
-        ("3mg", "3 mg IV", "ivio"),
-    ),
-    _drug(
-        "adenosine",
-        "Adenosine",
-        ("6mg-rapid", "6 mg rapid IV push and flush", "ivio"),
-        ("12mg-rapid", "12 mg rapid IV push and flush", "ivio"),
-        ("6mg-slow", "6 mg IV over 2 minutes", "ivio"),
-    ),
-    _drug(
-        "norepinephrine",
-        "Norepinephrine",
-        ("infusion", "infusion 0.1-0.5 mcg/kg/min IV, titrated to MAP", "ivio", True),
-    ),
-    _drug(
-        "dopamine",
-        "Dopamine",
-        ("infusion", "infusion 5-20 mcg/kg/min", "ivio", True),
-    ),
-    _drug("magnesium", "Magnesium sulfate", ("1-2g", "1-2 g IV/IO", "ivio")),
-    _drug(
-        "calcium",
-        "Calcium",
-        ("chloride-1g", "calcium chloride 10%, 1 g IV", "ivio"),
-    ),
-    _drug(
-        "sedation",
-        "Procedural sedation",
-        (
-            "procedural",
-            "procedural sedation and analgesia, small titrated IV doses",
-            "ivio",
-        ),
-    ),
-    _drug("bicarbonate", "Sodium bicarbonate", ("50meq", "50 mEq IV", "ivio")),
-    _drug(
-        "insulin-dextrose",
-        "Insulin with dextrose",
-        ("10u-25g", "10 units regular insulin with 25 g dextrose IV", "ivio"),
-    ),
-    _drug(
-        "fluids",
-        "Fluids",
-        ("1l", "1 L isotonic crystalloid bolus", "ivio"),
-        ("250ml", "250 mL isotonic crystalloid", "ivio"),
-    ),
-    _drug("dextrose", "Dextrose", ("25g", "25 g dextrose IV", "ivio")),
-    _drug(
-        "aspirin",
-        "Aspirin",
-        ("162-325-chewed", "162-325 mg chewed", "po"),
-        ("81-swallowed", "81 mg swallowed", "po"),
-        toolkits=ALL,
-    ),
-    _drug(
-        "nitroglycerin",
-        "Nitroglycerin",
-        ("0.4mg-sl", "0.4 mg sublingual", "sl"),
-    ),
-    _drug(
-        "naloxone",
-        "Naloxone",
-        ("4mg-in", "4 mg intranasal", "in"),
-        ("0.4mg-im", "0.4 mg IM", "im"),
-        toolkits=ALL,
-    ),
-    _drug(
-        "diltiazem",
-        "Diltiazem",
-        ("0.25mgkg", "0.25 mg/kg IV over 2 minutes", "ivio"),
-    ),
-    _drug(
-        "procainamide",
-        "Procainamide",
-        (
-            "infusion",
-            "20-50 mg/min IV until the arrhythmia stops or side effects",
-            "ivio",
-            True,
-        ),
-    ),
-)
+    _drug("epinephrine", "Epinephrine", ACLS, ("1mg-ivio", "1 mg IV/IO push", "ivio"), ("0.5mg-im", "0.5 mg IM", "im"), ("0.1mg-iv", "0.1 mg IV push", "ivio"), ("infusion", "infusion 2-10 mcg/min IV", "ivio", True)),
+    _drug("amiodarone", "Amiodarone", ACLS, ("300mg", "300 mg IV/IO push", "ivio"), ("150mg", "150 mg IV/IO push", "ivio"), ("150mg-10min", "150 mg IV over 10 minutes", "ivio", True)),
+    _drug("lidocaine", "Lidocaine", ACLS, ("1-1.5mgkg", "1-1.5 mg/kg IV/IO", "ivio"), ("0.5-0.75mgkg", "0.5-0.75 mg/kg IV/IO", "ivio")),
+    _drug("atropine", "Atropine", ACLS, ("1mg", "1 mg IV", "ivio"), ("0.5mg", "0.5 mg IV", "ivio"), ("3mg", "3 mg IV", "ivio")),
+    _drug("adenosine", "Adenosine", ACLS, ("6mg-rapid", "6 mg rapid IV push and flush", "ivio"), ("12mg-rapid", "12 mg rapid IV push and flush", "ivio"), ("6mg-slow", "6 mg IV over 2 minutes", "ivio")),
+    _drug("norepinephrine", "Norepinephrine", ACLS, ("infusion", "infusion 0.1-0.5 mcg/kg/min IV, titrated to MAP", "ivio", True)),
+    _drug("dopamine", "Dopamine", ACLS, ("infusion", "infusion 5-20 mcg/kg/min", "ivio", True)),
+    _drug("magnesium", "Magnesium sulfate", ACLS, ("1-2g", "1-2 g IV/IO", "ivio")),
+    _drug("calcium", "Calcium", ACLS, ("chloride-1g", "calcium chloride 10%, 1 g IV", "ivio")),
+    _drug("sedation", "Procedural sedation", ACLS, ("procedural", "procedural sedation and analgesia, small titrated IV doses", "ivio")),
+    _drug("bicarbonate", "Sodium bicarbonate", ACLS, ("50meq", "50 mEq IV", "ivio")),
+    _drug("insulin-dextrose", "Insulin with dextrose", ACLS, ("10u-25g", "10 units regular insulin with 25 g dextrose IV", "ivio")),
+    _drug("fluids", "Fluids", ACLS, ("1l", "1 L isotonic crystalloid bolus", "ivio"), ("250ml", "250 mL isotonic crystalloid", "ivio")),
+    _drug("dextrose", "Dextrose", ACLS, ("25g", "25 g dextrose IV", "ivio")),
+    _drug("aspirin", "Aspirin", ALL, ("162-325-chewed", "162-325 mg chewed", "po"), ("81-swallowed", "81 mg swallowed", "po")),
+    _drug("nitroglycerin", "Nitroglycerin", ACLS, ("0.4mg-sl", "0.4 mg sublingual", "sl")),
+    _drug("naloxone", "Naloxone", ALL, ("4mg-in", "4 mg intranasal", "in"), ("0.4mg-im", "0.4 mg IM", "im")),
+    _drug("diltiazem", "Diltiazem", ACLS, ("0.25mgkg", "0.25 mg/kg IV over 2 minutes", "ivio")),
+    _drug("procainamide", "Procainamide", ACLS, ("infusion", "20-50 mg/min IV until the arrhythmia stops or side effects", "ivio", True)),
+)  # fmt: skip
 DRUGS: dict[str, Drug] = {d.id: d for d in _DRUG_LIST}
 
 # The drug parameter's options; doses are listed per drug (`Drug.doses`).
@@ -333,182 +194,60 @@ def _a(code, label, group, toolkits, cost, hands_off="no", *params) -> ActionDef
     return ActionDef(code, label, group, toolkits, cost, hands_off, tuple(params))
 
 
+# Actions, one a line: code, label, group, toolkits, cost (simulated seconds),
+# hands-off (HANDS_OFF), parameters.
 _ACTION_LIST = (
-    _a("check_scene", "Check the scene is safe", "assess", LAY_BLS, 3),
-    _a("check_responsiveness", "Check responsiveness", "assess", ALL, 5),
-    _a(
-        "call_help",
-        "Shout for help, activate the emergency response, get the AED/defibrillator",
-        "assess",
-        ALL,
-        5,
-    ),
-    _a("check_breathing", "Look for normal breathing", "assess", LAY, 5),
-    _a(
-        "check_breathing_pulse",
-        "Check breathing and pulse (5-10 s)",
-        "assess",
-        BLS_ACLS,
-        10,
-        "cpr",
-    ),
-    _a("check_bp", "Measure blood pressure", "assess", ACLS, 20),
-    _a("check_glucose", "Check blood glucose", "assess", ACLS, 30),
-    _a("twelve_lead", "Obtain a 12-lead ECG", "assess", ACLS, 60),
-    _a("labs", "Point-of-care blood gas and electrolytes", "assess", ACLS, 60),
-    _a(
-        "history",
-        "Ask about the history (witnesses, medications, events)",
-        "assess",
-        ALL,
-        20,
-    ),
-    _a("recovery_position", "Place in the recovery position", "assess", LAY_BLS, 10),
-    _a("reassess", "Reassess the patient and the monitor", "assess", ALL, 15),
+    _a("check_scene", "Check the scene is safe", "assess", LAY_BLS, 3, "no"),
+    _a("check_responsiveness", "Check responsiveness", "assess", ALL, 5, "no"),
+    _a("call_help", "Shout for help, activate the emergency response, get the AED/defibrillator", "assess", ALL, 5, "no"),
+    _a("check_breathing", "Look for normal breathing", "assess", LAY, 5, "no"),
+    _a("check_breathing_pulse", "Check breathing and pulse (5-10 s)", "assess", BLS_ACLS, 10, "cpr"),
+    _a("check_bp", "Measure blood pressure", "assess", ACLS, 20, "no"),
+    _a("check_glucose", "Check blood glucose", "assess", ACLS, 30, "no"),
+    _a("twelve_lead", "Obtain a 12-lead ECG", "assess", ACLS, 60, "no"),
+    _a("labs", "Point-of-care blood gas and electrolytes", "assess", ACLS, 60, "no"),
+    _a("history", "Ask about the history (witnesses, medications, events)", "assess", ALL, 20, "no"),
+    _a("recovery_position", "Place in the recovery position", "assess", LAY_BLS, 10, "no"),
+    _a("reassess", "Reassess the patient and the monitor", "assess", ALL, 15, "no"),
     _a("start_cpr", "Start compressions", "cpr", ALL, 2, "no", RATIO, HANDS),
-    _a("pause_cpr", "Stop compressions", "cpr", ALL, 1),
+    _a("pause_cpr", "Stop compressions", "cpr", ALL, 1, "no"),
     _a("switch_compressor", "Switch compressors", "cpr", ALL, 3, "yes"),
-    _a(
-        "attach_pads",
-        "Turn on the AED / attach defibrillator pads",
-        "rhythm",
-        ALL,
-        15,
-        "no",
-        PADS,
-    ),
-    _a(
-        "attach_monitor",
-        "Attach the cardiac monitor (3-lead, pulse oximetry, blood pressure cuff)",
-        "rhythm",
-        ACLS,
-        20,
-    ),
-    _a(
-        "analyze",
-        "Analyse the rhythm (AED: let it analyse)",
-        "rhythm",
-        ALL,
-        5,
-        "yes",
-    ),
-    _a(
-        "shock",
-        "Deliver a shock (unsynchronized)",
-        "electrical",
-        ALL,
-        3,
-        "yes",
-        SHOCK_ENERGY,
-    ),
-    _a(
-        "sync_cardioversion",
-        "Synchronized cardioversion",
-        "electrical",
-        ACLS,
-        10,
-        "yes",
-        SYNC_ENERGY,
-    ),
-    _a("pacing", "Start transcutaneous pacing", "electrical", ACLS, 30),
+    _a("attach_pads", "Turn on the AED / attach defibrillator pads", "rhythm", ALL, 15, "no", PADS),
+    _a("attach_monitor", "Attach the cardiac monitor (3-lead, pulse oximetry, blood pressure cuff)", "rhythm", ACLS, 20, "no"),
+    _a("analyze", "Analyse the rhythm (AED: let it analyse)", "rhythm", ALL, 5, "yes"),
+    _a("shock", "Deliver a shock (unsynchronized)", "electrical", ALL, 3, "yes", SHOCK_ENERGY),
+    _a("sync_cardioversion", "Synchronized cardioversion", "electrical", ACLS, 10, "yes", SYNC_ENERGY),
+    _a("pacing", "Start transcutaneous pacing", "electrical", ACLS, 30, "no"),
     _a("drug", "Give a drug", "drugs", ALL, 10, "no", DRUG, DOSE),
-    _a("vagal_maneuver", "Vagal manoeuvre (modified Valsalva)", "drugs", ACLS, 30),
-    _a("iv_access", "Establish IV access", "access", ACLS, 45),
-    _a("io_access", "Establish IO access", "access", ACLS, 30),
-    _a(
-        "open_airway",
-        "Open the airway (head tilt-chin lift or jaw thrust)",
-        "airway",
-        ALL,
-        3,
-    ),
-    _a(
-        "rescue_breaths",
-        "Give breaths (mouth-to-mask or bag-mask)",
-        "airway",
-        ALL,
-        5,
-        "cpr",
-    ),
+    _a("vagal_maneuver", "Vagal manoeuvre (modified Valsalva)", "drugs", ACLS, 30, "no"),
+    _a("iv_access", "Establish IV access", "access", ACLS, 45, "no"),
+    _a("io_access", "Establish IO access", "access", ACLS, 30, "no"),
+    _a("open_airway", "Open the airway (head tilt-chin lift or jaw thrust)", "airway", ALL, 3, "no"),
+    _a("rescue_breaths", "Give breaths (mouth-to-mask or bag-mask)", "airway", ALL, 5, "cpr"),
     _a("oxygen", "Give oxygen", "airway", ACLS, 10, "no", OXYGEN_TARGET),
-    _a(
-        "advanced_airway",
-        "Place an advanced airway (ETT or supraglottic)",
-        "airway",
-        ACLS,
-        10,
-        "yes",
-    ),
-    _a("capnography", "Attach waveform capnography", "airway", ACLS, 10),
+    _a("advanced_airway", "Place an advanced airway (ETT or supraglottic)", "airway", ACLS, 10, "yes"),
+    _a("capnography", "Attach waveform capnography", "airway", ACLS, 10, "no"),
     _a("ventilate", "Set the ventilation rate", "airway", BLS_ACLS, 2, "no", VENT_RATE),
-    _a(
-        "consider_causes",
-        "Review reversible causes (H's and T's) with the team",
-        "causes",
-        ACLS,
-        10,
-    ),
+    _a("consider_causes", "Review reversible causes (H's and T's) with the team", "causes", ACLS, 10, "no"),
     _a("treat_cause", "Treat a reversible cause", "causes", ACLS, 30, "no", CAUSE),
-    _a("stroke_scale", "Assess with a stroke scale", "stroke", ACLS, 60),
-    _a("last_known_well", "Establish the time last known well", "stroke", ALL, 15),
-    _a(
-        "stroke_alert",
-        "Activate the stroke team / pre-notify a stroke center",
-        "stroke",
-        ACLS,
-        5,
-    ),
-    _a("ct_head", "Non-contrast head CT", "stroke", ACLS, 600),
-    _a("thrombolysis", "Give IV thrombolytic", "stroke", ACLS, 60),
-    _a("cath_lab", "Activate the cardiac catheterization lab", "acs", ACLS, 10),
-    _a("temperature_control", "Start temperature control", "post", ACLS, 30),
-    _a("assign_roles", "Assign team roles", "team", BLS_ACLS, 10),
-    _a(
-        "consult",
-        "Call for expert consultation (cardiology, neurology, ...)",
-        "team",
-        ACLS,
-        10,
-    ),
-    _a(
-        "closed_loop",
-        "Confirm orders with closed-loop communication",
-        "team",
-        ACLS,
-        3,
-    ),
-    _a(
-        "summarize",
-        "Summarise and ask the team for suggestions",
-        "team",
-        BLS_ACLS,
-        10,
-    ),
-    _a("back_blows", "Give 5 back blows", "choking", LAY_BLS, 10),
-    _a("abdominal_thrusts", "Give 5 abdominal thrusts", "choking", LAY_BLS, 10),
-    _a(
-        "look_in_mouth",
-        "Look in the mouth for an object before breaths",
-        "choking",
-        LAY_BLS,
-        3,
-    ),
-    _a(
-        "advance",
-        "Continue to the next rhythm check (during CPR) / wait 1 minute",
-        "time",
-        ALL,
-        60,
-    ),
-    _a(
-        "handoff",
-        "Hand over care (EMS, ICU, cath lab, stroke team)",
-        "end",
-        ALL,
-        0,
-    ),
-    _a("terminate", "Stop the resuscitation", "end", ACLS, 0),
-)
+    _a("stroke_scale", "Assess with a stroke scale", "stroke", ACLS, 60, "no"),
+    _a("last_known_well", "Establish the time last known well", "stroke", ALL, 15, "no"),
+    _a("stroke_alert", "Activate the stroke team / pre-notify a stroke center", "stroke", ACLS, 5, "no"),
+    _a("ct_head", "Non-contrast head CT", "stroke", ACLS, 600, "no"),
+    _a("thrombolysis", "Give IV thrombolytic", "stroke", ACLS, 60, "no"),
+    _a("cath_lab", "Activate the cardiac catheterization lab", "acs", ACLS, 10, "no"),
+    _a("temperature_control", "Start temperature control", "post", ACLS, 30, "no"),
+    _a("assign_roles", "Assign team roles", "team", BLS_ACLS, 10, "no"),
+    _a("consult", "Call for expert consultation (cardiology, neurology, ...)", "team", ACLS, 10, "no"),
+    _a("closed_loop", "Confirm orders with closed-loop communication", "team", ACLS, 3, "no"),
+    _a("summarize", "Summarise and ask the team for suggestions", "team", BLS_ACLS, 10, "no"),
+    _a("back_blows", "Give 5 back blows", "choking", LAY_BLS, 10, "no"),
+    _a("abdominal_thrusts", "Give 5 abdominal thrusts", "choking", LAY_BLS, 10, "no"),
+    _a("look_in_mouth", "Look in the mouth for an object before breaths", "choking", LAY_BLS, 3, "no"),
+    _a("advance", "Continue to the next rhythm check (during CPR) / wait 1 minute", "time", ALL, 60, "no"),
+    _a("handoff", "Hand over care (EMS, ICU, cath lab, stroke team)", "end", ALL, 0, "no"),
+    _a("terminate", "Stop the resuscitation", "end", ACLS, 0, "no"),
+)  # fmt: skip
 ACTIONS: dict[str, ActionDef] = {a.code: a for a in _ACTION_LIST}
 
 

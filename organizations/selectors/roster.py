@@ -28,7 +28,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -81,14 +81,22 @@ def organizations_administered(*, user) -> list[tuple[Organization, str]]:
     ]
 
 
-def is_organization_admin(*, user, organization: Organization) -> bool:
-    if not user.is_authenticated:
-        return False
-    return (
-        Membership.objects.active()
-        .filter(user=user, organization=organization, role=Membership.Role.ADMIN)
-        .exists()
+def member_while_sharing(path: str = "membership") -> dict:
+    """Annotations naming the member at `path` (a relation to Membership) only while
+    they share their status: `member_name` (the legal name, may be empty) and
+    `member_email`, both None once they withdraw consent or leave. Rows an
+    organization keeps about a member (seat codes, skills checks) are read with these
+    instead of the member's user, so its pages cannot name someone who stopped
+    sharing."""
+    sharing = Q(
+        **{f"{path}__left_at__isnull": True, f"{path}__consent_given_at__isnull": False}
     )
+    return {
+        f"member_{name}": Case(
+            When(sharing, then=F(f"{path}__user__{field}")), default=Value(None)
+        )
+        for name, field in (("name", "legal_name"), ("email", "email"))
+    }
 
 
 def organization_for_admin(*, user, slug: str) -> Organization:
@@ -209,20 +217,6 @@ def state_for(
     if dates is not None and dates.lapsed_on:
         return (Status.EXPIRED, dates.lapsed_on, None)
     return (Status.NONE, None, None)
-
-
-def cell_for(
-    *,
-    course: Course,
-    dates: CredentialDates | None,
-    progress: OpenProgress | None,
-    due_on: date,
-    today: date,
-) -> Cell:
-    """The status rule for one member and one course, as a Cell."""
-    window = today + timedelta(days=EXPIRING_WITHIN_DAYS)
-    status, when, percent = state_for(dates=dates, progress=progress, window=window)
-    return Cell(course, status, due_on, today, when, percent)
 
 
 class Member(NamedTuple):

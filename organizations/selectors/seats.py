@@ -16,6 +16,7 @@ from ..models import (
     SeatAssignment,
     seat_product_key,
 )
+from .roster import member_while_sharing
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,14 @@ def seat_pools_for(*, organization: Organization) -> list[SeatPool]:
 def seat_assignments_for_admin(
     *, organization: Organization
 ) -> QuerySet[SeatAssignment]:
-    """The organization's seat codes, newest first, with their member and what
-    they are for (the page shows them in pages of 50: two queries a page)."""
+    """The organization's seat codes, newest first, with what they are for and
+    their member while the member shares their status (`member_while_sharing`: a
+    member who withdrew consent or left is not named). The page shows them in pages
+    of 50: two queries a page."""
     return (
         SeatAssignment.objects.filter(seat__grant__organization=organization)
-        .select_related(
-            "membership__user", "seat__grant__course", "seat__grant__bundle"
-        )
+        .select_related("seat__grant__course", "seat__grant__bundle")
+        .annotate(**member_while_sharing())
         .order_by("-assigned_at", "-pk")
     )
 

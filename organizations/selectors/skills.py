@@ -18,6 +18,7 @@ from certificates.attestations import SkillsAttestation
 from courses.models import Course, Enrollment
 
 from ..models import Membership, Organization, SkillItem, SkillsCheck
+from .roster import member_while_sharing
 
 # Who records checks, and who may also read and revoke them.
 RECORDERS = (Membership.Role.INSTRUCTOR,)
@@ -195,19 +196,24 @@ def skills_subject_for(
 def skills_checks_for_organization(
     *, organization: Organization, limit: int = 50
 ) -> list[SkillsCheck]:
-    """The organization's latest recorded checks, revoked ones too. One query."""
+    """The organization's latest recorded checks, revoked ones too, naming their
+    member only while the member shares their status (`member_while_sharing`). One
+    query."""
     return list(
         SkillsCheck.objects.filter(organization=organization)
-        .select_related("membership__user", "course")
+        .select_related("course")
+        .annotate(**member_while_sharing())
         .order_by("-recorded_at", "-pk")[:limit]
     )
 
 
 def skills_check_for_staff(*, organization: Organization, pk: int) -> SkillsCheck:
-    """One of the organization's checks; 404 for any other."""
+    """One of the organization's checks, naming its member only while the member
+    shares their status (`member_while_sharing`); 404 for any other."""
     check = (
         SkillsCheck.objects.filter(organization=organization, pk=pk)
-        .select_related("membership__user", "course")
+        .select_related("course")
+        .annotate(**member_while_sharing())
         .first()
     )
     if check is None:

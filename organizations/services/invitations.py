@@ -471,7 +471,15 @@ def join_link_deactivate(*, link: JoinLink, by) -> bool:
 def join_link_join(*, link: JoinLink | None, user, consent: bool) -> Membership:
     """The signed-in learner joins through a join link, with its job role and
     their `consent` to share (or not). A member already is returned their
-    membership. Refuses a link deactivated or expired (JoinLinkClosed)."""
+    membership. Refuses a link deactivated or expired (JoinLinkClosed), read again
+    under a lock: a link turned off after the join page read it lets no one in."""
+    if link is not None:
+        link = (
+            JoinLink.objects.select_for_update(of=("self",))
+            .select_related("organization", "job_role")
+            .filter(pk=link.pk)
+            .first()
+        )
     if link is None or not link.is_usable():
         raise JoinLinkClosed(
             "This join link no longer works. Ask the organization for a new one."

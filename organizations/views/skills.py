@@ -139,11 +139,10 @@ def skills_revoke(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             if revoked:
+                whom = check.member_name or check.member_email or "a member"
                 messages.success(
                     request,
-                    f"The {check.course.title} skills check of "
-                    f"{check.membership.user.legal_name or check.membership.user.email}"
-                    " is revoked.",
+                    f"The {check.course.title} skills check of {whom} is revoked.",
                 )
             return redirect("organizations:skills", slug=slug)
     return render(

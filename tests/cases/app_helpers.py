@@ -9,6 +9,7 @@ import re
 from django.urls import reverse
 
 from cases.engine.rules import rules_for
+from cases.forms import action_post
 from cases.models import Case, CaseAttempt, CaseRules
 from core.strict_yaml import without_lines as _plain
 from tests.cases.engine_helpers import load
@@ -56,54 +57,6 @@ def make_case(course, data: dict | str, *, slug=None, required=False) -> Case:
         is_required=required,
         definition=data,
     )
-
-
-def long_case(states: int) -> dict:
-    """A valid lay case of `states` states in a row, each left by reassessing: as
-    long a case as wanted, for the query counts."""
-    scenes = {
-        f"s{i}": {
-            "narrative": f"Scene {i}: the man is awake and talking.",
-            "pulse": True,
-            "breathing": "normal",
-            "responsive": True,
-            "next": [{"on": "reassess", "goto": f"s{i + 1}"}],
-        }
-        for i in range(states - 1)
-    }
-    scenes[f"s{states - 1}"] = {
-        "narrative": "The paramedics arrive and take over.",
-        "pulse": True,
-        "breathing": "normal",
-        "responsive": True,
-        "end": "recovered",
-    }
-    return {
-        "title": f"A long walk ({states} scenes)",
-        "order": 9,
-        "toolkit": "lay",
-        "patient": "Man in his sixties",
-        "summary": "A man feels faint and sits down.",
-        "algorithm": "None: a test case",
-        "sources": ["Tests"],
-        "time_limit": 100_000,
-        "start": "s0",
-        "states": scenes,
-        "ideal": [{"do": "reassess"} for _ in range(states - 1)],
-    }
-
-
-def action_post(step: dict, expected_seq: int) -> dict:
-    """What the play page's form posts for one step ({do, with})."""
-    code = step["do"]
-    data = {"code": code, "expected_seq": expected_seq}
-    params = {k: str(v) for k, v in (step.get("with") or {}).items()}
-    if code == "drug":
-        data["drug.drug_dose"] = f"{params['drug']}:{params['dose']}"
-    else:
-        for name, value in params.items():
-            data[f"{code}.{name}"] = value
-    return data
 
 
 def start(client, case: Case) -> CaseAttempt:

@@ -10,6 +10,7 @@ import pypdf
 import pytest
 from django.urls import reverse
 
+from cases.forms import action_post
 from cases.models import CaseAttempt
 from certificates.models import Certificate
 from certificates.selectors import SCOPE_CASES, SCOPE_ONLINE_ONLY, certificate_facts
@@ -21,7 +22,7 @@ from exams.errors import ExamRefused
 from exams.models import Exam
 from exams.selectors import enrollment_requirements_met
 from exams.services import exam_attempt_start, exam_attempt_submit
-from tests.cases.app_helpers import action_post, make_case, play, start, text
+from tests.cases.app_helpers import make_case, play, start, text
 from tests.cases.engine_helpers import load
 from tests.exams.conftest import answers_for, complete_lessons, make_bank
 from tests.factories import CourseFactory, EnrollmentFactory, ExamFactory

@@ -9,12 +9,12 @@ from django.test import Client
 from django.urls import reverse
 
 from cases import services
+from cases.engine.testing import long_case
+from cases.forms import action_post
 from cases.models import CaseAttempt, CaseEvent
 from cases.services import case_attempt_abandon
 from tests.cases.app_helpers import (
     act,
-    action_post,
-    long_case,
     make_case,
     play,
     start,

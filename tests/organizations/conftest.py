@@ -10,7 +10,8 @@ import pytest
 from certificates.models import Certificate
 from core.dates import site_today
 from courses.models import Enrollment
-from organizations.models import Membership
+from organizations.models import Membership, SkillsCheck
+from organizations.services import skills_check_record
 from tests import factories
 
 
@@ -104,3 +105,19 @@ def certify(user, course, *, expires_on: date, revoked: bool = False) -> Certifi
             revoke_reason="Issued in error.",
         )
     return certificate
+
+
+def check_not_passed(organization, membership, course, *, by) -> SkillsCheck:
+    """A skills check recorded by instructor `by`, not passed, of a checklist of one
+    item "rate" (it can be recorded again)."""
+    return skills_check_record(
+        organization=organization,
+        membership=membership,
+        course=course,
+        checked_on=site_today(),
+        location="Lab",
+        results={"rate": False},
+        passed=False,
+        attested=True,
+        by=by,
+    )

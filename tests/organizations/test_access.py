@@ -37,10 +37,9 @@ from organizations.services import (
     join_link_create,
     seat_assign,
     seats_issue,
-    skills_check_record,
 )
 from tests import factories
-from tests.organizations.conftest import certify, member
+from tests.organizations.conftest import certify, check_not_passed, member
 
 pytestmark = pytest.mark.django_db
 
@@ -147,17 +146,7 @@ def world(organization, org_admin, required, bls, nurse, today):
         )
     instructor.user.legal_name = "Ivan Instructor"
     instructor.user.save(update_fields=["legal_name"])
-    check = skills_check_record(
-        organization=organization,
-        membership=sharing,
-        course=bls,
-        checked_on=site_today(),
-        location="Lab",
-        results={"rate": False},
-        passed=False,
-        attested=True,
-        by=instructor.user,
-    )
+    check = check_not_passed(organization, sharing, bls, by=instructor.user)
     return {
         "sharing": sharing,
         "hidden": hidden,
