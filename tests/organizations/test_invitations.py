@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from organizations.errors import AlreadyMember, OrganizationRefused, RosterInvalid
-from organizations.models import Invitation, JoinLink, Membership, token_hash
+from organizations.models import Invitation, JoinLink, Membership
+from organizations.tokens import token_hash
 from organizations.selectors import compliance_for
 from organizations.services import (
     INVITATION_VALID_DAYS,
