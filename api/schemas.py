@@ -196,7 +196,6 @@ class LookupByLicence(Schema):
     licence_number: str = Field(
         min_length=1,
         max_length=64,
-        description="The licence number on the member's profile (any letter "
-        "case).",
+        description="The licence number on the member's profile (any letter case).",
         examples=["RN 448812"],
     )

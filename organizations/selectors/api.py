@@ -123,7 +123,11 @@ def api_members_page(
     count = sharing.count()
     offset = (page - 1) * page_size
     ids = (
-        list(sharing.order_by("pk").values_list("pk", flat=True)[offset : offset + page_size])
+        list(
+            sharing.order_by("pk").values_list("pk", flat=True)[
+                offset : offset + page_size
+            ]
+        )
         if offset < count
         else []
     )
@@ -160,7 +164,9 @@ def api_member_lookup(
     value = (email if email is not None else licence_number or "").strip()
     if not _searchable(value):
         return []
-    field = "user__email__iexact" if email is not None else "user__licence_number__iexact"
+    field = (
+        "user__email__iexact" if email is not None else "user__licence_number__iexact"
+    )
     ids = _sharing(organization).filter(**{field: value}).values("pk")
     _, rows, _ = _compliance(
         organization=organization,

@@ -61,8 +61,8 @@ from .skills import (
 
 __all__ = [
     "ATTESTATION",
-    "ApiTokenCreated",
     "INVITATION_VALID_DAYS",
+    "ApiTokenCreated",
     "Invited",
     "JoinLinkCreated",
     "RosterImport",

@@ -49,9 +49,7 @@ def _record(action, token: ApiToken, *, by) -> None:
 
 
 @transaction.atomic
-def api_token_create(
-    *, organization: Organization, name: str, by
-) -> ApiTokenCreated:
+def api_token_create(*, organization: Organization, name: str, by) -> ApiTokenCreated:
     """An administrator creates an API token named `name` (unique among the
     organization's active tokens, any letter case). Returns the key once; records
     api_token.created. Refuses an empty name or one in use (ApiTokenRefused)."""
