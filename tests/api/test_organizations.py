@@ -485,3 +485,12 @@ def test_schema_declares_the_token_scheme_on_the_organization_operations(client)
         assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
     # The public lookup stays public.
     assert "security" not in schema["paths"]["/api/v1/certificates/{code}"]["get"]
+
+
+def test_the_reference_page_shows_how_to_send_the_token(client, settings):
+    page = client.get("/api/v1/docs").content.decode()
+    assert (
+        'curl -s -H "Authorization: Bearer $LIFELINE_TOKEN" '
+        f"{settings.SITE_URL}/api/v1/organizations/mercy/members"
+    ) in page
+    assert "api.token_missing" in page
