@@ -179,7 +179,7 @@ def organization_members(
 
 @router.post(
     "/organizations/{slug}/members/lookup",
-    response={200: MemberMatches, **_ERRORS},
+    response={200: MemberMatches, 400: Problem, **_ERRORS},
     operation_id="organization_member_lookup",
     summary="Find a member by e-mail address or licence number",
     description=(
@@ -192,6 +192,7 @@ def organization_members(
     openapi_extra={
         "responses": {
             200: {"description": "The sharing members found"},
+            400: {"description": "The body is not JSON"},
             **_ERROR_DESCRIPTIONS,
             404: {"description": "No sharing member has it (or no organization)"},
         }
