@@ -118,5 +118,8 @@ def test_schemathesis_finds_nothing_against_the_live_schema(
         "GET /api/v1/organizations/{slug}/members",
         "POST /api/v1/organizations/{slug}/members/lookup",
     } <= operations
-    assert {case.get("name") for case in cases} == operations, output
+    # With more than one operation schemathesis infers links between them and
+    # reports its stateful sequences as one case of their own.
+    names = {case.get("name") for case in cases} - {"Stateful tests"}
+    assert names == operations, output
     assert not suite.findall(".//failure") and not suite.findall(".//error"), output
