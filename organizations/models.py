@@ -57,6 +57,18 @@ from courses.models import SyncedContent
 SEATS_PER_GRANT_MAX = 1000
 
 
+def recorded_person() -> models.ForeignKey:
+    """Who did something (invited, created, revoked...): kept while their account
+    exists, emptied (not cascaded) when it is deleted; no reverse accessor."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 # Words the learner's pages use in /organizations/...: no organization may be one.
 RESERVED_SLUGS = frozenset({"invitations", "join", "memberships", "seats"})
 
@@ -196,29 +208,11 @@ class Invitation(models.Model):
     # When the current token was sent; a renewal sends a new token.
     sent_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    invited_by = recorded_person()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    accepted_by = recorded_person()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -274,13 +268,7 @@ class JoinLink(models.Model):
     is_active = models.BooleanField("active", default=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = recorded_person()
     deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -327,23 +315,11 @@ class ApiToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=API_TOKEN_PREFIX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = recorded_person()
     # Updated at most once a minute (services.api_token_touch).
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -485,13 +461,7 @@ class SeatGrant(models.Model):
         max_length=200, blank=True, help_text='e.g. "Purchase order 2027-014".'
     )
     issued_at = models.DateTimeField(default=timezone.now)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    issued_by = recorded_person()
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -561,21 +531,9 @@ class SeatAssignment(models.Model):
     # The code's last four characters, shown as "…W3HP" (organizations.codes).
     code_hint = models.CharField(max_length=4, editable=False)
     assigned_at = models.DateTimeField(default=timezone.now)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    assigned_by = recorded_person()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
     redeemed_at = models.DateTimeField(null=True, blank=True)
     # What the seat paid for: the enrollment(s) redeeming it created.
     enrollments = models.ManyToManyField(
@@ -690,13 +648,7 @@ class SkillsCheck(models.Model):
     attestation = models.TextField()
     recorded_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
     revoke_reason = models.TextField(blank=True, max_length=1000)
 
     objects = SkillsCheckQuerySet.as_manager()
