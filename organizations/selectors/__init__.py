@@ -4,6 +4,8 @@ anyone who may not see it.
 
 - `roster`: who may see what, members and their compliance, invitations, join links,
   requirements, the learner's own memberships, the weekly digest's reads.
+- `api`: API tokens (the token a request carries, the administrator's list) and
+  members as the organization API answers them (imported from the module).
 """
 
 from .roster import (
