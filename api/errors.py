@@ -40,7 +40,7 @@ class OrganizationNotFound(NotFound):
 
 
 class MemberNotFound(NotFound):
-    """No sharing member has the address or licence number looked up."""
+    """No sharing member has the address or license number looked up."""
 
     default_code = "member.not_found"
 

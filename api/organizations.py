@@ -181,10 +181,10 @@ def organization_members(
     "/organizations/{slug}/members/lookup",
     response={200: MemberMatches, 400: Problem, **_ERRORS},
     operation_id="organization_member_lookup",
-    summary="Find a member by e-mail address or licence number",
+    summary="Find a member by e-mail address or license number",
     description=(
         "Finds members who share their certificate status by the e-mail address "
-        "of their Lifeline account or the licence number on their profile: send "
+        "of their Lifeline account or the license number on their profile: send "
         "exactly one of `email` and `licence_number`. A member who does not "
         "share, and anyone who is not a member, is 404 like an address nobody "
         "has."
@@ -214,7 +214,7 @@ def organization_member_lookup(
     if not rows:
         raise MemberNotFound(
             "No member who shares their certificate status with this organization "
-            "has this e-mail address or licence number."
+            "has this e-mail address or license number."
         )
     _private(response)
     return MemberMatches(

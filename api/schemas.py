@@ -27,7 +27,7 @@ class Course(Schema):
 
 
 class Certificate(Schema):
-    """A certificate as its verify page states it; no e-mail, licence number or
+    """A certificate as its verify page states it; no e-mail, license number or
     other account details."""
 
     code: str = Field(
@@ -171,7 +171,7 @@ class MemberPage(Schema):
 
 
 class MemberMatches(Schema):
-    """The sharing members found (an e-mail address finds one; a licence number
+    """The sharing members found (an e-mail address finds one; a license number
     recorded on two accounts finds both)."""
 
     count: int = Field(examples=[1])
@@ -196,6 +196,6 @@ class LookupByLicence(Schema):
     licence_number: str = Field(
         min_length=1,
         max_length=64,
-        description="The licence number on the member's profile (any letter case).",
+        description="The license number on the member's profile (any letter case).",
         examples=["RN 448812"],
     )
