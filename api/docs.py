@@ -103,6 +103,8 @@ class _Walker:
             )
             if "$ref" in prop:
                 found.extend(self.fields(prop, prefix=f"{prefix}{name}."))
+            elif "$ref" in prop.get("items", {}):
+                found.extend(self.fields(prop["items"], prefix=f"{prefix}{name}[]."))
         return found
 
     def example(self, schema: dict) -> Any:
@@ -117,6 +119,8 @@ class _Walker:
         if "anyOf" in schema:
             non_null = [s for s in schema["anyOf"] if s.get("type") != "null"]
             return self.example(non_null[0]) if non_null else None
+        if schema.get("type") == "array":
+            return [self.example(schema.get("items", {}))]
         if "enum" in schema:
             return schema["enum"][0]
         if schema.get("format") in _EXAMPLE_BY_FORMAT:
@@ -124,6 +128,23 @@ class _Walker:
         return {"integer": 0, "number": 0, "boolean": True}.get(
             schema.get("type", ""), "string"
         )
+
+
+def _curl(method: str, url: str, spec: dict, walker: _Walker) -> str:
+    """The operation as a curl command: its token header when it needs one, its
+    example body when it takes one."""
+    parts = ["curl -s"]
+    if method != "get":
+        parts.append(f"-X {method.upper()}")
+    if spec.get("security"):
+        parts.append('-H "Authorization: Bearer $LIFELINE_TOKEN"')
+    body = spec.get("requestBody", {}).get("content", {}).get("application/json")
+    if body:
+        example = json.dumps(walker.example(body.get("schema", {})))
+        parts.append("-H 'Content-Type: application/json'")
+        parts.append(f"-d '{example}'")
+    parts.append(url)
+    return " ".join(parts)
 
 
 def reference_for(schema: dict[str, Any]) -> list[Operation]:
@@ -183,7 +204,9 @@ def reference_for(schema: dict[str, Any]) -> list[Operation]:
                     description=spec.get("description", ""),
                     parameters=parameters,
                     responses=responses,
-                    curl=f"curl -s {settings.SITE_URL}{example_path}",
+                    curl=_curl(
+                        method, f"{settings.SITE_URL}{example_path}", spec, walker
+                    ),
                 )
             )
     return operations
@@ -201,5 +224,7 @@ class ReferencePage(DocsBase):
             "operations": reference_for(schema),
             "rate_limit": settings.CERTIFICATE_API_RATE_LIMIT,
             "rate_window": settings.CERTIFICATE_VERIFY_RATE_WINDOW,
+            "token_rate_limit": settings.ORGANIZATION_API_RATE_LIMIT,
+            "token_rate_window": settings.ORGANIZATION_API_RATE_WINDOW,
         }
         return render(request, "api/api_docs.html", context)

@@ -17,7 +17,7 @@ from django.utils.cache import add_never_cache_headers
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from core.errors import LifelineError, RateLimited
+from core.errors import LifelineError, RateLimited, Unauthenticated
 
 CONTENT_TYPE = "application/problem+json"
 
@@ -83,7 +83,8 @@ def response_for(
 
 def error_response(request: HttpRequest, error: LifelineError) -> HttpResponse:
     """A service's refusal as a problem; its JSON-safe details become extension
-    members (e.g. `retry_after`), and a rate limit also says `Retry-After`."""
+    members (e.g. `retry_after`), a rate limit also says `Retry-After`, and a
+    refused credential `WWW-Authenticate`."""
     problem = error.as_problem(instance=request.path)
     for name, value in error.details.items():
         if name not in problem and _json_safe(value):
@@ -91,6 +92,8 @@ def error_response(request: HttpRequest, error: LifelineError) -> HttpResponse:
     headers = {}
     if isinstance(error, RateLimited) and "retry_after" in error.details:
         headers["Retry-After"] = str(error.details["retry_after"])
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = error.challenge
     return response_for(problem, headers=headers)
 
 

@@ -23,15 +23,19 @@ from core.errors import LifelineError
 from . import problems
 from .certificates import router as certificates_router
 from .docs import ReferencePage
+from .organizations import router as organizations_router
 
 DESCRIPTION = """\
 Lifeline's public API for checking certificates from your own systems: employers,
 credentialing offices and training centres verify a code and get what the
 certificate states and whether it is valid today.
 
-No key is needed. Lookups are limited per client address (the 429 answer says when
-to try again, in Retry-After). Every error is an RFC 9457 problem details object
-(application/problem+json) with a stable code.
+Verifying a code needs no key; lookups are limited per client address. An
+organization's own systems also read its members' certificate status
+(/organizations/{slug}/...) with an API token its administrators create on
+Lifeline (Authorization: Bearer lifeline_org_...); those requests are limited per
+token. A 429 answer says when to try again, in Retry-After. Every error is an
+RFC 9457 problem details object (application/problem+json) with a stable code.
 """
 
 
@@ -53,10 +57,17 @@ def _declare_problems(responses: dict) -> None:
         content = response.get("content", {})
         if "application/json" in content:
             content[problems.CONTENT_TYPE] = content.pop("application/json")
+        if int(status) == 401:
+            response["headers"] = {
+                "WWW-Authenticate": {
+                    "description": "The scheme to authenticate with (Bearer).",
+                    "schema": {"type": "string"},
+                }
+            }
         if int(status) == 429:
             response["headers"] = {
                 "Retry-After": {
-                    "description": "Seconds until the client may look up again.",
+                    "description": "Seconds until the client may try again.",
                     "schema": {"type": "integer", "minimum": 0},
                 }
             }
@@ -74,6 +85,7 @@ api = LifelineAPI(
     docs_decorator=require_safe,
 )
 api.add_router("/", certificates_router)
+api.add_router("/", organizations_router)
 
 
 @api.exception_handler(LifelineError)
@@ -95,7 +107,7 @@ def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
     problem = problems.status_problem(
-        request, 400, detail="Some parameters are not valid; see errors."
+        request, 422, detail="Some parameters or the body are not valid; see errors."
     )
     problem["errors"] = [
         {"loc": list(item.get("loc", ())), "msg": str(item.get("msg", ""))}

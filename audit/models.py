@@ -75,6 +75,9 @@ class AuditEvent(models.Model):
         SEAT_REDEEM_REFUSED = "seat.redeem_refused", "seat code refused"
         SKILLS_CHECK_RECORDED = "skills_check.recorded", "skills check recorded"
         SKILLS_CHECK_REVOKED = "skills_check.revoked", "skills check revoked"
+        # issue 18: organizations' API tokens.
+        API_TOKEN_CREATED = "api_token.created", "API token created"
+        API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
 
     class Interface(models.TextChoices):
         WEB = "web", "web"

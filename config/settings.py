@@ -473,6 +473,11 @@ CERTIFICATE_VERIFY_RATE_WINDOW = 60  # seconds
 CERTIFICATE_API_RATE_LIMIT = env.int(
     "CERTIFICATE_API_RATE_LIMIT", default=CERTIFICATE_VERIFY_RATE_LIMIT
 )
+# Requests per organization API token (/api/v1/organizations/...) in
+# ORGANIZATION_API_RATE_WINDOW seconds, counted in the shared cache: a staffing
+# system syncing a roster page by page stays well within it.
+ORGANIZATION_API_RATE_LIMIT = env.int("ORGANIZATION_API_RATE_LIMIT", default=120)
+ORGANIZATION_API_RATE_WINDOW = 60  # seconds
 # Number of reverse proxies in front of gunicorn that append to X-Forwarded-For. The
 # client IP (verify limit and allauth's limits alike) is read that many hops from the
 # right; 0 means REMOTE_ADDR. Wrong here means one shared limit, or a spoofable one.

@@ -53,6 +53,16 @@ class InvalidInput(LifelineError):
     default_code = "invalid"
 
 
+class Unauthenticated(LifelineError):
+    """The request does not say who makes it, or what it says is not valid (401).
+    `challenge` is the WWW-Authenticate header the answer carries."""
+
+    status = 401
+    title = "Unauthorized"
+    default_code = "unauthenticated"
+    challenge: ClassVar[str] = "Bearer"
+
+
 class NotAllowed(LifelineError):
     """A rule forbids this for this user now (403)."""
 

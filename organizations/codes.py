@@ -13,11 +13,12 @@ compares a stored code with a typed one character by character.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
 from certificates.codes import ALPHABET
+
+from .tokens import token_hash
 
 GROUPS = 4
 GROUP_LENGTH = 4
@@ -49,7 +50,7 @@ def normalize_seat_code(raw: str) -> str:
 
 def seat_code_hash(code: str) -> str:
     """What is stored of a code: the SHA-256 of its canonical form."""
-    return hashlib.sha256(code.encode()).hexdigest()
+    return token_hash(code)
 
 
 def seat_code_hint(code: str) -> str:

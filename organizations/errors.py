@@ -84,3 +84,9 @@ class SkillsCheckRefused(InvalidInput):
     why."""
 
     default_code = "skills_check.refused"
+
+
+class ApiTokenRefused(InvalidInput):
+    """A token that cannot be created as asked (no name, a name in use)."""
+
+    default_code = "api_token.refused"

@@ -78,6 +78,14 @@ class JoinLinkForm(forms.Form):
         )
 
 
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text='What will use it, e.g. "Staffing system". Unique among your '
+        "active tokens.",
+    )
+
+
 class JobRoleForm(forms.Form):
     name = forms.CharField(label="New job role", max_length=60)
 

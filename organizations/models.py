@@ -12,6 +12,9 @@
   and organization.
 - JoinLink: a shareable link (token stored hashed) anyone signed in can join
   through, with the job role it gives; deactivated or expiring.
+- ApiToken: a key the organization's own systems call the API with
+  (`/api/v1/organizations/<slug>/...`), created and revoked by its administrators;
+  stored only as its SHA-256 with a short prefix to tell keys apart, shown once.
 - Requirement: a course the organization requires, of everyone or of one job role,
   due within N days of joining.
 - WeeklyDigest: the weekly e-mail to an organization's administrators, claimed by
@@ -39,8 +42,6 @@ attempts. Who did what is recorded in the audit trail by the services.
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -56,11 +57,16 @@ from courses.models import SyncedContent
 SEATS_PER_GRANT_MAX = 1000
 
 
-def token_hash(token: str) -> str:
-    """What is stored of an invitation's or join link's token: its SHA-256. The
-    token itself is 256 random bits (secrets.token_urlsafe(32)), so a plain hash
-    is enough: there is nothing to guess from the digest."""
-    return hashlib.sha256(token.encode()).hexdigest()
+def recorded_person() -> models.ForeignKey:
+    """Who did something (invited, created, revoked...): kept while their account
+    exists, emptied (not cascaded) when it is deleted; no reverse accessor."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
 
 # Words the learner's pages use in /organizations/...: no organization may be one.
@@ -202,29 +208,11 @@ class Invitation(models.Model):
     # When the current token was sent; a renewal sends a new token.
     sent_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    invited_by = recorded_person()
     accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    accepted_by = recorded_person()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -280,13 +268,7 @@ class JoinLink(models.Model):
     is_active = models.BooleanField("active", default=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = recorded_person()
     deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -304,6 +286,66 @@ class JoinLink(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.is_active and (self.expires_at is None or now < self.expires_at)
+
+
+# Every API token starts with this, so a leaked one is recognisable (secret
+# scanners, logs) and a malformed one is refused without a query.
+API_TOKEN_MARKER = "lifeline_org_"  # noqa: S105 - a label, not a secret
+# Characters after the marker shown to tell an organization's tokens apart.
+API_TOKEN_PREFIX_LENGTH = 8
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def active(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """An organization's API key. The key itself (API_TOKEN_MARKER + 256 random
+    bits) is shown once to the administrator who created it; only its SHA-256
+    (`token_hash`) and its first characters (`prefix`) are kept. Revoked, never
+    deleted: the row says who created and revoked it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    name = models.CharField(
+        max_length=100, help_text='What uses it, e.g. "Staffing system".'
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=API_TOKEN_PREFIX_LENGTH, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = recorded_person()
+    # Updated at most once a minute (services.api_token_touch).
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = recorded_person()
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("name"),
+                condition=Q(revoked_at__isnull=True),
+                name="api_token_name_unique_active",
+                violation_error_message="An active token has this name already.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} API token {self.name} ({self.display})"
+
+    @property
+    def display(self) -> str:
+        """How pages show it: the marker, its prefix and an ellipsis."""
+        return f"{API_TOKEN_MARKER}{self.prefix}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
 
 
 class Requirement(models.Model):
@@ -419,13 +461,7 @@ class SeatGrant(models.Model):
         max_length=200, blank=True, help_text='e.g. "Purchase order 2027-014".'
     )
     issued_at = models.DateTimeField(default=timezone.now)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    issued_by = recorded_person()
 
     class Meta:
         ordering = ["-issued_at", "-id"]
@@ -495,21 +531,9 @@ class SeatAssignment(models.Model):
     # The code's last four characters, shown as "…W3HP" (organizations.codes).
     code_hint = models.CharField(max_length=4, editable=False)
     assigned_at = models.DateTimeField(default=timezone.now)
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    assigned_by = recorded_person()
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
     redeemed_at = models.DateTimeField(null=True, blank=True)
     # What the seat paid for: the enrollment(s) redeeming it created.
     enrollments = models.ManyToManyField(
@@ -624,13 +648,7 @@ class SkillsCheck(models.Model):
     attestation = models.TextField()
     recorded_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    revoked_by = recorded_person()
     revoke_reason = models.TextField(blank=True, max_length=1000)
 
     objects = SkillsCheckQuerySet.as_manager()

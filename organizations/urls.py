@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import roster, seats, skills
+from .views import api_tokens, roster, seats, skills
 
 app_name = "organizations"
 
@@ -38,6 +38,12 @@ urlpatterns = [
         "<slug:slug>/requirements/<int:pk>/remove/",
         roster.requirement_remove,
         name="requirement_remove",
+    ),
+    path("<slug:slug>/api-tokens/", api_tokens.api_tokens, name="api_tokens"),
+    path(
+        "<slug:slug>/api-tokens/<int:pk>/revoke/",
+        api_tokens.api_token_revoke,
+        name="api_token_revoke",
     ),
     path("<slug:slug>/seats/", seats.seats, name="seats"),
     path("<slug:slug>/seats/<int:pk>/revoke/", seats.seat_revoke, name="seat_revoke"),

@@ -4,6 +4,8 @@ anyone who may not see it.
 
 - `roster`: who may see what, members and their compliance, invitations, join links,
   requirements, the learner's own memberships, the weekly digest's reads.
+- `api`: API tokens (the token a request carries, the administrator's list) and
+  members as the organization API answers them (imported from the module).
 """
 
 from .roster import (
@@ -37,7 +39,6 @@ from .roster import (
     member_while_sharing,
     membership_of,
     memberships_for,
-    new_token,
     organization_for_admin,
     organizations_administered,
     organizations_for_digest,
@@ -78,7 +79,6 @@ __all__ = [
     "member_while_sharing",
     "membership_of",
     "memberships_for",
-    "new_token",
     "organization_for_admin",
     "organizations_administered",
     "organizations_for_digest",

@@ -21,7 +21,6 @@ A member is compliant when every course required of them is current or expiring.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -50,17 +49,12 @@ from ..models import (
     Organization,
     Requirement,
     WeeklyDigest,
-    token_hash,
 )
+from ..tokens import token_hash
 
 # "Expiring" is the window in which a holder may renew (courses' rule): an
 # administrator chasing someone "expiring" sends them to a course they can take.
 EXPIRING_WITHIN_DAYS = RENEWAL_WINDOW_DAYS
-
-
-def new_token() -> str:
-    """A fresh invitation or join-link token: 256 random bits, URL-safe."""
-    return secrets.token_urlsafe(32)
 
 
 # --- Who may see what ---------------------------------------------------------------

@@ -9,8 +9,15 @@ inside its transaction.
 - `digest`: the weekly digest to administrators, once per ISO week.
 - `seats`: prepaid seats issued by staff, given to members with a code, redeemed.
 - `skills`: instructors' hands-on skills checks, attached to the certificate.
+- `api_tokens`: the keys an organization's systems call the API with.
 """
 
+from .api_tokens import (
+    ApiTokenCreated,
+    api_token_create,
+    api_token_revoke,
+    api_token_touch,
+)
 from .digest import weekly_digest_send, weekly_digest_week
 from .invitations import (
     INVITATION_VALID_DAYS,
@@ -55,11 +62,15 @@ from .skills import (
 __all__ = [
     "ATTESTATION",
     "INVITATION_VALID_DAYS",
+    "ApiTokenCreated",
     "Invited",
     "JoinLinkCreated",
     "RosterImport",
     "SeatAssigned",
     "SeatRedeemed",
+    "api_token_create",
+    "api_token_revoke",
+    "api_token_touch",
     "attestation_for",
     "invitation_accept",
     "invitation_create",

@@ -2,7 +2,7 @@
 how a learner accepts them.
 
 Tokens are 256 random bits, e-mailed or shown once and stored only as their SHA-256
-(models.token_hash): the database never holds a usable link. The invitation e-mail
+(organizations.tokens): the database never holds a usable link. The invitation e-mail
 is rendered here, with its link built on SITE_URL like every link Lifeline mails,
 and sent after commit by the account e-mail task (events.InvitationIssued,
 handlers.py), which retries the mail server.
@@ -38,8 +38,8 @@ from ..errors import (
     RowError,
 )
 from ..events import InvitationIssued
-from ..models import Invitation, JobRole, JoinLink, Membership, Organization, token_hash
-from ..selectors import new_token
+from ..models import Invitation, JobRole, JoinLink, Membership, Organization
+from ..tokens import new_token, token_hash
 from .memberships import membership_join, require_admin
 
 # How long an invitation's link works; inviting the address again after that sends

@@ -21,3 +21,16 @@ def issued(user, bls, mailoutbox):
         completed_at=timezone.now(),
     )
     return certificate_issue(enrollment=enrollment)
+
+
+# The organization world of tests/organizations (Mercy Hospital, its
+# administrator, job roles and requirements), for the organization endpoints.
+from tests.organizations.conftest import (  # noqa: E402
+    nurse,
+    org_admin,
+    organization,
+    required,
+    today,
+)
+
+__all__ = ["nurse", "org_admin", "organization", "required", "today"]

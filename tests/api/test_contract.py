@@ -4,7 +4,10 @@ Every operation of /api/v1/schema, through every phase (the schema's examples,
 coverage of each parameter's edge cases and of methods the schema does not list,
 random fuzzing, stateful sequences) and every check (no 5xx, status codes, content
 types, headers and bodies as the schema declares them, 405 with Allow for other
-methods, ...). The rate limit is relaxed for the run. Its findings must be zero.
+methods, ...). The rate limits are relaxed for the run. The organization
+operations run with a token of the schema's example organization ("mercy"), which
+has sharing members, one who does not share and required courses; the
+`ignored_auth` check also calls them without it. Its findings must be zero.
 
 The CLI runs in a subprocess against pytest-django's live server (a thread of this
 process, on the test database), over the loopback interface only.
@@ -23,7 +26,9 @@ from django.utils import timezone
 
 from api.schemas import EXAMPLE_CODE
 from certificates.models import Certificate
+from organizations.services import api_token_create
 from tests import factories
+from tests.organizations.conftest import certify, member
 
 pytestmark = pytest.mark.slow
 
@@ -51,10 +56,28 @@ def certificates(bls):
     )
 
 
+@pytest.fixture
+def token(organization, org_admin, required, nurse, bls, today) -> str:
+    """A token of Mercy Hospital (the schema's example slug), with members."""
+    nora = member(
+        organization,
+        job_role=nurse,
+        email="jordan.rivera@example.org",
+        licence_number="RN 448812",
+    )
+    certify(nora.user, bls, expires_on=today + timedelta(days=400))
+    member(organization)
+    member(organization, sharing=False)
+    return api_token_create(
+        organization=organization, name="Contract test", by=org_admin
+    ).secret
+
+
 def test_schemathesis_finds_nothing_against_the_live_schema(
-    live_server, client, certificates, settings, tmp_path
+    live_server, client, certificates, token, settings, tmp_path
 ):
     settings.CERTIFICATE_API_RATE_LIMIT = 1_000_000
+    settings.ORGANIZATION_API_RATE_LIMIT = 1_000_000
     junit = tmp_path / "junit.xml"
     result = subprocess.run(
         [
@@ -71,6 +94,7 @@ def test_schemathesis_finds_nothing_against_the_live_schema(
             "--report=junit",
             f"--report-junit-path={junit}",
             "--no-color",
+            f"--header=Authorization: Bearer {token}",
         ],
         capture_output=True,
         text=True,
@@ -89,6 +113,13 @@ def test_schemathesis_finds_nothing_against_the_live_schema(
         for path, methods in schema["paths"].items()
         for method in methods
     }
-    assert "GET /api/v1/certificates/{code}" in operations
-    assert {case.get("name") for case in cases} == operations, output
+    assert {
+        "GET /api/v1/certificates/{code}",
+        "GET /api/v1/organizations/{slug}/members",
+        "POST /api/v1/organizations/{slug}/members/lookup",
+    } <= operations
+    # With more than one operation schemathesis infers links between them and
+    # reports its stateful sequences as one case of their own.
+    names = {case.get("name") for case in cases} - {"Stateful tests"}
+    assert names == operations, output
     assert not suite.findall(".//failure") and not suite.findall(".//error"), output

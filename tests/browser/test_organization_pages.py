@@ -12,6 +12,8 @@ import pytest
 from core.dates import site_today
 from organizations.models import Membership, SkillItem
 from organizations.services import (
+    api_token_create,
+    api_token_revoke,
     invitation_create,
     join_link_create,
     seat_assign,
@@ -21,6 +23,7 @@ from tests import factories
 from tests.browser.helpers import (
     assert_accessible,
     assert_no_horizontal_scroll,
+    screenshot,
     sign_in,
 )
 
@@ -92,7 +95,12 @@ def mercy(transactional_db):
         role=Membership.Role.INSTRUCTOR,
         consent_given_at=None,
     )
+    # API tokens: one in use, one revoked.
+    api_token_create(organization=organization, name="Staffing system", by=admin)
+    old = api_token_create(organization=organization, name="Old HR feed", by=admin)
+    api_token_revoke(token=old.token, by=admin)
     return {
+        "token": old.token,
         "instructor": instructor,
         "admin": admin,
         "learner": learner,
@@ -117,6 +125,8 @@ def test_organization_pages_are_accessible_and_fit(
         "/organizations/mercy/requirements/",
         "/organizations/mercy/seats/",
         "/organizations/mercy/skills/",
+        "/organizations/mercy/api-tokens/",
+        f"/organizations/mercy/api-tokens/{mercy['token'].pk}/revoke/",
     ):
         page.goto(path)
         assert_accessible(page)
@@ -169,6 +179,12 @@ def test_organization_pages_are_valid_html(mercy, tmp_path):
         ("join-links", admin, "/organizations/mercy/join-links/"),
         ("requirements", admin, "/organizations/mercy/requirements/"),
         ("seats", admin, "/organizations/mercy/seats/"),
+        ("api-tokens", admin, "/organizations/mercy/api-tokens/"),
+        (
+            "api-token-revoke",
+            admin,
+            f"/organizations/mercy/api-tokens/{mercy['token'].pk}/revoke/",
+        ),
         ("skills", instructor, "/organizations/mercy/skills/"),
         (
             "skills-record",
@@ -196,3 +212,31 @@ def test_organization_pages_are_valid_html(mercy, tmp_path):
         if m["type"] == "error" or m.get("subType") == "fatal"
     ]
     assert not errors, "\n".join(errors)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_new_api_token_is_shown_once_with_a_copy_button(
+    new_context, live_server, mercy, phone
+):
+    context = new_context(phone=phone)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(context, mercy["admin"], live_server.url)
+    page = context.new_page()
+    page.goto("/organizations/mercy/api-tokens/")
+    page.get_by_label("Name").fill("Rostering app")
+    page.get_by_role("button", name="Create the token").click()
+    shown = page.locator("#new-token")
+    secret = shown.inner_text().strip()
+    assert secret.startswith("lifeline_org_")
+    copy = page.get_by_role("button", name="Copy the token")
+    copy.click()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    assert page.locator("[data-copy-status]").inner_text() == "Copied."
+    assert_accessible(page)
+    if phone:
+        assert_no_horizontal_scroll(page)
+    screenshot(page, "organization-api-tokens")
+    # Opening the page again shows the token in the list, never its key.
+    page.goto("/organizations/mercy/api-tokens/")
+    assert secret not in page.content()
+    assert "Rostering app" in page.content()

@@ -24,6 +24,7 @@ from core.dates import site_today
 from courses.models import Enrollment
 from organizations import urls as organization_urls
 from organizations.models import (
+    ApiToken,
     Invitation,
     JoinLink,
     Membership,
@@ -33,6 +34,7 @@ from organizations.models import (
     SkillsCheck,
 )
 from organizations.services import (
+    api_token_create,
     invitation_create,
     join_link_create,
     seat_assign,
@@ -71,6 +73,10 @@ ADMIN_PAGES = [
     Page("seats"),
     Page("seats", method="post"),
     Page("seat_revoke", method="post"),
+    Page("api_tokens"),
+    Page("api_tokens", method="post"),
+    Page("api_token_revoke"),
+    Page("api_token_revoke", method="post"),
     # Skills checks: instructors record; administrators read and revoke too.
     Page("skills", open_to="instructor or admin"),
     Page("skills_record", open_to="instructor"),
@@ -124,6 +130,9 @@ def world(organization, org_admin, required, bls, nurse, today):
         organization=organization, email="invitee@example.org", by=org_admin
     )
     link = join_link_create(organization=organization, by=org_admin).link
+    token = api_token_create(
+        organization=organization, name="Staffing system", by=org_admin
+    ).token
     seats_issue(
         organization=organization, course=bls, quantity=2, by=factories.StaffFactory()
     )
@@ -164,6 +173,7 @@ def world(organization, org_admin, required, bls, nurse, today):
         },
         "invitation": Invitation.objects.get(),
         "link": link,
+        "token": token,
         "requirement": Requirement.objects.filter(organization=organization).first(),
         "seat": seat,
         "check": check,
@@ -192,6 +202,12 @@ def url_of(page: Page, organization, world) -> tuple[str, dict]:
     if name == "requirement_remove":
         return reverse(
             "organizations:requirement_remove", args=[slug, world["requirement"].pk]
+        ), {}
+    if name == "api_tokens":
+        return reverse("organizations:api_tokens", args=[slug]), {"name": "HR feed"}
+    if name == "api_token_revoke":
+        return reverse(
+            "organizations:api_token_revoke", args=[slug, world["token"].pk]
         ), {}
     if name == "invitations":
         return reverse("organizations:invitations", args=[slug]), {
@@ -253,6 +269,7 @@ def state():
         list(SeatAssignment.objects.values_list("pk", "revoked_at", "redeemed_at")),
         list(Enrollment.objects.values_list("pk", "status")),
         list(SkillsCheck.objects.values_list("pk", "revoked_at")),
+        list(ApiToken.objects.values_list("pk", "name", "revoked_at")),
     )
 
 

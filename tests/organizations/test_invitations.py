@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from organizations.errors import AlreadyMember, OrganizationRefused, RosterInvalid
-from organizations.models import Invitation, JoinLink, Membership, token_hash
+from organizations.models import Invitation, JoinLink, Membership
 from organizations.selectors import compliance_for
 from organizations.services import (
     INVITATION_VALID_DAYS,
@@ -24,6 +24,7 @@ from organizations.services import (
     join_link_create,
     membership_consent_set,
 )
+from organizations.tokens import token_hash
 from tests import factories
 from tests.organizations.conftest import member
 
