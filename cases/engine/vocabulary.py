@@ -151,13 +151,15 @@ def _drug(drug_id: str, label: str, toolkits: frozenset[str], *doses: tuple) -> 
 
 
 # Drugs, one a line: id, label, toolkits, then each dose (id, label, route, and
-# True for an infusion).
+# True for an infusion). Doses are listed by amount, smallest first, equal amounts
+# by label and infusions without a leading amount last: the order is a rule, so the
+# first dose offered is no cue (tests/cases/test_dose_order.py).
 _DRUG_LIST = (
-    _drug("epinephrine", "Epinephrine", ACLS, ("1mg-ivio", "1 mg IV/IO push", "ivio"), ("0.5mg-im", "0.5 mg IM", "im"), ("0.1mg-iv", "0.1 mg IV push", "ivio"), ("infusion", "infusion 2-10 mcg/min IV", "ivio", True)),
-    _drug("amiodarone", "Amiodarone", ACLS, ("300mg", "300 mg IV/IO push", "ivio"), ("150mg", "150 mg IV/IO push", "ivio"), ("150mg-10min", "150 mg IV over 10 minutes", "ivio", True)),
-    _drug("lidocaine", "Lidocaine", ACLS, ("1-1.5mgkg", "1-1.5 mg/kg IV/IO", "ivio"), ("0.5-0.75mgkg", "0.5-0.75 mg/kg IV/IO", "ivio")),
-    _drug("atropine", "Atropine", ACLS, ("1mg", "1 mg IV", "ivio"), ("0.5mg", "0.5 mg IV", "ivio"), ("3mg", "3 mg IV", "ivio")),
-    _drug("adenosine", "Adenosine", ACLS, ("6mg-rapid", "6 mg rapid IV push and flush", "ivio"), ("12mg-rapid", "12 mg rapid IV push and flush", "ivio"), ("6mg-slow", "6 mg IV over 2 minutes", "ivio")),
+    _drug("epinephrine", "Epinephrine", ACLS, ("0.1mg-iv", "0.1 mg IV push", "ivio"), ("0.5mg-im", "0.5 mg IM", "im"), ("1mg-ivio", "1 mg IV/IO push", "ivio"), ("infusion", "infusion 2-10 mcg/min IV", "ivio", True)),
+    _drug("amiodarone", "Amiodarone", ACLS, ("150mg-10min", "150 mg IV over 10 minutes", "ivio", True), ("150mg", "150 mg IV/IO push", "ivio"), ("300mg", "300 mg IV/IO push", "ivio")),
+    _drug("lidocaine", "Lidocaine", ACLS, ("0.5-0.75mgkg", "0.5-0.75 mg/kg IV/IO", "ivio"), ("1-1.5mgkg", "1-1.5 mg/kg IV/IO", "ivio")),
+    _drug("atropine", "Atropine", ACLS, ("0.5mg", "0.5 mg IV", "ivio"), ("1mg", "1 mg IV", "ivio"), ("3mg", "3 mg IV", "ivio")),
+    _drug("adenosine", "Adenosine", ACLS, ("6mg-slow", "6 mg IV over 2 minutes", "ivio"), ("6mg-rapid", "6 mg rapid IV push and flush", "ivio"), ("12mg-rapid", "12 mg rapid IV push and flush", "ivio")),
     _drug("norepinephrine", "Norepinephrine", ACLS, ("infusion", "infusion 0.1-0.5 mcg/kg/min IV, titrated to MAP", "ivio", True)),
     _drug("dopamine", "Dopamine", ACLS, ("infusion", "infusion 5-20 mcg/kg/min", "ivio", True)),
     _drug("magnesium", "Magnesium sulfate", ACLS, ("1-2g", "1-2 g IV/IO", "ivio")),
@@ -165,11 +167,11 @@ _DRUG_LIST = (
     _drug("sedation", "Procedural sedation", ACLS, ("procedural", "procedural sedation and analgesia, small titrated IV doses", "ivio")),
     _drug("bicarbonate", "Sodium bicarbonate", ACLS, ("50meq", "50 mEq IV", "ivio")),
     _drug("insulin-dextrose", "Insulin with dextrose", ACLS, ("10u-25g", "10 units regular insulin with 25 g dextrose IV", "ivio")),
-    _drug("fluids", "Fluids", ACLS, ("1l", "1 L isotonic crystalloid bolus", "ivio"), ("250ml", "250 mL isotonic crystalloid", "ivio")),
+    _drug("fluids", "Fluids", ACLS, ("250ml", "250 mL isotonic crystalloid", "ivio"), ("1l", "1 L isotonic crystalloid bolus", "ivio")),
     _drug("dextrose", "Dextrose", ACLS, ("25g", "25 g dextrose IV", "ivio")),
-    _drug("aspirin", "Aspirin", ALL, ("162-325-chewed", "162-325 mg chewed", "po"), ("81-swallowed", "81 mg swallowed", "po")),
+    _drug("aspirin", "Aspirin", ALL, ("81-swallowed", "81 mg swallowed", "po"), ("162-325-chewed", "162-325 mg chewed", "po")),
     _drug("nitroglycerin", "Nitroglycerin", ACLS, ("0.4mg-sl", "0.4 mg sublingual", "sl")),
-    _drug("naloxone", "Naloxone", ALL, ("4mg-in", "4 mg intranasal", "in"), ("0.4mg-im", "0.4 mg IM", "im")),
+    _drug("naloxone", "Naloxone", ALL, ("0.4mg-im", "0.4 mg IM", "im"), ("4mg-in", "4 mg intranasal", "in")),
     _drug("diltiazem", "Diltiazem", ACLS, ("0.25mgkg", "0.25 mg/kg IV over 2 minutes", "ivio")),
     _drug("procainamide", "Procainamide", ACLS, ("infusion", "20-50 mg/min IV until the arrhythmia stops or side effects", "ivio", True)),
 )  # fmt: skip

@@ -28,9 +28,9 @@ def test_acls_offers_every_action_option_and_drug():
     assert [o["id"] for o in drug["options"]] == list(DRUGS)
     epinephrine = next(o for o in drug["options"] if o["id"] == "epinephrine")
     assert [d["id"] for d in epinephrine["doses"]] == [
-        "1mg-ivio",
-        "0.5mg-im",
         "0.1mg-iv",
+        "0.5mg-im",
+        "1mg-ivio",
         "infusion",
     ]
     energy = acls["shock"]["params"][0]
