@@ -132,28 +132,36 @@ def exam_tallies(*, exam: Exam) -> Tallies:
 
 def _exam_counts_recounted(exam: Exam) -> ExamCounts:
     submitted = Attempt.objects.filter(exam=exam, status=Attempt.Status.SUBMITTED)
+    # Aliases must not shadow the field names the filters use (passed).
     totals = submitted.aggregate(
-        attempts=Count("id"),
-        passed=Count("id", filter=Q(passed=True)),
-        learners=Count("user", distinct=True),
-        learners_passed=Count("user", distinct=True, filter=Q(passed=True)),
-        score_sum=Coalesce(Sum("score"), Value(Decimal("0.00"))),
-        correct_squares=Coalesce(Sum(F("correct_count") * F("correct_count")), 0),
+        n_attempts=Count("id"),
+        n_passed=Count("id", filter=Q(passed=True)),
+        n_learners=Count("user", distinct=True),
+        n_learners_passed=Count("user", distinct=True, filter=Q(passed=True)),
+        n_score_sum=Coalesce(Sum("score"), Value(Decimal("0.00"))),
+        n_correct_squares=Coalesce(Sum(F("correct_count") * F("correct_count")), 0),
     )
-    # Per learner who passed: their submitted attempts up to the first pass.
-    first_pass = (
-        Attempt.objects.filter(exam=exam, user=OuterRef("user"), passed=True)
-        .order_by("submitted_at", "pk")
-        .values("submitted_at")[:1]
+    # Per learner who passed: their submitted attempts up to the first pass (in
+    # grading order: by time, then id, as a learner's attempts are one at a time).
+    first_pass = Attempt.objects.filter(
+        exam=exam, user=OuterRef("user"), passed=True
+    ).order_by("submitted_at", "pk")
+    at, pk = (
+        Subquery(first_pass.values("submitted_at")[:1]),
+        Subquery(first_pass.values("pk")[:1]),
     )
     tries = (
-        submitted.filter(submitted_at__lte=Subquery(first_pass))
+        submitted.filter(Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lte=pk))
         .values("user")
         .annotate(tries=Count("id"))
         .aggregate(total=Sum("tries"))["total"]
     )
-    totals["score_sum"] = Decimal(totals["score_sum"]).quantize(Decimal("0.01"))
-    return ExamCounts(tries_to_pass=tries or 0, **totals)
+    counts = ExamCounts(
+        tries_to_pass=tries or 0,
+        **{name.removeprefix("n_"): value for name, value in totals.items()},
+    )
+    counts.score_sum = Decimal(counts.score_sum).quantize(Decimal("0.01"))
+    return counts
 
 
 def _batch_recounted(rows, tallies: Tallies) -> None:
@@ -188,7 +196,7 @@ def _batch_recounted(rows, tallies: Tallies) -> None:
     ):
         tallies.choices[choice_id] = tallies.choices.get(choice_id, 0) + picked
     for first, second, together in (
-        rows.alias(other=F("attempt__items__question_id"))
+        rows.annotate(other=F("attempt__items__question_id"))
         .filter(question_id__lt=F("other"))
         .values("question_id", "other")
         .annotate(together=Count("id"))
