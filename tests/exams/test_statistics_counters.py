@@ -34,6 +34,7 @@ from exams.services import (
     questions_activate,
 )
 from tests.exams.conftest import answers_for, complete_lessons, ready_to_retake
+from tests.exams.test_concurrency import race
 from tests.factories import EnrollmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +187,25 @@ def test_statistics_page_queries_do_not_grow_with_attempts(
         response = staff_client.get(reverse("exams:statistics", args=[module_exam.pk]))
     assert response.status_code == 200
     assert f'<td class="num">{learners}</td>' in response.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_gradings_of_one_exam_count_exactly(module_exam, bls):
+    """Pairs of learners submit at the same moment, each in its own connection: the
+    counters lose nothing (and deadlock nowhere) and equal the recount."""
+    rounds = 4
+    attempts = []
+    for n in range(2 * rounds):
+        attempt, _ = exam_attempt_start(user=_learner(bls), exam=module_exam)
+        attempts.append((attempt, answers_for(attempt, correct=n % 6)))
+    for first, second in zip(attempts[::2], attempts[1::2], strict=True):
+        outcomes = race(
+            lambda pair=first: exam_attempt_submit(attempt=pair[0], answers=pair[1]),
+            lambda pair=second: exam_attempt_submit(attempt=pair[0], answers=pair[1]),
+        )
+        assert all(getattr(o, "graded_now", False) for o in outcomes), outcomes
+    assert_counters_equal_recount(module_exam)
+    stats = exam_statistics(exam=module_exam)
+    assert (stats.attempts, stats.learners) == (2 * rounds, 2 * rounds)
+    assert sum(s.answers for s in stats.questions) == 2 * rounds * 5
