@@ -493,7 +493,7 @@ class QuestionTally(models.Model):
     attempts of more than one question)."""
 
     question = models.OneToOneField(
-        Question, on_delete=models.CASCADE, primary_key=True, related_name="+"
+        Question, on_delete=models.CASCADE, primary_key=True, related_name="tally"
     )
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+")
     answers = models.PositiveIntegerField(default=0)

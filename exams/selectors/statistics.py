@@ -11,7 +11,12 @@ from decimal import Decimal
 from django.db.models import Prefetch
 
 from ..models import Attempt, Choice, Exam, Question
-from .tallies import QuestionCounts, Tallies, exam_tallies
+from .tallies import (
+    QuestionCounts,
+    Tallies,
+    exam_pairs_facility_product,
+    exam_tallies,
+)
 
 # Below this many responses (times a submitted attempt presented the question) its
 # figures are shown but not flagged: too noisy.
@@ -165,13 +170,14 @@ def _topics(exam: Exam, stats: list[QuestionStat]) -> list[TopicStat]:
     return topics
 
 
-def _reliability(tallies: Tallies) -> float | None:
+def _reliability(tallies: Tallies, pairs_product: float) -> float | None:
     """KR-20 (kr20) from the counters. The centred score of an attempt a is
     S_a - P_a, S_a its correct answers and P_a the sum of the facilities p of the
     questions it presented, so the sum of its squares over attempts expands into
     sum S^2 (ExamTally.correct_squares) - 2 sum_q p_q * (sum of S over the attempts
     presenting q: QuestionTally.correct_sum) + sum_q,r p_q p_r * (attempts presenting
-    both: answers when q = r, QuestionPairTally otherwise)."""
+    both: answers when q = r, QuestionPairTally otherwise: `pairs_product`, the sum
+    over pairs q < r of p_q p_r times the attempts presenting both)."""
     attempts = tallies.exam.attempts
     if attempts < 2:
         return None
@@ -191,10 +197,7 @@ def _reliability(tallies: Tallies) -> float | None:
         if counts.answers:
             p = facility[pk]
             squares += p * (p * counts.answers - 2 * counts.correct_sum)
-    squares += 2 * sum(
-        facility[first] * facility[second] * together
-        for (first, second), together in tallies.pairs.items()
-    )
+    squares += 2 * pairs_product
     # The expansion cancels large terms: what is left of a zero spread is rounding.
     if squares <= 1e-9 * max(1.0, tallies.exam.correct_squares):
         squares = 0.0
@@ -220,7 +223,7 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
     KR-20 reliability over the submitted attempts (kr20: exact for a fixed form, an
     approximation over blueprint draws).
     """
-    tallies = exam_tallies(exam=exam)
+    tallies = exam_tallies(exam=exam, pairs=False)
     counts = tallies.exam
     in_progress = Attempt.objects.filter(exam=exam, status=Attempt.Status.OPEN).count()
     questions = Question.objects.filter(exam=exam).prefetch_related(
@@ -253,7 +256,7 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
     attempts = counts.attempts
     return ExamStatistics(
         topics=_topics(exam, stats),
-        reliability=_reliability(tallies),
+        reliability=_reliability(tallies, exam_pairs_facility_product(exam=exam)),
         exam=exam,
         attempts=attempts,
         passed=counts.passed,

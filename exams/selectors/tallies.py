@@ -106,9 +106,9 @@ class Tallies:
         )
 
 
-def exam_tallies(*, exam: Exam) -> Tallies:
-    """The exam's counters as maintained (four queries, whatever the number of
-    attempts)."""
+def exam_tallies(*, exam: Exam, pairs: bool = True) -> Tallies:
+    """The exam's counters as maintained (four queries, three without the `pairs`,
+    whatever the number of attempts)."""
     row = ExamTally.objects.filter(exam=exam).values(*EXAM_FIELDS).first()
     return Tallies(
         exam=ExamCounts(**row) if row else ExamCounts(),
@@ -126,8 +126,29 @@ def exam_tallies(*, exam: Exam) -> Tallies:
             for first, second, together in QuestionPairTally.objects.filter(
                 exam=exam
             ).values_list("first_id", "second_id", "together")
-        },
+        }
+        if pairs
+        else {},
     )
+
+
+def _facility(side: str):
+    return Cast(F(f"{side}__tally__correct"), FloatField()) / Cast(
+        F(f"{side}__tally__answers"), FloatField()
+    )
+
+
+def exam_pairs_facility_product(*, exam: Exam) -> float:
+    """The sum over the exam's pairs of questions of (attempts presenting both) x the
+    facility of each: what KR-20 needs of the pairs, summed in the database (one
+    query, one row back, however many pairs a large bank has)."""
+    total = QuestionPairTally.objects.filter(exam=exam).aggregate(
+        total=Sum(
+            F("together") * _facility("first") * _facility("second"),
+            output_field=FloatField(),
+        )
+    )["total"]
+    return total or 0.0
 
 
 def _exam_counts_recounted(exam: Exam) -> ExamCounts:
