@@ -1,6 +1,7 @@
-"""The authors' item analysis of an exam, aggregated in the database: per exam
-(attempts, pass rate, KR-20 reliability), per topic and per question (facility,
-point-biserial discrimination, choices picked, flags)."""
+"""The authors' item analysis of an exam, from the counters kept as attempts are
+graded (exams.selectors.tallies): per exam (attempts, pass rate, KR-20 reliability),
+per topic and per question (facility, point-biserial discrimination, choices picked,
+flags)."""
 
 from __future__ import annotations
 
