@@ -34,9 +34,13 @@ from ..selectors.tallies import (
     learner_before,
 )
 
-# Rows per INSERT (a 50-question attempt adds 1,225 pairs): well under the bound
-# parameters SQLite and PostgreSQL accept in one statement.
-UPSERT_BATCH = 500
+# Bound parameters per INSERT: under what SQLite (32,766) and PostgreSQL (65,535)
+# accept in one statement, so an attempt of up to 126 questions (7,875 pairs of four
+# columns) adds to each table in one statement: the grading's queries do not grow with
+# its questions.
+UPSERT_PARAMETERS = 32_000
+# Rows per INSERT of the recount's rebuild.
+REBUILD_BATCH = 1000
 
 
 def _add(model, key: tuple[str, ...], rows: list[dict]) -> None:
@@ -52,13 +56,14 @@ def _add(model, key: tuple[str, ...], rows: list[dict]) -> None:
         f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in counts
     )
     row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    batch = UPSERT_PARAMETERS // len(columns)
     insert = f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)})"
     on_conflict = (
         f"ON CONFLICT ({', '.join(quote(k) for k in key)}) DO UPDATE SET {assignments}"
     )
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), UPSERT_BATCH):
-            chunk = rows[start : start + UPSERT_BATCH]
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
             # Names from the models, quoted; every value a bound parameter.
             values = ", ".join([row_placeholder] * len(chunk))
             cursor.execute(
@@ -127,20 +132,20 @@ def exam_tallies_recount(*, exam: Exam, batch_size: int = RECOUNT_BATCH) -> bool
             QuestionTally(question_id=pk, exam=exam, **asdict(counts))
             for pk, counts in recounted.questions.items()
         ),
-        batch_size=UPSERT_BATCH,
+        batch_size=REBUILD_BATCH,
     )
     ChoiceTally.objects.bulk_create(
         (
             ChoiceTally(choice_id=pk, exam=exam, picked=picked)
             for pk, picked in recounted.choices.items()
         ),
-        batch_size=UPSERT_BATCH,
+        batch_size=REBUILD_BATCH,
     )
     QuestionPairTally.objects.bulk_create(
         (
             QuestionPairTally(exam=exam, first_id=a, second_id=b, together=n)
             for (a, b), n in recounted.pairs.items()
         ),
-        batch_size=UPSERT_BATCH,
+        batch_size=REBUILD_BATCH,
     )
     return True
