@@ -326,6 +326,12 @@ class Attempt(models.Model):
                 condition=Q(status="open"),
                 name="attempt_open_by_time_idx",
             ),
+            # The statistics page counts an exam's attempts in progress.
+            models.Index(
+                fields=["exam"],
+                condition=Q(status="open"),
+                name="attempt_open_by_exam_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -448,3 +454,98 @@ class CooldownClearance(models.Model):
 
     def __str__(self) -> str:
         return f"Cool-down after attempt {self.attempt_id} cleared"
+
+
+# --- Statistics counters ----------------------------------------------------------
+#
+# What the authors' statistics page (exams.selectors.statistics) shows, kept up to
+# date in the grading transaction (exams.services.tallies) so the page reads a few
+# small rows whatever the number of attempts. Each counts submitted attempts only;
+# the command `recount_exam_statistics` rebuilds them from the attempts.
+
+
+class ExamTally(models.Model):
+    """Per exam: its submitted attempts and learners, and the sums the averages and
+    KR-20 reliability are computed from. Every grading of the exam updates this row
+    first, so gradings of one exam count one after the other."""
+
+    exam = models.OneToOneField(
+        Exam, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    passed = models.PositiveIntegerField(default=0)
+    learners = models.PositiveIntegerField(default=0)
+    learners_passed = models.PositiveIntegerField(default=0)
+    # Over learners who passed: their submitted attempts up to the first pass.
+    tries_to_pass = models.PositiveBigIntegerField(default=0)
+    score_sum = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    # Sum over attempts of correct_count squared (KR-20's score variance).
+    correct_squares = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Statistics of exam {self.exam_id}"
+
+
+class QuestionTally(models.Model):
+    """Per question: how often submitted attempts presented it, got it right, left it
+    unanswered, and the sums its point-biserial discrimination is computed from (x:
+    right or not; y: the rest score, (correct_count - x) / (question_count - 1), over
+    attempts of more than one question)."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, primary_key=True, related_name="tally"
+    )
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+")
+    answers = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    unanswered = models.PositiveIntegerField(default=0)
+    n = models.PositiveIntegerField(default=0)
+    sum_x = models.PositiveIntegerField(default=0)
+    sum_y = models.FloatField(default=0.0)
+    sum_yy = models.FloatField(default=0.0)
+    sum_xy = models.FloatField(default=0.0)
+    # Sum of the presenting attempts' correct_count (KR-20's centred scores).
+    correct_sum = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Statistics of question {self.question_id}"
+
+
+class ChoiceTally(models.Model):
+    """Per choice of the bank: how often a submitted attempt's answer picked it (gone
+    with the choice, as the attempts' link to it is)."""
+
+    choice = models.OneToOneField(
+        Choice, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+")
+    picked = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Statistics of choice {self.choice_id}"
+
+
+class QuestionPairTally(models.Model):
+    """Per pair of questions (first < second by id): how many submitted attempts
+    presented both. KR-20 over blueprint draws centres each attempt's score on the
+    facilities of the questions it drew, and the variance of that needs how often
+    each two questions were drawn together."""
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    together = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first", "second"], name="question_pair_tally_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")),
+                name="question_pair_tally_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Questions {self.first_id} and {self.second_id} together"

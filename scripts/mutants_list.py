@@ -698,4 +698,29 @@ MUTANTS: list[Mutant] = [
         replace="",
         tests=("tests/api/test_organizations.py",),
     ),
+    # Exam statistics counters (issue 19).
+    Mutant(
+        id="stats-counter-overwrites",
+        rule="a grading overwrites the statistics counters instead of adding to them",
+        path="exams/services/tallies.py",
+        find='f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}"',
+        replace='f"{quote(c)} = EXCLUDED.{quote(c)}"',
+        tests=("tests/exams/test_statistics_counters.py",),
+    ),
+    Mutant(
+        id="stats-tries-to-pass",
+        rule="the passing attempt is left out of the tries to pass",
+        path="exams/selectors/tallies.py",
+        find="tries_to_pass=before.attempts + 1 if first_pass else 0,",
+        replace="tries_to_pass=before.attempts if first_pass else 0,",
+        tests=("tests/exams/test_statistics_counters.py",),
+    ),
+    Mutant(
+        id="stats-not-counted",
+        rule="grading does not count the attempt in the statistics",
+        path="exams/services/grading.py",
+        find="    exam_tallies_add_graded(attempt=locked, items=items)\n",
+        replace="",
+        tests=("tests/exams/test_statistics.py",),
+    ),
 ]

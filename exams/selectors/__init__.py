@@ -2,7 +2,8 @@
 exam list (with the unlock rule), the completion rule and the authors' statistics.
 
 Every page-level selector runs a fixed number of queries whatever the number of
-questions or attempts (asserted in tests); statistics are aggregated in the database.
+questions or attempts (asserted in tests); statistics read counters kept as
+attempts are graded (tallies).
 """
 
 from .attempts import (

@@ -1,6 +1,7 @@
-"""The authors' item analysis of an exam, aggregated in the database: per exam
-(attempts, pass rate, KR-20 reliability), per topic and per question (facility,
-point-biserial discrimination, choices picked, flags)."""
+"""The authors' item analysis of an exam, from the counters kept as attempts are
+graded (exams.selectors.tallies): per exam (attempts, pass rate, KR-20 reliability),
+per topic and per question (facility, point-biserial discrimination, choices picked,
+flags)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,15 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import (
-    Avg,
-    Case,
-    Count,
-    F,
-    FloatField,
-    OuterRef,
-    Prefetch,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast
+from django.db.models import Prefetch
 
-from ..models import Attempt, AttemptQuestion, Choice, Exam, Question
+from ..models import Attempt, Choice, Exam, Question
+from .tallies import (
+    QuestionCounts,
+    Tallies,
+    exam_pairs_facility_product,
+    exam_tallies,
+)
 
 # Below this many responses (times a submitted attempt presented the question) its
 # figures are shown but not flagged: too noisy.
@@ -178,33 +171,37 @@ def _topics(exam: Exam, stats: list[QuestionStat]) -> list[TopicStat]:
     return topics
 
 
-def _reliability(rows, per_question: dict, attempts: int) -> float | None:
-    """KR-20 (kr20) from the per-question counts already aggregated and one pass over
-    the responses (one query, streamed: memory does not grow with attempts)."""
+def _reliability(tallies: Tallies, pairs_product: float) -> float | None:
+    """KR-20 (kr20) from the counters. The centred score of an attempt a is
+    S_a - P_a, S_a its correct answers and P_a the sum of the facilities p of the
+    questions it presented, so the sum of its squares over attempts expands into
+    sum S^2 (ExamTally.correct_squares) - 2 sum_q p_q * (sum of S over the attempts
+    presenting q: QuestionTally.correct_sum) + sum_q,r p_q p_r * (attempts presenting
+    both: answers when q = r, QuestionPairTally otherwise: `pairs_product`, the sum
+    over pairs q < r of p_q p_r times the attempts presenting both)."""
+    attempts = tallies.exam.attempts
     if attempts < 2:
         return None
     facility = {
-        pk: row["correct"] / row["answers"]
-        for pk, row in per_question.items()
-        if row["answers"]
+        pk: counts.correct / counts.answers
+        for pk, counts in tallies.questions.items()
+        if counts.answers
     }
     item_variance_sum = sum(
-        row["answers"] * facility[pk] * (1 - facility[pk])
-        for pk, row in per_question.items()
-        if row["answers"]
+        counts.answers * facility[pk] * (1 - facility[pk])
+        for pk, counts in tallies.questions.items()
+        if counts.answers
     )
-    responses = sum(row["answers"] for row in per_question.values())
-    squares, current, centred = 0.0, None, 0.0
-    for attempt_id, question_id, correct in (
-        rows.order_by("attempt_id")
-        .values_list("attempt_id", "question_id", "is_correct")
-        .iterator(chunk_size=2000)
-    ):
-        if attempt_id != current:
-            squares += centred * centred
-            current, centred = attempt_id, 0.0
-        centred += (1.0 if correct else 0.0) - facility[question_id]
-    squares += centred * centred
+    responses = sum(counts.answers for counts in tallies.questions.values())
+    squares = float(tallies.exam.correct_squares)
+    for pk, counts in tallies.questions.items():
+        if counts.answers:
+            p = facility[pk]
+            squares += p * (p * counts.answers - 2 * counts.correct_sum)
+    squares += 2 * pairs_product
+    # The expansion cancels large terms: what is left of a zero spread is rounding.
+    if squares <= 1e-9 * max(1.0, tallies.exam.correct_squares):
+        squares = 0.0
     return kr20(
         attempts=attempts,
         responses=responses,
@@ -214,7 +211,9 @@ def _reliability(rows, per_question: dict, attempts: int) -> float | None:
 
 
 def exam_statistics(*, exam: Exam) -> ExamStatistics:
-    """Item analysis of an exam over its submitted attempts (seven queries).
+    """Item analysis of an exam over its submitted attempts, from the counters
+    maintained as attempts are graded (exams.selectors.tallies): seven queries,
+    whatever the number of attempts.
 
     Per exam: attempts, pass rate, learners, average score, and average attempts a
     learner needed up to their first pass. Per question: facility (share answered
@@ -225,80 +224,27 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
     KR-20 reliability over the submitted attempts (kr20: exact for a fixed form, an
     approximation over blueprint draws).
     """
-    submitted = Attempt.objects.filter(exam=exam, status=Attempt.Status.SUBMITTED)
-    # Aliases must not shadow field names that the filters use (passed, status).
-    totals = Attempt.objects.filter(exam=exam).aggregate(
-        n_attempts=Count("id", filter=Q(status=Attempt.Status.SUBMITTED)),
-        n_passed=Count("id", filter=Q(passed=True)),
-        n_in_progress=Count("id", filter=Q(status=Attempt.Status.OPEN)),
-        n_learners=Count(
-            "user", distinct=True, filter=Q(status=Attempt.Status.SUBMITTED)
-        ),
-        n_learners_passed=Count("user", distinct=True, filter=Q(passed=True)),
-        mean_score=Avg("score"),
-    )
-    first_pass = (
-        Attempt.objects.filter(exam=exam, user=OuterRef("user"), passed=True)
-        .order_by("submitted_at", "pk")
-        .values("submitted_at")[:1]
-    )
-    average_attempts_to_pass = (
-        submitted.filter(submitted_at__lte=Subquery(first_pass))
-        .values("user")
-        .annotate(tries=Count("id"))
-        .aggregate(average=Avg("tries"))["average"]
-    )
-
-    rows = AttemptQuestion.objects.filter(
-        attempt__exam=exam, attempt__status=Attempt.Status.SUBMITTED
-    )
-    x = Case(When(is_correct=True, then=Value(1.0)), default=Value(0.0))
-    rest = (Cast("attempt__correct_count", FloatField()) - x) / Cast(
-        F("attempt__question_count") - 1, FloatField()
-    )
-    # The rest score needs at least one other question in the attempt.
-    multi = Q(attempt__question_count__gt=1)
-    per_question = {
-        row["question_id"]: row
-        for row in rows.values("question_id").annotate(
-            answers=Count("id"),
-            correct=Count("id", filter=Q(is_correct=True)),
-            unanswered=Count("id", filter=Q(selected_key="")),
-            n=Count("id", filter=multi),
-            sum_x=Sum(x, filter=multi, output_field=FloatField()),
-            sum_y=Sum(rest, filter=multi, output_field=FloatField()),
-            sum_yy=Sum(rest * rest, filter=multi, output_field=FloatField()),
-            sum_xy=Sum(x * rest, filter=multi, output_field=FloatField()),
-        )
-    }
-    picks: dict[tuple[int, int], int] = {
-        (row["question_id"], row["selected_choice_id"]): row["picked"]
-        for row in rows.filter(selected_choice__isnull=False)
-        .values("question_id", "selected_choice_id")
-        .annotate(picked=Count("id"))
-    }
+    tallies = exam_tallies(exam=exam, pairs=False)
+    counts = tallies.exam
+    in_progress = Attempt.objects.filter(exam=exam, status=Attempt.Status.OPEN).count()
     questions = Question.objects.filter(exam=exam).prefetch_related(
         Prefetch("choices", queryset=Choice.objects.order_by("order", "pk"))
     )
     stats = []
     for question in questions:
-        row = per_question.get(question.pk, {})
+        row = tallies.questions.get(question.pk, QuestionCounts())
         stat = QuestionStat(
             question=question,
-            answers=row.get("answers", 0),
-            correct=row.get("correct", 0),
-            unanswered=row.get("unanswered", 0),
+            answers=row.answers,
+            correct=row.correct,
+            unanswered=row.unanswered,
             discrimination=_point_biserial(
-                row.get("n", 0),
-                row.get("sum_x") or 0.0,
-                row.get("sum_y") or 0.0,
-                row.get("sum_yy") or 0.0,
-                row.get("sum_xy") or 0.0,
+                row.n, row.sum_x, row.sum_y, row.sum_yy, row.sum_xy
             ),
         )
         answered = stat.answers - stat.unanswered
         for choice in question.choices.all():
-            picked = picks.get((question.pk, choice.pk), 0)
+            picked = tallies.choices.get(choice.pk, 0)
             stat.choices.append(
                 ChoiceStat(
                     text=choice.text,
@@ -308,17 +254,22 @@ def exam_statistics(*, exam: Exam) -> ExamStatistics:
                 )
             )
         stats.append(stat)
+    attempts = counts.attempts
     return ExamStatistics(
         topics=_topics(exam, stats),
-        reliability=_reliability(rows, per_question, totals["n_attempts"]),
+        reliability=_reliability(tallies, exam_pairs_facility_product(exam=exam)),
         exam=exam,
-        attempts=totals["n_attempts"],
-        passed=totals["n_passed"],
-        in_progress=totals["n_in_progress"],
-        learners=totals["n_learners"],
-        learners_passed=totals["n_learners_passed"],
-        average_score=totals["mean_score"],
-        average_attempts_to_pass=average_attempts_to_pass,
+        attempts=attempts,
+        passed=counts.passed,
+        in_progress=in_progress,
+        learners=counts.learners,
+        learners_passed=counts.learners_passed,
+        average_score=counts.score_sum / attempts if attempts else None,
+        average_attempts_to_pass=(
+            counts.tries_to_pass / counts.learners_passed
+            if counts.learners_passed
+            else None
+        ),
         questions=stats,
     )
 

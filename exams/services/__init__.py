@@ -9,7 +9,8 @@ graded once whatever the database.
 
 Modules: `attempts` (starting), `answers` (saving), `grading` (submitting,
 completing, closing attempts whose time is up), `bank` (the admin's writes), `pacing`
-(the retake rule at start, lifting a cool-down, rate limits). Reads live in
+(the retake rule at start, lifting a cool-down, rate limits), `tallies` (the
+statistics counters, added to by grading, rebuilt by a recount). Reads live in
 exams.selectors.
 """
 
@@ -38,6 +39,7 @@ from .grading import (
     exam_attempts_sweep_expired,
 )
 from .pacing import exam_cooldown_clear, exam_rate_limit_hit, exam_retake_check
+from .tallies import exam_tallies_add_graded, exam_tallies_recount
 
 __all__ = [
     "AttemptClosed",
@@ -58,6 +60,8 @@ __all__ = [
     "exam_cooldown_clear",
     "exam_rate_limit_hit",
     "exam_retake_check",
+    "exam_tallies_add_graded",
+    "exam_tallies_recount",
     "exams_activate",
     "question_correct_mark_release",
     "questions_activate",

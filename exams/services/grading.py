@@ -32,6 +32,7 @@ from ..selectors import (
     time_is_up,
 )
 from .answers import lock_attempt, set_answers, validate_answers
+from .tallies import exam_tallies_add_graded
 
 # Expired attempts the sweeper grades per batch: each in its own short transaction,
 # so a batch holds no lock for long and one bad attempt does not stop the others.
@@ -124,6 +125,8 @@ def attempt_grade(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutco
         # Prerequisites are checked again there: without them the pass stands and
         # the enrollment waits (completing once they are held).
         completed = enrollment_complete(enrollment=enrollment, at=now)
+    # Last: the exam's counter row is locked from here until the grading commits.
+    exam_tallies_add_graded(attempt=locked, items=items)
     return SubmitOutcome(
         attempt=locked,
         graded_now=True,

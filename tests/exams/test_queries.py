@@ -17,8 +17,9 @@ PAGE_QUERIES = 4
 # release.
 ANSWER_QUERIES = 9
 # session, user; attempt; questions (form); savepoint, lock (with enrollment),
-# questions, conditional update, bulk update, release.
-SUBMIT_QUERIES = 10
+# questions, conditional update, bulk update; the statistics counters (the learner's
+# earlier attempts, then one upsert each: exam, questions, choices, pairs); release.
+SUBMIT_QUERIES = 15
 
 
 @pytest.fixture(params=[10, 50], ids=["10-questions", "50-questions"])

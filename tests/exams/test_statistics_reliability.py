@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from exams.models import Attempt, AttemptQuestion, Exam
 from exams.selectors import MIN_ANSWERS_TO_FLAG, exam_statistics
+from exams.services import exam_tallies_add_graded
 from tests.factories import EnrollmentFactory, ExamFactory, QuestionFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def _craft(exam: Exam, bls, responses: list[dict[str, int]]) -> None:
             score=Decimal(100 * correct) / Decimal(len(answers)),
             passed=correct * 100 >= exam.pass_mark * len(answers),
         )
-        AttemptQuestion.objects.bulk_create(
+        items = AttemptQuestion.objects.bulk_create(
             AttemptQuestion(
                 attempt=attempt,
                 question=questions[key],
@@ -66,6 +67,8 @@ def _craft(exam: Exam, bls, responses: list[dict[str, int]]) -> None:
             )
             for position, (key, right) in enumerate(answers.items(), start=1)
         )
+        # Counted as grading counts an attempt.
+        exam_tallies_add_graded(attempt=attempt, items=items)
 
 
 # Six learners, four questions, every attempt presents all four (a fixed form).
