@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from cases.models import Case, CaseRules
 from courses.images import IMAGE_TYPES
@@ -37,7 +38,9 @@ from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
 from exams.services.bank import bank_row_save, exams_activate, questions_activate
 from organizations.models import SkillItem
 
+from ..models import SyncState
 from ..reader import ContentError, CourseFile, Problem, Tree, read_content
+from .fingerprint import database_digest, files_digest
 
 
 @dataclass
@@ -46,6 +49,9 @@ class SyncReport:
     warnings: list[Problem] = field(default_factory=list)
     # Exams short of their target draw or without a blueprint (Tree.notices).
     notices: list[Problem] = field(default_factory=list)
+    # True when the files and the database were as the last sync left them, so the
+    # tree was not read (fingerprint.py); warnings and notices are that sync's.
+    skipped: bool = False
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts[kind][outcome] += 1
@@ -558,12 +564,29 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
 
     Raises ContentError (file:line problems) and changes nothing when the tree is
     invalid or would overwrite admin edits without `force`.
+
+    Returns at once, reading no file twice and writing nothing, when the files (and
+    the code that reads them) and the curriculum rows are exactly as the last
+    successful sync left them (`SyncState`, fingerprint.py); `force` always reads
+    and compares everything.
     """
+    files = files_digest(root)
+    if not force and files is not None:
+        state = SyncState.objects.filter(key=_STATE_KEY).first()
+        if (
+            state is not None
+            and state.files_digest == files
+            and state.database_digest == database_digest()
+        ):
+            return _skipped(state)
     tree = read_content(root)
     applier = _Applier(tree, force)
     with transaction.atomic():
         try:
-            return applier.apply()
+            report = applier.apply()
+            if report.changed:
+                _content_changed(report)
+            _remember(files, report)
         except DatabaseError as error:
             # Raised inside the atomic block: every write of this sync is rolled back.
             raise ContentError(
@@ -576,3 +599,47 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
                     )
                 ]
             ) from error
+    return report
+
+
+def _content_changed(report: SyncReport) -> None:
+    """Runs once, inside the sync's transaction, after a sync that changed rows:
+    the one place for what must follow a content change (issue 19: bumping the
+    content version that learner pages' cached outlines are keyed by)."""
+
+
+_STATE_KEY = "content"
+
+
+def _remember(files: str | None, report: SyncReport) -> None:
+    """Records the digests of what this sync read and left (in its transaction: a
+    sync that fails records nothing). Without a files digest (the tree holds
+    something the reader refuses) the next sync reads again."""
+    if files is None:
+        SyncState.objects.filter(key=_STATE_KEY).delete()
+        return
+    SyncState.objects.update_or_create(
+        key=_STATE_KEY,
+        defaults={
+            "files_digest": files,
+            "database_digest": database_digest(),
+            "problems": {
+                "warnings": [_problem_row(p) for p in report.warnings],
+                "notices": [_problem_row(p) for p in report.notices],
+            },
+            "synced_at": timezone.now(),
+        },
+    )
+
+
+def _problem_row(problem: Problem) -> list:
+    return [str(problem.path), problem.line, problem.message]
+
+
+def _skipped(state: SyncState) -> SyncReport:
+    def problems(kind: str) -> list[Problem]:
+        return [Problem(Path(p), n, m) for p, n, m in state.problems.get(kind, [])]
+
+    return SyncReport(
+        warnings=problems("warnings"), notices=problems("notices"), skipped=True
+    )
