@@ -46,8 +46,7 @@ def seed(items: int) -> None:
     learners = max(1, attempts_needed // len(exams))
     now = timezone.now()
     users = User.objects.bulk_create(
-        User(email=f"bench-sync-{i}@example.com")
-        for i in range(learners)
+        User(email=f"bench-sync-{i}@example.com") for i in range(learners)
     )
     courses = list(Course.objects.all())
     enrollments = Enrollment.objects.bulk_create(

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
-from cases.models import Case, CaseRules
+from cases.models import Case, CaseAttempt, CaseRules
 from courses.images import IMAGE_TYPES
 from courses.markdown import render_markdown
 from courses.models import (
@@ -22,6 +23,7 @@ from courses.models import (
     BundleCourse,
     Course,
     CourseImage,
+    Enrollment,
     InfoPage,
     Lesson,
     LessonProgress,
@@ -254,29 +256,31 @@ class _Applier:
                 )
         # Lessons that left the files: deleted, or unpublished where learners have
         # progress in them (their records are kept).
-        stale_lessons = Lesson.objects.filter(
-            course=course, synced_hash__gt=""
-        ).exclude(slug__in=list(lessons))
-        studied = set(
-            LessonProgress.objects.filter(lesson__in=stale_lessons).values_list(
-                "lesson_id", flat=True
+        # Learner records are looked up only for the rows that disappear, and
+        # without the learner tables' default ordering (which would sort them all).
+        stale_lessons = list(
+            Lesson.objects.filter(course=course, synced_hash__gt="").exclude(
+                slug__in=list(lessons)
             )
         )
+        studied = _referenced(LessonProgress, "lesson_id", stale_lessons)
         for lesson in stale_lessons:
             self._retire("lessons", lesson, "is_published", keep=lesson.pk in studied)
         # A module that left the files goes once nothing of learners' refers to it: its
         # kept lessons are unpublished above and its exam is retired by sync_exams.
-        stale_modules = (
+        stale_modules = list(
             Module.objects.filter(course=course, synced_hash__gt="")
             .exclude(slug__in=[m.slug for m in cf.modules])
             .exclude(lessons__isnull=False)
-            .exclude(
-                pk__in=Attempt.objects.filter(exam__module__isnull=False).values(
-                    "exam__module"
-                )
-            )
         )
-        self._remove("modules", stale_modules)
+        if stale_modules:
+            examined = _referenced(Attempt, "exam__module_id", stale_modules)
+            self._remove(
+                "modules",
+                Module.objects.filter(
+                    pk__in=[m.pk for m in stale_modules if m.pk not in examined]
+                ),
+            )
         return lessons
 
     def sync_exams(
@@ -348,22 +352,24 @@ class _Applier:
                         )
                         for i, (text, correct) in enumerate(choices)
                     )
-        stale = Question.objects.filter(
-            exam__course=course, synced_hash__gt=""
-        ).exclude(key__in=kept_keys)
-        used = set(
-            AttemptQuestion.objects.filter(question__in=stale).values_list(
-                "question_id", flat=True
+        stale = list(
+            Question.objects.filter(exam__course=course, synced_hash__gt="").exclude(
+                key__in=kept_keys
             )
         )
+        used = _referenced(AttemptQuestion, "question_id", stale)
         for question in stale:
             self._retire("questions", question, "is_active", keep=question.pk in used)
         # An exam whose bank left the files: deleted, or retired (no longer required or
         # offered) when learners have taken it.
-        for exam in Exam.objects.filter(course=course, synced_hash__gt="").exclude(
-            pk__in=kept_exams
-        ):
-            self._retire("exams", exam, "is_active", keep=exam.attempts.exists())
+        stale_exams = list(
+            Exam.objects.filter(course=course, synced_hash__gt="").exclude(
+                pk__in=kept_exams
+            )
+        )
+        taken = _referenced(Attempt, "exam_id", stale_exams)
+        for exam in stale_exams:
+            self._retire("exams", exam, "is_active", keep=exam.pk in taken)
 
     def sync_skills(self, cf: CourseFile, course: Course) -> None:
         """The course's skills checklist: items created, updated, and removed when
@@ -428,10 +434,12 @@ class _Applier:
                 },
                 case_file.path,
             )
-        stale = Case.objects.filter(course=course, synced_hash__gt="").exclude(
-            slug__in=[case_file.slug for case_file in cf.cases]
+        stale = list(
+            Case.objects.filter(course=course, synced_hash__gt="").exclude(
+                slug__in=[case_file.slug for case_file in cf.cases]
+            )
         )
-        played = set(stale.filter(attempts__isnull=False).values_list("pk", flat=True))
+        played = _referenced(CaseAttempt, "case_id", stale)
         for case in stale:
             self._retire("cases", case, "is_active", keep=case.pk in played)
 
@@ -483,12 +491,14 @@ class _Applier:
 
     def remove_missing(self, course_rows: dict[str, Course]) -> None:
         # A course with enrollments is history: unpublished, never deleted.
-        for course in Course.objects.filter(synced_hash__gt="").exclude(
-            slug__in=list(course_rows)
-        ):
-            self._retire(
-                "courses", course, "is_published", keep=course.enrollments.exists()
+        stale = list(
+            Course.objects.filter(synced_hash__gt="").exclude(
+                slug__in=list(course_rows)
             )
+        )
+        enrolled = _referenced(Enrollment, "course_id", stale)
+        for course in stale:
+            self._retire("courses", course, "is_published", keep=course.pk in enrolled)
 
     def _retire(self, kind: str, row, flag: str, *, keep: bool) -> None:
         """Deletes a row that left the files, or only switches `flag` off when learner
@@ -545,6 +555,20 @@ _RETIRE = {
     # A played case that left the files: no longer offered or required.
     Case: lambda row: Case.objects.filter(pk=row.pk).update(is_active=False),
 }
+
+
+def _referenced(model: type[Model], column: str, rows: list) -> set[int]:
+    """The ids among `rows` that `model`'s `column` refers to (learner records that
+    keep a retired row): no query when no row disappears, and no ordering, so the
+    database reads only the matching index entries of a large learner table."""
+    if not rows:
+        return set()
+    return set(
+        model.objects.filter(**{f"{column}__in": [row.pk for row in rows]})
+        .order_by()
+        .values_list(column, flat=True)
+        .distinct()
+    )
 
 
 def _shown(path: Path, root: Path) -> Path:
