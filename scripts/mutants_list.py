@@ -659,4 +659,12 @@ MUTANTS: list[Mutant] = [
         replace="    if not rows:\n        return set(model.objects.values_list(column, flat=True))\n",
         tests=("tests/curriculum/test_sync_fingerprint.py",),
     ),
+    Mutant(
+        id="sweeper-no-window",
+        rule="the frequent certificate sweep re-checks all history",
+        path="certificates/selectors.py",
+        find="            completed_after=None if full else now - SWEEP_ISSUE_WINDOW,\n",
+        replace="            completed_after=None,\n",
+        tests=("tests/certificates/test_sweeper_window.py",),
+    ),
 ]
