@@ -3,7 +3,9 @@
 Run as `python bench/bench_sync.py` with DATABASE_URL naming a throw-away database
 (it is migrated, loaded and filled with learner rows; default: a SQLite file in a
 temporary folder). BENCH_SYNC_ITEMS sets how many attempt questions are seeded
-(default 50,000). Prints one line per measurement.
+(default 50,000), BENCH_SWEEP_COMPLETIONS how many completed enrollments the
+certificate sweeper's query is measured over (default 60,000). Prints one line per
+measurement.
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ def seed(items: int) -> None:
             user=u,
             exam=exam,
             enrollment=by_key[(u.pk, exam.course_id)],
-            status="graded",
+            status="submitted",
+            passed=False,
+            correct_count=0,
+            score=0,
             started_at=now,
             submitted_at=now,
             pass_mark=exam.pass_mark,
@@ -96,6 +101,58 @@ def measure(label: str, *, force: bool = False) -> None:
     )
 
 
+def sweep_figures(completions: int) -> None:
+    """The certificate sweeper's enrollment query over `completions` completed
+    enrollments spread over two years (none with a certificate): the frequent
+    (windowed) sweep against the full one."""
+    try:
+        from certificates.selectors import certificate_work_owed
+    except ImportError:
+        return
+    import inspect
+    from datetime import timedelta
+
+    now = timezone.now()
+    courses = list(Course.objects.all())
+    users = User.objects.bulk_create(
+        User(email=f"bench-sweep-{i}@example.com", legal_name=f"Learner {i}")
+        for i in range(completions // len(courses))
+    )
+    span = timedelta(days=730)
+    Enrollment.objects.bulk_create(
+        (
+            Enrollment(
+                user=u,
+                course=c,
+                status="completed",
+                completed_at=now - span * ((i * len(courses) + j) / completions),
+            )
+            for i, u in enumerate(users)
+            for j, c in enumerate(courses)
+        ),
+        batch_size=5000,
+    )
+    has_full = "full" in inspect.signature(certificate_work_owed).parameters
+    for full in (False, True) if has_full else (None,):
+        kwargs = {} if full is None else {"full": full}
+        best = None
+        for _ in range(5):
+            start = time.perf_counter()
+            owed = certificate_work_owed(
+                grace=timedelta(minutes=10), now=timezone.now(), **kwargs
+            )
+            took = time.perf_counter() - start
+            best = took if best is None else min(best, took)
+        label = {None: "sweep (no window)", False: "sweep, 14-day window"}.get(
+            full, "sweep, full (nightly)"
+        )
+        print(
+            f"{connection.vendor:10} {label:38} {len(owed.enrollment_ids):5} owed   "
+            f"{best * 1000:6.1f} ms (best of 5, {completions} completions)",
+            flush=True,
+        )
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     content_sync(root=settings.CONTENT_DIR)
@@ -106,6 +163,7 @@ def main() -> None:
     print(f"seeded {AttemptQuestion.objects.count()} attempt questions", flush=True)
     measure("no-change sync, learners")
     measure("no-change sync --force, learners", force=True)
+    sweep_figures(int(os.environ.get("BENCH_SWEEP_COMPLETIONS", "60000")))
 
 
 if __name__ == "__main__":
