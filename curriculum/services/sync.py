@@ -89,6 +89,8 @@ class _Applier:
         self.conflicts: list[Problem] = []
         # The file being applied, named when the database refuses a write.
         self.current: Path = tree.root
+        # Each table's rows, read once per sync (one query per table, not per row).
+        self.rows: dict[type, dict[tuple, Any]] = {}
 
     def upsert(
         self,
@@ -99,7 +101,7 @@ class _Applier:
         path: Path,
     ) -> Any:
         """Creates or updates one row; returns it. Admin edits are conflicts."""
-        row = model.objects.filter(**lookup).first()
+        row = self.existing(model, lookup)
         fields = {f.name for f in model._meta.concrete_fields} | {
             f.attname for f in model._meta.concrete_fields
         }
@@ -113,7 +115,11 @@ class _Applier:
             self.report.add(kind, "created")
             return row
         current = row.content_fingerprint()
-        if current == new_fp and all(getattr(row, k) == v for k, v in plain.items()):
+        # Foreign keys compared by id: no query for the row they point to.
+        relations = {f.name: f.attname for f in model._meta.concrete_fields}
+        if current == new_fp and all(
+            getattr(row, relations.get(k, k)) == _pk(v) for k, v in plain.items()
+        ):
             if row.synced_hash != new_fp:
                 row.synced_hash = new_fp
                 row.save(update_fields=["synced_hash"])
@@ -135,6 +141,28 @@ class _Applier:
         self._save(kind, row, lookup, path)
         self.report.add(kind, "updated")
         return row
+
+    def existing(self, model: type[SyncedContent], lookup: dict) -> Any:
+        """The row `lookup` names, from the table read whole on first use (questions
+        with their choices): what `filter(**lookup).first()` gave, without a query
+        per row. A row deleted earlier in this sync is gone."""
+        names = sorted(lookup)
+        fields = [model._meta.get_field(name) for name in names]
+        rows = self.rows.get(model)
+        if rows is None:
+            queryset = model.objects.order_by("pk")
+            if model is Question:
+                queryset = queryset.prefetch_related("choices")
+            rows = self.rows[model] = {}
+            for row in queryset:
+                key = tuple(getattr(row, f.attname) for f in fields)
+                rows.setdefault(key, row)
+        key = tuple(
+            _pk(lookup[name]) if field.is_relation else lookup[name]
+            for name, field in zip(names, fields, strict=True)
+        )
+        row = rows.get(key)
+        return row if row is not None and row.pk is not None else None
 
     def _save(self, kind: str, row, lookup: dict, path: Path) -> None:
         """Saves after the model's own field checks (lengths, validators, choices):
@@ -346,6 +374,9 @@ class _Applier:
                 if question.choice_signature != choices:
                     # Attempts keep their own snapshot of choices, so replacing is safe.
                     question.choices.all().delete()
+                    getattr(question, "_prefetched_objects_cache", {}).pop(
+                        "choices", None
+                    )
                     Choice.objects.bulk_create(
                         Choice(
                             question=question, text=text, is_correct=correct, order=i
@@ -569,6 +600,10 @@ def _referenced(model: type[Model], column: str, rows: list) -> set[int]:
         .values_list(column, flat=True)
         .distinct()
     )
+
+
+def _pk(value: Any) -> Any:
+    return value.pk if isinstance(value, Model) else value
 
 
 def _shown(path: Path, root: Path) -> Path:
