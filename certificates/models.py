@@ -121,7 +121,16 @@ class Certificate(models.Model):
                 name="certificate_revoked_has_reason",
             ),
         ]
-        indexes = [models.Index(fields=["expires_on"], name="certificate_expiry_idx")]
+        indexes = [
+            models.Index(fields=["expires_on"], name="certificate_expiry_idx"),
+            # The sweeper's resend window: the few certificates whose e-mail is
+            # still owed, by issue time (a small index whatever the history).
+            models.Index(
+                fields=["issued_at"],
+                condition=Q(emailed_at__isnull=True, email_failed_at__isnull=True),
+                name="certificate_email_owed_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} · {self.holder_name} · {self.course_code}"
@@ -232,6 +241,17 @@ class ExternalCertificate(models.Model):
                 fields=["user"],
                 condition=Q(status="pending"),
                 name="external_one_pending_per_user",
+            ),
+        ]
+        indexes = [
+            # The sweeper's window: reviewed cards whose decision e-mail is owed.
+            models.Index(
+                fields=["reviewed_at"],
+                condition=Q(
+                    decision_emailed_at__isnull=True,
+                    decision_email_failed_at__isnull=True,
+                ),
+                name="external_decision_owed_idx",
             ),
         ]
 

@@ -626,18 +626,24 @@ def certificates_due_for_reminder(
 
 
 def enrollments_missing_certificate(
-    *, completed_before: datetime
+    *, completed_before: datetime, completed_after: datetime | None = None
 ) -> QuerySet[Enrollment]:
-    """Completed enrollments without a certificate, completed before the cut-off.
+    """Completed enrollments without a certificate, completed before the cut-off
+    (and at or after `completed_after` when given: the recent window, read through
+    the partial index of completed enrollments by completion time, so old history
+    is never scanned).
 
     What the sweeper issues when the completion task was lost (broker down, worker
     died). Learners without a legal name are left out: their certificate waits until
     they add it (the completion task e-mailed them), then the next sweep issues it.
     """
+    window = Q(completed_at__lte=completed_before)
+    if completed_after is not None:
+        window &= Q(completed_at__gte=completed_after)
     return (
         Enrollment.objects.filter(
+            window,
             status=Enrollment.Status.COMPLETED,
-            completed_at__lte=completed_before,
             certificate__isnull=True,
         )
         .exclude(user__legal_name="")
@@ -697,6 +703,13 @@ def external_certificates_not_told(
 
 # How far back the sweeper resends e-mails that never went out.
 SWEEP_RESEND_WINDOW = timedelta(days=7)
+# How far back the frequent sweep looks for completions without a certificate: a
+# broker outage of a day or two (or a weekend nobody noticed), plus the day by which
+# a completion can be dated before it is recorded (an untimed attempt is graded as of
+# its deadline, 24 h after it started), with room to spare. Older ones (a completion
+# dated long before it was recorded, a certificate that waited months for the
+# learner's legal name and whose task was then lost) are the nightly full sweep's.
+SWEEP_ISSUE_WINDOW = timedelta(days=14)
 SWEEP_BATCH = 1000
 
 
@@ -709,11 +722,14 @@ class WorkOwed:
     card_ids: list[int]
 
 
-def certificate_work_owed(*, grace: timedelta, now: datetime) -> WorkOwed:
+def certificate_work_owed(
+    *, grace: timedelta, now: datetime, full: bool = False
+) -> WorkOwed:
     """The certificate work still owed after its own task was lost or gave up, at
     most SWEEP_BATCH of each kind, leaving work younger than `grace` to its task:
 
-    - completed enrollments without a certificate (enrollments_missing_certificate);
+    - completed enrollments without a certificate (enrollments_missing_certificate),
+      completed in the last SWEEP_ISSUE_WINDOW, or at any time when `full`;
     - certificates of the last SWEEP_RESEND_WINDOW whose e-mail never went out and is
       not claimed by a live sender nor refused for good (certificates_not_emailed);
     - outside cards reviewed in that window whose decision e-mail never went out, on
@@ -721,9 +737,10 @@ def certificate_work_owed(*, grace: timedelta, now: datetime) -> WorkOwed:
     """
     before, after = now - grace, now - SWEEP_RESEND_WINDOW
     enrollment_ids = set(
-        enrollments_missing_certificate(completed_before=before).values_list(
-            "pk", flat=True
-        )[:SWEEP_BATCH]
+        enrollments_missing_certificate(
+            completed_before=before,
+            completed_after=None if full else now - SWEEP_ISSUE_WINDOW,
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     enrollment_ids.update(
         certificates_not_emailed(

@@ -106,10 +106,13 @@ def publish_status_lists() -> int:
 
 
 @shared_task(base=ReliableTask, acks_late=True)
-def sweep_missing_certificates() -> int:
-    """Queues the certificate work still owed (sweeper.certificates_sweep); returns
-    how many tasks it queued. Also `python manage.py sweep_certificates`."""
+def sweep_missing_certificates(full: bool = False) -> int:
+    """Queues the certificate work still owed (sweeper.certificates_sweep): recent
+    completions, or all history when `full`; returns how many tasks it queued. Also
+    `python manage.py sweep_certificates [--all]`."""
     sweep = sweeper.certificates_sweep(
-        issue=issue_certificate.delay, tell=send_external_card_decision.delay
+        issue=issue_certificate.delay,
+        tell=send_external_card_decision.delay,
+        full=full,
     )
     return sweep.certificates + sweep.cards

@@ -335,6 +335,15 @@ class Enrollment(models.Model):
                 name="enrollment_completed_has_date",
             ),
         ]
+        indexes = [
+            # The certificate sweeper's window (completions of the last two weeks
+            # without a certificate): completed enrollments by completion time.
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(status="completed"),
+                name="enrollment_completed_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.course.code} ({self.status})"

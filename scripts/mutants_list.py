@@ -723,4 +723,30 @@ MUTANTS: list[Mutant] = [
         replace="",
         tests=("tests/exams/test_statistics.py",),
     ),
+    # Issue 19, sync: a sync may skip only when the files and the rows are as the
+    # last sync left them, and looks up learner records only for rows that leave.
+    Mutant(
+        id="sync-skip-ignores-database",
+        rule="a sync skips although the rows were edited since the last sync",
+        path="curriculum/services/sync.py",
+        find="            and state.database_digest == database_digest()\n",
+        replace="            and state.database_digest is not None\n",
+        tests=("tests/curriculum/test_sync_fingerprint.py",),
+    ),
+    Mutant(
+        id="sync-learner-lookup-always",
+        rule="learner records read although no row leaves the files",
+        path="curriculum/services/sync.py",
+        find="    if not rows:\n        return set()\n",
+        replace="    if not rows:\n        return set(model.objects.values_list(column, flat=True))\n",
+        tests=("tests/curriculum/test_sync_fingerprint.py",),
+    ),
+    Mutant(
+        id="sweeper-no-window",
+        rule="the frequent certificate sweep re-checks all history",
+        path="certificates/selectors.py",
+        find="            completed_after=None if full else now - SWEEP_ISSUE_WINDOW,\n",
+        replace="            completed_after=None,\n",
+        tests=("tests/certificates/test_sweeper_window.py",),
+    ),
 ]

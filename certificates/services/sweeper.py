@@ -26,12 +26,16 @@ def certificates_sweep(
     issue: Callable[[int], object],
     tell: Callable[[int], object],
     grace: timedelta | None = None,
+    full: bool = False,
 ) -> Sweep:
     """Queues the certificate work still owed after its own task was lost or gave up
     (selectors.certificate_work_owed):
 
     - `issue_certificate` for completed enrollments without a certificate (the broker
-      was down at completion, lost its queue in a restart, a worker died);
+      was down at completion, lost its queue in a restart, a worker died): those
+      completed in the last two weeks (SWEEP_ISSUE_WINDOW, an indexed range, so a
+      sweep's cost follows recent completions, not all history), or all of them
+      when `full` (the nightly sweep, and the command's --all);
     - `issue_certificate` again for certificates of the last week whose e-mail never
       went out and is not claimed by a live sender (it resumes: only the e-mail is
       sent, with the same Message-ID);
@@ -44,7 +48,7 @@ def certificates_sweep(
     """
     if grace is None:
         grace = timedelta(minutes=settings.CERTIFICATE_SWEEP_GRACE_MINUTES)
-    owed = certificate_work_owed(grace=grace, now=timezone.now())
+    owed = certificate_work_owed(grace=grace, now=timezone.now(), full=full)
     for enrollment_id in owed.enrollment_ids:
         issue(enrollment_id)
     for card_id in owed.card_ids:

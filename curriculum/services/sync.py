@@ -12,8 +12,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import Model
+from django.utils import timezone
 
-from cases.models import Case, CaseRules
+from cases.models import Case, CaseAttempt, CaseRules
 from courses.images import IMAGE_TYPES
 from courses.markdown import render_markdown
 from courses.models import (
@@ -21,6 +23,7 @@ from courses.models import (
     BundleCourse,
     Course,
     CourseImage,
+    Enrollment,
     InfoPage,
     Lesson,
     LessonProgress,
@@ -37,7 +40,9 @@ from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
 from exams.services.bank import bank_row_save, exams_activate, questions_activate
 from organizations.models import SkillItem
 
+from ..models import SyncState
 from ..reader import ContentError, CourseFile, Problem, Tree, read_content
+from .fingerprint import database_digest, files_digest
 
 
 @dataclass
@@ -46,6 +51,9 @@ class SyncReport:
     warnings: list[Problem] = field(default_factory=list)
     # Exams short of their target draw or without a blueprint (Tree.notices).
     notices: list[Problem] = field(default_factory=list)
+    # True when the files and the database were as the last sync left them, so the
+    # tree was not read (fingerprint.py); warnings and notices are that sync's.
+    skipped: bool = False
 
     def add(self, kind: str, outcome: str) -> None:
         self.counts[kind][outcome] += 1
@@ -81,6 +89,8 @@ class _Applier:
         self.conflicts: list[Problem] = []
         # The file being applied, named when the database refuses a write.
         self.current: Path = tree.root
+        # Each table's rows, read once per sync (one query per table, not per row).
+        self.rows: dict[type, dict[tuple, Any]] = {}
 
     def upsert(
         self,
@@ -91,7 +101,7 @@ class _Applier:
         path: Path,
     ) -> Any:
         """Creates or updates one row; returns it. Admin edits are conflicts."""
-        row = model.objects.filter(**lookup).first()
+        row = self.existing(model, lookup)
         fields = {f.name for f in model._meta.concrete_fields} | {
             f.attname for f in model._meta.concrete_fields
         }
@@ -105,7 +115,11 @@ class _Applier:
             self.report.add(kind, "created")
             return row
         current = row.content_fingerprint()
-        if current == new_fp and all(getattr(row, k) == v for k, v in plain.items()):
+        # Foreign keys compared by id: no query for the row they point to.
+        relations = {f.name: f.attname for f in model._meta.concrete_fields}
+        if current == new_fp and all(
+            getattr(row, relations.get(k, k)) == _pk(v) for k, v in plain.items()
+        ):
             if row.synced_hash != new_fp:
                 row.synced_hash = new_fp
                 row.save(update_fields=["synced_hash"])
@@ -127,6 +141,28 @@ class _Applier:
         self._save(kind, row, lookup, path)
         self.report.add(kind, "updated")
         return row
+
+    def existing(self, model: type[SyncedContent], lookup: dict) -> Any:
+        """The row `lookup` names, from the table read whole on first use (questions
+        with their choices): what `filter(**lookup).first()` gave, without a query
+        per row. A row deleted earlier in this sync is gone."""
+        names = sorted(lookup)
+        fields = [model._meta.get_field(name) for name in names]
+        rows = self.rows.get(model)
+        if rows is None:
+            queryset = model.objects.order_by("pk")
+            if model is Question:
+                queryset = queryset.prefetch_related("choices")
+            rows = self.rows[model] = {}
+            for row in queryset:
+                key = tuple(getattr(row, f.attname) for f in fields)
+                rows.setdefault(key, row)
+        key = tuple(
+            _pk(lookup[name]) if field.is_relation else lookup[name]
+            for name, field in zip(names, fields, strict=True)
+        )
+        row = rows.get(key)
+        return row if row is not None and row.pk is not None else None
 
     def _save(self, kind: str, row, lookup: dict, path: Path) -> None:
         """Saves after the model's own field checks (lengths, validators, choices):
@@ -248,29 +284,31 @@ class _Applier:
                 )
         # Lessons that left the files: deleted, or unpublished where learners have
         # progress in them (their records are kept).
-        stale_lessons = Lesson.objects.filter(
-            course=course, synced_hash__gt=""
-        ).exclude(slug__in=list(lessons))
-        studied = set(
-            LessonProgress.objects.filter(lesson__in=stale_lessons).values_list(
-                "lesson_id", flat=True
+        # Learner records are looked up only for the rows that disappear, and
+        # without the learner tables' default ordering (which would sort them all).
+        stale_lessons = list(
+            Lesson.objects.filter(course=course, synced_hash__gt="").exclude(
+                slug__in=list(lessons)
             )
         )
+        studied = _referenced(LessonProgress, "lesson_id", stale_lessons)
         for lesson in stale_lessons:
             self._retire("lessons", lesson, "is_published", keep=lesson.pk in studied)
         # A module that left the files goes once nothing of learners' refers to it: its
         # kept lessons are unpublished above and its exam is retired by sync_exams.
-        stale_modules = (
+        stale_modules = list(
             Module.objects.filter(course=course, synced_hash__gt="")
             .exclude(slug__in=[m.slug for m in cf.modules])
             .exclude(lessons__isnull=False)
-            .exclude(
-                pk__in=Attempt.objects.filter(exam__module__isnull=False).values(
-                    "exam__module"
-                )
-            )
         )
-        self._remove("modules", stale_modules)
+        if stale_modules:
+            examined = _referenced(Attempt, "exam__module_id", stale_modules)
+            self._remove(
+                "modules",
+                Module.objects.filter(
+                    pk__in=[m.pk for m in stale_modules if m.pk not in examined]
+                ),
+            )
         return lessons
 
     def sync_exams(
@@ -336,28 +374,33 @@ class _Applier:
                 if question.choice_signature != choices:
                     # Attempts keep their own snapshot of choices, so replacing is safe.
                     question.choices.all().delete()
+                    getattr(question, "_prefetched_objects_cache", {}).pop(
+                        "choices", None
+                    )
                     Choice.objects.bulk_create(
                         Choice(
                             question=question, text=text, is_correct=correct, order=i
                         )
                         for i, (text, correct) in enumerate(choices)
                     )
-        stale = Question.objects.filter(
-            exam__course=course, synced_hash__gt=""
-        ).exclude(key__in=kept_keys)
-        used = set(
-            AttemptQuestion.objects.filter(question__in=stale).values_list(
-                "question_id", flat=True
+        stale = list(
+            Question.objects.filter(exam__course=course, synced_hash__gt="").exclude(
+                key__in=kept_keys
             )
         )
+        used = _referenced(AttemptQuestion, "question_id", stale)
         for question in stale:
             self._retire("questions", question, "is_active", keep=question.pk in used)
         # An exam whose bank left the files: deleted, or retired (no longer required or
         # offered) when learners have taken it.
-        for exam in Exam.objects.filter(course=course, synced_hash__gt="").exclude(
-            pk__in=kept_exams
-        ):
-            self._retire("exams", exam, "is_active", keep=exam.attempts.exists())
+        stale_exams = list(
+            Exam.objects.filter(course=course, synced_hash__gt="").exclude(
+                pk__in=kept_exams
+            )
+        )
+        taken = _referenced(Attempt, "exam_id", stale_exams)
+        for exam in stale_exams:
+            self._retire("exams", exam, "is_active", keep=exam.pk in taken)
 
     def sync_skills(self, cf: CourseFile, course: Course) -> None:
         """The course's skills checklist: items created, updated, and removed when
@@ -422,10 +465,12 @@ class _Applier:
                 },
                 case_file.path,
             )
-        stale = Case.objects.filter(course=course, synced_hash__gt="").exclude(
-            slug__in=[case_file.slug for case_file in cf.cases]
+        stale = list(
+            Case.objects.filter(course=course, synced_hash__gt="").exclude(
+                slug__in=[case_file.slug for case_file in cf.cases]
+            )
         )
-        played = set(stale.filter(attempts__isnull=False).values_list("pk", flat=True))
+        played = _referenced(CaseAttempt, "case_id", stale)
         for case in stale:
             self._retire("cases", case, "is_active", keep=case.pk in played)
 
@@ -477,12 +522,14 @@ class _Applier:
 
     def remove_missing(self, course_rows: dict[str, Course]) -> None:
         # A course with enrollments is history: unpublished, never deleted.
-        for course in Course.objects.filter(synced_hash__gt="").exclude(
-            slug__in=list(course_rows)
-        ):
-            self._retire(
-                "courses", course, "is_published", keep=course.enrollments.exists()
+        stale = list(
+            Course.objects.filter(synced_hash__gt="").exclude(
+                slug__in=list(course_rows)
             )
+        )
+        enrolled = _referenced(Enrollment, "course_id", stale)
+        for course in stale:
+            self._retire("courses", course, "is_published", keep=course.pk in enrolled)
 
     def _retire(self, kind: str, row, flag: str, *, keep: bool) -> None:
         """Deletes a row that left the files, or only switches `flag` off when learner
@@ -541,6 +588,24 @@ _RETIRE = {
 }
 
 
+def _referenced(model: type[Model], column: str, rows: list) -> set[int]:
+    """The ids among `rows` that `model`'s `column` refers to (learner records that
+    keep a retired row): no query when no row disappears, and no ordering, so the
+    database reads only the matching index entries of a large learner table."""
+    if not rows:
+        return set()
+    return set(
+        model.objects.filter(**{f"{column}__in": [row.pk for row in rows]})
+        .order_by()
+        .values_list(column, flat=True)
+        .distinct()
+    )
+
+
+def _pk(value: Any) -> Any:
+    return value.pk if isinstance(value, Model) else value
+
+
 def _shown(path: Path, root: Path) -> Path:
     """`path` as the reader names files: from the content folder's name on."""
     try:
@@ -558,12 +623,29 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
 
     Raises ContentError (file:line problems) and changes nothing when the tree is
     invalid or would overwrite admin edits without `force`.
+
+    Returns at once, reading no file twice and writing nothing, when the files (and
+    the code that reads them) and the curriculum rows are exactly as the last
+    successful sync left them (`SyncState`, fingerprint.py); `force` always reads
+    and compares everything.
     """
+    files = files_digest(root)
+    if not force and files is not None:
+        state = SyncState.objects.filter(key=_STATE_KEY).first()
+        if (
+            state is not None
+            and state.files_digest == files
+            and state.database_digest == database_digest()
+        ):
+            return _skipped(state)
     tree = read_content(root)
     applier = _Applier(tree, force)
     with transaction.atomic():
         try:
-            return applier.apply()
+            report = applier.apply()
+            if report.changed:
+                _content_changed(report)
+            _remember(files, report)
         except DatabaseError as error:
             # Raised inside the atomic block: every write of this sync is rolled back.
             raise ContentError(
@@ -576,3 +658,47 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
                     )
                 ]
             ) from error
+    return report
+
+
+def _content_changed(report: SyncReport) -> None:
+    """Runs once, inside the sync's transaction, after a sync that changed rows:
+    the one place for what must follow a content change (issue 19: bumping the
+    content version that learner pages' cached outlines are keyed by)."""
+
+
+_STATE_KEY = "content"
+
+
+def _remember(files: str | None, report: SyncReport) -> None:
+    """Records the digests of what this sync read and left (in its transaction: a
+    sync that fails records nothing). Without a files digest (the tree holds
+    something the reader refuses) the next sync reads again."""
+    if files is None:
+        SyncState.objects.filter(key=_STATE_KEY).delete()
+        return
+    SyncState.objects.update_or_create(
+        key=_STATE_KEY,
+        defaults={
+            "files_digest": files,
+            "database_digest": database_digest(),
+            "problems": {
+                "warnings": [_problem_row(p) for p in report.warnings],
+                "notices": [_problem_row(p) for p in report.notices],
+            },
+            "synced_at": timezone.now(),
+        },
+    )
+
+
+def _problem_row(problem: Problem) -> list:
+    return [str(problem.path), problem.line, problem.message]
+
+
+def _skipped(state: SyncState) -> SyncReport:
+    def problems(kind: str) -> list[Problem]:
+        return [Problem(Path(p), n, m) for p, n, m in state.problems.get(kind, [])]
+
+    return SyncReport(
+        warnings=problems("warnings"), notices=problems("notices"), skipped=True
+    )

@@ -37,12 +37,20 @@ class Command(BaseCommand):
             help="leave work younger than this to its own task (default: "
             "%(default)s); 0 after a broker restart, when no task is in flight",
         )
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="full",
+            help="look for completions without a certificate over all history, not "
+            "only the last two weeks (what the nightly sweep does)",
+        )
 
-    def handle(self, *args, grace_minutes: int, **options):
+    def handle(self, *args, grace_minutes: int, full: bool, **options):
         sweep = certificates_sweep(
             issue=issue_certificate.delay,
             tell=send_external_card_decision.delay,
             grace=timedelta(minutes=grace_minutes),
+            full=full,
         )
         self.stdout.write(
             f"Queued {sweep.certificates} certificate(s) and {sweep.cards} card "

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Validate content/ and load it into the database, all or nothing. Reports "
         "what was created, updated and removed; refuses to overwrite admin edits "
-        "unless --force."
+        "unless --force. Does nothing, without reading the tree, when the files and "
+        "the database are as the last sync left them."
     )
 
     def add_arguments(self, parser):
@@ -20,7 +21,12 @@ class Command(BaseCommand):
             "path", nargs="?", help="content folder (default: CONTENT_DIR)"
         )
         parser.add_argument(
-            "--force", action="store_true", help="overwrite rows edited in the admin"
+            "--force",
+            action="store_true",
+            help=(
+                "overwrite rows edited in the admin, and read and compare the whole "
+                "tree even when nothing seems to have changed since the last sync"
+            ),
         )
 
     def handle(self, *args, path=None, force=False, **options):
@@ -40,5 +46,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.changed:
             self.stdout.write(self.style.SUCCESS(f"Content from {root} loaded."))
+        elif report.skipped:
+            self.stdout.write(
+                "No changes: the files and the database are as the last sync left "
+                "them (not read again; --force reads and compares everything)."
+            )
         else:
             self.stdout.write("No changes: the database already matches the content.")
