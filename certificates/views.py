@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,6 +30,9 @@ from .forms import ExternalCertificateForm, VerifyForm
 from .services.credentials import certificate_credential_issue
 from .services.external import external_certificate_submit
 from .services.issuing import certificate_pdf_ensure
+from .signing import SigningKeyMissing
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -138,7 +143,18 @@ def certificate_credential(request: HttpRequest, code: str) -> HttpResponse:
     )
     if certificate is None:
         raise Http404("No such certificate.")
-    token = certificate_credential_issue(certificate=certificate)
+    try:
+        token = certificate_credential_issue(certificate=certificate)
+    except SigningKeyMissing:
+        # A server without its signing key (deploy checks E004/E005 refuse one in
+        # production): the holder is told and the team alerted; nothing was issued.
+        logger.exception("Open Badges credential for %s not signed", certificate.code)
+        messages.error(
+            request,
+            "Your credential cannot be downloaded right now; we have been told. "
+            "Your certificate is valid, and its PDF and this page work as usual.",
+        )
+        return redirect("certificates:verify_code", code=certificate.code)
     response = HttpResponse(token, content_type="text/plain; charset=us-ascii")
     response["Content-Disposition"] = content_disposition_header(
         True, f"{settings.SITE_NAME}-{certificate.code}.jwt"

@@ -7,6 +7,8 @@ import stat
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
 from certificates.checks import credential_key_is_configured
 from certificates.signing import (
@@ -86,3 +88,28 @@ def test_staff_see_the_published_keys_and_lists_read_only(staff_client, issued):
         assert staff_client.get(
             reverse(f"admin:certificates_{name}_add")
         ).status_code == (403)
+
+
+def test_a_server_without_its_key_tells_the_holder_and_issues_nothing(
+    settings, tmp_path, issued, caplog
+):
+    """Without a key the download is refused with a message on the verify page and an
+    error in the log for the team, not a server error; no credential row is made."""
+    from certificates.models import BadgeCredential
+
+    settings.CREDENTIAL_SIGNING_KEY = ""
+    settings.CREDENTIAL_SIGNING_KEY_FILE = tmp_path / "absent.pem"
+    client = Client()
+    client.force_login(issued.user)
+    response = client.get(
+        reverse("certificates:credential", args=[issued.code]), follow=True
+    )
+    assert response.redirect_chain == [
+        (reverse("certificates:verify_code", args=[issued.code]), 302)
+    ]
+    assert "Your credential cannot be downloaded right now" in response.text
+    assert not BadgeCredential.objects.filter(certificate=issued).exists()
+    assert any(
+        record.levelname == "ERROR" and issued.code in record.getMessage()
+        for record in caplog.records
+    )
