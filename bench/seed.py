@@ -479,15 +479,19 @@ class Generator:
             f"{'t' if passed else 'f'}\tf"
         )
         answered = submitted.isoformat()
-        items = out["item"]
-        take = self.ids.take
+        append = out["item"].append
+        rnd = rng.random
+        first = self.ids.next["item"]
+        self.ids.next["item"] = first + total
         for position, question in enumerate(rng.sample(bank, total), start=1):
-            qid, middle, right_choice, wrong = question[rng.randrange(4)]
-            is_right = position - 1 in right
-            key, choice = right_choice if is_right else rng.choice(wrong)
-            items.append(
-                f"{take('item')}\t{pk}\t{qid}\t{position}\t{middle}\t{key}\t"
-                f"{choice}\t{answered}\t{'t' if is_right else 'f'}"
+            qid, middle, right_choice, wrong = question[int(rnd() * 4)]
+            if position - 1 in right:
+                (key, choice), mark = right_choice, "t"
+            else:
+                (key, choice), mark = wrong[int(rnd() * len(wrong))], "f"
+            append(
+                f"{first + position - 1}\t{pk}\t{qid}\t{position}\t{middle}\t{key}\t"
+                f"{choice}\t{answered}\t{mark}"
             )
         return 1
 
@@ -559,6 +563,35 @@ class Generator:
 # Copy --------------------------------------------------------------------------
 
 
+def _drop_indexes(cursor, tables: list[str]) -> list[str]:
+    """Drops the unique constraints and indexes (not the primary keys) of `tables`;
+    returns the statements that make them again: building an index once over 20
+    million rows is far cheaper than keeping six up to date row by row."""
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c WHERE c.contype = 'u' "
+        "AND c.conrelid::regclass::text = ANY(%s)",
+        [tables],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i WHERE i.indrelid::regclass::text = ANY(%s) "
+        "AND NOT i.indisprimary AND NOT EXISTS ("
+        "  SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    again = []
+    for table, name, definition in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        again.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for name, definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+        again.append(definition)
+    return again
+
+
 def seed_rows(
     *, scale: float, seed: int = 19, full_snapshots: bool = False, log=None
 ) -> dict[str, int]:
@@ -582,6 +615,11 @@ def seed_rows(
             cursor.execute("SET session_replication_role = replica")
         except Exception:  # noqa: BLE001 - not a superuser: keep the checks
             raw.rollback()
+        rebuild = []
+        if not connection.in_atomic_block and learners >= 10 * CHUNK:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            big = [tables[key].name for key in ("item", "attempt", "progress", "audit")]
+            rebuild = _drop_indexes(cursor, big)
         chunks: queue.Queue = queue.Queue(maxsize=2)
 
         def produce() -> None:
@@ -611,6 +649,10 @@ def seed_rows(
             if log and (done % (CHUNK * 20) == 0 or done == learners):
                 log(f"  {done:,} of {learners:,} learners, {time.monotonic() - started:.0f} s")
         producer.join()
+        for statement in rebuild:
+            if log:
+                log(f"  {statement[:100]}")
+            cursor.execute(statement)
         for table in tables.values():
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
