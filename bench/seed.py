@@ -61,7 +61,9 @@ KEY_ALPHABET = string.ascii_letters + string.digits + "-_"
 def scale_database_url(url: str, scale: float) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("The scale benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
+        sys.exit(
+            "The scale benchmark needs PostgreSQL: set DATABASE_URL=postgres://..."
+        )
     label = f"{scale:g}".replace(".", "_")
     return urlunsplit(parts._replace(path=f"/lifeline_scale{label}"))
 
@@ -555,9 +557,7 @@ class Generator:
                 f"{self.ids.take('reminder')}\t{pk}\t{kind}\t{at.isoformat()}\t"
                 f"{at.isoformat()}"
             )
-            self._audit(
-                out, at, "reminder.sent", "task", None, user, target, kind=kind
-            )
+            self._audit(out, at, "reminder.sent", "task", None, user, target, kind=kind)
 
 
 # Copy --------------------------------------------------------------------------
@@ -613,7 +613,7 @@ def seed_rows(
         cursor.execute("SET synchronous_commit = off")
         try:  # no per-row foreign-key checks (the rows are built valid)
             cursor.execute("SET session_replication_role = replica")
-        except Exception:  # noqa: BLE001 - not a superuser: keep the checks
+        except Exception:
             raw.rollback()
         rebuild = []
         if not connection.in_atomic_block and learners >= 10 * CHUNK:
@@ -647,7 +647,9 @@ def seed_rows(
                 counts[key] += len(lines)
             done += len(chunk["user"])
             if log and (done % (CHUNK * 20) == 0 or done == learners):
-                log(f"  {done:,} of {learners:,} learners, {time.monotonic() - started:.0f} s")
+                log(
+                    f"  {done:,} of {learners:,} learners, {time.monotonic() - started:.0f} s"
+                )
         producer.join()
         for statement in rebuild:
             if log:
@@ -707,7 +709,9 @@ def main() -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-        size = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        size = conn.execute(
+            "SELECT pg_size_pretty(pg_database_size(current_database()))"
+        )
         log(f"done: {size.fetchone()[0]}")
 
 

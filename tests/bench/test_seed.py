@@ -4,11 +4,10 @@ keep (the benchmark would otherwise measure pages over impossible data)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from datetime import timedelta
-
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -84,11 +83,11 @@ def test_seed_writes_consistent_learner_data():
         lesson__course=F("enrollment__course")
     ).exists()
     assert not RenewalReminder.objects.filter(certificate__status="revoked").exists()
-    assert AuditEvent.objects.filter(action="certificate.issued").count() == (
-        counts["certificate"]
+    assert (
+        AuditEvent.objects.filter(action="certificate.issued").count()
+        == (counts["certificate"])
     )
     # New rows still get fresh ids after the copy.
     assert User.objects.create(email="after@example.org").pk > max(
         User.objects.exclude(email="after@example.org").values_list("pk", flat=True)
     )
-
