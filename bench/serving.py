@@ -215,7 +215,7 @@ def load_wrk(
                 shutil.which("wrk") or "wrk",
                 "-t1",
                 f"-c{concurrency}",
-                f"-d{max(1, round(seconds))}s",
+                f"-d{max(1, seconds)}s",
                 "--timeout",
                 f"{TIMEOUT}s",
                 "--latency",
