@@ -38,6 +38,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Plain HTTP on the loopback, in this process and in the server alike.
+os.environ["SECURE_SSL_REDIRECT"] = "false"
 
 if os.environ.get("LIFELINE_BENCH") != "1":
     sys.exit("Run bench/run.py (make bench BENCH_ARGS='--only pages').")

@@ -266,7 +266,8 @@ def _pages_report(result: dict) -> str:
         )
     lines += ["", "Load average per round: " + "; ".join(throughput["loads"]), ""]
     lines += [
-        "| staff path (in process) | cold ms | median ms | queries | load before -> after |",
+        "| staff path (in process) | cold ms | median ms | queries "
+        "| load before -> after |",
         "| --- | ---: | ---: | ---: | --- |",
     ]
 

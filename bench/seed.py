@@ -223,7 +223,7 @@ class Ids:
     def __init__(self, cursor, tables: dict[str, Table]) -> None:
         self.next = {}
         for key, table in tables.items():
-            cursor.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"')
+            cursor.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"')  # noqa: S608
             self.next[key] = cursor.fetchone()[0]
 
     def take(self, key: str) -> int:
@@ -647,18 +647,18 @@ def seed_rows(
                 counts[key] += len(lines)
             done += len(chunk["user"])
             if log and (done % (CHUNK * 20) == 0 or done == learners):
-                log(
-                    f"  {done:,} of {learners:,} learners, {time.monotonic() - started:.0f} s"
-                )
+                seconds = time.monotonic() - started
+                log(f"  {done:,} of {learners:,} learners, {seconds:.0f} s")
         producer.join()
         for statement in rebuild:
             if log:
                 log(f"  {statement[:100]}")
             cursor.execute(statement)
         for table in tables.values():
+            name = table.name
             cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                f'(SELECT coalesce(max(id), 1) FROM "{table.name}"))'
+                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608
+                f'(SELECT coalesce(max(id), 1) FROM "{name}"))'
             )
         cursor.execute("SET session_replication_role = DEFAULT")
     if not connection.in_atomic_block:
