@@ -641,4 +641,12 @@ MUTANTS: list[Mutant] = [
         replace='    canonical = code if normalize_code(code) == code else ""\n',
         tests=("tests/api/test_certificates.py",),
     ),
+    Mutant(
+        id="bench-seed-scores",
+        rule="the scale seed's correct count disagrees with the answers it wrote",
+        path="bench/seed.py",
+        find='f"{exam.pass_mark}\\t{total}\\t{correct}\\t{score}\\t"',
+        replace='f"{exam.pass_mark}\\t{total}\\t{correct + 1}\\t{score}\\t"',
+        tests=("tests/bench/test_seed.py",),
+    ),
 ]
