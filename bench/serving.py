@@ -238,8 +238,8 @@ def load_wrk(
         sys.exit(f"{path}: {bad} answers were not {expect}, or errors:\n{out}")
     return {
         "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": _ms(re.search(r"50%\s+(\S+)", out).group(1)),
-        "p90_ms": _ms(re.search(r"90%\s+(\S+)", out).group(1)),
+        "p50_ms": _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1)),
+        "p90_ms": _ms(re.search(r"^\s*90%\s+(\S+)", out, re.M).group(1)),
         "cpu_ms": cpu / max(done, 1) * 1000,
         "requests": done,
     }
