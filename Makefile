@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-.PHONY: run test test-fast test-tools mutants bench worker lint audit format migrate sync superuser clean
+.PHONY: run test test-fast test-tools mutants bench bench-seed worker lint audit format migrate sync superuser clean
 
 $(PY):
 	@interp=$$(scripts/find-python) || exit 1; \
@@ -107,3 +107,9 @@ format: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) var
+
+# The scale benchmark's data (bench/seed.py): PostgreSQL database lifeline_scale<SCALE>
+# beside the one DATABASE_URL names, dropped and filled again (1 = 1,000 learners).
+SCALE ?= 1
+bench-seed: $(VENV)/.installed-dev
+	$(PY) bench/seed.py --scale $(SCALE)

@@ -17,15 +17,9 @@ Prints one JSON object.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
-import statistics
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +38,13 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.serving import (  # noqa: E402
+    free_port,
+    load_threads,
+    median,
+    request,
+    start_gunicorn,
+)
 from certificates.codes import generate_code  # noqa: E402
 from certificates.models import Certificate  # noqa: E402
 from courses.models import Course, Enrollment  # noqa: E402
@@ -52,7 +53,6 @@ REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", "1500"))  # per target, per 
 ROUNDS = int(os.environ.get("BENCH_API_ROUNDS", "3"))
 CONCURRENCY = int(os.environ.get("BENCH_API_CONCURRENCY", "4"))
 WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
-TIMEOUT = 10  # seconds, per request
 
 
 def _seed() -> str:
@@ -94,137 +94,39 @@ def _seed() -> str:
     return certificate.code
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(port: int, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def _start_server(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CERTIFICATE_API_RATE_LIMIT": str(10**9),
-    }
-    server = subprocess.Popen(  # noqa: S603 - our interpreter, gunicorn from the venv
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if _get(port, "/healthz")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit("gunicorn did not answer /healthz within 60 s")
-
-
-def _workers_cpu_seconds(master: int) -> float:
-    """User + system CPU time of the gunicorn master's children (its workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    total = 0
-    for pid in children:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def _load(port: int, path: str, master: int) -> dict:
-    """REQUESTS GETs of `path` from CONCURRENCY threads; every answer must be 200."""
-    latencies: list[float] = []
-    failures: list[int] = []
-    lock = threading.Lock()
-    counter = iter(range(REQUESTS))
-
-    def work() -> None:
-        while True:
-            with lock:
-                if next(counter, None) is None:
-                    return
-            start = time.perf_counter()
-            status, _ = _get(port, path)
-            elapsed = time.perf_counter() - start
-            with lock:
-                latencies.append(elapsed)
-                if status != 200:
-                    failures.append(status)
-
-    cpu = _workers_cpu_seconds(master)
-    start = time.perf_counter()
-    threads = [threading.Thread(target=work) for _ in range(CONCURRENCY)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - start
-    cpu = _workers_cpu_seconds(master) - cpu
-    if failures:
-        sys.exit(f"{path}: {len(failures)} answers were not 200 ({failures[:5]})")
-    latencies.sort()
-    return {
-        "per_second": REQUESTS / wall,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
-        "cpu_ms": cpu / REQUESTS * 1000,
-    }
-
-
-def _median(rounds: list[dict]) -> dict:
-    return {
-        key: round(statistics.median(r[key] for r in rounds), 2) for key in rounds[0]
-    }
-
-
 def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     code = _seed()
     vendor = connection.vendor
     connection.close()  # the server's workers open their own
-    port = _free_port()
-    server = _start_server(port)
+    port = free_port()
+    server = start_gunicorn(
+        port, workers=WORKERS, env={"CERTIFICATE_API_RATE_LIMIT": str(10**9)}
+    )
     api_path = f"/api/v1/certificates/{code}"
     try:
-        status, body = _get(port, api_path)
+        status, body = request(port, api_path)
         if status != 200 or json.loads(body)["status"] != "valid":
             sys.exit(f"The API did not verify the certificate: {status} {body!r}")
         for path in ("/healthz", api_path):  # warm both up: imports, connections
             for _ in range(50):
-                _get(port, path)
+                request(port, path)
         measured: dict[str, list[dict]] = {"healthz": [], "api": []}
         for _ in range(ROUNDS):
-            measured["healthz"].append(_load(port, "/healthz", server.pid))
-            measured["api"].append(_load(port, api_path, server.pid))
+            for name, path in (("healthz", "/healthz"), ("api", api_path)):
+                measured[name].append(
+                    load_threads(
+                        port,
+                        path,
+                        server.pid,
+                        requests=REQUESTS,
+                        concurrency=CONCURRENCY,
+                    )
+                )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    healthz, api = _median(measured["healthz"]), _median(measured["api"])
+    healthz, api = median(measured["healthz"]), median(measured["api"])
     result = {
         "database": vendor,
         "cache": "redis" if os.environ.get("REDIS_URL") else "local memory",

@@ -1,20 +1,24 @@
 """Run the benchmarks (`make bench`) and print their results as Markdown.
 
-Four scripts: `bench_certificates.py` (issuing, reminders), `bench_cases.py` (the
-case simulation's action round trip) and `bench_organizations.py` (an
-organization's compliance dashboard and exports), plus `bench_api.py` (the public
-verification API against `/healthz` on one gunicorn server); `BENCH_ONLY=<name>` or
-`BENCH_ARGS="--only <name>"` runs one. Each benchmark
-runs in a fresh process against a throw-away database: SQLite in a
+Five benchmarks; `BENCH_ONLY=<name>` or `BENCH_ARGS="--only <name>"` runs one:
+- `certificates` (bench_certificates.py): issuing, renewal reminders, a slow relay;
+- `cases` (bench_cases.py): the case simulation's action round trip;
+- `organizations` (bench_organizations.py): the compliance dashboard and exports;
+- `api` (bench_api.py): the verification API's throughput as a ratio to /healthz on
+  one gunicorn server;
+- `pages` (bench_pages.py): the scale benchmark: learner pages' throughput as ratios
+  to /healthz, query counts, the exam statistics page, the admin lists, a no-change
+  sync and the sweeper, over databases seeded at 1x and 100x (bench/seed.py).
+
+The first four run each in a fresh process against a throw-away database: SQLite in a
 temporary folder always, and PostgreSQL too when DATABASE_URL names one (a database
 called <name>_bench is created next to it and dropped afterwards; the database
 DATABASE_URL names is never touched). Media and e-mail go to a temporary folder and
-to memory. docs/BENCHMARKS.md records the figures and the machine they came from.
-
-Two benchmarks: `certificates` (bench/bench_certificates.py: issuing, reminders) and
-`api` (bench/bench_api.py: the verification API's throughput as a ratio to /healthz
-on the same gunicorn server). `--only api` (make bench BENCH_ARGS="--only api") runs
-one of them.
+to memory. `pages` needs PostgreSQL (skipped with a message otherwise): it runs over
+lifeline_scale<N> beside DATABASE_URL's database for each N of BENCH_SCALES (default
+"1 100"), seeding a scale whose database does not exist yet (or every scale when
+BENCH_RESEED=1; 100x takes about half an hour on a loaded 2-CPU machine).
+docs/BENCHMARKS.md records the figures and the machine they came from.
 """
 
 from __future__ import annotations
@@ -35,7 +39,10 @@ SCRIPTS = {
     "cases": BASE_DIR / "bench" / "bench_cases.py",
     "organizations": BASE_DIR / "bench" / "bench_organizations.py",
     "api": BASE_DIR / "bench" / "bench_api.py",
+    "pages": BASE_DIR / "bench" / "bench_pages.py",
 }
+# Over the seeded scale databases, not a throw-away one.
+SCALE_SCRIPTS = {"pages"}
 
 
 def _postgres_bench_url(url: str) -> str | None:
@@ -62,7 +69,7 @@ def _run(database_url: str, work_dir: Path, script: Path) -> dict:
         "LIFELINE_BENCH": "1",
         # The organization and case benchmarks drive pages through Django's test
         # client.
-        "ALLOWED_HOSTS": "testserver",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(work_dir / "media"),
         "EMAIL_URL": "memorymail://",
@@ -72,7 +79,7 @@ def _run(database_url: str, work_dir: Path, script: Path) -> dict:
     # Tasks are called directly (no broker); the production settings (config.settings).
     # The API's server keeps REDIS_URL when there is one: its rate-limit counter lives
     # in the shared cache in production, and that round trip belongs in the figure.
-    keeps_redis = script == SCRIPTS["api"]
+    keeps_redis = script in (SCRIPTS["api"], SCRIPTS["pages"])
     dropped = ["DJANGO_SETTINGS_MODULE"] + ([] if keeps_redis else ["REDIS_URL"])
     for variable in dropped:
         env.pop(variable, None)
@@ -230,11 +237,66 @@ def _cases_report(result: dict) -> str:
     )
 
 
+def _pages_report(result: dict) -> str:
+    totals = ", ".join(
+        f"{v:,} {k}" if isinstance(v, int) else f"{k} {v}"
+        for k, v in result["totals"].items()
+    )
+    throughput = result["throughput"]
+    lines = [
+        f"### Scale: {result['database']}",
+        "",
+        f"{totals} (row counts estimated by PostgreSQL). Load average "
+        f"{result['load']} over the run ({result['elapsed_s']} s).",
+        "",
+        f"Pages: gunicorn, {result['workers']} sync workers; {throughput['client']}, "
+        f"{result['concurrency']} connections, {result['seconds']} s per page per "
+        f"round, {result['rounds']} rounds interleaved with /healthz, medians. "
+        "Queries: one request through the test client after a warm-up.",
+        "",
+        "| page | requests/s | p50 ms | p90 ms | CPU ms/request | ratio to /healthz "
+        "| queries |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, r in throughput["pages"].items():
+        queries = result["queries"].get(name, "")
+        lines.append(
+            f"| {name} | {r['per_second']} | {r['p50_ms']} | {r['p90_ms']} "
+            f"| {r['cpu_ms']} | {r['ratio']} | {queries} |"
+        )
+    lines += ["", "Load average per round: " + "; ".join(throughput["loads"]), ""]
+    lines += [
+        "| staff path (in process) | cold ms | median ms | queries "
+        "| load before -> after |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+
+    def row(label: str, r: dict) -> str:
+        return (
+            f"| {label} | {r['cold_ms']:,} | {r['median_ms']:,} | {r['queries']:,} "
+            f"| {r['load']} |"
+        )
+
+    for label, r in result["statistics"].items():
+        lines.append(row(f"statistics page: {label}", r))
+    for label, r in result["admin"].items():
+        if not r.get("registered", True):
+            lines.append(f"| admin {label}: not in the admin | | | | |")
+            continue
+        lines.append(row(f"admin {label}", r["unfiltered"]))
+        lines.append(row(f"admin {label} ?q={r['search_term']}", r["search"]))
+    lines.append(row("`sync_content`, no change", result["sync_content"]))
+    lines.append(row("certificate sweeper (selection)", result["sweeper"]))
+    lines.append("")
+    return "\n".join(lines)
+
+
 REPORTS = {
     "certificates": _report,
     "cases": _cases_report,
     "organizations": _organizations_report,
     "api": _api_report,
+    "pages": _pages_report,
 }
 
 
@@ -250,13 +312,15 @@ def main() -> None:
     if only and only not in SCRIPTS:
         sys.exit(f"BENCH_ONLY must be one of {', '.join(SCRIPTS)}")
     chosen = [only] if only else list(SCRIPTS)
+    scaled = [name for name in chosen if name in SCALE_SCRIPTS]
+    chosen = [name for name in chosen if name not in SCALE_SCRIPTS]
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as tmp:
         work_dir = Path(tmp)
         for name in chosen:
             sqlite_url = f"sqlite:///{work_dir / f'{name}.sqlite3'}"
             print(REPORTS[name](_run(sqlite_url, work_dir, SCRIPTS[name])))
         postgres_url = _postgres_bench_url(os.environ.get("DATABASE_URL", ""))
-        if postgres_url:
+        if postgres_url and chosen:
             name = urlsplit(postgres_url).path.lstrip("/")
             for script in chosen:
                 _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
@@ -267,8 +331,47 @@ def main() -> None:
                     )
                 finally:
                     _admin_sql(postgres_url, f'DROP DATABASE IF EXISTS "{name}"')
-        else:
+        elif chosen:
             print("(Set DATABASE_URL=postgres://... to measure PostgreSQL too.)")
+        for name in scaled:
+            _run_scaled(name, work_dir)
+
+
+def _run_scaled(name: str, work_dir: Path) -> None:
+    """The scale benchmark over lifeline_scale<N> for each N of BENCH_SCALES, seeded
+    first when that database does not exist (or BENCH_RESEED=1)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not _postgres_bench_url(url):
+        print(
+            f"(Skipped `{name}`: the scale benchmark needs PostgreSQL; set "
+            "DATABASE_URL=postgres://... and it seeds lifeline_scale1 and "
+            "lifeline_scale100 beside that database.)"
+        )
+        return
+    from seed import scale_database_url
+
+    for scale in os.environ.get("BENCH_SCALES", "1 100").split():
+        scale_url = scale_database_url(url, float(scale))
+        if os.environ.get("BENCH_RESEED") == "1" or not _database_exists(scale_url):
+            subprocess.run(  # noqa: S603 - our interpreter, our script
+                [sys.executable, str(BASE_DIR / "bench" / "seed.py"), "--scale", scale],
+                cwd=BASE_DIR,
+                check=True,
+                stdout=sys.stderr,
+            )
+        print(REPORTS[name](_run(scale_url, work_dir, SCRIPTS[name])), flush=True)
+
+
+def _database_exists(url: str) -> bool:
+    import psycopg
+
+    parts = urlsplit(url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [parts.path.lstrip("/")]
+        )
+        return found.fetchone() is not None
 
 
 if __name__ == "__main__":

@@ -749,4 +749,12 @@ MUTANTS: list[Mutant] = [
         replace="            completed_after=None,\n",
         tests=("tests/certificates/test_sweeper_window.py",),
     ),
+    Mutant(
+        id="bench-seed-scores",
+        rule="the scale seed's correct count disagrees with the answers it wrote",
+        path="bench/seed.py",
+        find='f"{exam.pass_mark}\\t{total}\\t{correct}\\t{score}\\t"',
+        replace='f"{exam.pass_mark}\\t{total}\\t{correct + 1}\\t{score}\\t"',
+        tests=("tests/bench/test_seed.py",),
+    ),
 ]
