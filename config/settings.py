@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Trigram indexes for the admin's name searches (core.postgres); its set-up
+    # does nothing on SQLite.
+    "django.contrib.postgres",
     "allauth",
     "config.apps.LoginEmailsConfig",  # allauth.account
     "config.apps.TwoFactorConfig",  # allauth.mfa

@@ -322,6 +322,10 @@ class Enrollment(models.Model):
 
     class Meta:
         ordering = ["-enrolled_at"]
+        indexes = [
+            # The admin lists enrollments newest first.
+            models.Index(fields=["-enrolled_at", "-id"], name="enrollment_recent_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "course"],
