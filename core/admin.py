@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -96,14 +97,24 @@ class LargeTableAdmin(admin.ModelAdmin):
     # foreign keys), read with the row rather than one query per label.
     object_select_related: tuple[str, ...] = ()
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+    def get_object(self, request, object_id, from_field=None):
+        """The row with what its page names (ModelAdmin.get_object, one query)."""
         listed = self.list_select_related
         related = [
             *(listed if isinstance(listed, list | tuple) else ()),
             *self.object_select_related,
         ]
-        return queryset.select_related(*related) if related else queryset
+        queryset = self.get_queryset(request)
+        if related:
+            queryset = queryset.select_related(*related)
+        model = queryset.model
+        field = (
+            model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        )
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (model.DoesNotExist, ValidationError, ValueError):
+            return None
 
 
 class LabelsInOneQueryFilter(admin.RelatedFieldListFilter):
