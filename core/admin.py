@@ -119,11 +119,19 @@ class LargeTableAdmin(admin.ModelAdmin):
 
 class LabelsInOneQueryFilter(admin.RelatedFieldListFilter):
     """A filter by a related row whose label reads that row's own foreign keys (an
-    exam is "BLS · Final exam"): the choices come with those rows in one query
-    (`select_related()` follows the non-null keys), not one query per choice."""
+    exam is "BLS · Final exam"): the choices come with the rows their non-null keys
+    point to, in one query, not one query per choice."""
 
     def field_choices(self, field, request, model_admin):
-        rows = field.related_model._default_manager.select_related()
+        model = field.related_model
+        keys = [
+            key.name
+            for key in model._meta.concrete_fields
+            if key.many_to_one and not key.null
+        ]
+        rows = model._default_manager.all()
+        if keys:
+            rows = rows.select_related(*keys)
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             rows = rows.order_by(*ordering)

@@ -143,10 +143,11 @@ def now():
 
 # Each list, plain, filtered and searched, with its queries: the session, the staff
 # member, their authenticator (the staff rule), then the list's own. None grows
-# with the rows.
+# with the rows. PostgreSQL asks one more: the table's size estimate (pg_class).
+ON_POSTGRES = int(connection.vendor == "postgresql")
 LISTS = [
     ("admin:exams_attempt_changelist", {}, 7),
-    ("admin:exams_attempt_changelist", {"exam__id__exact": "1"}, 7),
+    ("admin:exams_attempt_changelist", {"exam__id__exact": "<exam>"}, 7),
     ("admin:exams_attempt_changelist", {"q": "member0@example.org"}, 7),
     ("admin:exams_attempt_changelist", {"q": "garcia"}, 7),
     ("admin:certificates_certificate_changelist", {}, 6),
@@ -174,9 +175,13 @@ def test_each_large_list_costs_the_same_queries_whatever_the_page_holds(
     staff_client, django_assert_num_queries, rows, name, params, queries
 ):
     make_learners(rows)
+    exam = str(Exam.objects.order_by("pk").first().pk)
+    params = {
+        key: exam if value == "<exam>" else value for key, value in params.items()
+    }
     url = reverse(name)
     staff_client.get(url, params)  # the session's first request settles it
-    with django_assert_num_queries(queries):
+    with django_assert_num_queries(queries + ON_POSTGRES):
         page = staff_client.get(url, params)
     assert page.status_code == 200
     shown = page.context["cl"].result_list
@@ -191,7 +196,7 @@ def test_the_exam_filter_labels_every_exam_in_one_query(
         ExamFactory(course=CourseFactory(code=f"C{i}"), title=f"Exam {i}")
     url = reverse("admin:exams_attempt_changelist")
     staff_client.get(url)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(7 + ON_POSTGRES):
         page = staff_client.get(url).content.decode()
     assert "C19 · Exam 19" in page
 
