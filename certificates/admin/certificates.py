@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,12 +30,27 @@ class RenewalReminderInline(admin.TabularInline):
         return False
 
 
-class ReminderRefusedFilter(admin.EmptyFieldListFilter):
-    """Certificates with a reminder the mail server refused for good."""
+class ReminderRefusedFilter(admin.SimpleListFilter):
+    """Certificates with a reminder the mail server refused for good.
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.title = "reminder refused"
+    An EXISTS on the refused reminders' partial index, not a join of every
+    reminder followed by a DISTINCT over the certificates (seconds at 300,000)."""
+
+    title = "reminder refused"
+    parameter_name = "reminder_refused"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "A reminder refused"), ("no", "None refused")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        refused = Exists(
+            RenewalReminder.objects.filter(
+                certificate=OuterRef("pk"), failed_at__isnull=False
+            )
+        )
+        return queryset.filter(refused if self.value() == "yes" else ~refused)
 
 
 @admin.register(Certificate)
@@ -56,7 +71,7 @@ class CertificateAdmin(LargeTableAdmin, ReadOnlyEvidenceAdmin):
         "course",
         ("issued_at", admin.DateFieldListFilter),
         "email_failed_at",
-        ("reminders__failed_at", ReminderRefusedFilter),
+        ReminderRefusedFilter,
     )
     search_fields = ("=code", "holder_name", "user__email")
     search_help_text = (
