@@ -401,3 +401,10 @@ def make_more_certificates(count: int) -> list[Certificate]:
             )
         )
     return made
+
+
+def test_postgresql_sessions_run_without_jit(postgres):
+    """Heavy queries are not JIT-compiled (docs/OPERATIONS.md, "PostgreSQL JIT")."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
