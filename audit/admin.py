@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Q
 
-from core.admin import LargeTableAdmin
+from core.admin import LargeTableAdmin, ReadOnlyAdmin
 
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(LargeTableAdmin):
+class AuditEventAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = [
         "created_at",
         "action",
@@ -46,12 +46,3 @@ class AuditEventAdmin(LargeTableAdmin):
         if lookup in {"subject__id__exact", "target_type", "target_id"}:
             return True
         return super().lookup_allowed(lookup, value, request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

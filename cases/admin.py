@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin import LearnerSearchAdmin
-from core.admin import LabeledTabularInline, LabelsInOneQueryFilter
+from core.admin import LabeledTabularInline, LabelsInOneQueryFilter, ReadOnlyAdmin
 from courses.admin import SyncedRowAdmin
 from courses.models import CourseImage, Lesson
 
@@ -183,7 +183,7 @@ class CaseEventInline(LabeledTabularInline):
 
 
 @admin.register(CaseAttempt)
-class CaseAttemptAdmin(LearnerSearchAdmin):
+class CaseAttemptAdmin(LearnerSearchAdmin, ReadOnlyAdmin):
     """Attempts are evidence: staff read them, with their log; nobody edits or
     deletes them here. Listed newest first on their index, searched by learner."""
 
@@ -213,12 +213,3 @@ class CaseAttemptAdmin(LearnerSearchAdmin):
     )
     exclude = ("state",)
     inlines = [CaseEventInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

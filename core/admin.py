@@ -136,3 +136,17 @@ class LabelsInOneQueryFilter(admin.RelatedFieldListFilter):
         if ordering:
             rows = rows.order_by(*ordering)
         return [(row.pk, str(row)) for row in rows]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows only the application writes (attempts, enrollments, the audit trail):
+    staff read them here; nobody adds, edits or deletes one."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.admin import LearnerSearchAdmin
-from core.admin import LabeledTabularInline
+from core.admin import LabeledTabularInline, ReadOnlyAdmin
 
 from . import services
 from .markdown import render_markdown
@@ -318,7 +318,7 @@ class InfoPageAdmin(SyncedRowAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(LearnerSearchAdmin):
+class EnrollmentAdmin(LearnerSearchAdmin, ReadOnlyAdmin):
     """Learners' enrollments, to find one: read-only (the learner's record, changed
     only by enrolling, studying and completing), newest first, searched by learner,
     with links to its attempts and its certificate."""
@@ -365,12 +365,3 @@ class EnrollmentAdmin(LearnerSearchAdmin):
             reverse("admin:certificates_certificate_changelist"),
             obj.pk,
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from accounts.admin import LearnerSearchAdmin
-from core.admin import LabeledTabularInline, LabelsInOneQueryFilter
+from core.admin import LabeledTabularInline, LabelsInOneQueryFilter, ReadOnlyAdmin
 from courses.markdown import key_points
 
 from . import selectors, services
@@ -395,7 +395,7 @@ class AttemptQuestionInline(LabeledTabularInline):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(LearnerSearchAdmin):
+class AttemptAdmin(LearnerSearchAdmin, ReadOnlyAdmin):
     """Attempts are evidence: staff read them, nobody edits or deletes them here.
 
     Millions of rows: listed newest first on their index, filtered by exam on
@@ -441,12 +441,3 @@ class AttemptAdmin(LearnerSearchAdmin):
             f"{len(cleared)} cool-down{'s' if len(cleared) != 1 else ''} cleared; "
             f"{len(pairs) - len(cleared)} had none running.",
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
