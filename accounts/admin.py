@@ -6,7 +6,10 @@ from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import LargeTableAdmin
+
 from .models import User
+from .selectors import users_matching
 from .services import (
     ACCESS_FIELDS,
     PROFILE_FIELDS,
@@ -36,12 +39,37 @@ class AuditedPasswordChangeForm(AdminPasswordChangeForm):
         return self.user
 
 
+LEARNER_SEARCH_HELP = (
+    "An e-mail address or its beginning, or words of the learner's legal name."
+)
+
+
+class LearnerSearchAdmin(LargeTableAdmin):
+    """A large table searched by its learner: the search finds the accounts first,
+    through their indexes (accounts.selectors.users_matching), then the rows whose
+    `learner_field` is one of them (the rows' index on that field), never a substring
+    match across a join that reads every row."""
+
+    learner_field = "user"
+    # Shown as the search box; the search itself is get_search_results.
+    search_fields = ("user__email", "user__legal_name")
+    search_help_text = LEARNER_SEARCH_HELP
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        learners = users_matching(term=search_term).values("pk")
+        return queryset.filter(**{f"{self.learner_field}__in": learners}), False
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LargeTableAdmin, BaseUserAdmin):
+    # The e-mail's unique index serves this order.
     ordering = ("email",)
     list_display = ("email", "legal_name", "profession", "is_staff", "date_joined")
     list_filter = ("profession", "is_staff", "is_superuser", "is_active")
-    search_fields = ("email", "legal_name", "organisation", "licence_number")
+    search_fields = ("email", "legal_name")
+    search_help_text = LEARNER_SEARCH_HELP
     readonly_fields = ("last_login", "date_joined", "history")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -76,6 +104,11 @@ class UserAdmin(BaseUserAdmin):
     )
 
     change_password_form = AuditedPasswordChangeForm
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=users_matching(term=search_term)), False
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
         """A staff member's change to a learner's profile goes through the service

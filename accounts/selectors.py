@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from .models import User
@@ -41,3 +42,21 @@ def staff_verified(request: HttpRequest) -> bool:
     if user is None or not (user.is_authenticated and user.is_active):
         return False
     return user.is_staff and session_passed_mfa(request) and user_has_totp(user=user)
+
+
+def users_matching(*, term: str) -> QuerySet[User]:
+    """The accounts a staff search names, found through indexes only.
+
+    A term with "@" is an e-mail address or its beginning (addresses are stored
+    lower-case: a prefix match on the column's pattern index). Otherwise each word
+    must appear in the legal name (a trigram index on PostgreSQL) or begin the
+    e-mail address ("learner42" finds learner42@...)."""
+    term = term.strip()
+    if not term:
+        return User.objects.none()
+    if "@" in term:
+        return User.objects.filter(email__startswith=term.lower())
+    matches = Q()
+    for word in term.split():
+        matches &= Q(legal_name__icontains=word) | Q(email__startswith=word.lower())
+    return User.objects.filter(matches)

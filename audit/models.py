@@ -123,6 +123,20 @@ class AuditEvent(models.Model):
                 fields=["subject", "-created_at"], name="audit_subject_recent"
             ),
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
+            # The admin: one action's events newest first, and the search by
+            # e-mail address or its beginning (LIKE 'x%' on PostgreSQL needs the
+            # pattern operator class; SQLite ignores it).
+            models.Index(fields=["action", "-created_at"], name="audit_action_recent"),
+            models.Index(
+                fields=["subject_label"],
+                opclasses=["varchar_pattern_ops"],
+                name="audit_subject_label_prefix",
+            ),
+            models.Index(
+                fields=["actor_label"],
+                opclasses=["varchar_pattern_ops"],
+                name="audit_actor_label_prefix",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import LabeledTabularInline
+from accounts.admin import LearnerSearchAdmin
+from core.admin import LabeledTabularInline, LabelsInOneQueryFilter, ReadOnlyAdmin
 from courses.admin import SyncedRowAdmin
 from courses.models import CourseImage, Lesson
 
@@ -182,9 +183,9 @@ class CaseEventInline(LabeledTabularInline):
 
 
 @admin.register(CaseAttempt)
-class CaseAttemptAdmin(admin.ModelAdmin):
+class CaseAttemptAdmin(LearnerSearchAdmin, ReadOnlyAdmin):
     """Attempts are evidence: staff read them, with their log; nobody edits or
-    deletes them here."""
+    deletes them here. Listed newest first on their index, searched by learner."""
 
     list_display = (
         "pk",
@@ -196,18 +197,19 @@ class CaseAttemptAdmin(admin.ModelAdmin):
         "sim_seconds",
         "started_at",
     )
-    list_filter = ("status", "passed", "case__course", "case")
+    list_filter = (
+        "status",
+        "passed",
+        "case__course",
+        ("case", LabelsInOneQueryFilter),
+        ("started_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("user", "case__course")
-    search_fields = ("user__email", "user__legal_name", "case__title")
-    date_hierarchy = "started_at"
+    # The attempt's page names its version (of the case) and enrollment too.
+    object_select_related = (
+        "version__case__course",
+        "enrollment__user",
+        "enrollment__course",
+    )
     exclude = ("state",)
     inlines = [CaseEventInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

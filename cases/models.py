@@ -199,6 +199,8 @@ class CaseAttempt(models.Model):
         indexes = [
             # Pacing and "passed this case?" ask by learner and case.
             models.Index(fields=["user", "case"], name="case_attempt_user_case_idx"),
+            # The admin lists attempts newest first.
+            models.Index(fields=["-started_at", "-id"], name="case_attempt_recent_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

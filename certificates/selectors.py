@@ -24,6 +24,7 @@ from django.db.models import (
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.selectors import users_matching
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for_target
 from core.dates import format_day, site_today
@@ -34,6 +35,7 @@ from courses.selectors import RENEWAL_WINDOW
 from courses.steps import Link, Step, StepKind, StepState
 
 from .attestations import SkillsAttestation, skills_attestations_for
+from .codes import normalize_code
 from .models import (
     Certificate,
     ExternalCertificate,
@@ -926,3 +928,20 @@ def certificate_steps_for(*, user, enrollments: list[Enrollment]) -> dict[int, S
                 **common,
             )
     return answer
+
+
+def certificates_search(
+    *, queryset: QuerySet[Certificate], term: str
+) -> QuerySet[Certificate]:
+    """A staff search of certificates, each kind of term on its own index: a code
+    (typed as the verify page reads it) exactly, an e-mail address (or its
+    beginning) through the holder's account, otherwise words of the name printed
+    on the certificate (a trigram index on PostgreSQL)."""
+    term = term.strip()
+    if code := normalize_code(term):
+        return queryset.filter(code=code)
+    if "@" in term:
+        return queryset.filter(user__in=users_matching(term=term).values("pk"))
+    for word in term.split():
+        queryset = queryset.filter(holder_name__icontains=word)
+    return queryset

@@ -9,7 +9,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from core.admin import LabeledTabularInline
+from accounts.admin import LearnerSearchAdmin
+from core.admin import LabeledTabularInline, ReadOnlyAdmin
 
 from . import services
 from .markdown import render_markdown
@@ -18,6 +19,7 @@ from .models import (
     BundleCourse,
     Course,
     CourseImage,
+    Enrollment,
     InfoPage,
     Lesson,
     Module,
@@ -313,3 +315,53 @@ class InfoPageAdmin(SyncedRowAdmin):
     list_editable = ("order",)
     prepopulated_fields = {"slug": ("title",)}
     fields = ("title", "slug", "summary", "order", "is_published", "body_md")
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(LearnerSearchAdmin, ReadOnlyAdmin):
+    """Learners' enrollments, to find one: read-only (the learner's record, changed
+    only by enrolling, studying and completing), newest first, searched by learner,
+    with links to its attempts and its certificate."""
+
+    list_display = (
+        "user",
+        "course",
+        "status",
+        "enrolled_at",
+        "activated_at",
+        "completed_at",
+        "bundle",
+    )
+    list_filter = (
+        "status",
+        "course",
+        "bundle",
+        ("enrolled_at", admin.DateFieldListFilter),
+        ("completed_at", admin.DateFieldListFilter),
+    )
+    list_select_related = ("user", "course", "bundle")
+    object_select_related = ("last_lesson",)
+    ordering = ("-enrolled_at", "-id")
+    fields = (
+        "user",
+        "course",
+        "bundle",
+        "status",
+        "enrolled_at",
+        "activated_at",
+        "completed_at",
+        "last_lesson",
+        "records",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Records")
+    def records(self, obj: Enrollment) -> str:
+        return format_html(
+            '<a href="{}?enrollment__id__exact={}">Exam attempts</a> · '
+            '<a href="{}?enrollment__id__exact={}">Certificate</a>',
+            reverse("admin:exams_attempt_changelist"),
+            obj.pk,
+            reverse("admin:certificates_certificate_changelist"),
+            obj.pk,
+        )

@@ -336,6 +336,8 @@ class Enrollment(models.Model):
             ),
         ]
         indexes = [
+            # The admin lists enrollments newest first.
+            models.Index(fields=["-enrolled_at", "-id"], name="enrollment_recent_idx"),
             # The certificate sweeper's window (completions of the last two weeks
             # without a certificate): completed enrollments by completion time.
             models.Index(

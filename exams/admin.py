@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core.admin import LabeledTabularInline
+from accounts.admin import LearnerSearchAdmin
+from core.admin import LabeledTabularInline, LabelsInOneQueryFilter, ReadOnlyAdmin
 from courses.markdown import key_points
 
 from . import selectors, services
@@ -380,6 +381,10 @@ class AttemptQuestionInline(LabeledTabularInline):
     can_delete = False
     ordering = ("position",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AttemptQuestion]:
+        # Each row names its bank question: read with the rows, not one by one.
+        return super().get_queryset(request).select_related("question")
+
     @admin.display(description="Answer")
     def answer(self, obj: AttemptQuestion) -> str:
         choice = obj.choice_for(obj.selected_key) if obj.selected_key else None
@@ -390,16 +395,26 @@ class AttemptQuestionInline(LabeledTabularInline):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
-    """Attempts are evidence: staff read them, nobody edits or deletes them here."""
+class AttemptAdmin(LearnerSearchAdmin, ReadOnlyAdmin):
+    """Attempts are evidence: staff read them, nobody edits or deletes them here.
+
+    Millions of rows: listed newest first on their index, filtered by exam on
+    (exam, start), searched by learner (LearnerSearchAdmin), counted by estimate."""
 
     list_display = ("pk", "user", "exam", "status", "score", "passed", "started_at")
-    list_filter = ("status", "passed", "exam__course", "exam")
+    list_filter = (
+        "status",
+        "passed",
+        "exam__course",
+        ("exam", LabelsInOneQueryFilter),
+        ("started_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("user", "exam__course")
-    search_fields = ("user__email", "user__legal_name", "exam__title")
-    date_hierarchy = "started_at"
     inlines = [AttemptQuestionInline]
     actions = ["clear_cooldown"]
+
+    # The attempt's page names the enrollment (its learner and course) too.
+    object_select_related = ("enrollment__user", "enrollment__course")
 
     def has_clear_cooldown_permission(self, request) -> bool:
         return request.user.has_perm("exams.add_cooldownclearance")
@@ -426,12 +441,3 @@ class AttemptAdmin(admin.ModelAdmin):
             f"{len(cleared)} cool-down{'s' if len(cleared) != 1 else ''} cleared; "
             f"{len(pairs) - len(cleared)} had none running.",
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

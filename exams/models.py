@@ -319,6 +319,11 @@ class Attempt(models.Model):
             # History, "passed this exam?" and the draw's "already shown" all ask
             # by learner and exam.
             models.Index(fields=["user", "exam"], name="attempt_user_exam_idx"),
+            # The admin lists attempts newest first, of every exam or of one.
+            models.Index(fields=["-started_at", "-id"], name="attempt_recent_idx"),
+            models.Index(
+                fields=["exam", "-started_at", "-id"], name="attempt_exam_recent_idx"
+            ),
             # The expired-attempt sweeper reads only open attempts, every few
             # minutes, by deadline or start (exams.selectors.attempts_expired).
             models.Index(

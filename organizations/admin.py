@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest
 
+from accounts.admin import LearnerSearchAdmin
 from core.admin import LabeledTabularInline
 from core.errors import LifelineError
 from courses.admin import SyncedRowAdmin
@@ -147,8 +148,9 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    """Every membership, to find one; roles are changed through the service."""
+class MembershipAdmin(LearnerSearchAdmin):
+    """Every membership, to find one (by learner, or by organization in the
+    filter); roles are changed through the service."""
 
     list_display = (
         "user",
@@ -160,8 +162,9 @@ class MembershipAdmin(admin.ModelAdmin):
         "sharing",
     )
     list_filter = ("organization", "role", ("left_at", admin.EmptyFieldListFilter))
-    search_fields = ("user__email", "user__legal_name", "organization__name")
     list_select_related = ("user", "organization", "job_role")
+    # By organization (its id: an index), then in joining order.
+    ordering = ("organization_id", "joined_at", "id")
     fields = (
         "organization",
         "user",
@@ -180,7 +183,6 @@ class MembershipAdmin(admin.ModelAdmin):
         "consent_given_at",
         "consent_withdrawn_at",
     )
-    show_full_result_count = False
 
     @admin.display(boolean=True)
     def sharing(self, obj: Membership) -> bool:

@@ -175,11 +175,16 @@ class Membership(models.Model):
             ),
         ]
         indexes = [
+            # The admin lists memberships by organization, then joining order.
+            models.Index(
+                fields=["organization", "joined_at", "id"],
+                name="membership_org_joined_idx",
+            ),
             models.Index(
                 fields=["organization", "role"],
                 condition=Q(left_at__isnull=True),
                 name="membership_active_role",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
