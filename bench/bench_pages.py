@@ -32,7 +32,6 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,7 +71,10 @@ from certificates.services.sweeper import certificates_sweep  # noqa: E402
 from courses.models import Course, Enrollment, Lesson  # noqa: E402
 from courses.services import enrollment_create, lesson_complete, lesson_open  # noqa: E402
 from exams.models import Attempt, AttemptQuestion, Exam  # noqa: E402
-from exams.services.attempts import _draw, _presented_choices  # noqa: E402
+from exams.services.attempts import (  # noqa: E402
+    attempt_rows_create,
+    exam_questions_draw,
+)
 from tests.factories import StaffFactory, login_with_mfa  # noqa: E402
 
 WORKERS = 2
@@ -168,42 +170,25 @@ def _learner() -> tuple[User, dict[str, str], Attempt]:
     lesson_open(enrollment=enrollment, lesson=lesson)
     final = Exam.objects.get(course=acls, module=None)
     # The final opens once every module exam is passed; the bench opens its attempt
-    # as the service does (exams.services.attempts.exam_attempt_start) without
+    # with the rows exams.services.attempts.exam_attempt_start makes, without
     # playing the course through first.
     for attempt in Attempt.objects.filter(user=user, status=Attempt.Status.OPEN):
         attempt.items.all().delete()
         attempt.delete()
-    questions = _draw(user=user, exam=final)
-    attempt = Attempt.objects.create(
+    attempt = attempt_rows_create(
         user=user,
         exam=final,
         enrollment=enrollment,
-        started_at=now,
-        deadline=now + timedelta(days=1),
-        pass_mark=final.pass_mark,
-        question_count=len(questions),
-    )
-    used: set[str] = set()
-    AttemptQuestion.objects.bulk_create(
-        AttemptQuestion(
-            attempt=attempt,
-            question=question,
-            position=position,
-            text_html=question.text_html,
-            image=question.image,
-            image_alt=question.image_alt,
-            topic=question.topic,
-            explanation_html=question.explanation_html,
-            choices=_presented_choices(question, used),
-        )
-        for position, question in enumerate(questions, start=1)
+        questions=exam_questions_draw(user=user, exam=final),
     )
     urls = {
         "catalog": "/",
         "dashboard": "/dashboard/",
         "lesson": f"/learn/acls/{lesson.module.slug}/{lesson.slug}/",
         "course home": "/learn/acls/",
-        f"exam page, {len(questions)} questions": f"/exams/attempts/{attempt.pk}/",
+        f"exam page, {attempt.question_count} questions": (
+            f"/exams/attempts/{attempt.pk}/"
+        ),
     }
     return user, urls, attempt
 

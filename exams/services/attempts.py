@@ -160,6 +160,54 @@ def _presented_choices(question: Question, used_keys: set[str]) -> list[dict]:
     return presented
 
 
+def exam_questions_draw(*, user, exam: Exam) -> list[Question]:
+    """The questions a new attempt of `exam` by `user` would present (_draw)."""
+    return _draw(user=user, exam=exam)
+
+
+def attempt_rows_create(
+    *,
+    user,
+    exam: Exam,
+    enrollment,
+    questions: list[Question],
+    is_test_out: bool = False,
+) -> Attempt:
+    """The rows of a new open attempt presenting `questions`: the attempt and a
+    snapshot of each question with its choices shuffled. No rule is checked here:
+    exam_attempt_start checks them first (and bench/bench_pages.py opens the bench
+    learner's attempt of a final whose modules it did not play)."""
+    now = timezone.now()
+    attempt = Attempt.objects.create(
+        user=user,
+        exam=exam,
+        enrollment=enrollment,
+        started_at=now,
+        deadline=now + timedelta(minutes=exam.time_limit_minutes)
+        if exam.time_limit_minutes
+        else None,
+        pass_mark=exam.pass_mark,
+        question_count=len(questions),
+        is_test_out=is_test_out,
+    )
+    used_keys: set[str] = set()
+    AttemptQuestion.objects.bulk_create(
+        AttemptQuestion(
+            attempt=attempt,
+            question=question,
+            position=position,
+            text_html=question.text_html,
+            image=question.image,
+            image_alt=question.image_alt,
+            topic=question.topic,
+            explanation_html=question.explanation_html,
+            choices=_presented_choices(question, used_keys),
+        )
+        for position, question in enumerate(questions, start=1)
+    )
+    return attempt
+
+
 def _open_attempt(*, user, exam: Exam, lock: bool = False) -> Attempt | None:
     queryset = Attempt.objects.filter(
         user=user, exam=exam, status=Attempt.Status.OPEN
@@ -218,37 +266,16 @@ def exam_attempt_start(*, user, exam: Exam) -> tuple[Attempt, bool]:
             "This exam has no questions yet. Please try again later.",
             code="exam.no_questions",
         )
-    now = timezone.now()
     try:
         with transaction.atomic():
-            attempt = Attempt.objects.create(
+            attempt = attempt_rows_create(
                 user=user,
                 exam=exam,
                 enrollment=enrollment,
-                started_at=now,
-                deadline=now + timedelta(minutes=exam.time_limit_minutes)
-                if exam.time_limit_minutes
-                else None,
-                pass_mark=exam.pass_mark,
-                question_count=len(questions),
+                questions=questions,
                 is_test_out=access.test_out_open(exam),
             )
     except IntegrityError:
         # A second request (double click, two tabs) started one first: resume it.
         return _open_attempt(user=user, exam=exam), False
-    used_keys: set[str] = set()
-    AttemptQuestion.objects.bulk_create(
-        AttemptQuestion(
-            attempt=attempt,
-            question=question,
-            position=position,
-            text_html=question.text_html,
-            image=question.image,
-            image_alt=question.image_alt,
-            topic=question.topic,
-            explanation_html=question.explanation_html,
-            choices=_presented_choices(question, used_keys),
-        )
-        for position, question in enumerate(questions, start=1)
-    )
     return attempt, True
