@@ -27,8 +27,12 @@ without importing them:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet
 
 from .models import Enrollment, Lesson, Module
 
@@ -218,6 +222,7 @@ class CoursePlan:
 
 _step_sources: list = []
 _completion_sources: list = []
+_state_sources: dict[str, Callable[[], Any]] = {}
 
 
 def step_source_register(fn) -> None:
@@ -230,6 +235,31 @@ def completion_source_register(fn) -> None:
     """Adds a source of what follows a completed enrollment; again is a no-op."""
     if fn not in _completion_sources:
         _completion_sources.append(fn)
+
+
+def step_state_register(name: str, fn: Callable[[], Any]) -> None:
+    """Lets a step source read the learner's records with the enrollment itself
+    (one query for the learner's whole state on a page, issue 19): `fn()` returns
+    an expression over an Enrollment row (`OuterRef("pk")` is its id) that
+    `with_step_state` annotates; the source reads the value back with
+    `step_state(enrollment, name)` and queries only when it was not loaded."""
+    _state_sources[name] = fn
+
+
+def with_step_state(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """`queryset` with every registered step state annotated."""
+    return queryset.annotate(
+        **{f"step_state_{name}": fn() for name, fn in _state_sources.items()}
+    )
+
+
+def step_state(enrollment: Enrollment, name: str) -> tuple[bool, Any]:
+    """(loaded, value) of the step state `name` of an enrollment read through
+    `with_step_state`; (False, None) for one read otherwise."""
+    attribute = f"step_state_{name}"
+    if not hasattr(enrollment, attribute):
+        return False, None
+    return True, getattr(enrollment, attribute)
 
 
 def lesson_key(lesson: Lesson | int) -> str:
@@ -378,4 +408,7 @@ __all__ = [
     "course_plans",
     "lesson_key",
     "step_source_register",
+    "step_state",
+    "step_state_register",
+    "with_step_state",
 ]

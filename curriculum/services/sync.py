@@ -27,6 +27,7 @@ from courses.models import (
     Module,
     SyncedContent,
 )
+from courses.outline import content_version_bump
 from courses.services import (
     course_prerequisites_set,
     courses_publish,
@@ -563,7 +564,10 @@ def content_sync(*, root: Path, force: bool = False) -> SyncReport:
     applier = _Applier(tree, force)
     with transaction.atomic():
         try:
-            return applier.apply()
+            report = applier.apply()
+            # Bulk writes send no signal: every process's outline is out of date.
+            content_version_bump()
+            return report
         except DatabaseError as error:
             # Raised inside the atomic block: every write of this sync is rolled back.
             raise ContentError(
