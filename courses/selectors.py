@@ -7,6 +7,7 @@ are aggregated in the database.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -212,13 +213,28 @@ def _done_lesson_ids() -> Subquery:
     )
 
 
-def with_learner_state(queryset: QuerySet[Enrollment]) -> list[Enrollment]:
-    """The enrollments of `queryset`, each with the learner's state read in the
-    same query: `done_ids` (completed lesson ids) and what the step sources
-    registered (courses.steps.with_step_state: exams' attempts, cases' attempts).
-    For a page that reads them before it writes any (they are not refreshed)."""
-    rows = list(with_step_state(queryset.annotate(done_lesson_ids=_done_lesson_ids())))
+@functools.cache
+def _learner_state_queryset() -> QuerySet[Enrollment]:
+    # Built once per process: resolving the subqueries costs more than running
+    # them (about 2 ms a page); each page filters a clone.
+    return with_step_state(
+        Enrollment.objects.annotate(done_lesson_ids=_done_lesson_ids())
+    )
+
+
+def with_learner_state(
+    *, user, order_by: tuple[str, ...] = (), **filters
+) -> list[Enrollment]:
+    """The enrollments of `user` matching `filters` (in `order_by` order), each
+    with the learner's state read in the same query: `done_ids` (completed lesson
+    ids) and what the step sources registered (courses.steps.with_step_state:
+    exams' attempts, cases' attempts). For a page that reads them before it writes
+    any (they are not refreshed)."""
+    rows = list(
+        _learner_state_queryset().filter(user=user, **filters).order_by(*order_by)
+    )
     for enrollment in rows:
+        enrollment.user = user
         raw = enrollment.done_lesson_ids
         enrollment.done_ids = {int(pk) for pk in raw.split(",")} if raw else set()
     return rows
@@ -231,11 +247,9 @@ def enrollment_open_with_state(*, user, course: Course) -> Enrollment | None:
     if not user.is_authenticated:
         return None
     rows = with_learner_state(
-        Enrollment.objects.filter(
-            user=user,
-            course=course,
-            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
-        )
+        user=user,
+        course=course,
+        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
     )
     return rows[0] if rows else None
 
@@ -576,9 +590,7 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
     number of enrollments, courses, lessons or exams."""
     courses = outline().courses_by_id
     # With the learner's progress and attempts in the same query.
-    enrollments = with_learner_state(
-        Enrollment.objects.filter(user=user).order_by("status", "-enrolled_at")
-    )
+    enrollments = with_learner_state(user=user, order_by=("status", "-enrolled_at"))
     for enrollment in enrollments:
         enrollment.course = courses[enrollment.course_id]
     active = [e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
