@@ -1,5 +1,6 @@
-"""The attempt form: renders one radio group per presented question and parses what
-comes back, strictly. Anything that is not an answer to a question of this attempt with
+"""The attempt form: parses what comes back from the attempt page (which writes one
+radio group per presented question itself, templates/exams/attempt_take.html),
+strictly. Anything that is not an answer to a question of this attempt with
 one of the keys it presented makes the whole post invalid (the view answers 400 and
 nothing is saved)."""
 
@@ -29,9 +30,7 @@ class AttemptForm(forms.Form):
         required=False,
     )
 
-    def __init__(
-        self, *args, items: list[AttemptQuestion], disabled: bool = False, **kwargs
-    ):
+    def __init__(self, *args, items: list[AttemptQuestion], **kwargs):
         kwargs.setdefault("auto_id", "%s")
         kwargs.setdefault(
             "initial",
@@ -44,16 +43,12 @@ class AttemptForm(forms.Form):
                 label=f"Question {item.position}",
                 choices=[(choice["key"], choice["text"]) for choice in item.choices],
                 required=False,
-                disabled=disabled,
                 widget=forms.RadioSelect,
                 error_messages={
                     "invalid_choice": "That answer is not one of this question's "
                     "choices."
                 },
             )
-
-    def question_fields(self) -> list[tuple[AttemptQuestion, forms.BoundField]]:
-        return [(item, self[item.field_name]) for item in self.items]
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -15,13 +15,14 @@ exams.selectors.
 
 from ..errors import (
     AttemptClosed,
+    AttemptNotFound,
     ExamRateLimited,
     ExamRefused,
     InvalidAnswers,
     RetakeNotOpen,
     TimeIsUp,
 )
-from .answers import exam_attempt_answer
+from .answers import exam_attempt_answer, exam_attempt_autosave
 from .attempts import exam_attempt_start
 from .bank import (
     bank_row_save,
@@ -41,6 +42,7 @@ from .pacing import exam_cooldown_clear, exam_rate_limit_hit, exam_retake_check
 
 __all__ = [
     "AttemptClosed",
+    "AttemptNotFound",
     "ExamRateLimited",
     "ExamRefused",
     "ExpiredSweep",
@@ -51,6 +53,7 @@ __all__ = [
     "bank_row_save",
     "closed_attempt_notice",
     "exam_attempt_answer",
+    "exam_attempt_autosave",
     "exam_attempt_start",
     "exam_attempt_submit",
     "exam_attempts_close_expired",
