@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, JSONObject
 from django.urls import reverse
 
+from core.urls import reverse_cached
 from courses.models import Course, Enrollment, Module
 from courses.outline import content_cached
 from courses.steps import Link, Step, StepKind, StepState, step_state
@@ -307,7 +308,7 @@ def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
     the step's page; an attempt in progress is resumed; a failed one's retake says
     what opens it."""
     case = status.case
-    briefing = reverse("cases:briefing", args=[enrollment.course.slug, case.slug])
+    briefing = reverse_cached("cases:briefing", enrollment.course.slug, case.slug)
     facts = ["Required to unlock the final exam"]
     if status.attempts:
         facts.append(f"{status.attempts} attempt{'s' if status.attempts != 1 else ''}")
@@ -316,7 +317,7 @@ def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
         links.append(
             Link(
                 "Your last debrief",
-                reverse("cases:debrief", args=[status.last_attempt_id]),
+                reverse_cached("cases:debrief", status.last_attempt_id),
             )
         )
     common = {
@@ -329,7 +330,7 @@ def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
     }
     if status.open_attempt_id:
         return Step(
-            url=reverse("cases:play", args=[status.open_attempt_id]),
+            url=reverse_cached("cases:play", status.open_attempt_id),
             action=f"Resume case simulation: {case.title}",
             links=tuple(links),
             **common,
