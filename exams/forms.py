@@ -12,6 +12,31 @@ from .models import AttemptQuestion
 from .selectors import QUESTION_SORTS
 
 
+class AnswerField(forms.Field):
+    """One question's answer: one of the keys the attempt presented for it, or
+    nothing. A ChoiceField that renders nothing (the page writes its radio
+    buttons itself): building fifty ChoiceFields and their widgets was most of an
+    autosave's cost (issue 19)."""
+
+    default_error_messages = {
+        "invalid_choice": "That answer is not one of this question's choices."
+    }
+
+    def __init__(self, *, keys: set[str], **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.keys = keys
+
+    def to_python(self, value) -> str:
+        return "" if value in self.empty_values else str(value)
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and value not in self.keys:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+
+
 class AttemptForm(forms.Form):
     """Field `q<position>` per question, its choices under their per-attempt keys.
 
@@ -39,15 +64,9 @@ class AttemptForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.items = items
         for item in items:
-            self.fields[item.field_name] = forms.ChoiceField(
+            self.fields[item.field_name] = AnswerField(
                 label=f"Question {item.position}",
-                choices=[(choice["key"], choice["text"]) for choice in item.choices],
-                required=False,
-                widget=forms.RadioSelect,
-                error_messages={
-                    "invalid_choice": "That answer is not one of this question's "
-                    "choices."
-                },
+                keys={choice["key"] for choice in item.choices},
             )
 
     def clean(self) -> dict:

@@ -87,7 +87,8 @@ def exam_attempt_autosave(
         locked = Attempt.objects.select_for_update().get(pk=attempt_id, user=user)
     except Attempt.DoesNotExist:
         raise AttemptNotFound("No such attempt.") from None
-    items = list(locked.items.all())
+    # The questions' texts are not needed to check and save answers.
+    items = list(locked.items.defer("text_html", "explanation_html"))
     return _answer(locked, items, parse(items))
 
 
