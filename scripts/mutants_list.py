@@ -668,10 +668,10 @@ MUTANTS: list[Mutant] = [
     ),
     Mutant(
         id="pages-draft-hidden",
-        rule="a draft lesson served from the outline to a learner",
+        rule="a draft course served from the outline to a visitor",
         path="courses/selectors.py",
-        find="lesson.slug == lesson_slug and (lesson.is_published or as_staff)",
-        replace="lesson.slug == lesson_slug",
+        find="course is None or not (course.is_published or as_staff)",
+        replace="course is None",
         tests=("tests/courses/test_outline.py",),
     ),
 ]
