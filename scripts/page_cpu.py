@@ -36,6 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -54,7 +55,9 @@ def _setup() -> dict[str, str]:
     from exams.services.attempts import _presented_choices
 
     call_command("migrate", verbosity=0)
-    # The production settings serve hashed static names from the manifest.
+    # The production settings serve hashed static names from the manifest: collected
+    # apart from var/static, which a test run beside this one reads.
+    settings.STATIC_ROOT = BASE_DIR / "var" / "page-cpu-static"
     call_command("collectstatic", interactive=False, verbosity=0)
     if (
         User.objects.exists() and not User.objects.filter(email=EMAIL).exists()
