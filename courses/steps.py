@@ -27,12 +27,14 @@ without importing them:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, StringAgg, Subquery, TextField, Value
+from django.db.models.functions import Cast, JSONObject
 
 from .models import Enrollment, Lesson, Module
 
@@ -262,6 +264,24 @@ def step_state(enrollment: Enrollment, name: str) -> tuple[bool, Any]:
     return True, getattr(enrollment, attribute)
 
 
+def rows_state(queryset: QuerySet, **fields: str) -> Subquery:
+    """A step state made of a learner's rows: those of `queryset` (already filtered
+    on `enrollment=OuterRef("pk")`), each as a JSON object of `fields` ({key: field
+    name}), all in one text value (or NULL) that `state_rows` reads back. Runs on
+    SQLite and PostgreSQL alike."""
+    return Subquery(
+        queryset.order_by()
+        .values("enrollment")
+        .annotate(rows=StringAgg(Cast(JSONObject(**fields), TextField()), Value(",")))
+        .values("rows")
+    )
+
+
+def state_rows(value: str | None) -> list[dict]:
+    """The rows of a `rows_state` value, as dicts."""
+    return json.loads(f"[{value or ''}]")
+
+
 def lesson_key(lesson: Lesson | int) -> str:
     return f"lesson-{getattr(lesson, 'pk', lesson)}"
 
@@ -407,6 +427,8 @@ __all__ = [
     "course_plan",
     "course_plans",
     "lesson_key",
+    "rows_state",
+    "state_rows",
     "step_source_register",
     "step_state",
     "step_state_register",

@@ -5,7 +5,6 @@ cases as a list and as steps of the course (courses.steps)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,18 +14,22 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
-    StringAgg,
     Subquery,
-    TextField,
-    Value,
 )
-from django.db.models.functions import Cast, JSONObject
 from django.urls import reverse
 
 from core.urls import reverse_cached
 from courses.models import Course, Enrollment, Module
 from courses.outline import content_cached
-from courses.steps import Link, Step, StepKind, StepState, step_state
+from courses.steps import (
+    Link,
+    Step,
+    StepKind,
+    StepState,
+    rows_state,
+    state_rows,
+    step_state,
+)
 
 from ..models import Case, CaseAttempt
 from .pacing import CasePacing, case_pacings_for
@@ -153,29 +156,19 @@ def case_attempts_state() -> Subquery:
     NULL): the step state courses reads with the enrollment (courses.steps,
     registered in apps.py), summarised per case by `_summary_of` as
     case_statuses_for's query does."""
-    return Subquery(
-        CaseAttempt.objects.filter(enrollment=OuterRef("pk"))
-        .order_by()
-        .values("enrollment")
-        .annotate(
-            rows=StringAgg(
-                Cast(
-                    JSONObject(
-                        case="case_id", id="id", status="status", passed="passed"
-                    ),
-                    TextField(),
-                ),
-                Value(","),
-            )
-        )
-        .values("rows")
+    return rows_state(
+        CaseAttempt.objects.filter(enrollment=OuterRef("pk")),
+        case="case_id",
+        id="id",
+        status="status",
+        passed="passed",
     )
 
 
 def _summary_of(rows: str | None) -> dict[int, dict]:
     """{case id: tries, passes, open_id, last_id} from case_attempts_state."""
     summary: dict[int, dict] = {}
-    for attempt in json.loads(f"[{rows or ''}]"):
+    for attempt in state_rows(rows):
         row = summary.setdefault(
             attempt["case"], {"tries": 0, "passes": 0, "open_id": None, "last_id": None}
         )

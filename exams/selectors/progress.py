@@ -3,7 +3,6 @@ passed or in progress, and whether every completion rule holds."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -14,12 +13,8 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
-    StringAgg,
     Subquery,
-    TextField,
-    Value,
 )
-from django.db.models.functions import Cast, JSONObject
 
 from cases.selectors import required_cases_passed, required_cases_passed_for
 from courses.models import Enrollment, Module
@@ -30,7 +25,7 @@ from courses.selectors import (
     learner_renewing,
     modules_with_lessons,
 )
-from courses.steps import step_state
+from courses.steps import rows_state, state_rows, step_state
 
 from ..models import Attempt, Exam
 from .pass_rule import exam_draw_count, may_miss_sentence
@@ -274,34 +269,21 @@ def attempts_state() -> Subquery:
     """The enrollment's attempts, as JSON objects separated by commas (or NULL):
     the step state courses reads with the enrollment (courses.steps, registered in
     apps.py), summarised per exam by `_summary_of` as the query above does."""
-    return Subquery(
-        Attempt.objects.filter(enrollment=OuterRef("pk"))
-        .order_by()
-        .values("enrollment")
-        .annotate(
-            rows=StringAgg(
-                Cast(
-                    JSONObject(
-                        exam="exam_id",
-                        id="id",
-                        status="status",
-                        passed="passed",
-                        score="score",
-                        test_out="is_test_out",
-                    ),
-                    TextField(),
-                ),
-                Value(","),
-            )
-        )
-        .values("rows")
+    return rows_state(
+        Attempt.objects.filter(enrollment=OuterRef("pk")),
+        exam="exam_id",
+        id="id",
+        status="status",
+        passed="passed",
+        score="score",
+        test_out="is_test_out",
     )
 
 
 def _summary_of(rows: str | None) -> dict[int, dict]:
     """{exam id: tries, passes, best, open_id, test_out_fails} from attempts_state."""
     summary: dict[int, dict] = {}
-    for attempt in json.loads(f"[{rows or ''}]"):
+    for attempt in state_rows(rows):
         row = summary.setdefault(
             attempt["exam"],
             {
