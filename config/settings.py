@@ -80,6 +80,8 @@ MIDDLEWARE = [
     # below: above the body limit, the host check and the error handlers.
     "api.middleware.problem_details",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The content version is read once per request (courses.outline).
+    "courses.outline.content_version_middleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

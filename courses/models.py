@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.urls import reverse_cached
+
 from .images import IMAGE_PATH_MAX_LENGTH, IMAGE_PATH_REGEX, validate_image_path
 from .markdown import render_markdown
 
@@ -130,7 +132,7 @@ class Course(SyncedContent):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("courses:detail", args=[self.slug])
+        return reverse_cached("courses:detail", self.slug)
 
     @property
     def prerequisite_slugs(self) -> list[str]:
@@ -219,8 +221,8 @@ class Lesson(SyncedContent):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "courses:lesson", args=[self.course.slug, self.module.slug, self.slug]
+        return reverse_cached(
+            "courses:lesson", self.course.slug, self.module.slug, self.slug
         )
 
 

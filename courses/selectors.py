@@ -7,11 +7,24 @@ are aggregated in the database.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    CharField,
+    Count,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from accounts.models import Profession
@@ -32,8 +45,9 @@ from .models import (
     LessonProgress,
     Module,
 )
+from .outline import content_cached
 from .pages import page_sections
-from .steps import CoursePlan, course_plan, course_plans
+from .steps import CoursePlan, course_plan, course_plans, with_step_state
 
 # A holder may re-enrol in a course they hold this long before its certificate
 # expires. Messages and pages take the number from here.
@@ -49,21 +63,10 @@ def info_page_published(*, slug: str) -> InfoPage:
     return page
 
 
-def courses_for_catalog() -> QuerySet[Course]:
-    """Published courses with their prerequisites, lesson counts and minutes."""
-    published_lessons = Q(lessons__is_published=True)
-    return (
-        Course.objects.published()
-        .annotate(
-            lesson_count=Count("lessons", filter=published_lessons),
-            total_minutes=Sum("lessons__minutes", filter=published_lessons),
-        )
-        .prefetch_related(
-            Prefetch("prerequisites", queryset=Course.objects.only("slug", "title"))
-        )
-        # Meta.ordering does not apply to aggregating queries: order explicitly.
-        .order_by("order", "title")
-    )
+def courses_for_catalog() -> list[Course]:
+    """Published courses in catalog order, with their prerequisites, lesson counts
+    (`lesson_count`) and minutes (`total_minutes`): from the outline, no query."""
+    return outline().catalog
 
 
 def courses_recommended(*, courses: list[Course], profession: str) -> list[Course]:
@@ -72,28 +75,27 @@ def courses_recommended(*, courses: list[Course], profession: str) -> list[Cours
     return [c for c in courses if profession and profession in c.recommended_for]
 
 
-def bundles_for_catalog() -> QuerySet[Bundle]:
-    return Bundle.objects.filter(is_published=True).prefetch_related(
-        Prefetch("items__course", queryset=Course.objects.only("slug", "title", "code"))
-    )
+def bundles_for_catalog() -> list[Bundle]:
+    """Published bundles with their items' courses: from the outline, no query."""
+    return outline().bundles
 
 
 def course_for_viewer(*, slug: str, as_staff: bool = False) -> Course:
     """The course, if the viewer may see it: published, or any course for staff
-    (`as_staff`: the request's accounts.selectors.staff_verified)."""
-    queryset = Course.objects.all() if as_staff else Course.objects.published()
-    try:
-        return queryset.prefetch_related("prerequisites").get(slug=slug)
-    except Course.DoesNotExist:
-        raise Http404("No such course.") from None
+    (`as_staff`: the request's accounts.selectors.staff_verified). From the outline:
+    no query."""
+    course = outline().courses.get(slug)
+    if course is None or not (course.is_published or as_staff):
+        raise Http404("No such course.")
+    return course
 
 
 def modules_with_lessons(
     *, course: Course, include_drafts: bool = False
 ) -> list[Module]:
     """The course's modules in order, each with `.visible_lessons` (published only,
-    unless `include_drafts`), and the module's exam when there is one (two
-    queries)."""
+    unless `include_drafts`), and the module's exam when there is one: from the
+    outline, no query."""
     return modules_with_lessons_for(
         courses=[course], include_drafts=include_drafts
     ).get(course.pk, [])
@@ -102,26 +104,36 @@ def modules_with_lessons(
 def modules_with_lessons_for(
     *, courses: list[Course], include_drafts: bool = False
 ) -> dict[int, list[Module]]:
-    """{course id: modules_with_lessons} for several courses in the same two
-    queries (the dashboard's plans)."""
-    if not courses:
-        return {}
-    by_id = {course.pk: course for course in courses}
-    lessons = Lesson.objects.filter(course_id__in=list(by_id)).only(
-        "id",
-        "slug",
-        "title",
-        "minutes",
-        "order",
-        "module_id",
-        "is_published",
-        "course_id",
-    )
+    """{course id: modules_with_lessons} for several courses (the dashboard's
+    plans): from the outline, no query."""
+    modules = outline().modules_with_drafts if include_drafts else outline().modules
+    return {course.pk: modules[course.pk] for course in courses if course.pk in modules}
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The curriculum as the learner pages read it (courses.outline): every course
+    (drafts too: staff preview them) with its prerequisites, lesson count and
+    minutes; its modules in order with their lessons, once with published lessons
+    only and once with drafts too; the published courses and bundles of the
+    catalog. Shared by the requests of a process: read-only."""
+
+    courses: dict[str, Course]  # by slug
+    courses_by_id: dict[int, Course]
+    catalog: list[Course]
+    bundles: list[Bundle]
+    modules: dict[int, list[Module]]  # course id -> modules (published lessons)
+    modules_with_drafts: dict[int, list[Module]]
+
+
+def _modules_with_lessons_query(
+    *, courses: dict[int, Course], include_drafts: bool
+) -> dict[int, list[Module]]:
+    lessons = Lesson.objects.all()
     if not include_drafts:
         lessons = lessons.filter(is_published=True)
     modules = (
-        Module.objects.filter(course_id__in=list(by_id))
-        .select_related("exam")
+        Module.objects.select_related("exam")
         .prefetch_related(
             Prefetch(
                 "lessons",
@@ -133,7 +145,7 @@ def modules_with_lessons_for(
     )
     answer: dict[int, list[Module]] = {}
     for module in modules:
-        course = by_id[module.course_id]
+        course = courses[module.course_id]
         for lesson in module.visible_lessons:
             # Templates build lesson URLs from module and course: no query per lesson.
             lesson.module = module
@@ -144,21 +156,110 @@ def modules_with_lessons_for(
     return answer
 
 
-def enrollment_open(*, user, course: Course) -> Enrollment | None:
-    if not user.is_authenticated:
-        return None
-    return (
-        Enrollment.objects.filter(
-            user=user,
-            course=course,
-            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+def _outline_build() -> Outline:
+    published_lessons = Q(lessons__is_published=True)
+    courses = list(
+        Course.objects.annotate(
+            lesson_count=Count("lessons", filter=published_lessons),
+            total_minutes=Sum("lessons__minutes", filter=published_lessons),
         )
-        .select_related("last_lesson__module")
-        .first()
+        .prefetch_related("prerequisites")
+        # Meta.ordering does not apply to aggregating queries: order explicitly.
+        .order_by("order", "title")
+    )
+    by_id = {course.pk: course for course in courses}
+    bundles = list(
+        Bundle.objects.filter(is_published=True).prefetch_related("items__course")
+    )
+    for bundle in bundles:
+        for item in bundle.items.all():
+            item.course = by_id[item.course_id]
+    return Outline(
+        courses={course.slug: course for course in courses},
+        courses_by_id=by_id,
+        catalog=[course for course in courses if course.is_published],
+        bundles=bundles,
+        modules=_modules_with_lessons_query(courses=by_id, include_drafts=False),
+        modules_with_drafts=_modules_with_lessons_query(
+            courses=by_id, include_drafts=True
+        ),
     )
 
 
+def outline() -> Outline:
+    """The curriculum as pages read it, built once per content version in each
+    process (courses.outline): no query but when content changed."""
+    return content_cached("courses:outline", _outline_build)
+
+
+def enrollment_open(*, user, course: Course) -> Enrollment | None:
+    if not user.is_authenticated:
+        return None
+    return Enrollment.objects.filter(
+        user=user,
+        course=course,
+        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+    ).first()
+
+
+def _done_lesson_ids() -> Subquery:
+    """The enrollment's completed lesson ids, comma-separated (or NULL)."""
+    return Subquery(
+        LessonProgress.objects.filter(enrollment=OuterRef("pk"))
+        .order_by()
+        .values("enrollment")
+        .annotate(ids=StringAgg(Cast("lesson_id", CharField()), Value(",")))
+        .values("ids")
+    )
+
+
+@functools.cache
+def _learner_state_queryset() -> QuerySet[Enrollment]:
+    # Built once per process: resolving the subqueries costs more than running
+    # them (about 2 ms a page); each page filters a clone.
+    return with_step_state(
+        Enrollment.objects.annotate(done_lesson_ids=_done_lesson_ids())
+    )
+
+
+def with_learner_state(
+    *, user, order_by: tuple[str, ...] = (), **filters
+) -> list[Enrollment]:
+    """The enrollments of `user` matching `filters` (in `order_by` order), each
+    with the learner's state read in the same query: `done_ids` (completed lesson
+    ids) and what the step sources registered (courses.steps.with_step_state:
+    exams' attempts, cases' attempts). For a page that reads them before it writes
+    any (they are not refreshed)."""
+    rows = list(
+        _learner_state_queryset().filter(user=user, **filters).order_by(*order_by)
+    )
+    for enrollment in rows:
+        enrollment.user = user
+        raw = enrollment.done_lesson_ids
+        enrollment.done_ids = {int(pk) for pk in raw.split(",")} if raw else set()
+    return rows
+
+
+def enrollment_open_with_state(*, user, course: Course) -> Enrollment | None:
+    """The open enrollment (enrollment_open) with the learner's state in the same
+    query (with_learner_state): one query for what a course page needs to know of
+    the learner."""
+    if not user.is_authenticated:
+        return None
+    rows = with_learner_state(
+        user=user,
+        course=course,
+        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
+    )
+    return rows[0] if rows else None
+
+
 def completed_lesson_ids(*, enrollment: Enrollment) -> set[int]:
+    """The enrollment's completed lesson ids: those read with it
+    (with_learner_state) or one query."""
+    loaded = getattr(enrollment, "done_ids", None)
+    if loaded is not None:
+        return set(loaded)
     return set(
         LessonProgress.objects.filter(enrollment=enrollment).values_list(
             "lesson_id", flat=True
@@ -294,16 +395,14 @@ def lesson_for_viewer(
     *, course: Course, module_slug: str, lesson_slug: str, as_staff: bool = False
 ) -> Lesson:
     """The lesson if published, or any lesson for staff (`as_staff`: the request's
-    accounts.selectors.staff_verified); else 404."""
-    queryset = Lesson.objects.select_related("module").filter(
-        course=course, module__slug=module_slug, slug=lesson_slug
-    )
-    if not as_staff:
-        queryset = queryset.filter(is_published=True)
-    try:
-        return queryset.get()
-    except Lesson.DoesNotExist:
-        raise Http404("No such lesson.") from None
+    accounts.selectors.staff_verified); else 404. From the outline: no query."""
+    for module in outline().modules_with_drafts.get(course.pk, []):
+        if module.slug != module_slug:
+            continue
+        for lesson in module.visible_lessons:
+            if lesson.slug == lesson_slug and (lesson.is_published or as_staff):
+                return lesson
+    raise Http404("No such lesson.")
 
 
 def enrollment_lessons_left(
@@ -489,12 +588,11 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
     with their renewal windows). `as_staff` is the request's staff decision
     (accounts.selectors.staff_verified). A fixed number of queries whatever the
     number of enrollments, courses, lessons or exams."""
-    enrollments = list(
-        Enrollment.objects.filter(user=user)
-        .select_related("course")
-        .prefetch_related("course__prerequisites")
-        .order_by("status", "-enrolled_at")
-    )
+    courses = outline().courses_by_id
+    # With the learner's progress and attempts in the same query.
+    enrollments = with_learner_state(user=user, order_by=("status", "-enrolled_at"))
+    for enrollment in enrollments:
+        enrollment.course = courses[enrollment.course_id]
     active = [e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
     completed = [e for e in enrollments if e.status == Enrollment.Status.COMPLETED]
     # Only the latest completion of each course is shown with what follows it.
@@ -510,7 +608,7 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
         user=user,
         enrollments=active + list(latest.values()),
         modules_by_course=modules,
-        done_by_enrollment=completed_lesson_ids_for(enrollments=active),
+        done_by_enrollment={e.pk: e.done_ids for e in active},
     )
     held = current_credentials(user=user)
     rows = [
@@ -527,13 +625,7 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
     recommended = None
     if user.profession:
         recommended = course_recommended_next(
-            courses=list(
-                Course.objects.published()
-                .prefetch_related(
-                    Prefetch("prerequisites", queryset=Course.objects.only("pk"))
-                )
-                .order_by("order", "title")
-            ),
+            courses=outline().catalog,
             profession=user.profession,
             held=held,
             taken={r.enrollment.course_id for r in open_rows},

@@ -32,6 +32,7 @@ from .models import (
     LessonView,
     Module,
 )
+from .outline import content_version_bump
 from .selectors import RENEWAL_WINDOW_DAYS, prerequisites_missing, renewal_opens_on
 
 
@@ -428,6 +429,8 @@ def _publication_set(
     model.objects.filter(pk__in=[row.pk for row in changing]).update(
         is_published=published
     )
+    # An update sends no signal: the cached outline is marked out of date here.
+    content_version_bump()
     action = (
         AuditEvent.Action.CONTENT_PUBLISHED
         if published

@@ -27,8 +27,14 @@ without importing them:
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet, StringAgg, Subquery, TextField, Value
+from django.db.models.functions import Cast, JSONObject
 
 from .models import Enrollment, Lesson, Module
 
@@ -218,6 +224,7 @@ class CoursePlan:
 
 _step_sources: list = []
 _completion_sources: list = []
+_state_sources: dict[str, Callable[[], Any]] = {}
 
 
 def step_source_register(fn) -> None:
@@ -230,6 +237,49 @@ def completion_source_register(fn) -> None:
     """Adds a source of what follows a completed enrollment; again is a no-op."""
     if fn not in _completion_sources:
         _completion_sources.append(fn)
+
+
+def step_state_register(name: str, fn: Callable[[], Any]) -> None:
+    """Lets a step source read the learner's records with the enrollment itself
+    (one query for the learner's whole state on a page, issue 19): `fn()` returns
+    an expression over an Enrollment row (`OuterRef("pk")` is its id) that
+    `with_step_state` annotates; the source reads the value back with
+    `step_state(enrollment, name)` and queries only when it was not loaded."""
+    _state_sources[name] = fn
+
+
+def with_step_state(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
+    """`queryset` with every registered step state annotated."""
+    return queryset.annotate(
+        **{f"step_state_{name}": fn() for name, fn in _state_sources.items()}
+    )
+
+
+def step_state(enrollment: Enrollment, name: str) -> tuple[bool, Any]:
+    """(loaded, value) of the step state `name` of an enrollment read through
+    `with_step_state`; (False, None) for one read otherwise."""
+    attribute = f"step_state_{name}"
+    if not hasattr(enrollment, attribute):
+        return False, None
+    return True, getattr(enrollment, attribute)
+
+
+def rows_state(queryset: QuerySet, **fields: str) -> Subquery:
+    """A step state made of a learner's rows: those of `queryset` (already filtered
+    on `enrollment=OuterRef("pk")`), each as a JSON object of `fields` ({key: field
+    name}), all in one text value (or NULL) that `state_rows` reads back. Runs on
+    SQLite and PostgreSQL alike."""
+    return Subquery(
+        queryset.order_by()
+        .values("enrollment")
+        .annotate(rows=StringAgg(Cast(JSONObject(**fields), TextField()), Value(",")))
+        .values("rows")
+    )
+
+
+def state_rows(value: str | None) -> list[dict]:
+    """The rows of a `rows_state` value, as dicts."""
+    return json.loads(f"[{value or ''}]")
 
 
 def lesson_key(lesson: Lesson | int) -> str:
@@ -377,5 +427,10 @@ __all__ = [
     "course_plan",
     "course_plans",
     "lesson_key",
+    "rows_state",
+    "state_rows",
     "step_source_register",
+    "step_state",
+    "step_state_register",
+    "with_step_state",
 ]

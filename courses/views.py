@@ -124,7 +124,8 @@ def course_home(request: HttpRequest, slug: str) -> HttpResponse:
     notices = page_refresh("course_home", user=request.user, course=course)
     for notice in notices:
         messages.info(request, notice)
-    enrollment = selectors.enrollment_open(user=request.user, course=course)
+    # With the learner's progress and attempts (one query), read after the refresh.
+    enrollment = selectors.enrollment_open_with_state(user=request.user, course=course)
     if enrollment is None:
         # Completed (a closed final may just have completed it): review mode.
         completed = selectors.enrollment_for_review(user=request.user, course=course)
@@ -199,7 +200,8 @@ def lesson_detail(
 ) -> HttpResponse:
     as_staff = staff_verified(request)
     course = selectors.course_for_viewer(slug=slug, as_staff=as_staff)
-    enrollment = selectors.enrollment_open(user=request.user, course=course)
+    # Looked up once, with the learner's progress and attempts (one query).
+    enrollment = selectors.enrollment_open_with_state(user=request.user, course=course)
     active = enrollment is not None and enrollment.status == Enrollment.Status.ACTIVE
     # Read-only: staff previewing, or a learner rereading a course they completed.
     staff_preview = as_staff and not active
@@ -207,9 +209,8 @@ def lesson_detail(
     if not active and not staff_preview:
         review = selectors.enrollment_for_review(user=request.user, course=course)
         if review is None:
-            enrollment = _require_enrollment(request, course)
-            if enrollment is None:
-                return redirect(course)
+            _active_or_message(request, course, enrollment)
+            return redirect(course)
     current = selectors.lesson_for_viewer(
         course=course, module_slug=module, lesson_slug=lesson, as_staff=as_staff
     )

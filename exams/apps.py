@@ -11,9 +11,10 @@ class ExamsConfig(AppConfig):
         # are graded when the learner comes back to the course home.
         from courses.completion import completion_rule_register
         from courses.pages import page_refresh_register
-        from courses.steps import step_source_register
+        from courses.steps import step_source_register, step_state_register
 
         from .selectors import enrollment_requirements_met
+        from .selectors.progress import attempts_state
         from .selectors.steps import exam_steps_for
         from .services.grading import course_home_attempts_close
 
@@ -21,4 +22,6 @@ class ExamsConfig(AppConfig):
         # The exams as steps of a course: the course home's module cards, the
         # up-next rule of every page (courses.steps).
         step_source_register(exam_steps_for)
+        # The learner's attempts, read with their enrollment (one query a page).
+        step_state_register("exams", attempts_state)
         page_refresh_register("course_home", course_home_attempts_close)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput, NotAllowed, RateLimited
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
 
 
 class ExamRefused(NotAllowed):
@@ -52,3 +52,9 @@ class InvalidAnswers(InvalidInput):
     """An answer names a question or a choice this attempt did not present."""
 
     default_code = "exam.invalid_answer"
+
+
+class AttemptNotFound(NotFound):
+    """No such attempt of this learner (another learner's is not revealed)."""
+
+    default_code = "exam.attempt_not_found"

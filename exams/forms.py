@@ -1,5 +1,6 @@
-"""The attempt form: renders one radio group per presented question and parses what
-comes back, strictly. Anything that is not an answer to a question of this attempt with
+"""The attempt form: parses what comes back from the attempt page (which writes one
+radio group per presented question itself, templates/exams/attempt_take.html),
+strictly. Anything that is not an answer to a question of this attempt with
 one of the keys it presented makes the whole post invalid (the view answers 400 and
 nothing is saved)."""
 
@@ -9,6 +10,31 @@ from django import forms
 
 from .models import AttemptQuestion
 from .selectors import QUESTION_SORTS
+
+
+class AnswerField(forms.Field):
+    """One question's answer: one of the keys the attempt presented for it, or
+    nothing. A ChoiceField that renders nothing (the page writes its radio
+    buttons itself): building fifty ChoiceFields and their widgets was most of an
+    autosave's cost (issue 19)."""
+
+    default_error_messages = {
+        "invalid_choice": "That answer is not one of this question's choices."
+    }
+
+    def __init__(self, *, keys: set[str], **kwargs):
+        super().__init__(required=False, **kwargs)
+        self.keys = keys
+
+    def to_python(self, value) -> str:
+        return "" if value in self.empty_values else str(value)
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and value not in self.keys:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
 
 
 class AttemptForm(forms.Form):
@@ -29,9 +55,7 @@ class AttemptForm(forms.Form):
         required=False,
     )
 
-    def __init__(
-        self, *args, items: list[AttemptQuestion], disabled: bool = False, **kwargs
-    ):
+    def __init__(self, *args, items: list[AttemptQuestion], **kwargs):
         kwargs.setdefault("auto_id", "%s")
         kwargs.setdefault(
             "initial",
@@ -40,20 +64,10 @@ class AttemptForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.items = items
         for item in items:
-            self.fields[item.field_name] = forms.ChoiceField(
+            self.fields[item.field_name] = AnswerField(
                 label=f"Question {item.position}",
-                choices=[(choice["key"], choice["text"]) for choice in item.choices],
-                required=False,
-                disabled=disabled,
-                widget=forms.RadioSelect,
-                error_messages={
-                    "invalid_choice": "That answer is not one of this question's "
-                    "choices."
-                },
+                keys={choice["key"] for choice in item.choices},
             )
-
-    def question_fields(self) -> list[tuple[AttemptQuestion, forms.BoundField]]:
-        return [(item, self[item.field_name]) for item in self.items]
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -138,7 +138,8 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
             "attempt": attempt,
             "exam": attempt.exam,
             "course": attempt.exam.course,
-            "form": AttemptForm(items=items, disabled=time_is_up),
+            # The questions and their choices, as AttemptForm reads them back.
+            "items": items,
             "answered": sum(1 for item in items if item.selected_key),
             "time_is_up": time_is_up,
             "may_miss": selectors.may_miss_sentence(
@@ -206,13 +207,21 @@ def _attempt_post(request: HttpRequest, attempt: Attempt) -> HttpResponse:
 @require_POST
 def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """Autosave (exam.js): the form's answers as they change. 204 when saved, 400
-    for answers the attempt did not present, 409 when it is closed or time is up."""
-    attempt = selectors.attempt_for_owner(attempt_id=attempt_id, user=request.user)
-    form = AttemptForm(request.POST, items=selectors.attempt_items(attempt=attempt))
-    if not form.is_valid():
-        return JsonResponse({"error": form.error_summary()}, status=400)
+    for answers the attempt did not present, 409 when it is closed or time is up.
+    The attempt's questions are read once, under its lock (the service)."""
+
+    def parse(items: list) -> dict[int, str]:
+        form = AttemptForm(request.POST, items=items)
+        if not form.is_valid():
+            raise services.InvalidAnswers(form.error_summary())
+        return form.answers()
+
     try:
-        services.exam_attempt_answer(attempt=attempt, answers=form.answers())
+        services.exam_attempt_autosave(
+            attempt_id=attempt_id, user=request.user, parse=parse
+        )
+    except services.AttemptNotFound:
+        raise Http404("No such attempt.") from None
     except (
         services.InvalidAnswers,  # 400
         services.AttemptClosed,  # 409

@@ -120,6 +120,27 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
+def warm_outline(db):
+    """Builds the curriculum every process caches (courses.outline) as a running
+    server has it: call it after the test's content is made, before counting the
+    queries of a page (those of every request but the first after a change)."""
+
+    def warm() -> None:
+        from cases.selectors.progress import active_cases_by_course
+        from courses.selectors import outline
+        from exams.selectors.progress import active_exams_by_course
+
+        outline()
+        active_exams_by_course()
+        active_cases_by_course()
+        # SQLite asks once per connection whether it has JSON functions (the
+        # learner-state query uses them): asked here, not inside a counted page.
+        assert connection.features.supports_json_field
+
+    return warm
+
+
+@pytest.fixture
 def user(db):
     return factories.UserFactory()
 

@@ -8,11 +8,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+)
 from django.urls import reverse
 
+from core.urls import reverse_cached
 from courses.models import Course, Enrollment, Module
-from courses.steps import Link, Step, StepKind, StepState
+from courses.outline import content_cached
+from courses.steps import (
+    Link,
+    Step,
+    StepKind,
+    StepState,
+    rows_state,
+    state_rows,
+    step_state,
+)
 
 from ..models import Case, CaseAttempt
 from .pacing import CasePacing, case_pacings_for
@@ -84,6 +101,24 @@ def case_assessment_included(*, enrollment: Enrollment) -> bool:
     return requires and required_cases_passed(enrollment=enrollment)
 
 
+def _active_cases_by_course() -> dict[int, list[Case]]:
+    by_course: dict[int, list[Case]] = {}
+    for case in (
+        Case.objects.filter(is_active=True)
+        .order_by("order", "slug")
+        .only("pk", "course_id", "slug", "title", "order", "summary", "is_required")
+    ):
+        by_course.setdefault(case.course_id, []).append(case)
+    return by_course
+
+
+def active_cases_by_course() -> dict[int, list[Case]]:
+    """{course id: its active cases in course order}: content, built once per
+    content version in each process (courses.outline); no query but when content
+    changed. Read-only."""
+    return content_cached("cases:by-course", _active_cases_by_course)
+
+
 @dataclass
 class CaseStatus:
     """One case of a course as the learner stands with it in an enrollment."""
@@ -116,6 +151,40 @@ class CaseStatus:
         }[self.state]
 
 
+def case_attempts_state() -> Subquery:
+    """The enrollment's case attempts, as JSON objects separated by commas (or
+    NULL): the step state courses reads with the enrollment (courses.steps,
+    registered in apps.py), summarised per case by `_summary_of` as
+    case_statuses_for's query does."""
+    return rows_state(
+        CaseAttempt.objects.filter(enrollment=OuterRef("pk")),
+        case="case_id",
+        id="id",
+        status="status",
+        passed="passed",
+    )
+
+
+def _summary_of(rows: str | None) -> dict[int, dict]:
+    """{case id: tries, passes, open_id, last_id} from case_attempts_state."""
+    summary: dict[int, dict] = {}
+    for attempt in state_rows(rows):
+        row = summary.setdefault(
+            attempt["case"], {"tries": 0, "passes": 0, "open_id": None, "last_id": None}
+        )
+        if attempt["passed"]:
+            row["passes"] += 1
+        key = {
+            CaseAttempt.Status.FINISHED: "last_id",
+            CaseAttempt.Status.OPEN: "open_id",
+        }.get(attempt["status"])
+        if key:
+            row[key] = max(row[key] or 0, attempt["id"])
+        if attempt["status"] == CaseAttempt.Status.FINISHED:
+            row["tries"] += 1
+    return summary
+
+
 def case_statuses_for(
     *,
     enrollments: list[Enrollment],
@@ -129,20 +198,27 @@ def case_statuses_for(
     enrollment)."""
     if not enrollments:
         return {}
-    cases = Case.objects.filter(
-        course_id__in={e.course_id for e in enrollments}, is_active=True
-    ).order_by("order", "slug")
-    if required_only:
-        cases = cases.filter(is_required=True)
+    active = active_cases_by_course()
     by_course: dict[int, list[Case]] = {}
-    for case in cases.only(
-        "pk", "course_id", "slug", "title", "order", "summary", "is_required"
-    ):
-        by_course.setdefault(case.course_id, []).append(case)
+    for course_id in {e.course_id for e in enrollments}:
+        cases = [
+            case
+            for case in active.get(course_id, [])
+            if case.is_required or not required_only
+        ]
+        if cases:
+            by_course[course_id] = cases
     summaries: dict[int, dict[int, dict]] = {}
-    if by_course:
+    unread = []
+    for enrollment in enrollments:
+        loaded, rows = step_state(enrollment, "cases")
+        if loaded:
+            summaries[enrollment.pk] = _summary_of(rows)
+        elif enrollment.course_id in by_course:
+            unread.append(enrollment.pk)
+    if unread:
         for row in (
-            CaseAttempt.objects.filter(enrollment__in=[e.pk for e in enrollments])
+            CaseAttempt.objects.filter(enrollment__in=unread)
             .values("enrollment_id", "case_id")
             .annotate(
                 tries=Count("id", filter=Q(status=CaseAttempt.Status.FINISHED)),
@@ -197,19 +273,15 @@ class CaseSimulationsLink:
 
 def course_home_cases(*, user, course: Course, enrollment) -> dict:
     """The course home's section (courses.pages "course_home"): a link to the
-    course's case simulations when it has any (one query)."""
-    counts = (
-        Case.objects.active()
-        .filter(course=course)
-        .aggregate(total=Count("pk"), required=Count("pk", filter=Q(is_required=True)))
-    )
-    if not counts["total"]:
+    course's case simulations when it has any (no query: the cached cases)."""
+    cases = active_cases_by_course().get(course.pk, [])
+    if not cases:
         return {}
     return {
         "case_simulations": CaseSimulationsLink(
             url=reverse("cases:list", args=[course.slug]),
-            total=counts["total"],
-            required=counts["required"],
+            total=len(cases),
+            required=sum(1 for case in cases if case.is_required),
         )
     }
 
@@ -229,7 +301,7 @@ def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
     the step's page; an attempt in progress is resumed; a failed one's retake says
     what opens it."""
     case = status.case
-    briefing = reverse("cases:briefing", args=[enrollment.course.slug, case.slug])
+    briefing = reverse_cached("cases:briefing", enrollment.course.slug, case.slug)
     facts = ["Required to unlock the final exam"]
     if status.attempts:
         facts.append(f"{status.attempts} attempt{'s' if status.attempts != 1 else ''}")
@@ -238,7 +310,7 @@ def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
         links.append(
             Link(
                 "Your last debrief",
-                reverse("cases:debrief", args=[status.last_attempt_id]),
+                reverse_cached("cases:debrief", status.last_attempt_id),
             )
         )
     common = {
@@ -251,7 +323,7 @@ def case_step(status: CaseStatus, *, enrollment: Enrollment) -> Step:
     }
     if status.open_attempt_id:
         return Step(
-            url=reverse("cases:play", args=[status.open_attempt_id]),
+            url=reverse_cached("cases:play", status.open_attempt_id),
             action=f"Resume case simulation: {case.title}",
             links=tuple(links),
             **common,

@@ -30,6 +30,7 @@ from courses.models import (
     Module,
     SyncedContent,
 )
+from courses.outline import content_version_bump
 from courses.services import (
     course_prerequisites_set,
     courses_publish,
@@ -665,6 +666,8 @@ def _content_changed(report: SyncReport) -> None:
     """Runs once, inside the sync's transaction, after a sync that changed rows:
     the one place for what must follow a content change (issue 19: bumping the
     content version that learner pages' cached outlines are keyed by)."""
+    # Bulk writes send no signal: every process's outline is out of date.
+    content_version_bump()
 
 
 _STATE_KEY = "content"

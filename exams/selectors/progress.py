@@ -7,16 +7,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+)
 
 from cases.selectors import required_cases_passed, required_cases_passed_for
 from courses.models import Enrollment, Module
+from courses.outline import content_cached
 from courses.selectors import (
     completed_lesson_ids,
     enrollment_lessons_left,
     learner_renewing,
     modules_with_lessons,
 )
+from courses.steps import rows_state, state_rows, step_state
 
 from ..models import Attempt, Exam
 from .pass_rule import exam_draw_count, may_miss_sentence
@@ -148,6 +157,28 @@ class ExamOverview:
         return any(status.test_out for status in self.module_exams)
 
 
+def _active_exams_by_course() -> dict[int, list[Exam]]:
+    exams_by_course: dict[int, list[Exam]] = {}
+    for exam in (
+        Exam.objects.filter(is_active=True)
+        .select_related("module")
+        # For the pass rule in words: how many questions an attempt asks.
+        .annotate(
+            active_questions=Count("questions", filter=Q(questions__is_active=True))
+        )
+        .order_by("kind", "module__order", "pk")
+    ):
+        exams_by_course.setdefault(exam.course_id, []).append(exam)
+    return exams_by_course
+
+
+def active_exams_by_course() -> dict[int, list[Exam]]:
+    """{course id: its active exams} (module exams in module order, then the final),
+    each with `active_questions`: content, built once per content version in each
+    process (courses.outline); no query but when content changed. Read-only."""
+    return content_cached("exams:by-course", _active_exams_by_course)
+
+
 def exam_overview_for(
     *, enrollment: Enrollment, modules: list[Module], done_ids: set[int]
 ) -> ExamOverview:
@@ -185,21 +216,17 @@ def exam_overviews_for(
     offered), which changes no up-next step, since lessons come first."""
     if not enrollments:
         return {}
-    course_ids = {enrollment.course_id for enrollment in enrollments}
-    exams_by_course: dict[int, list[Exam]] = {}
-    for exam in (
-        Exam.objects.filter(course_id__in=course_ids, is_active=True)
-        .select_related("module")
-        # For the pass rule in words: how many questions an attempt asks.
-        .annotate(
-            active_questions=Count("questions", filter=Q(questions__is_active=True))
-        )
-        .order_by("kind", "module__order", "pk")
-    ):
-        exams_by_course.setdefault(exam.course_id, []).append(exam)
+    exams_by_course = active_exams_by_course()
     summaries: dict[int, dict[int, dict]] = {}
+    unread = []
+    for enrollment in enrollments:
+        loaded, rows = step_state(enrollment, "exams")
+        if loaded:
+            summaries[enrollment.pk] = _summary_of(rows)
+        else:
+            unread.append(enrollment.pk)
     for row in (
-        Attempt.objects.filter(enrollment__in=[e.pk for e in enrollments])
+        Attempt.objects.filter(enrollment__in=unread)
         .values("enrollment_id", "exam_id")
         .annotate(
             tries=Count("id", filter=Q(status=Attempt.Status.SUBMITTED)),
@@ -209,6 +236,8 @@ def exam_overviews_for(
             test_out_fails=Count("id", filter=Q(is_test_out=True, passed=False)),
         )
         .order_by()
+        if unread
+        else ()
     ):
         summaries.setdefault(row["enrollment_id"], {})[row["exam_id"]] = row
     # The required cases matter only to a final whose module exams are all
@@ -234,6 +263,50 @@ def exam_overviews_for(
         )
         for enrollment in enrollments
     }
+
+
+def attempts_state() -> Subquery:
+    """The enrollment's attempts, as JSON objects separated by commas (or NULL):
+    the step state courses reads with the enrollment (courses.steps, registered in
+    apps.py), summarised per exam by `_summary_of` as the query above does."""
+    return rows_state(
+        Attempt.objects.filter(enrollment=OuterRef("pk")),
+        exam="exam_id",
+        id="id",
+        status="status",
+        passed="passed",
+        score="score",
+        test_out="is_test_out",
+    )
+
+
+def _summary_of(rows: str | None) -> dict[int, dict]:
+    """{exam id: tries, passes, best, open_id, test_out_fails} from attempts_state."""
+    summary: dict[int, dict] = {}
+    for attempt in state_rows(rows):
+        row = summary.setdefault(
+            attempt["exam"],
+            {
+                "tries": 0,
+                "passes": 0,
+                "best": None,
+                "open_id": None,
+                "test_out_fails": 0,
+            },
+        )
+        passed = attempt["passed"]
+        if attempt["status"] == Attempt.Status.SUBMITTED:
+            row["tries"] += 1
+        if passed:
+            row["passes"] += 1
+        if attempt["test_out"] and passed is not None and not passed:
+            row["test_out_fails"] += 1
+        if attempt["status"] == Attempt.Status.OPEN:
+            row["open_id"] = max(row["open_id"] or 0, attempt["id"])
+        if attempt["score"] is not None:
+            score = Decimal(str(attempt["score"]))
+            row["best"] = score if row["best"] is None else max(row["best"], score)
+    return summary
 
 
 def _final_reached(exams: list[Exam], summary: dict[int, dict]) -> bool:

@@ -11,8 +11,8 @@ on the course home (`detail`) a step open now also posts straight to the start.
 from __future__ import annotations
 
 from django.template.defaultfilters import floatformat
-from django.urls import reverse
 
+from core.urls import reverse_cached
 from courses.models import Enrollment, Module
 from courses.steps import Link, Step, StepKind, StepState
 
@@ -33,8 +33,8 @@ def exam_step(
     exam = status.exam
     final = exam.kind == Exam.Kind.FINAL
     kind = StepKind.FINAL if final else StepKind.QUIZ
-    page = reverse("exams:detail", args=[exam.pk])
-    start = reverse("exams:start", args=[exam.pk])
+    page = reverse_cached("exams:detail", exam.pk)
+    start = reverse_cached("exams:start", exam.pk)
     facts = [f"Pass mark {exam.pass_mark}%"]
     if exam.time_limit_minutes:
         facts.append(f"{exam.time_limit_minutes} minutes")
@@ -47,7 +47,7 @@ def exam_step(
         )
     links: list[Link] = []
     if status.attempts:
-        history = reverse("exams:history", args=[exam.pk])
+        history = reverse_cached("exams:history", exam.pk)
         links.append(Link(f"Your attempts at {exam.title}", history))
     common = {
         "kind": kind,
@@ -59,7 +59,7 @@ def exam_step(
     if status.open_attempt_id:
         return Step(
             state=StepState.IN_PROGRESS,
-            url=reverse("exams:attempt", args=[status.open_attempt_id]),
+            url=reverse_cached("exams:attempt", status.open_attempt_id),
             action=f"Resume {exam.title}",
             status="In progress",
             links=tuple(links),

@@ -16,13 +16,14 @@ exams.selectors.
 
 from ..errors import (
     AttemptClosed,
+    AttemptNotFound,
     ExamRateLimited,
     ExamRefused,
     InvalidAnswers,
     RetakeNotOpen,
     TimeIsUp,
 )
-from .answers import exam_attempt_answer
+from .answers import exam_attempt_answer, exam_attempt_autosave
 from .attempts import exam_attempt_start
 from .bank import (
     bank_row_save,
@@ -43,6 +44,7 @@ from .tallies import exam_tallies_add_graded, exam_tallies_recount
 
 __all__ = [
     "AttemptClosed",
+    "AttemptNotFound",
     "ExamRateLimited",
     "ExamRefused",
     "ExpiredSweep",
@@ -53,6 +55,7 @@ __all__ = [
     "bank_row_save",
     "closed_attempt_notice",
     "exam_attempt_answer",
+    "exam_attempt_autosave",
     "exam_attempt_start",
     "exam_attempt_submit",
     "exam_attempts_close_expired",

@@ -3,13 +3,13 @@ with grading)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from ..errors import AttemptClosed, InvalidAnswers, TimeIsUp
+from ..errors import AttemptClosed, AttemptNotFound, InvalidAnswers, TimeIsUp
 from ..models import Attempt, AttemptQuestion
 from ..selectors import time_is_up
 
@@ -64,12 +64,42 @@ def exam_attempt_answer(*, attempt: Attempt, answers: Mapping[int, str]) -> int:
     or choice it did not present, TimeIsUp after the deadline; nothing is saved then.
     """
     locked = lock_attempt(attempt)
+    return _answer(locked, list(locked.items.all()), answers)
+
+
+@transaction.atomic
+def exam_attempt_autosave(
+    *,
+    attempt_id: int,
+    user,
+    parse: Callable[[list[AttemptQuestion]], Mapping[int, str]],
+) -> int:
+    """The autosave (exam.js): locks the user's attempt, reads its presented
+    questions once, and saves the answers `parse` reads from the post against them
+    (the view's strict form; it raises InvalidAnswers for a post it refuses), as
+    exam_attempt_answer does; returns how many changed.
+
+    Raises AttemptNotFound for an attempt that is not the user's (its existence is
+    not revealed), then what `parse` raises, AttemptClosed, InvalidAnswers or
+    TimeIsUp; nothing is saved then.
+    """
+    try:
+        locked = Attempt.objects.select_for_update().get(pk=attempt_id, user=user)
+    except Attempt.DoesNotExist:
+        raise AttemptNotFound("No such attempt.") from None
+    # The questions' texts are not needed to check and save answers.
+    items = list(locked.items.defer("text_html", "explanation_html"))
+    return _answer(locked, items, parse(items))
+
+
+def _answer(
+    locked: Attempt, items: list[AttemptQuestion], answers: Mapping[int, str]
+) -> int:
     if not locked.is_open:
         raise AttemptClosed(
             "This attempt was already submitted, so nothing was changed. Start a new "
             "attempt to try again."
         )
-    items = list(locked.items.all())
     validate_answers(items, answers)
     now = timezone.now()
     if time_is_up(attempt=locked, now=now):

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from courses.outline import content_version_bump
 from courses.services import flagged_row_save
 
 from ..models import Choice, Exam, Question
@@ -29,6 +30,8 @@ def _active_set(rows: Iterable[Exam | Question], *, active: bool, actor, actions
         .order_by("pk")
     )
     model.objects.filter(pk__in=[row.pk for row in changing]).update(is_active=active)
+    # An update sends no signal: the cached outline is marked out of date here.
+    content_version_bump()
     for row in changing:
         row.is_active = active
         audit_record(action=actions[active], actor=actor, target=row)

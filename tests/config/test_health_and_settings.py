@@ -326,3 +326,16 @@ def test_production_responses_carry_strict_csp(client):
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+
+
+def test_templates_are_compiled_once_per_process():
+    """The cached template loader (Django's default once `loaders` is unset; the
+    settings must keep it so): a page's templates are read and compiled on the first
+    request only (issue 19)."""
+    from django.template import engines
+    from django.template.loaders.cached import Loader
+
+    engine = engines["django"].engine
+    assert [type(loader) for loader in engine.template_loaders] == [Loader]
+    first = engine.get_template("courses/lesson_detail.html")
+    assert engine.get_template("courses/lesson_detail.html") is first

@@ -217,7 +217,12 @@ def test_the_fallback_takes_skipped_questions_in_priority_order(
 
 
 def test_the_start_runs_the_same_queries_with_enemies(
-    learner_client, module_exam, studied, seeded, django_assert_num_queries
+    learner_client,
+    module_exam,
+    studied,
+    seeded,
+    django_assert_num_queries,
+    warm_outline,
 ):
     """The enemy lists are columns of the bank's rows: no query is added, whatever
     the number of questions or enemies."""
@@ -227,6 +232,7 @@ def test_the_start_runs_the_same_queries_with_enemies(
     for question, other in itertools.batched(make_bank(module_exam, 42), 2):
         question.enemies = [other.key]
         question.save(update_fields=["enemies"])
+    warm_outline()
     url = reverse("exams:start", args=[module_exam.pk])
     with django_assert_num_queries(START_QUERIES):
         response = learner_client.post(url)

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 # session, user; attempt; its questions.
 PAGE_QUERIES = 4
-# session, user; attempt; questions (form); savepoint, lock, questions, update,
-# release.
-ANSWER_QUERIES = 9
+# session, user; savepoint, the attempt (locked, the owner's), its questions (read
+# once: issue 19), update, release.
+ANSWER_QUERIES = 7
 # session, user; attempt; questions (form); savepoint, lock (with enrollment),
 # questions, conditional update, bulk update; the statistics counters (the learner's
 # earlier attempts, then one upsert each: exam, questions, choices, pairs); release.
@@ -23,12 +23,13 @@ SUBMIT_QUERIES = 15
 
 
 @pytest.fixture(params=[10, 50], ids=["10-questions", "50-questions"])
-def big_attempt(request, user, module_exam, studied):
+def big_attempt(request, user, module_exam, studied, warm_outline):
     module_exam.draw_size = request.param
     module_exam.save()
     make_bank(module_exam, request.param)
     attempt, _ = exam_attempt_start(user=user, exam=module_exam)
     assert attempt.question_count == request.param
+    warm_outline()
     return attempt
 
 
@@ -73,23 +74,32 @@ def test_submit_queries_do_not_grow_with_questions(
 FAILED_RESULT_QUERIES = 6
 # session, user; the attempt; missed items per lesson; its questions; the reveal
 # rule (revoked certificate or a retake open?); the up-next step it leads with
-# (issue 15, courses.steps: modules and lessons, completed lessons, the course's
-# exams and this enrollment's attempts; issue 16: its required case simulations).
-PASSED_RESULT_QUERIES = 12
+# (issue 15, courses.steps: completed lessons, this enrollment's attempts; the
+# modules, lessons, exams and case simulations come from the cached outline, issue
+# 19).
+PASSED_RESULT_QUERIES = 8
 # session, user; the exam (with course); savepoint; prerequisites; the enrollment;
-# open attempt (locked); the unlock rule (modules, lessons, completed lessons, exams,
-# attempts summary); the pacing (the learner's attempts); the draw (times shown,
-# bank, choices); savepoint, attempt, release; bulk insert of its questions; release.
-START_QUERIES = 21
+# open attempt (locked); the unlock rule (completed lessons, attempts summary; the
+# modules, lessons and exams are the cached outline's); the pacing (the learner's
+# attempts); the draw (times shown, bank, choices); savepoint, attempt, release;
+# bulk insert of its questions; release.
+START_QUERIES = 18
 
 
 @pytest.mark.parametrize("size", [10, 50])
 def test_start_queries_do_not_grow_with_questions(
-    learner_client, user, module_exam, studied, size, django_assert_num_queries
+    learner_client,
+    user,
+    module_exam,
+    studied,
+    size,
+    django_assert_num_queries,
+    warm_outline,
 ):
     module_exam.draw_size = size
     module_exam.save()
     make_bank(module_exam, size)
+    warm_outline()
     url = reverse("exams:start", args=[module_exam.pk])
     with django_assert_num_queries(START_QUERIES):
         response = learner_client.post(url)
@@ -99,11 +109,18 @@ def test_start_queries_do_not_grow_with_questions(
 
 @pytest.mark.parametrize("size", [10, 50])
 def test_retake_start_queries_do_not_grow_with_questions(
-    learner_client, user, module_exam, studied, size, django_assert_num_queries
+    learner_client,
+    user,
+    module_exam,
+    studied,
+    size,
+    django_assert_num_queries,
+    warm_outline,
 ):
     module_exam.draw_size = size
     module_exam.save()
     make_bank(module_exam, size, lesson=module_exam.module.lessons.first())
+    warm_outline()
     failed, _ = exam_attempt_start(user=user, exam=module_exam)
     exam_attempt_submit(attempt=failed, answers={})
     ready_to_retake(user, module_exam)
