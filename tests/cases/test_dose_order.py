@@ -17,7 +17,9 @@ _UNITS = {"mcg": 0.001, "mg": 1.0, "g": 1000.0, "ml": 1.0, "l": 1000.0, "units":
 
 def _amount(label: str) -> tuple:
     """The order a reader would expect: the leading amount in one unit, then the label."""
-    match = re.match(r"(\d+(?:\.\d+)?)(?:-\d+(?:\.\d+)?)?\s*(mcg|mg|g|mL|L|units)\b", label)
+    match = re.match(
+        r"(\d+(?:\.\d+)?)(?:-\d+(?:\.\d+)?)?\s*(mcg|mg|g|mL|L|units)\b", label
+    )
     if match is None:
         return (1, 0.0, label)
     return (0, float(match[1]) * _UNITS[match[2].lower()], label)
