@@ -55,6 +55,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.seed import statistics_exams  # noqa: E402
 from bench.serving import (  # noqa: E402
     free_port,
     load_threads,
@@ -253,13 +254,11 @@ def _admin(client: Client) -> dict:
 
 
 def _statistics(client: Client) -> dict:
-    acls = Exam.objects.get(course__slug="acls", module=None)
-    module = Exam.objects.filter(course__slug="bls").exclude(module=None).first()
     return {
         f"{exam.title} ({exam.attempts.count():,} attempts)": _timed(
             _get(client, f"/exams/{exam.pk}/statistics/")
         )
-        for exam in (acls, module)
+        for exam in statistics_exams()
     }
 
 
