@@ -166,7 +166,7 @@ REDIS_CACHE_OPTIONS = {
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "lifeline",
             "OPTIONS": REDIS_CACHE_OPTIONS,
@@ -178,7 +178,7 @@ else:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "core.staticfiles.StaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -385,6 +385,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Security ----------------------------------------------------------------------
+# Sessions live in the database and are read through the cache (core.sessions): no
+# query per request for the session, and a cache outage falls back to the database.
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

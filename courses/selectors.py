@@ -214,41 +214,52 @@ def _done_lesson_ids() -> Subquery:
 
 
 @functools.cache
-def _learner_state_queryset() -> QuerySet[Enrollment]:
+def _learner_state_queryset(*, steps: bool = True) -> QuerySet[Enrollment]:
     # Built once per process: resolving the subqueries costs more than running
     # them (about 2 ms a page); each page filters a clone.
-    return with_step_state(
-        Enrollment.objects.annotate(done_lesson_ids=_done_lesson_ids())
-    )
+    queryset = Enrollment.objects.annotate(done_lesson_ids=_done_lesson_ids())
+    return with_step_state(queryset) if steps else queryset
 
 
 def with_learner_state(
-    *, user, order_by: tuple[str, ...] = (), **filters
+    *, user, order_by: tuple[str, ...] = (), steps: bool = True, **filters
 ) -> list[Enrollment]:
     """The enrollments of `user` matching `filters` (in `order_by` order), each
     with the learner's state read in the same query: `done_ids` (completed lesson
-    ids) and what the step sources registered (courses.steps.with_step_state:
-    exams' attempts, cases' attempts). For a page that reads them before it writes
-    any (they are not refreshed)."""
+    ids) and, unless `steps` is False, what the step sources registered
+    (courses.steps.with_step_state: exams' attempts, cases' attempts; without
+    them a source that needs them reads them itself). For a page that reads them
+    before it writes any (they are not refreshed)."""
     rows = list(
-        _learner_state_queryset().filter(user=user, **filters).order_by(*order_by)
+        _learner_state_queryset(steps=steps)
+        .filter(user=user, **filters)
+        .order_by(*order_by)
     )
+    courses = outline().courses_by_id
     for enrollment in rows:
         enrollment.user = user
+        # The outline's course (shared, read-only): no query when a page or a step
+        # source reads `enrollment.course`.
+        if enrollment.course_id in courses:
+            enrollment.course = courses[enrollment.course_id]
         raw = enrollment.done_lesson_ids
         enrollment.done_ids = {int(pk) for pk in raw.split(",")} if raw else set()
     return rows
 
 
-def enrollment_open_with_state(*, user, course: Course) -> Enrollment | None:
+def enrollment_open_with_state(
+    *, user, course: Course, steps: bool = True
+) -> Enrollment | None:
     """The open enrollment (enrollment_open) with the learner's state in the same
     query (with_learner_state): one query for what a course page needs to know of
-    the learner."""
+    the learner. `steps=False` for a page that seldom builds the plan (the lesson
+    page: its lessons' done marks, and the step sources only at a module's end)."""
     if not user.is_authenticated:
         return None
     rows = with_learner_state(
         user=user,
         course=course,
+        steps=steps,
         status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
     )
     return rows[0] if rows else None

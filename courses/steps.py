@@ -27,6 +27,7 @@ without importing them:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -132,9 +133,10 @@ class CoursePlan:
     # What follows completion (the certificate); None until the course is completed.
     after: Step | None = None
 
-    @property
+    @functools.cached_property
     def steps(self) -> list[Step]:
-        """Every counted step in order: lessons and quiz of each module, the final."""
+        """Every counted step in order: lessons and quiz of each module, the final
+        (worked out once: a plan is not changed after it is built)."""
         return [step for unit in self.units for step in unit.steps] + self.closing
 
     @property
@@ -409,6 +411,43 @@ def course_plan(
     )[enrollment.pk]
 
 
+def lesson_ends_module(
+    *, modules: list[Module], module_slug: str, lesson_slug: str
+) -> bool:
+    """Whether the lesson is its module's last: "continue" from it leads past the
+    module's lessons (to its quiz), which only the whole plan knows."""
+    for module in modules:
+        if module.slug == module_slug and module.visible_lessons:
+            return module.visible_lessons[-1].slug == lesson_slug
+    return False
+
+
+def lesson_following(
+    *, modules: list[Module], lesson: Lesson, done_ids: set[int], last_lesson_id
+) -> Step | None:
+    """Where "continue" goes from `lesson` once it is done (CoursePlan.following),
+    when the answer is a later lesson of its module not done yet: lessons are never
+    locked and come before their module's quiz, so that lesson is what the plan
+    would give, without asking the step sources (the lesson page, issue 19). None
+    when no such lesson is left: then only the whole plan can say."""
+    for module in modules:
+        if module.pk != lesson.module_id:
+            continue
+        lessons = module.visible_lessons
+        after = False
+        for number, item in enumerate(lessons, start=1):
+            if after and item.pk not in done_ids:
+                return _lesson_step(
+                    item,
+                    done=False,
+                    current=item.pk == last_lesson_id,
+                    review=False,
+                    where=f"{module.title} · lesson {number} of {len(lessons)}",
+                )
+            after = after or item.pk == lesson.pk
+    return None
+
+
 def assuming_done(done_ids: set[int], lesson: Lesson) -> set[int]:
     """`done_ids` with `lesson` among them: where "Mark complete and continue" will
     lead is the plan as it will be once the lesson is done."""
@@ -426,6 +465,8 @@ __all__ = [
     "completion_source_register",
     "course_plan",
     "course_plans",
+    "lesson_ends_module",
+    "lesson_following",
     "lesson_key",
     "rows_state",
     "state_rows",

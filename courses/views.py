@@ -15,7 +15,14 @@ from core.issuer import issuer
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
 from .pages import page_refresh, page_sections
-from .steps import StepKind, assuming_done, course_plan, lesson_key
+from .steps import (
+    StepKind,
+    assuming_done,
+    course_plan,
+    lesson_ends_module,
+    lesson_following,
+    lesson_key,
+)
 
 
 def info_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -200,8 +207,18 @@ def lesson_detail(
 ) -> HttpResponse:
     as_staff = staff_verified(request)
     course = selectors.course_for_viewer(slug=slug, as_staff=as_staff)
-    # Looked up once, with the learner's progress and attempts (one query).
-    enrollment = selectors.enrollment_open_with_state(user=request.user, course=course)
+    modules = selectors.modules_with_lessons(course=course, include_drafts=as_staff)
+    # Looked up once, with the learner's completed lessons (one query), and with
+    # the exams' and cases' state where "continue" needs the whole plan: from a
+    # module's last lesson (its quiz follows). Elsewhere the plan is built only
+    # when every later lesson of the module is done (its sources then read it).
+    enrollment = selectors.enrollment_open_with_state(
+        user=request.user,
+        course=course,
+        steps=lesson_ends_module(
+            modules=modules, module_slug=module, lesson_slug=lesson
+        ),
+    )
     active = enrollment is not None and enrollment.status == Enrollment.Status.ACTIVE
     # Read-only: staff previewing, or a learner rereading a course they completed.
     staff_preview = as_staff and not active
@@ -214,7 +231,6 @@ def lesson_detail(
     current = selectors.lesson_for_viewer(
         course=course, module_slug=module, lesson_slug=lesson, as_staff=as_staff
     )
-    modules = selectors.modules_with_lessons(course=course, include_drafts=as_staff)
     place = selectors.lesson_neighbours(modules=modules, lesson=current)
     done_ids: set[int] = set()
     following = None
@@ -222,14 +238,22 @@ def lesson_detail(
         services.lesson_open(enrollment=enrollment, lesson=current)
         done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
         # Where "Mark complete and continue" leads: the up-next rule, as the plan
-        # will be once this lesson is done (a module's last lesson opens its quiz).
-        plan = course_plan(
-            user=request.user,
-            enrollment=enrollment,
+        # will be once this lesson is done (a module's last lesson opens its quiz);
+        # a later lesson of the module when one is left, without the whole plan.
+        following = lesson_following(
             modules=modules,
-            done_ids=assuming_done(done_ids, current),
+            lesson=current,
+            done_ids=done_ids,
+            last_lesson_id=enrollment.last_lesson_id,
         )
-        following = plan.following(lesson_key(current))
+        if following is None:
+            plan = course_plan(
+                user=request.user,
+                enrollment=enrollment,
+                modules=modules,
+                done_ids=assuming_done(done_ids, current),
+            )
+            following = plan.following(lesson_key(current))
     return render(
         request,
         "courses/lesson_detail.html",

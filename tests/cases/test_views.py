@@ -293,10 +293,10 @@ def post(client, attempt, step, as_json=False):
     )
 
 
-# Session and user; the attempt locked (with its case and course); the savepoint
-# pair of the service's transaction; the new log lines (one insert); the attempt
-# (one update). Whatever the case's length or how far the attempt has gone.
-ACTION_QUERIES = 7
+# The user (the session is read from the cache); the attempt locked (with its case
+# and course); the savepoint pair of the service's transaction; the new log lines
+# (one insert); the attempt (one update). Whatever the case's length or how far the attempt has gone.
+ACTION_QUERIES = 6
 
 
 @pytest.mark.parametrize("scenes", [3, 80])

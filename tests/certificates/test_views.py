@@ -260,7 +260,7 @@ def cache_at(settings, monkeypatch):
     def point(url: str) -> None:
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "core.cache.RedisCache",
                 "LOCATION": url,
                 "OPTIONS": settings.REDIS_CACHE_OPTIONS,
             }

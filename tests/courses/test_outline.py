@@ -67,8 +67,10 @@ def test_an_admin_edit_is_seen_by_the_next_request_in_every_process(
         with process(store):
             page = learner.get(lesson.get_absolute_url()).content.decode()
             assert lesson.title in page
-            # Kept: the next request reads only the learner's rows.
-            with django_assert_num_queries(4):
+            # Kept: the next request reads only the learner's rows (the user, the
+            # enrollment with its state, the opening's upsert; the session comes
+            # from the cache).
+            with django_assert_num_queries(3):
                 learner.get(lesson.get_absolute_url())
     admin = Client()
     login_with_mfa(admin, staff)
@@ -254,3 +256,31 @@ def test_a_second_process_sees_an_edit_on_its_next_request(transactional_db, bls
     finally:
         child.stdin.close()
         child.wait(timeout=30)
+
+
+def test_the_lesson_pages_kept_contents_follow_edits_and_progress(bls, user):
+    """The module's contents on a lesson page are kept per content version and per
+    lessons done (courses/templatetags/lesson_contents.py): a renamed lesson and a
+    lesson just completed show on the next request."""
+    from courses.services import lesson_complete, lesson_open
+
+    enrollment = enrollment_create(user=user, course=bls)
+    learner = Client()
+    learner.force_login(user)
+    first, second = bls.modules.get().lessons.order_by("order")[:2]
+
+    def contents_of(lesson) -> str:
+        page = learner.get(lesson.get_absolute_url()).content.decode()
+        return page[page.index('<aside class="stack lesson-aside"') :]
+
+    assert f">{second.title}</a>" in contents_of(first)
+    second.title = "Rescue breaths, renamed"
+    second.save()
+    contents = contents_of(first)
+    assert ">Rescue breaths, renamed</a>" in contents
+    assert "Done" not in contents
+    lesson_open(enrollment=enrollment, lesson=second)
+    lesson_complete(enrollment=enrollment, lesson=second)
+    assert '>Rescue breaths, renamed</a> <span class="badge badge-success">Done' in (
+        contents_of(first)
+    )

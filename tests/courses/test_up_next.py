@@ -392,3 +392,49 @@ def test_the_lesson_page_reads_the_next_step_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(14):
         page = client.get(second.get_absolute_url()).content.decode()
     assert "<strong>CPR quiz</strong>" in page  # where "Continue" leads
+
+
+def _done_sets(ids: list[int]):
+    for mask in range(1 << len(ids)):
+        yield {pk for bit, pk in enumerate(ids) if mask & (1 << bit)}
+
+
+def test_the_lesson_pages_shortcut_gives_what_the_whole_plan_gives(
+    enrollment, learner, course
+):
+    """The lesson page skips the step sources when a later lesson of the module is
+    left (courses.steps.lesson_following): for every lesson and every set of lessons
+    done, its answer is the plan's own, and it has none where only the plan knows
+    (a module's last lesson leads to its quiz)."""
+    from courses.steps import assuming_done, course_plan, lesson_following
+
+    modules = modules_with_lessons(course=course)
+    all_lessons = [lesson for module in modules for lesson in module.visible_lessons]
+    shortcuts = 0
+    for current in all_lessons:
+        for done in _done_sets([lesson.pk for lesson in all_lessons]):
+            shortcut = lesson_following(
+                modules=modules,
+                lesson=current,
+                done_ids=done,
+                last_lesson_id=current.pk,
+            )
+            enrollment.last_lesson_id = current.pk
+            plan = course_plan(
+                user=learner,
+                enrollment=enrollment,
+                modules=modules,
+                done_ids=assuming_done(done, current),
+            )
+            whole = plan.following(lesson_key(current))
+            if shortcut is not None:
+                shortcuts += 1
+                assert shortcut == whole, (current, done)
+            else:  # no later lesson of the module is left: the plan names none
+                later = {
+                    lesson_key(lesson)
+                    for lesson in all_lessons[all_lessons.index(current) + 1 :]
+                    if lesson.module_id == current.module_id
+                }
+                assert whole is None or whole.key not in later, (current, done)
+    assert shortcuts  # the shortcut was taken somewhere

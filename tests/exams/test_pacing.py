@@ -242,7 +242,7 @@ def test_starts_stay_limited_while_redis_is_down(
     monkeypatch.setattr(ratelimit, "_shared_down_until", 0.0)
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": closed_port_url(),
             "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }

@@ -11,15 +11,16 @@ from tests.exams.conftest import answers_for, as_post, make_bank, ready_to_retak
 
 pytestmark = pytest.mark.django_db
 
-# session, user; attempt; its questions.
-PAGE_QUERIES = 4
-# session, user; savepoint, the attempt (locked, the owner's), its questions (read
+# Every page: the user; the session comes from the cache (core.sessions).
+# user; attempt; its questions.
+PAGE_QUERIES = 3
+# user; savepoint, the attempt (locked, the owner's), its questions (read
 # once: issue 19), update, release.
-ANSWER_QUERIES = 7
-# session, user; attempt; questions (form); savepoint, lock (with enrollment),
+ANSWER_QUERIES = 6
+# user; attempt; questions (form); savepoint, lock (with enrollment),
 # questions, conditional update, bulk update; the statistics counters (the learner's
 # earlier attempts, then one upsert each: exam, questions, choices, pairs); release.
-SUBMIT_QUERIES = 15
+SUBMIT_QUERIES = 14
 
 
 @pytest.fixture(params=[10, 50], ids=["10-questions", "50-questions"])
@@ -68,22 +69,22 @@ def test_submit_queries_do_not_grow_with_questions(
     assert big_attempt.correct_count == 1
 
 
-# session, user; the failed attempt; missed items per lesson; the pacing: the
+# user; the failed attempt; missed items per lesson; the pacing: the
 # learner's attempts, the lessons the missed items name with their openings;
 # messages are read from the session (already loaded).
-FAILED_RESULT_QUERIES = 6
-# session, user; the attempt; missed items per lesson; its questions; the reveal
+FAILED_RESULT_QUERIES = 5
+# user; the attempt; missed items per lesson; its questions; the reveal
 # rule (revoked certificate or a retake open?); the up-next step it leads with
 # (issue 15, courses.steps: completed lessons, this enrollment's attempts; the
 # modules, lessons, exams and case simulations come from the cached outline, issue
 # 19).
-PASSED_RESULT_QUERIES = 8
-# session, user; the exam (with course); savepoint; prerequisites; the enrollment;
+PASSED_RESULT_QUERIES = 7
+# user; the exam (with course); savepoint; prerequisites; the enrollment;
 # open attempt (locked); the unlock rule (completed lessons, attempts summary; the
 # modules, lessons and exams are the cached outline's); the pacing (the learner's
 # attempts); the draw (times shown, bank, choices); savepoint, attempt, release;
 # bulk insert of its questions; release.
-START_QUERIES = 18
+START_QUERIES = 17
 
 
 @pytest.mark.parametrize("size", [10, 50])

@@ -181,9 +181,9 @@ def test_statistics_page_queries_do_not_grow_with_attempts(
 ):
     for n in range(learners):
         _take(_learner(bls), module_exam, correct=n % 6)
-    # Session, user, the staff member's authenticator and TOTP check, exam; then
+    # User (the session comes from the cache), the staff member's authenticator and TOTP check, exam; then
     # four counter tables, attempts in progress, questions and their choices.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = staff_client.get(reverse("exams:statistics", args=[module_exam.pk]))
     assert response.status_code == 200
     assert f'<td class="num">{learners}</td>' in response.content.decode()

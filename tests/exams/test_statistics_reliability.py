@@ -226,8 +226,8 @@ def test_statistics_queries_do_not_grow_with_questions(
     with django_assert_num_queries(7):
         stats = exam_statistics(exam=exam)
     assert len(stats.questions) == size and stats.reliability is not None
-    # The page: session, user, the staff member's authenticator and TOTP check
+    # The page: user (the session comes from the cache), the staff member's authenticator and TOTP check
     # (accounts.selectors.staff_verified), exam, then the same seven.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = staff_client.get(reverse("exams:statistics", args=[exam.pk]))
     assert response.status_code == 200

@@ -416,9 +416,9 @@ def test_the_skills_page_reads_a_fixed_number_of_queries(
         if n % 3 == 0:
             record(organization, someone, bls, instructor)
     url = reverse("organizations:skills", args=[organization.slug])
-    # Session, user, the organization and role; members, completions, checks;
-    # the checks recorded.
-    with django_assert_num_queries(7):
+    # User (the session comes from the cache), the organization and role; members,
+    # completions, checks; the checks recorded.
+    with django_assert_num_queries(6):
         response = instructor_client.get(url)
     assert response.context["shown"] == size
 

@@ -1,0 +1,65 @@
+"""`{% step_item step %}`: one step of a course plan (courses.steps.Step) as
+courses/_step.html writes it, rendered once per process for each distinct step.
+
+A course home lists every lesson and exam of the course, and rendering each through
+the template engine was most of the page's cost (issue 19). A step is a frozen value
+(its kind, title, state, URL, facts...) and its markup depends on nothing else, so
+the HTML is kept per (step, read_only) in a bounded per-process cache: the steps of
+one course in each of their states, shared by every learner. Content edits change
+the steps themselves (title, URL), so no entry can outlive them; template edits take
+a restart in production (the cached loader), and with DEBUG nothing is kept.
+
+A step whose markup holds a form (starting an exam) carries the request's CSRF
+token: it is rendered for the request, never kept.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django import template
+from django.conf import settings
+from django.template.loader import get_template
+from django.utils.safestring import SafeString
+
+from ..steps import Step, StepState
+
+register = template.Library()
+
+TEMPLATE = "courses/_step.html"
+
+
+def _has_form(step: Step, read_only: bool) -> bool:
+    # The condition under which courses/_step.html writes a form.
+    return bool(
+        step.action
+        and not read_only
+        and step.post_url
+        and step.state not in (StepState.WAITING, StepState.LOCKED)
+    )
+
+
+def _render(step: Step, read_only: bool, csrf_token=None) -> SafeString:
+    context = {"step": step, "read_only": read_only}
+    if csrf_token is not None:
+        context["csrf_token"] = csrf_token
+    return get_template(TEMPLATE).render(context)
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_kept(step: Step, read_only: bool) -> SafeString:
+    return _render(step, read_only)
+
+
+@register.simple_tag(takes_context=True)
+def step_item(context, step: Step, read_only: bool = False) -> SafeString:
+    """`{% step_item step read_only=review %}`: the step's `<li>`."""
+    read_only = bool(read_only)
+    if _has_form(step, read_only):
+        return _render(step, read_only, csrf_token=context.get("csrf_token"))
+    if settings.DEBUG:
+        return _render(step, read_only)
+    try:
+        return _render_kept(step, read_only)
+    except TypeError:  # a step holding an unhashable value: rendered, not kept
+        return _render(step, read_only)
