@@ -178,7 +178,7 @@ else:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "core.staticfiles.StaticFilesStorage"
+        "BACKEND": "core.staticfiles.KeptUrlManifestStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

@@ -1,11 +1,13 @@
 """The shared cache backend: Django's Redis cache, with one client per connection pool.
 
 Django's `RedisCacheClient.get_client()` wraps its connection pool in a new
-`redis.Redis` on every cache call. That object holds no connection of its own and is
-safe to share between threads, yet building it costs about 60 µs of CPU: more than
-the round trip of a cache read on the loopback. A learner page reads the cache a few
-times (the content version, the session), so the client is kept, one per pool
-(issue 19: about a tenth of a millisecond per call, measured in docs/BENCHMARKS.md).
+`redis.Redis` on every cache call. That object holds no connection of its own (the
+pool lends one per command) and does not close a pool it was given, yet building it
+costs about 60 µs of CPU: more than the round trip of a cache read on the loopback.
+A learner page reads the cache a few times (the content version, the session), so
+the client is kept, one per pool (issue 19: about a tenth of a millisecond per call,
+measured in docs/BENCHMARKS.md). Django keeps a cache backend per thread, so each
+thread has its own clients.
 Everything else (pools, options, serialization, timeouts) is Django's.
 """
 

@@ -599,11 +599,9 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
     with their renewal windows). `as_staff` is the request's staff decision
     (accounts.selectors.staff_verified). A fixed number of queries whatever the
     number of enrollments, courses, lessons or exams."""
-    courses = outline().courses_by_id
-    # With the learner's progress and attempts in the same query.
+    # With the learner's progress and attempts in the same query (and each
+    # enrollment's course from the outline).
     enrollments = with_learner_state(user=user, order_by=("status", "-enrolled_at"))
-    for enrollment in enrollments:
-        enrollment.course = courses[enrollment.course_id]
     active = [e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
     completed = [e for e in enrollments if e.status == Enrollment.Status.COMPLETED]
     # Only the latest completion of each course is shown with what follows it.

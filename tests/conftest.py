@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from config.celery import app as celery_app
+from core import sessions as session_engine
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -64,8 +65,9 @@ def credential_key_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _test_defaults(settings, tmp_path, credential_key_file):
-    """Fast hashing, private media per test, eager Celery, an empty cache, the test
-    run's credential signing key."""
+    """Fast hashing, private media per test, eager Celery, an empty cache (and the
+    session engine's pause after a cache failure lifted), the test run's credential
+    signing key."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CREDENTIAL_SIGNING_KEY = ""
     settings.CREDENTIAL_SIGNING_KEY_FILE = credential_key_file
@@ -79,8 +81,10 @@ def _test_defaults(settings, tmp_path, credential_key_file):
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     cache.clear()
+    session_engine._paused_until = 0.0
     yield
     celery_app.conf.task_always_eager = eager
+    session_engine._paused_until = 0.0
 
 
 @pytest.fixture(autouse=True)

@@ -57,9 +57,14 @@ def step_item(context, step: Step, read_only: bool = False) -> SafeString:
     read_only = bool(read_only)
     if _has_form(step, read_only):
         return _render(step, read_only, csrf_token=context.get("csrf_token"))
-    if settings.DEBUG:
+    if settings.DEBUG or not _hashable(step):
         return _render(step, read_only)
+    return _render_kept(step, read_only)
+
+
+def _hashable(step: Step) -> bool:
     try:
-        return _render_kept(step, read_only)
+        hash(step)
     except TypeError:  # a step holding an unhashable value: rendered, not kept
-        return _render(step, read_only)
+        return False
+    return True

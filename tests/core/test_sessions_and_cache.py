@@ -58,19 +58,44 @@ def test_log_out_ends_the_session_in_the_cache_too(signed_in):
     assert reverse("account_login") in response["Location"]
 
 
-def test_the_cache_keeps_a_session_for_minutes_not_weeks(signed_in, monkeypatch):
-    kept = {}
+def test_the_cache_keeps_a_session_for_minutes_not_weeks(client, monkeypatch):
+    """Both writes of a copy (after a database read, and a save at sign-in) last
+    at most CACHE_TTL."""
+    kept = []
     original = cache.set
 
     def spy(key, value, timeout=None, **kwargs):
         if key.startswith(sessions.SessionStore.cache_key_prefix):
-            kept[key] = timeout
+            kept.append(timeout)
         return original(key, value, timeout, **kwargs)
 
     monkeypatch.setattr(cache, "set", spy)
+    user = UserFactory(legal_name="Ana Lima")
+    user.set_password("correct horse battery")
+    user.save()
+    assert client.login(email=user.email, password="correct horse battery")
+    saved = len(kept)
     cache.clear()
-    signed_in.get(reverse("courses:dashboard"))
-    assert kept and all(0 < t <= sessions.CACHE_TTL for t in kept.values())
+    client.get(reverse("courses:dashboard"))
+    assert saved >= 1 and len(kept) > saved
+    assert all(0 < timeout <= sessions.CACHE_TTL for timeout in kept)
+
+
+def test_a_save_the_cache_refuses_drops_the_older_copy(signed_in, monkeypatch):
+    """Redis refusing writes (out of memory) but not deletes: the database has the
+    new session and the cache no older copy of it."""
+    signed_in.get(reverse("courses:dashboard"))  # a copy in the cache
+    store = sessions.SessionStore(signed_in.cookies["sessionid"].value)
+    assert cache.get(store.cache_key) is not None
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("OOM command not allowed")
+
+    monkeypatch.setattr(cache, "set", refuse)
+    store["seen_notice"] = True
+    store.save()
+    assert cache.get(store.cache_key) is None
+    assert sessions.SessionStore(store.session_key).load()["seen_notice"] is True
 
 
 @pytest.fixture
@@ -89,6 +114,10 @@ def test_pages_and_log_out_work_while_the_cache_is_unreachable(
 ):
     with caplog.at_level(logging.WARNING, logger="core.sessions"):
         assert signed_in.get(reverse("courses:dashboard")).status_code == 200
+        failures = caplog.text.count("Session cache")
+        # The cache is left alone for a while: no second wait on the same outage.
+        assert signed_in.get(reverse("courses:dashboard")).status_code == 200
+        assert caplog.text.count("Session cache") == failures
         cookie = signed_in.cookies["sessionid"].value
         assert signed_in.post(reverse("account_logout")).status_code == 302
     assert "Session cache read failed" in caplog.text

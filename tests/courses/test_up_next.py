@@ -406,10 +406,22 @@ def test_the_lesson_pages_shortcut_gives_what_the_whole_plan_gives(
     left (courses.steps.lesson_following): for every lesson and every set of lessons
     done, its answer is the plan's own, and it has none where only the plan knows
     (a module's last lesson leads to its quiz)."""
+    # A module of four lessons (and a draft, which staff see), so a later lesson
+    # may be done or not whatever the ones between.
+    first = course.modules.order_by("order").first()
+    LessonFactory(module=first, slug="third", title="Third lesson", order=3)
+    LessonFactory(module=first, slug="fourth", title="Fourth lesson", order=4)
+    LessonFactory(module=first, slug="draft", order=5, is_published=False)
+    for drafts in (False, True):
+        _shortcut_matches_the_plan(enrollment, learner, course, drafts)
+
+
+def _shortcut_matches_the_plan(enrollment, learner, course, drafts):
     from courses.steps import assuming_done, course_plan, lesson_following
 
-    modules = modules_with_lessons(course=course)
+    modules = modules_with_lessons(course=course, include_drafts=drafts)
     all_lessons = [lesson for module in modules for lesson in module.visible_lessons]
+    assert len(all_lessons) == 5 + drafts
     shortcuts = 0
     for current in all_lessons:
         for done in _done_sets([lesson.pk for lesson in all_lessons]):
@@ -438,3 +450,38 @@ def test_the_lesson_pages_shortcut_gives_what_the_whole_plan_gives(
                 }
                 assert whole is None or whole.key not in later, (current, done)
     assert shortcuts  # the shortcut was taken somewhere
+
+
+def test_each_learner_starts_a_quiz_from_the_course_home_with_their_own_token(
+    learner, course
+):
+    """The course home's steps are rendered once and kept (courses/templatetags/
+    steps.py), except a step whose button posts: it carries the request's CSRF
+    token. Two learners, one after the other, each start the quiz with the token
+    their own page gave them."""
+    import re
+
+    from django.test import Client
+
+    quiz = exam(course, "CPR quiz")
+    for person in (learner, UserFactory(legal_name="Sam Okafor")):
+        enrollment = enrollment_create(user=person, course=course)
+        first, second, _ = lessons(course)
+        study(enrollment, [first, second])
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(person)
+        page = client.get(reverse("courses:home", args=[course.slug])).content.decode()
+        # The quiz's own step in its module's list (the up-next card above it has
+        # a button of its own).
+        step = page[page.index(f'id="exam-{quiz.pk}"') :]
+        start = reverse("exams:start", args=[quiz.pk])
+        form = re.match(
+            rf'[^<]*>.*?<form method="post" action="{start}">\s*<input type="hidden" '
+            r'name="csrfmiddlewaretoken" value="([^"]+)"',
+            step,
+            re.DOTALL,
+        )
+        assert form, "the quiz's step has its start button"
+        response = client.post(start, {"csrfmiddlewaretoken": form.group(1)})
+        assert response.status_code == 302, response.status_code
+        assert quiz.attempts.filter(user=person).exists()
