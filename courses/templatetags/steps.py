@@ -1,5 +1,7 @@
 """`{% step_item step %}`: one step of a course plan (courses.steps.Step) as
-courses/_step.html writes it, rendered once per process for each distinct step.
+courses/_step.html writes it, rendered once per process for each distinct step; and
+`{% plan_unit unit number %}`: a module's card of the course home
+(courses/_unit.html), rendered once per process for each distinct module and steps.
 
 A course home lists every lesson and exam of the course, and rendering each through
 the template engine was most of the page's cost (issue 19). A step is a frozen value
@@ -10,7 +12,7 @@ the steps themselves (title, URL), so no entry can outlive them; template edits 
 a restart in production (the cached loader), and with DEBUG nothing is kept.
 
 A step whose markup holds a form (starting an exam) carries the request's CSRF
-token: it is rendered for the request, never kept.
+token: it is rendered for the request, never kept, and so is a unit holding one.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..steps import Step, StepState
 register = template.Library()
 
 TEMPLATE = "courses/_step.html"
+UNIT_TEMPLATE = "courses/_unit.html"
 
 
 def _has_form(step: Step, read_only: bool) -> bool:
@@ -68,3 +71,56 @@ def _hashable(step: Step) -> bool:
     except TypeError:  # a step holding an unhashable value: rendered, not kept
         return False
     return True
+
+
+def _render_unit(values: dict, csrf_token=None) -> SafeString:
+    context = dict(values)
+    if csrf_token is not None:
+        context["csrf_token"] = csrf_token
+    return get_template(UNIT_TEMPLATE).render(context)
+
+
+@functools.lru_cache(maxsize=1024)
+def _render_unit_kept(
+    module_id: int,
+    title: str,
+    number: int,
+    status: str,
+    done: bool,
+    steps: tuple[Step, ...],
+    read_only: bool,
+) -> SafeString:
+    return _render_unit(
+        {
+            "module_id": module_id,
+            "title": title,
+            "number": number,
+            "status": status,
+            "done": done,
+            "steps": steps,
+            "read_only": read_only,
+        }
+    )
+
+
+@register.simple_tag(takes_context=True)
+def plan_unit(context, unit, number: int, read_only: bool = False) -> SafeString:
+    """`{% plan_unit unit forloop.counter read_only=review %}`: the module's card."""
+    read_only = bool(read_only)
+    steps = tuple(unit.steps)
+    values = {
+        "module_id": unit.module.pk,
+        "title": unit.module.title,
+        "number": int(number),
+        "status": unit.status,
+        "done": unit.done,
+        "steps": steps,
+        "read_only": read_only,
+    }
+    if (
+        settings.DEBUG
+        or any(_has_form(step, read_only) for step in steps)
+        or not all(_hashable(step) for step in steps)
+    ):
+        return _render_unit(values, csrf_token=context.get("csrf_token"))
+    return _render_unit_kept(**values)

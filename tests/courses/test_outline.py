@@ -284,3 +284,32 @@ def test_the_lesson_pages_kept_contents_follow_edits_and_progress(bls, user):
     assert '>Rescue breaths, renamed</a> <span class="badge badge-success">Done' in (
         contents_of(first)
     )
+
+
+def test_the_course_homes_kept_module_cards_follow_edits_and_progress(bls, user):
+    """A module's card on the course home is kept per module and steps
+    (courses/templatetags/steps.py): a renamed module and a lesson just completed
+    show on the next request."""
+    from courses.services import lesson_complete, lesson_open
+
+    enrollment = enrollment_create(user=user, course=bls)
+    learner = Client()
+    learner.force_login(user)
+    module = bls.modules.get()
+    lesson = module.lessons.order_by("order").first()
+    home = reverse("courses:home", args=[bls.slug])
+
+    def card() -> str:
+        page = learner.get(home).content.decode()
+        start = page.index(f'id="module-{module.pk}-card"')
+        return page[start : page.index("</section>", start)]
+
+    assert f"1. {module.title}</h3>" in card()
+    module.title = "Adult CPR, revised"
+    module.save()
+    assert "1. Adult CPR, revised</h3>" in card()
+    lesson_open(enrollment=enrollment, lesson=lesson)
+    lesson_complete(enrollment=enrollment, lesson=lesson)
+    done = card()
+    assert f'id="lesson-{lesson.pk}"' in done
+    assert 'step-lesson step-done" id="lesson-' + str(lesson.pk) in done
