@@ -63,7 +63,13 @@ class AttemptForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.items = items
+        self.question_names = {item.field_name for item in items}
         for item in items:
+            # Bound, a field only for each question the post answers: one that is
+            # not sent keeps what was saved (a page of 50 questions autosaving its
+            # first answers builds a few fields, not 50: issue 19).
+            if self.is_bound and item.field_name not in self.data:
+                continue
             self.fields[item.field_name] = AnswerField(
                 label=f"Question {item.position}",
                 keys={choice["key"] for choice in item.choices},
@@ -71,7 +77,8 @@ class AttemptForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        unknown = set(self.data) - set(self.fields) - {self.CSRF_FIELD}
+        known = self.question_names | set(self.fields) | {self.CSRF_FIELD}
+        unknown = set(self.data) - known
         if unknown:
             raise forms.ValidationError(
                 "Your answers name a question that is not in this exam.",

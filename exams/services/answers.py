@@ -87,8 +87,17 @@ def exam_attempt_autosave(
         locked = Attempt.objects.select_for_update().get(pk=attempt_id, user=user)
     except Attempt.DoesNotExist:
         raise AttemptNotFound("No such attempt.") from None
-    # The questions' texts are not needed to check and save answers.
-    items = list(locked.items.defer("text_html", "explanation_html"))
+    # Only what checking and saving answers reads (validate_answers, set_answers).
+    items = list(
+        locked.items.only(
+            "attempt_id",
+            "position",
+            "choices",
+            "selected_key",
+            "selected_choice_id",
+            "answered_at",
+        )
+    )
     return _answer(locked, items, parse(items))
 
 
