@@ -73,8 +73,9 @@ def attempt_for_owner(*, attempt_id: int, user) -> Attempt:
 
 
 def attempt_items(*, attempt: Attempt) -> list[AttemptQuestion]:
-    """The presented questions in order, each with `image_src` (one query)."""
-    items = list(attempt.items.order_by("position"))
+    """The presented questions in order, each with `image_src` (one query); not
+    their explanations, which only a result shows."""
+    items = list(attempt.items.defer("explanation_html").order_by("position"))
     set_image_src(items, course_slug=attempt.exam.course.slug)
     return items
 
