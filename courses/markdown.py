@@ -17,9 +17,10 @@ from xml.etree import ElementTree as etree
 
 import markdown
 import nh3
-from django.urls import reverse
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+
+from core.urls import reverse_cached
 
 from .images import IMAGE_PREFIX, image_path_problem
 
@@ -127,7 +128,8 @@ def image_url(course_slug: str, path: str) -> str:
     path is not a safe image path (such a path is never turned into a request)."""
     if image_path_problem(path):
         return ""
-    return reverse("courses:image", args=[course_slug, path.removeprefix(IMAGE_PREFIX)])
+    # Reversed once per process (an exam page shows an image on many questions).
+    return reverse_cached("courses:image", course_slug, path.removeprefix(IMAGE_PREFIX))
 
 
 class CourseImages:

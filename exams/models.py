@@ -366,6 +366,12 @@ class Attempt(models.Model):
         return self.status == self.Status.OPEN
 
 
+def answer_field_name(position: int) -> str:
+    """The form field a presented question is answered in: its position in the
+    attempt (`q3`), never its id."""
+    return f"q{position}"
+
+
 class AttemptQuestion(models.Model):
     """One presented question of an attempt, with its choices as presented.
 
@@ -417,7 +423,7 @@ class AttemptQuestion(models.Model):
     @property
     def field_name(self) -> str:
         """The form field this question is answered in (its position, not its id)."""
-        return f"q{self.position}"
+        return answer_field_name(self.position)
 
     @property
     def keys(self) -> list[str]:

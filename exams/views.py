@@ -129,7 +129,7 @@ def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 "course": attempt.exam.course,
             },
         )
-    items = selectors.attempt_items(attempt=attempt)
+    items = selectors.attempt_questions_shown(attempt=attempt)
     time_is_up = selectors.time_is_up(attempt=attempt)
     return render(
         request,

@@ -3,6 +3,7 @@ questions, its deadline, and their history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from courses.markdown import image_url
 
-from ..models import Attempt, AttemptQuestion, Exam
+from ..models import Attempt, AttemptQuestion, Exam, answer_field_name
 
 # An answer or submit that left the browser just before the deadline may arrive a
 # moment after it; this much lateness is forgiven, nothing more.
@@ -70,6 +71,46 @@ def attempt_for_owner(*, attempt_id: int, user) -> Attempt:
         ).get(pk=attempt_id, user=user)
     except Attempt.DoesNotExist:
         raise Http404("No such attempt.") from None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionShown:
+    """A question of an open attempt as its page shows it: what the learner reads
+    and what they chose, nothing of the grading (the keyed choices' `correct` flags
+    stay on the server: the page writes only each choice's key and text)."""
+
+    position: int
+    text_html: str
+    image_src: str
+    image_alt: str
+    choices: list[dict]
+    selected_key: str
+
+    @property
+    def field_name(self) -> str:
+        return answer_field_name(self.position)
+
+
+def attempt_questions_shown(*, attempt: Attempt) -> list[QuestionShown]:
+    """The attempt's page: its presented questions in order, as rows rather than
+    model instances (building 50 instances was a fifth of the page: issue 19). One
+    query."""
+    course_slug = attempt.exam.course.slug
+    return [
+        QuestionShown(
+            position=position,
+            text_html=text_html,
+            image_src=image_url(course_slug, image) if image else "",
+            image_alt=image_alt,
+            choices=choices,
+            selected_key=selected_key,
+        )
+        for position, text_html, image, image_alt, choices, selected_key in (
+            attempt.items.order_by("position").values_list(
+                "position", "text_html", "image", "image_alt", "choices", "selected_key"
+            )
+        )
+    ]
 
 
 def attempt_items(*, attempt: Attempt) -> list[AttemptQuestion]:
