@@ -721,6 +721,16 @@ def invitation_by_token(*, token: str) -> Invitation | None:
     )
 
 
+def is_member(*, user, organization: Organization) -> bool:
+    """Whether `user` belongs to `organization` now (joined and not left). One
+    query."""
+    return (
+        Membership.objects.active()
+        .filter(user=user, organization=organization)
+        .exists()
+    )
+
+
 def join_link_by_token(*, token: str) -> JoinLink | None:
     return (
         JoinLink.objects.filter(token_hash=token_hash(token))

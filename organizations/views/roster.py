@@ -101,7 +101,15 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     found = selectors.invitation_by_token(token=token)
     if found is not None and found.accepted_by_id == request.user.pk:
-        messages.info(request, f"You are a member of {found.organization.name}.")
+        name = found.organization.name
+        if selectors.is_member(user=request.user, organization=found.organization):
+            messages.info(request, f"You are a member of {name}.")
+        else:
+            messages.info(
+                request,
+                f"You joined {name} with this invitation and have left it since. "
+                "To join again, ask its administrators for a new invitation.",
+            )
         return redirect("organizations:memberships")
     if found is None or not found.is_usable():
         return render(

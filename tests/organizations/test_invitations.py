@@ -19,6 +19,7 @@ from organizations.models import Invitation, JoinLink, Membership
 from organizations.selectors import compliance_for
 from organizations.services import (
     INVITATION_VALID_DAYS,
+    invitation_accept,
     invitation_create,
     invitations_import,
     join_link_create,
@@ -451,3 +452,31 @@ def test_someone_who_left_sees_a_new_invitation_and_a_member_does_not(
     client.force_login(current.user)
     page = client.get(reverse("organizations:memberships")).content.decode()
     assert f"Join {organization.name}" not in page
+
+
+def test_reopening_an_accepted_invitation_says_whether_you_are_still_a_member(
+    organization, client
+):
+    """The invitation's link, opened again by whoever accepted it: a member is told
+    so; someone who has left since is told to ask for a new invitation, not that
+    they are a member."""
+    learner = factories.UserFactory()
+    token = "lifeline-invitation-reopened-test-token"
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=learner.email,
+        token_hash=token_hash(token),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    membership = invitation_accept(invitation=invitation, user=learner, consent=True)
+    client.force_login(learner)
+    url = reverse("organizations:invitation", args=[token])
+
+    page = client.get(url, follow=True).content.decode()
+    assert f"You are a member of {organization.name}." in page
+
+    Membership.objects.filter(pk=membership.pk).update(left_at=timezone.now())
+    page = client.get(url, follow=True).content.decode()
+    assert f"You are a member of {organization.name}" not in page
+    assert "have left it since" in page
+    assert "ask its administrators for a new invitation" in page
