@@ -135,8 +135,12 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     link = selectors.join_link_by_token(token=token)
     if link is None or not link.is_usable():
+        # As for an invitation: unknown 404, known but turned off or expired 410.
         return render(
-            request, "organizations/invitation_closed.html", {"link": True}, status=404
+            request,
+            "organizations/invitation_closed.html",
+            {"join_link": True, "link": link},
+            status=404 if link is None else 410,
         )
     form = ConsentForm(request.POST or None, organization=link.organization)
     if request.method == "POST" and form.is_valid():

@@ -338,9 +338,13 @@ def test_a_join_link_joins_with_its_job_role_until_turned_off(
     )
     late = factories.UserFactory()
     client.force_login(late)
-    assert client.get(path).status_code == 404
-    assert client.post(path, {"consent": "on"}).status_code == 404
+    # Turned off: gone (410), as a closed invitation; an unknown link is 404.
+    assert client.get(path).status_code == 410
+    assert client.post(path, {"consent": "on"}).status_code == 410
     assert not Membership.objects.filter(user=late).exists()
+    unknown = client.get(path.rstrip("/") + "x/")
+    assert unknown.status_code == 404
+    assert "We could not find this join link" in unknown.content.decode()
 
 
 def test_an_expired_join_link_is_refused(organization, org_admin, client):
@@ -352,7 +356,7 @@ def test_an_expired_join_link_is_refused(organization, org_admin, client):
     client.force_login(factories.UserFactory())
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         response = client.post("/" + created.url.split("/", 3)[3], {"consent": "on"})
-    assert response.status_code == 404
+    assert response.status_code == 410
     assert Membership.objects.count() == 1  # the administrator
 
 
