@@ -51,8 +51,8 @@ def _setup() -> dict[str, str]:
     from accounts.models import User
     from courses.models import Course, Enrollment, LessonProgress
     from courses.services import enrollment_create, lesson_open
-    from exams.models import Attempt, AttemptQuestion, Exam, Question
-    from exams.services.attempts import _presented_choices
+    from exams.models import Attempt, Exam, Question
+    from exams.services.attempts import attempt_rows_create
 
     call_command("migrate", verbosity=0)
     # The production settings serve hashed static names from the manifest: collected
@@ -83,30 +83,16 @@ def _setup() -> dict[str, str]:
         # An ACLS final of 50 questions, open (the checks before a start skipped).
         acls_enrollment = Enrollment.objects.create(user=user, course=acls)
         final = Exam.objects.get(course=acls, module__isnull=True)
-        attempt = Attempt.objects.create(
+        # Made as exam_attempt_start makes them, open for ten years.
+        questions = Question.objects.filter(exam=final, is_active=True).order_by("pk")
+        attempt = attempt_rows_create(
             user=user,
             exam=final,
             enrollment=acls_enrollment,
-            started_at=timezone.now(),
-            deadline=timezone.now() + timezone.timedelta(days=3650),
-            pass_mark=final.pass_mark,
-            question_count=50,
+            questions=list(questions[:50]),
         )
-        used: set[str] = set()
-        questions = Question.objects.filter(exam=final, is_active=True).order_by("pk")
-        AttemptQuestion.objects.bulk_create(
-            AttemptQuestion(
-                attempt=attempt,
-                question=question,
-                position=position,
-                text_html=question.text_html,
-                image=question.image,
-                image_alt=question.image_alt,
-                topic=question.topic,
-                explanation_html=question.explanation_html,
-                choices=_presented_choices(question, used),
-            )
-            for position, question in enumerate(questions[:50], start=1)
+        Attempt.objects.filter(pk=attempt.pk).update(
+            deadline=timezone.now() + timezone.timedelta(days=3650)
         )
     enrollment = Enrollment.objects.get(user=user, course=bls, status="active")
     lesson = list(bls.lessons.published().in_order())[3]
