@@ -20,6 +20,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.prepared import prepared
+
 from .text import validate_printable_text
 from .timezones import validate_time_zone
 
@@ -65,6 +67,26 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, email: str) -> User:
         return self.get(email__iexact=email)
+
+    def get(self, *args, **kwargs) -> User:
+        """`get(pk=<int>)`, the lookup Django's ModelBackend makes on every signed-in
+        request, runs a query compiled once per process (core.prepared: about half
+        the CPU of the ORM's, issue 19), with the ORM's answer and DoesNotExist;
+        any other lookup is the ORM's own."""
+        if (
+            type(self) is UserManager  # not a related manager (group.user_set)
+            and self._db is None
+            and not args
+            and kwargs.keys() == {"pk"}
+            and type(kwargs["pk"]) is int
+        ):
+            rows = _user_by_pk(pk=kwargs["pk"])
+            if not rows:
+                raise self.model.DoesNotExist(
+                    f"{self.model._meta.object_name} matching query does not exist."
+                )
+            return rows[0]
+        return super().get(*args, **kwargs)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -148,6 +170,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def profile_complete(self) -> bool:
         """A certificate can only be issued to a learner with a legal name on file."""
         return bool(self.legal_name)
+
+
+@prepared(pk=int)
+def _user_by_pk(pk: int) -> models.QuerySet[User]:
+    return User.objects.filter(pk=pk)
 
 
 class TotpStep(models.Model):

@@ -29,6 +29,7 @@ from audit.models import AuditEvent
 from audit.selectors import audit_events_for_target
 from core.dates import format_day, site_today
 from core.issuer import issuer
+from core.prepared import prepared
 from courses.credentials import Held
 from courses.models import Course, Enrollment
 from courses.selectors import RENEWAL_WINDOW
@@ -197,31 +198,42 @@ def credentials_held_for(
     return sorted(held, key=lambda h: (h.issued_on, h.expires_on), reverse=True)
 
 
+@prepared(user_id=int, today=date)
+def _latest_current(user_id: int, today: date):
+    """(course id, latest expiry, ours) of the user's current credentials: per course
+    the latest of our certificates and the latest of the approved outside cards, in
+    one query compiled once per process (core.prepared)."""
+
+    def latest(model, ours: bool):
+        return (
+            model.objects.filter(_current_q(ours=ours, today=today), user_id=user_id)
+            .order_by()
+            .values("course_id")
+            .annotate(latest=Max("expires_on"), ours=Value(ours))
+            .values_list("course_id", "latest", "ours")
+        )
+
+    both = latest(Certificate, True).union(latest(ExternalCertificate, False), all=True)
+    return both.order_by()
+
+
 def current_credentials(*, user, today: date | None = None) -> dict[int, Held]:
     """Course id -> Held: the expiry of the learner's best current credential for it
     (ours or an approved outside card, whichever lasts longer) and of their best
     current certificate of ours (None when only outside cards hold it: only ours
-    closes the renewal window). Two queries; none for an anonymous visitor."""
+    closes the renewal window). One query; none for an anonymous visitor."""
     if not user.is_authenticated:
         return {}
     held: dict[int, Held] = {}
-    for current, ours in (
-        (certificates_current(user=user, today=today), True),
-        (external_certificates_current(user=user, today=today), False),
+    for course_id, expires_on, ours in _latest_current(
+        user_id=user.pk, today=today or site_today()
     ):
-        rows = (
-            current.order_by()
-            .values("course_id")
-            .annotate(latest=Max("expires_on"))
-            .values_list("course_id", "latest")
+        answer = Held(
+            expires_on=expires_on, ours_expires_on=expires_on if ours else None
         )
-        for course_id, expires_on in rows:
-            answer = Held(
-                expires_on=expires_on, ours_expires_on=expires_on if ours else None
-            )
-            held[course_id] = (
-                held[course_id].merged(answer) if course_id in held else answer
-            )
+        held[course_id] = (
+            held[course_id].merged(answer) if course_id in held else answer
+        )
     return held
 
 
@@ -236,7 +248,7 @@ def recent_credentials(*, user, today: date | None = None) -> dict[int, Held]:
     were current on some day of the last RECENTLY_EXPIRED_DAYS - 1 days (expired 29
     days ago counts, 30 does not): the "current" rule above, as of that day.
     Revoked certificates and rejected or pending cards never count. Registered with
-    courses.credentials (recent_credential_source_register). Two queries."""
+    courses.credentials (recent_credential_source_register). One query."""
     today = today or site_today()
     since = today - timedelta(days=RECENTLY_EXPIRED_DAYS - 1)
     return current_credentials(user=user, today=since)
@@ -808,6 +820,24 @@ class DashboardCertificate:
         return not self.superseded and self.status != "revoked"
 
 
+# The learner's certificates, read on every dashboard: compiled once per process
+# (core.prepared).
+@prepared(user_id=int)
+def _certificates_of(user_id: int) -> QuerySet[Certificate]:
+    return (
+        Certificate.objects.filter(user_id=user_id)
+        .select_related("course")
+        .order_by("-issued_on", "-pk")
+    )
+
+
+@prepared(user_id=int)
+def _certificates_following(user_id: int) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(user_id=user_id).only(
+        "code", "status", "expires_on", "enrollment_id", "user_id", "course_title"
+    )
+
+
 def dashboard_certificates(
     *, user, as_staff: bool = False, open_course_ids: set[int] | None = None
 ) -> dict:
@@ -816,11 +846,7 @@ def dashboard_certificates(
     its renewal window (registered with courses.pages); `as_staff` is the request's
     staff decision, as for the download itself; `open_course_ids` the courses the
     learner has an open enrollment in (the dashboard loaded them). One query."""
-    certificates = list(
-        Certificate.objects.filter(user=user)
-        .select_related("course")
-        .order_by("-issued_on", "-pk")
-    )
+    certificates = _certificates_of(user_id=user.pk)
     today = site_today()
     seen: set[int] = set()
     rows = []
@@ -852,18 +878,13 @@ def certificate_steps_for(*, user, enrollments: list[Enrollment]) -> dict[int, S
     its verify page), or one being issued (the page showing it refreshes itself
     until it is), or waiting for the learner's legal name. Registered with
     courses.steps (completion source); one query."""
+    if any(enrollment.user_id != user.pk for enrollment in enrollments):
+        raise ValueError("The enrollments must be the user's.")
+    wanted = {enrollment.pk for enrollment in enrollments}
     certificates = {
         certificate.enrollment_id: certificate
-        for certificate in Certificate.objects.filter(
-            enrollment__in=[e.pk for e in enrollments]
-        ).only(
-            "code",
-            "status",
-            "expires_on",
-            "enrollment_id",
-            "user_id",
-            "course_title",
-        )
+        for certificate in _certificates_following(user_id=user.pk)
+        if certificate.enrollment_id in wanted
     }
     today = site_today()
     answer = {}

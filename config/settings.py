@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "courses.outline.content_version_middleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the user read at once (no lazy proxy): every request reads it.
+    "accounts.middleware.AuthenticationMiddleware",
     # Times shown in the learner's own time zone (display only: core.dates).
     "accounts.middleware.time_zone_middleware",
     # Needs the user; runs before anything reads the body (see its docstring).

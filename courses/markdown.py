@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from xml.etree import ElementTree as etree
 
 import markdown
@@ -123,12 +123,19 @@ class Rendered:
     toc_html: str
 
 
+@lru_cache(maxsize=4096)
+def _image_path_safe(path: str) -> bool:
+    # Checked once per path and process: an exam page shows images on many
+    # questions (issue 19).
+    return image_path_problem(path) is None
+
+
 def image_url(course_slug: str, path: str) -> str:
     """URL of a course image given its stored path (`images/...`), or "" when the
     path is not a safe image path (such a path is never turned into a request)."""
-    if image_path_problem(path):
+    if not isinstance(path, str) or not _image_path_safe(path):
         return ""
-    # Reversed once per process (an exam page shows an image on many questions).
+    # Reversed once per process too (core.urls).
     return reverse_cached("courses:image", course_slug, path.removeprefix(IMAGE_PREFIX))
 
 

@@ -29,6 +29,7 @@ from django.http import Http404
 
 from accounts.models import Profession
 from core.dates import site_today
+from core.prepared import prepared
 
 from .credentials import (
     Held,
@@ -221,30 +222,55 @@ def _learner_state_queryset(*, steps: bool = True) -> QuerySet[Enrollment]:
     return with_step_state(queryset) if steps else queryset
 
 
-def with_learner_state(
-    *, user, order_by: tuple[str, ...] = (), steps: bool = True, **filters
-) -> list[Enrollment]:
-    """The enrollments of `user` matching `filters` (in `order_by` order), each
-    with the learner's state read in the same query: `done_ids` (completed lesson
-    ids) and, unless `steps` is False, what the step sources registered
-    (courses.steps.with_step_state: exams' attempts, cases' attempts; without
-    them a source that needs them reads them itself). For a page that reads them
-    before it writes any (they are not refreshed)."""
-    rows = list(
-        _learner_state_queryset(steps=steps)
-        .filter(user=user, **filters)
-        .order_by(*order_by)
+OPEN_STATUSES = (Enrollment.Status.ACTIVE, Enrollment.Status.WAITING)
+
+
+# The learner-state queries of the learner pages, compiled once per process
+# (core.prepared): compiling them cost more than running them.
+@prepared(user_id=int)
+def _all_with_state(user_id: int) -> QuerySet[Enrollment]:
+    return (
+        _learner_state_queryset(steps=True)
+        .filter(user_id=user_id)
+        .order_by("status", "-enrolled_at")
     )
+
+
+@prepared(user_id=int, course_id=int)
+def _open_with_state(user_id: int, course_id: int) -> QuerySet[Enrollment]:
+    return _learner_state_queryset(steps=True).filter(
+        user_id=user_id, course_id=course_id, status__in=OPEN_STATUSES
+    )
+
+
+@prepared(user_id=int, course_id=int)
+def _open_with_progress(user_id: int, course_id: int) -> QuerySet[Enrollment]:
+    return _learner_state_queryset(steps=False).filter(
+        user_id=user_id, course_id=course_id, status__in=OPEN_STATUSES
+    )
+
+
+def _with_state(rows: list[Enrollment], user) -> list[Enrollment]:
+    """`rows` read with their state, completed: the user and the outline's course
+    set (no query when a page or a step source reads them) and `done_ids`."""
     courses = outline().courses_by_id
     for enrollment in rows:
         enrollment.user = user
-        # The outline's course (shared, read-only): no query when a page or a step
-        # source reads `enrollment.course`.
+        # The outline's course (shared, read-only).
         if enrollment.course_id in courses:
             enrollment.course = courses[enrollment.course_id]
         raw = enrollment.done_lesson_ids
         enrollment.done_ids = {int(pk) for pk in raw.split(",")} if raw else set()
     return rows
+
+
+def with_learner_state(*, user) -> list[Enrollment]:
+    """Every enrollment of `user` (open first, newest first within a status), each
+    with the learner's state read in the same query: `done_ids` (completed lesson
+    ids) and what the step sources registered (courses.steps.with_step_state:
+    exams' attempts, cases' attempts). For a page that reads them before it writes
+    any (they are not refreshed)."""
+    return _with_state(_all_with_state(user_id=user.pk), user)
 
 
 def enrollment_open_with_state(
@@ -253,15 +279,12 @@ def enrollment_open_with_state(
     """The open enrollment (enrollment_open) with the learner's state in the same
     query (with_learner_state): one query for what a course page needs to know of
     the learner. `steps=False` for a page that seldom builds the plan (the lesson
-    page: its lessons' done marks, and the step sources only at a module's end)."""
+    page: its lessons' done marks, and the step sources only at a module's end;
+    without their state a step source reads it itself)."""
     if not user.is_authenticated:
         return None
-    rows = with_learner_state(
-        user=user,
-        course=course,
-        steps=steps,
-        status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.WAITING],
-    )
+    query = _open_with_state if steps else _open_with_progress
+    rows = _with_state(query(user_id=user.pk, course_id=course.pk), user)
     return rows[0] if rows else None
 
 
@@ -467,7 +490,7 @@ def learner_renewing(*, user, course_id: int) -> bool:
     """Whether the user renews `course`: holds a current credential for it, or one
     that expired only recently (the window is certificates' rule, read through
     courses.credentials). A renewing learner may test out of module exams
-    (exams.selectors.progress); a first-time learner studies first. Two queries."""
+    (exams.selectors.progress); a first-time learner studies first. One query."""
     return course_id in recent_credentials(user=user)
 
 
@@ -518,8 +541,8 @@ class EnrolmentPanel:
 def enrolment_panel_for(*, user, course: Course) -> EnrolmentPanel:
     """Whether the viewer is enrolled, waiting, may renew only later, lacks a
     prerequisite, may enrol, or must sign up first: the same rules
-    `enrollment_create` enforces (two queries for a signed-in viewer, plus one for
-    their enrollment)."""
+    `enrollment_create` enforces (one query for a signed-in viewer, one more when a
+    prerequisite is missing, plus one for their enrollment)."""
     held = current_credentials(user=user)
     missing = prerequisites_missing(user=user, course=course, held=held)
     pending = pending_credentials(user=user) if missing else set()
@@ -601,7 +624,7 @@ def dashboard_for(*, user, as_staff: bool = False) -> dict:
     number of enrollments, courses, lessons or exams."""
     # With the learner's progress and attempts in the same query (and each
     # enrollment's course from the outline).
-    enrollments = with_learner_state(user=user, order_by=("status", "-enrolled_at"))
+    enrollments = with_learner_state(user=user)
     active = [e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
     completed = [e for e in enrollments if e.status == Enrollment.Status.COMPLETED]
     # Only the latest completion of each course is shown with what follows it.

@@ -139,13 +139,31 @@ class CoursePlan:
         (worked out once: a plan is not changed after it is built)."""
         return [step for unit in self.units for step in unit.steps] + self.closing
 
+    @functools.cached_property
+    def _tally(self) -> dict[str, int]:
+        """The counts the progress properties read, in one pass over the steps."""
+        names = ("total", "done", "lessons_total", "lessons_done")
+        tally = dict.fromkeys((*names, "cases_total", "cases_done"), 0)
+        for step in self.steps:
+            done = step.done
+            if step.counts:
+                tally["total"] += 1
+                tally["done"] += done
+            if step.kind == StepKind.LESSON:
+                tally["lessons_total"] += 1
+                tally["lessons_done"] += done
+            elif step.kind == StepKind.CASE:
+                tally["cases_total"] += 1
+                tally["cases_done"] += done
+        return tally
+
     @property
     def total(self) -> int:
-        return sum(1 for step in self.steps if step.counts)
+        return self._tally["total"]
 
     @property
     def done(self) -> int:
-        return sum(1 for step in self.steps if step.counts and step.done)
+        return self._tally["done"]
 
     @property
     def percent(self) -> int:
@@ -153,21 +171,19 @@ class CoursePlan:
 
     @property
     def lessons_total(self) -> int:
-        return sum(1 for step in self.steps if step.kind == StepKind.LESSON)
+        return self._tally["lessons_total"]
 
     @property
     def lessons_done(self) -> int:
-        return sum(
-            1 for step in self.steps if step.kind == StepKind.LESSON and step.done
-        )
+        return self._tally["lessons_done"]
 
     @property
     def cases_total(self) -> int:
-        return sum(1 for step in self.steps if step.kind == StepKind.CASE)
+        return self._tally["cases_total"]
 
     @property
     def cases_done(self) -> int:
-        return sum(1 for step in self.steps if step.kind == StepKind.CASE and step.done)
+        return self._tally["cases_done"]
 
     @property
     def exams_total(self) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .models import AttemptQuestion
+from .models import AttemptQuestion, answer_field_position
 from .selectors import QUESTION_SORTS
 
 
@@ -35,6 +35,16 @@ class AnswerField(forms.Field):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"], code="invalid_choice"
             )
+
+
+def answer_positions(data) -> set[int]:
+    """The positions of the questions a post answers (its `q<position>` names);
+    other names are the form's to accept or refuse."""
+    return {
+        position
+        for name in data
+        if (position := answer_field_position(name)) is not None
+    }
 
 
 class AttemptForm(forms.Form):

@@ -372,6 +372,25 @@ def answer_field_name(position: int) -> str:
     return f"q{position}"
 
 
+# Positions are small (an exam has tens of questions; the column holds 32767).
+MAX_POSITION_DIGITS = 5
+
+
+def answer_field_position(name: str) -> int | None:
+    """The position `answer_field_name` wrote into `name`, or None for any other
+    name ("q03", "q", "action", a number no position can be)."""
+    digits = name[1:]
+    if (
+        name[:1] != "q"
+        or not digits.isascii()
+        or not digits.isdigit()
+        or len(digits) > MAX_POSITION_DIGITS
+    ):
+        return None
+    position = int(digits)
+    return position if answer_field_name(position) == name else None
+
+
 class AttemptQuestion(models.Model):
     """One presented question of an attempt, with its choices as presented.
 

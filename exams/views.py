@@ -15,7 +15,7 @@ from courses.models import Enrollment
 from courses.selectors import enrollment_open
 
 from . import selectors, services
-from .forms import AttemptForm, StatisticsQueryForm
+from .forms import AttemptForm, StatisticsQueryForm, answer_positions
 from .models import Attempt
 
 
@@ -206,9 +206,10 @@ def _attempt_post(request: HttpRequest, attempt: Attempt) -> HttpResponse:
 @login_required
 @require_POST
 def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    """Autosave (exam.js): the form's answers as they change. 204 when saved, 400
-    for answers the attempt did not present, 409 when it is closed or time is up.
-    The attempt's questions are read once, under its lock (the service)."""
+    """Autosave (exam.js): the answers not yet saved, as they change. 204 when
+    saved, 400 for answers the attempt did not present, 409 when it is closed or
+    time is up. The questions the post names are read once, under the attempt's
+    lock (the service)."""
 
     def parse(items: list) -> dict[int, str]:
         form = AttemptForm(request.POST, items=items)
@@ -218,7 +219,10 @@ def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
     try:
         services.exam_attempt_autosave(
-            attempt_id=attempt_id, user=request.user, parse=parse
+            attempt_id=attempt_id,
+            user=request.user,
+            positions=answer_positions(request.POST),
+            parse=parse,
         )
     except services.AttemptNotFound:
         raise Http404("No such attempt.") from None

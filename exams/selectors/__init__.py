@@ -17,6 +17,7 @@ from .attempts import (
     attempt_questions_shown,
     attempts_expired,
     exam_for_viewer,
+    learner_attempts_expired,
     time_is_up,
 )
 from .pacing import RetakePacing, exam_pacing_for, exam_pacings_for
@@ -95,6 +96,7 @@ __all__ = [
     "exam_step_for",
     "exam_steps_for",
     "kr20",
+    "learner_attempts_expired",
     "may_miss_sentence",
     "misses_allowed",
     "question_stats_sorted",

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core.prepared import prepared
 from courses.markdown import image_url
 
 from ..models import Attempt, AttemptQuestion, Exam, answer_field_name
@@ -39,15 +40,60 @@ def time_is_up(*, attempt: Attempt, now: datetime | None = None) -> bool:
     return (now or timezone.now()) > attempt_closes_at(attempt) + DEADLINE_GRACE
 
 
+def _expired_q(cut: datetime, untimed_cut: datetime) -> Q:
+    """`time_is_up` in SQL, for a clock reading `cut` + DEADLINE_GRACE; `untimed_cut`
+    is `cut` - UNTIMED_ATTEMPT_LIFETIME."""
+    return Q(
+        Q(deadline__lt=cut) | Q(deadline__isnull=True, started_at__lt=untimed_cut),
+        status=Attempt.Status.OPEN,
+    )
+
+
 def attempts_expired(*, now: datetime | None = None) -> QuerySet[Attempt]:
     """Open attempts whose time is up (`time_is_up`, in SQL): what the sweeper and a
     returning learner's pages grade as of their closing moment."""
     cut = (now or timezone.now()) - DEADLINE_GRACE
+    return Attempt.objects.filter(_expired_q(cut, cut - UNTIMED_ATTEMPT_LIFETIME))
+
+
+# A returning learner's pages ask for their own expired attempts on every request
+# (exams.services.grading.exam_attempts_close_expired): compiled once per process
+# (core.prepared). The untimed cut is a value of its own: arithmetic on a value is
+# not something a prepared query can place.
+@prepared(user_id=int, course_id=int, cut=datetime, untimed_cut=datetime)
+def _expired_in_course(user_id, course_id, cut, untimed_cut) -> QuerySet[Attempt]:
+    return _learner_expired(user_id, cut, untimed_cut).filter(exam__course_id=course_id)
+
+
+@prepared(user_id=int, exam_id=int, cut=datetime, untimed_cut=datetime)
+def _expired_of_exam(user_id, exam_id, cut, untimed_cut) -> QuerySet[Attempt]:
+    return _learner_expired(user_id, cut, untimed_cut).filter(exam_id=exam_id)
+
+
+def _learner_expired(user_id, cut, untimed_cut) -> QuerySet[Attempt]:
     return Attempt.objects.filter(
-        Q(deadline__lt=cut)
-        | Q(deadline__isnull=True, started_at__lt=cut - UNTIMED_ATTEMPT_LIFETIME),
-        status=Attempt.Status.OPEN,
-    )
+        _expired_q(cut, untimed_cut), user_id=user_id
+    ).order_by("pk")
+
+
+def learner_attempts_expired(
+    *, user_id: int, exam_id: int | None = None, course_id: int | None = None
+) -> list[Attempt]:
+    """The learner's open attempts (of one exam or of one course's exams) whose time
+    is up, as `attempts_expired` selects them, in order. One query."""
+    if exam_id is not None and course_id is not None:
+        raise ValueError("Give one exam or one course, not both.")
+    cut = timezone.now() - DEADLINE_GRACE
+    values = {
+        "user_id": user_id,
+        "cut": cut,
+        "untimed_cut": cut - UNTIMED_ATTEMPT_LIFETIME,
+    }
+    if exam_id is not None:
+        return _expired_of_exam(exam_id=exam_id, **values)
+    if course_id is not None:
+        return _expired_in_course(course_id=course_id, **values)
+    return list(attempts_expired().filter(user_id=user_id).order_by("pk"))
 
 
 def exam_for_viewer(*, exam_id: int, as_staff: bool = False) -> Exam:
@@ -62,15 +108,26 @@ def exam_for_viewer(*, exam_id: int, as_staff: bool = False) -> Exam:
         raise Http404("No such exam.") from None
 
 
+# The exam pages and the autosave read the learner's attempt on every request:
+# compiled once per process (core.prepared).
+@prepared(attempt_id=int, user_id=int)
+def _attempt_owned(attempt_id: int, user_id: int) -> QuerySet[Attempt]:
+    return Attempt.objects.select_related(
+        "exam__course", "exam__module", "enrollment"
+    ).filter(pk=attempt_id, user_id=user_id)
+
+
 def attempt_for_owner(*, attempt_id: int, user) -> Attempt:
     """The attempt if `user` took it; 404 for anyone else (staff included: they read
     attempts in the admin), so an attempt's existence is not revealed."""
-    try:
-        return Attempt.objects.select_related(
-            "exam__course", "exam__module", "enrollment"
-        ).get(pk=attempt_id, user=user)
-    except Attempt.DoesNotExist:
-        raise Http404("No such attempt.") from None
+    rows = (
+        _attempt_owned(attempt_id=attempt_id, user_id=user.pk)
+        if user.is_authenticated
+        else []
+    )
+    if not rows:
+        raise Http404("No such attempt.")
+    return rows[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +163,20 @@ def attempt_questions_shown(*, attempt: Attempt) -> list[QuestionShown]:
             selected_key=selected_key,
         )
         for position, text_html, image, image_alt, choices, selected_key in (
-            attempt.items.order_by("position").values_list(
-                "position", "text_html", "image", "image_alt", "choices", "selected_key"
-            )
+            _questions_shown(attempt_id=attempt.pk)
         )
     ]
+
+
+@prepared(attempt_id=int)
+def _questions_shown(attempt_id: int) -> QuerySet[AttemptQuestion]:
+    return (
+        AttemptQuestion.objects.filter(attempt_id=attempt_id)
+        .order_by("position")
+        .values_list(
+            "position", "text_html", "image", "image_alt", "choices", "selected_key"
+        )
+    )
 
 
 def attempt_items(*, attempt: Attempt) -> list[AttemptQuestion]:

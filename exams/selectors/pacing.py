@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 
 from core.pacing import LessonToOpen, RetakeWait, cooldown_after
+from core.prepared import prepared
 from courses.models import Enrollment, LessonView
 
 from ..models import Attempt, AttemptQuestion, CooldownClearance, Exam
@@ -57,6 +58,24 @@ def cooldown_minutes_after(exam: Exam, failures_in_a_row: int) -> int | None:
     return cooldown_after(exam.cooldown_minutes or [], failures_in_a_row)
 
 
+# The learner's submitted attempts of a course's exams, oldest first, with any staff
+# clearance: read on every course home, compiled once per process (core.prepared).
+@prepared(user_id=int, course_id=int)
+def _history(user_id: int, course_id: int):
+    return (
+        Attempt.objects.filter(
+            user_id=user_id,
+            exam__course_id=course_id,
+            status=Attempt.Status.SUBMITTED,
+        )
+        .annotate(
+            cleared=Exists(CooldownClearance.objects.filter(attempt=OuterRef("pk")))
+        )
+        .order_by("started_at", "pk")
+        .values_list("pk", "exam_id", "passed", "submitted_at", "cleared")
+    )
+
+
 def exam_pacings_for(
     *, enrollment: Enrollment, exams: list[Exam]
 ) -> dict[int, RetakePacing]:
@@ -68,22 +87,15 @@ def exam_pacings_for(
     if not exams:
         return {}
     by_id = {exam.pk: exam for exam in exams}
-    history = (
-        Attempt.objects.filter(
-            user_id=enrollment.user_id,
-            exam_id__in=list(by_id),
-            status=Attempt.Status.SUBMITTED,
-        )
-        .annotate(
-            cleared=Exists(CooldownClearance.objects.filter(attempt=OuterRef("pk")))
-        )
-        .order_by("started_at", "pk")
-    )
+    if any(exam.course_id != enrollment.course_id for exam in exams):
+        raise ValueError("Pacing is read for the exams of the enrollment's course.")
     streaks: dict[int, int] = {}
     last_failed: dict[int, tuple[int, datetime, bool]] = {}
-    for attempt_id, exam_id, passed, submitted_at, cleared in history.values_list(
-        "pk", "exam_id", "passed", "submitted_at", "cleared"
+    for attempt_id, exam_id, passed, submitted_at, cleared in _history(
+        user_id=enrollment.user_id, course_id=enrollment.course_id
     ):
+        if exam_id not in by_id:
+            continue
         if passed:
             streaks[exam_id] = 0
             last_failed.pop(exam_id, None)

@@ -3,11 +3,14 @@ with grading)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+
+from core.prepared import prepared
 
 from ..errors import AttemptClosed, AttemptNotFound, InvalidAnswers, TimeIsUp
 from ..models import Attempt, AttemptQuestion
@@ -67,36 +70,50 @@ def exam_attempt_answer(*, attempt: Attempt, answers: Mapping[int, str]) -> int:
     return _answer(locked, list(locked.items.all()), answers)
 
 
+# The autosave's lock on the learner's attempt, compiled once per process
+# (core.prepared): the autosave runs on every answer chosen.
+@prepared(attempt_id=int, user_id=int)
+def _attempt_locked(attempt_id: int, user_id: int) -> QuerySet[Attempt]:
+    return Attempt.objects.select_for_update().filter(pk=attempt_id, user_id=user_id)
+
+
 @transaction.atomic
 def exam_attempt_autosave(
     *,
     attempt_id: int,
     user,
+    positions: Collection[int],
     parse: Callable[[list[AttemptQuestion]], Mapping[int, str]],
 ) -> int:
     """The autosave (exam.js): locks the user's attempt, reads its presented
-    questions once, and saves the answers `parse` reads from the post against them
-    (the view's strict form; it raises InvalidAnswers for a post it refuses), as
-    exam_attempt_answer does; returns how many changed.
+    questions at `positions` (those the post names: exam.js sends the answers not
+    yet saved), and saves the answers `parse` reads from the post against them (the
+    view's strict form; it raises InvalidAnswers for a post it refuses, one naming
+    a question the attempt did not present included), as exam_attempt_answer does;
+    returns how many changed.
 
     Raises AttemptNotFound for an attempt that is not the user's (its existence is
     not revealed), then what `parse` raises, AttemptClosed, InvalidAnswers or
     TimeIsUp; nothing is saved then.
     """
-    try:
-        locked = Attempt.objects.select_for_update().get(pk=attempt_id, user=user)
-    except Attempt.DoesNotExist:
-        raise AttemptNotFound("No such attempt.") from None
+    rows = _attempt_locked(attempt_id=attempt_id, user_id=user.pk)
+    if not rows:
+        raise AttemptNotFound("No such attempt.")
+    locked = rows[0]
     # Only what checking and saving answers reads (validate_answers, set_answers).
-    items = list(
-        locked.items.only(
-            "attempt_id",
-            "position",
-            "choices",
-            "selected_key",
-            "selected_choice_id",
-            "answered_at",
+    items = (
+        list(
+            locked.items.filter(position__in=sorted(positions)).only(
+                "attempt_id",
+                "position",
+                "choices",
+                "selected_key",
+                "selected_choice_id",
+                "answered_at",
+            )
         )
+        if positions
+        else []
     )
     return _answer(locked, items, parse(items))
 

@@ -29,6 +29,7 @@ from ..selectors import (
     attempt_closes_at,
     attempts_expired,
     enrollment_requirements_met,
+    learner_attempts_expired,
     time_is_up,
 )
 from .answers import lock_attempt, set_answers, validate_answers
@@ -170,13 +171,10 @@ def exam_attempts_close_expired(
     time is up. One query when there is nothing to close. Each attempt is graded in
     its own transaction under its row lock, so the sweeper or a submit racing with it
     grade it once."""
-    expired = attempts_expired().filter(user=user)
-    if exam_id is not None:
-        expired = expired.filter(exam_id=exam_id)
-    if course_id is not None:
-        expired = expired.filter(exam__course_id=course_id)
     outcomes = []
-    for attempt in expired.order_by("pk"):
+    for attempt in learner_attempts_expired(
+        user_id=user.pk, exam_id=exam_id, course_id=course_id
+    ):
         with transaction.atomic():
             outcome = attempt_grade(lock_attempt(attempt), answers={})
         if outcome.graded_now:

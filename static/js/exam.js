@@ -15,6 +15,10 @@
   const total = Number(form.dataset.questionCount);
   let saving = null; // the request in flight
   let pending = false; // another change arrived while saving
+  // The questions whose answer the server has not saved yet: each save sends only
+  // those (the server keeps the others as saved). A save that fails puts its
+  // questions back, so the next one sends them again.
+  const unsaved = new Set();
 
   // "2:31 PM EST": the server's format (core/formats), in the learner's time zone
   // as the server shows it (the deadline above), not the device's.
@@ -85,10 +89,25 @@
       pending = true;
       return;
     }
+    const sent = Array.from(unsaved);
+    unsaved.clear();
+    const body = new FormData();
+    body.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    sent.forEach(function (name) {
+      const checked = form.querySelector("input[type=radio][name='" + name + "']:checked");
+      if (checked) {
+        body.append(name, checked.value);
+      }
+    });
+    function keep() {
+      sent.forEach(function (name) {
+        unsaved.add(name);
+      });
+    }
     say("Saving your answer…");
     saving = fetch(form.dataset.autosaveUrl, {
       method: "POST",
-      body: new FormData(form),
+      body: body,
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     })
@@ -98,6 +117,7 @@
           say("Answers saved at " + clock(now) + ".");
           return;
         }
+        keep();
         return response
           .json()
           .catch(function () {
@@ -108,6 +128,7 @@
           });
       })
       .catch(function () {
+        keep();
         say("You seem to be offline: your last answer is not saved yet. Use “Save answers” when you are back online.");
       })
       .finally(function () {
@@ -121,6 +142,11 @@
 
   // Answers chosen before this script ran (a slow connection) count and are marked;
   // "Save answers" or the next choice saves them.
+  form.querySelectorAll("input[type=radio]").forEach(function (input) {
+    if (input.checked !== input.defaultChecked) {
+      unsaved.add(input.name);
+    }
+  });
   if (answeredCount) {
     answeredCount.textContent = String(answered());
   }
@@ -132,6 +158,7 @@
         answeredCount.textContent = String(answered());
       }
       markNavigator();
+      unsaved.add(event.target.name);
       save();
     }
   });

@@ -18,20 +18,21 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The user (the session is read from the cache, core.sessions) + the page's own queries, the same for 3 and for 30 (issue 19: the
+# The user (the session is read from the cache, core.sessions) + the page's own
+# queries, the same for 3 and for 30 (issue 19: the
 # curriculum, its exams and cases come from the outline every process caches, and
 # the learner's enrollment, progress and attempts are one query):
 # - catalog: nothing else (an anonymous visitor: no query at all);
-# - course page: the learner's credentials (ours, outside cards) for the
-#   prerequisites and the renewal window, the enrollment;
+# - course page: the learner's credentials (ours and outside cards, one query) for
+#   the prerequisites and the renewal window, the enrollment;
 # - course home: the refresh that grades attempts whose time is up, the
 #   enrollment with its state;
 # - lesson (the next one to study): the enrollment with its completed lessons, the
 #   opening (one upsert) and, when the learner moves to another lesson, where they
 #   resume (one update);
 # - dashboard: the enrollments with their state, what follows a completed course
-#   (its certificate), the credentials (two), the certificates section.
-QUERIES = {"catalog": 1, "detail": 4, "home": 3, "lesson": 4, "dashboard": 6}
+#   (its certificate), the credentials (one), the certificates section.
+QUERIES = {"catalog": 1, "detail": 3, "home": 3, "lesson": 4, "dashboard": 5}
 # Opening the same lesson again (nothing to update): the user, the enrollment with
 # its state, the opening (at most 4, issue 19).
 LESSON_AGAIN_QUERIES = 3

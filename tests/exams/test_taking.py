@@ -198,6 +198,8 @@ def test_a_closed_tab_resumes_the_same_attempt_with_its_answers(client, user, at
         ({"q1": ""}, "Choose one answer"),
         ({"question": "x"}, "not in this exam"),
         ({"q0": "x"}, "not in this exam"),
+        ({"q03": "x"}, "not in this exam"),
+        ({"q100000000000000000000": "x"}, "not in this exam"),
         ({"action": "delete"}, "button"),
     ],
 )
@@ -215,6 +217,20 @@ def test_malformed_answers_are_refused_with_400_and_change_nothing(
     attempt.refresh_from_db()
     assert attempt.is_open
     assert saved(attempt) == before
+
+
+def test_a_question_name_too_long_for_a_number_is_refused(learner_client, attempt):
+    for url in (answer_url(attempt), attempt_url(attempt)):
+        response = learner_client.post(url, {"q" + "9" * 5000: "x"})
+        assert response.status_code == 400
+    attempt.refresh_from_db()
+    assert attempt.is_open and saved(attempt) == {}
+
+
+def test_an_attempt_id_no_row_can_have_is_not_found(learner_client):
+    huge = 10**20
+    assert learner_client.get(f"/exams/attempts/{huge}/").status_code == 404
+    assert learner_client.post(f"/exams/attempts/{huge}/answer/").status_code == 404
 
 
 def test_a_key_of_another_question_or_attempt_is_refused(learner_client, attempt, user):
