@@ -470,6 +470,35 @@ def assuming_done(done_ids: set[int], lesson: Lesson) -> set[int]:
     return {*done_ids, lesson.pk}
 
 
+def continue_from(
+    *,
+    user,
+    enrollment: Enrollment,
+    modules: list[Module],
+    lesson: Lesson,
+    done_ids: set[int],
+) -> Step | None:
+    """Where "Mark complete and continue" on `lesson` leads: the up-next rule as the
+    plan will be once the lesson is done (CoursePlan.following). A later lesson of
+    its module when one is left (lesson_following: no step source asked); else the
+    whole plan decides (a module's last lesson leads to its quiz)."""
+    following = lesson_following(
+        modules=modules,
+        lesson=lesson,
+        done_ids=done_ids,
+        last_lesson_id=enrollment.last_lesson_id,
+    )
+    if following is not None:
+        return following
+    plan = course_plan(
+        user=user,
+        enrollment=enrollment,
+        modules=modules,
+        done_ids=assuming_done(done_ids, lesson),
+    )
+    return plan.following(lesson_key(lesson))
+
+
 __all__ = [
     "CoursePlan",
     "Link",
@@ -479,6 +508,7 @@ __all__ = [
     "Unit",
     "assuming_done",
     "completion_source_register",
+    "continue_from",
     "course_plan",
     "course_plans",
     "lesson_ends_module",

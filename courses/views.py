@@ -15,14 +15,7 @@ from core.issuer import issuer
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
 from .pages import page_refresh, page_sections
-from .steps import (
-    StepKind,
-    assuming_done,
-    course_plan,
-    lesson_ends_module,
-    lesson_following,
-    lesson_key,
-)
+from .steps import StepKind, continue_from, lesson_ends_module, lesson_key
 
 
 def info_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -237,23 +230,13 @@ def lesson_detail(
     if active:
         services.lesson_open(enrollment=enrollment, lesson=current)
         done_ids = selectors.completed_lesson_ids(enrollment=enrollment)
-        # Where "Mark complete and continue" leads: the up-next rule, as the plan
-        # will be once this lesson is done (a module's last lesson opens its quiz);
-        # a later lesson of the module when one is left, without the whole plan.
-        following = lesson_following(
+        following = continue_from(
+            user=request.user,
+            enrollment=enrollment,
             modules=modules,
             lesson=current,
             done_ids=done_ids,
-            last_lesson_id=enrollment.last_lesson_id,
         )
-        if following is None:
-            plan = course_plan(
-                user=request.user,
-                enrollment=enrollment,
-                modules=modules,
-                done_ids=assuming_done(done_ids, current),
-            )
-            following = plan.following(lesson_key(current))
     return render(
         request,
         "courses/lesson_detail.html",

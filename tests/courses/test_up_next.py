@@ -378,8 +378,8 @@ def test_the_lesson_pages_shortcut_gives_what_the_whole_plan_gives(
     enrollment, learner, course
 ):
     """The lesson page skips the step sources when a later lesson of the module is
-    left (courses.steps.lesson_following): for every lesson and every set of lessons
-    done, its answer is the plan's own, and it has none where only the plan knows
+    left (courses.steps.lesson_following, through continue_from): for every lesson
+    and every set of lessons done, its answer is the plan's own, and it has none where only the plan knows
     (a module's last lesson leads to its quiz)."""
     # A module of four lessons (and a draft, which staff see), so a later lesson
     # may be done or not whatever the ones between.
@@ -392,7 +392,12 @@ def test_the_lesson_pages_shortcut_gives_what_the_whole_plan_gives(
 
 
 def _shortcut_matches_the_plan(enrollment, learner, course, drafts):
-    from courses.steps import assuming_done, course_plan, lesson_following
+    from courses.steps import (
+        assuming_done,
+        continue_from,
+        course_plan,
+        lesson_following,
+    )
 
     modules = modules_with_lessons(course=course, include_drafts=drafts)
     all_lessons = [lesson for module in modules for lesson in module.visible_lessons]
@@ -414,6 +419,17 @@ def _shortcut_matches_the_plan(enrollment, learner, course, drafts):
                 done_ids=assuming_done(done, current),
             )
             whole = plan.following(lesson_key(current))
+            # What the lesson page shows: the shortcut, else the whole plan.
+            assert (
+                continue_from(
+                    user=learner,
+                    enrollment=enrollment,
+                    modules=modules,
+                    lesson=current,
+                    done_ids=done,
+                )
+                == whole
+            ), (current, done)
             if shortcut is not None:
                 shortcuts += 1
                 assert shortcut == whole, (current, done)
