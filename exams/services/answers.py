@@ -100,22 +100,36 @@ def exam_attempt_autosave(
     if not rows:
         raise AttemptNotFound("No such attempt.")
     locked = rows[0]
-    # Only what checking and saving answers reads (validate_answers, set_answers).
-    items = (
-        list(
-            locked.items.filter(position__in=sorted(positions)).only(
-                "attempt_id",
-                "position",
-                "choices",
-                "selected_key",
-                "selected_choice_id",
-                "answered_at",
-            )
-        )
-        if positions
-        else []
-    )
+    if len(positions) == 1:  # exam.js sends the one answer just chosen
+        (position,) = positions
+        items = _item_at(attempt_id=locked.pk, position=position)
+    elif positions:
+        items = list(_items(locked.pk).filter(position__in=sorted(positions)))
+    else:
+        items = []
     return _answer(locked, items, parse(items))
+
+
+def _items(attempt_id: int) -> QuerySet[AttemptQuestion]:
+    """An attempt's presented questions with only what checking and saving answers
+    reads (validate_answers, set_answers), in no particular order."""
+    return (
+        AttemptQuestion.objects.filter(attempt_id=attempt_id)
+        .order_by()
+        .only(
+            "attempt_id",
+            "position",
+            "choices",
+            "selected_key",
+            "selected_choice_id",
+            "answered_at",
+        )
+    )
+
+
+@prepared(attempt_id=int, position=int)
+def _item_at(attempt_id: int, position: int) -> QuerySet[AttemptQuestion]:
+    return _items(attempt_id).filter(position=position)
 
 
 def _answer(

@@ -4,7 +4,7 @@ checks only the questions it names)."""
 
 from __future__ import annotations
 
-import re
+from urllib.parse import parse_qs
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -52,7 +52,7 @@ def test_each_save_sends_what_is_unsaved_and_a_failed_save_is_sent_again(
 
     def sent(request) -> None:
         if request.url.endswith("/answer/") and request.method == "POST":
-            names = re.findall(r'name="([^"]+)"', request.post_data or "")
+            names = parse_qs(request.post_data or "")
             posts.append(sorted(name for name in names if name.startswith("q")))
 
     page.on("request", sent)

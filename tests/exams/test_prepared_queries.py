@@ -96,6 +96,7 @@ def _cases(user, module_exam, final_exam):
         (attempt_selectors._questions_shown, {"attempt_id": final.pk}),
         (pacing_selectors._history, {"course_id": course_id}),
         (answer_services._attempt_locked, {"attempt_id": final.pk}),
+        (answer_services._item_at, {"attempt_id": final.pk, "position": 2}),
     ]
 
 
