@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -78,8 +79,11 @@ def _examples(params: dict[str, ParamType], which: int) -> dict[str, Any]:
     values = {}
     for index, (name, kind) in enumerate(params.items()):
         if kind is int:
-            # Within PostgreSQL's integer range, as an id column requires.
-            values[name] = (1_000_003_000, 2_000_005_000)[which] + index
+            # Within every integer column's range, a positive small integer's
+            # included: Django compiles a value out of the column's range to no
+            # query at all. Any two distinct values serve: a constant of the query
+            # is the same in both builds, so it is never taken for a value.
+            values[name] = (12_011, 23_017)[which] + index
         elif kind is str:
             values[name] = f"prepared-{which}-{index}-{name}"
         elif kind is datetime.datetime:
@@ -225,7 +229,13 @@ class PreparedQuery:
         for which in (0, 1):
             queryset = self.build(**_examples(self.params, which)).using(alias)
             compiler = queryset.query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:
+                raise PreparedQueryError(
+                    f"{self.__name__}: the query matches nothing whatever the values "
+                    "(or a value is outside its column's range)."
+                ) from None
             builds.append((queryset, compiler, sql, tuple(params)))
         (queryset, compiler, sql, params), (_, _, other_sql, other) = builds
         name = self.__name__

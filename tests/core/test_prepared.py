@@ -154,8 +154,13 @@ def user_by_id(pk):
         ),
         # The value ignored.
         (lambda user_id: User.objects.filter(is_active=True), "ignores"),
+        # Nothing to run: the ORM compiles it to no query.
+        (
+            lambda user_id: User.objects.filter(pk=user_id, email__in=[]),
+            "matches nothing",
+        ),
     ],
-    ids=["transformed", "arithmetic", "in-sql", "clock", "ignored"],
+    ids=["transformed", "arithmetic", "in-sql", "clock", "ignored", "empty"],
 )
 def test_a_query_whose_values_cannot_be_placed_safely_is_refused(build, reason):
     query = prepared(user_id=int)(build)
