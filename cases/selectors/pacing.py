@@ -29,6 +29,7 @@ from core.pacing import (
     RetakeWait,
     cooldown_after,
 )
+from core.prepared import prepared
 from courses.models import Enrollment, Lesson, LessonView
 
 from ..models import Case, CaseAttempt
@@ -57,6 +58,21 @@ class CasePacing(RetakeWait):
         )
 
 
+# The learner's finished attempts of a course's cases, oldest first: read on every
+# course home, compiled once per process (core.prepared).
+@prepared(user_id=int, course_id=int)
+def _history(user_id: int, course_id: int):
+    return (
+        CaseAttempt.objects.filter(
+            user_id=user_id,
+            case__course_id=course_id,
+            status=CaseAttempt.Status.FINISHED,
+        )
+        .order_by("finished_at", "pk")
+        .values_list("pk", "case_id", "passed", "finished_at", "findings")
+    )
+
+
 def case_pacings_for(
     *, enrollment: Enrollment, cases: list[Case]
 ) -> dict[int, CasePacing]:
@@ -68,17 +84,15 @@ def case_pacings_for(
     if not cases:
         return {}
     by_id = {case.pk: case for case in cases}
+    if any(case.course_id != enrollment.course_id for case in cases):
+        raise ValueError("Pacing is read for the cases of the enrollment's course.")
     streaks: dict[int, int] = {}
     last_failed: dict[int, tuple[int, datetime, list[str]]] = {}
-    for attempt_id, case_id, passed, finished_at, findings in (
-        CaseAttempt.objects.filter(
-            user_id=enrollment.user_id,
-            case_id__in=list(by_id),
-            status=CaseAttempt.Status.FINISHED,
-        )
-        .order_by("finished_at", "pk")
-        .values_list("pk", "case_id", "passed", "finished_at", "findings")
+    for attempt_id, case_id, passed, finished_at, findings in _history(
+        user_id=enrollment.user_id, course_id=enrollment.course_id
     ):
+        if case_id not in by_id:
+            continue
         if passed:
             streaks[case_id] = 0
             last_failed.pop(case_id, None)

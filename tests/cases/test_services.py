@@ -307,3 +307,19 @@ def test_starts_are_rate_limited_per_learner(user):
     assert 0 < limited.value.retry_after <= 600
     # Someone else is not.
     case_rate_limit_hit(user=UserFactory(), action="start")
+
+
+def test_the_pacing_history_reads_what_its_queryset_reads(
+    user, enrollment, vf_case, course
+):
+    """The learner's finished attempts, compiled once per process (core.prepared,
+    issue 19): the same rows as the queryset compiled as usual, not another
+    learner's."""
+    from cases.selectors.pacing import _history
+
+    failed = fail(user, vf_case)
+    values = {"user_id": user.pk, "course_id": course.pk}
+    rows = _history(**values)
+    assert [row[:3] for row in rows] == [(failed.pk, vf_case.pk, False)]
+    assert rows == list(_history.queryset(**values))
+    assert _history(user_id=UserFactory().pk, course_id=course.pk) == []
