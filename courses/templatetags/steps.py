@@ -12,16 +12,20 @@ the steps themselves (title, URL), so no entry can outlive them; template edits 
 a restart in production (the cached loader), and with DEBUG nothing is kept.
 
 A step whose markup holds a form (starting an exam) carries the request's CSRF
-token: it is rendered for the request, never kept, and so is a unit holding one.
+token. It is kept too, rendered with a stand-in for the token (a random string of
+this process), and each request puts its own token in the stand-in's place; so is a
+unit holding one. A page without a token (no CSRF context) renders them afresh.
 """
 
 from __future__ import annotations
 
 import functools
+import secrets
 
 from django import template
 from django.conf import settings
 from django.template.loader import get_template
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
 from ..steps import Step, StepState
@@ -54,14 +58,32 @@ def _render_kept(step: Step, read_only: bool) -> SafeString:
     return _render(step, read_only)
 
 
+# Stands for the request's CSRF token in kept markup (module docstring): random per
+# process, so no text of a course can hold it.
+CSRF_STAND_IN = f"csrf-stand-in-{secrets.token_hex(16)}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _render_form_kept(step: Step, read_only: bool) -> SafeString:
+    return _render(step, read_only, csrf_token=CSRF_STAND_IN)
+
+
+def _with_token(html: str, token) -> SafeString:
+    """Kept markup with the request's CSRF token in the stand-in's place."""
+    return SafeString(html.replace(CSRF_STAND_IN, conditional_escape(str(token))))
+
+
 @register.simple_tag(takes_context=True)
 def step_item(context, step: Step, read_only: bool = False) -> SafeString:
     """`{% step_item step read_only=review %}`: the step's `<li>`."""
     read_only = bool(read_only)
-    if _has_form(step, read_only):
-        return _render(step, read_only, csrf_token=context.get("csrf_token"))
+    token = context.get("csrf_token")
     if settings.DEBUG or not _hashable(step):
-        return _render(step, read_only)
+        return _render(step, read_only, csrf_token=token)
+    if _has_form(step, read_only):
+        if not token:
+            return _render(step, read_only)
+        return _with_token(_render_form_kept(step, read_only), token)
     return _render_kept(step, read_only)
 
 
@@ -89,6 +111,7 @@ def _render_unit_kept(
     done: bool,
     steps: tuple[Step, ...],
     read_only: bool,
+    csrf: str | None = None,
 ) -> SafeString:
     return _render_unit(
         {
@@ -99,7 +122,8 @@ def _render_unit_kept(
             "done": done,
             "steps": steps,
             "read_only": read_only,
-        }
+        },
+        csrf_token=csrf,
     )
 
 
@@ -117,10 +141,11 @@ def plan_unit(context, unit, number: int, read_only: bool = False) -> SafeString
         "steps": steps,
         "read_only": read_only,
     }
-    if (
-        settings.DEBUG
-        or any(_has_form(step, read_only) for step in steps)
-        or not all(_hashable(step) for step in steps)
-    ):
-        return _render_unit(values, csrf_token=context.get("csrf_token"))
+    token = context.get("csrf_token")
+    if settings.DEBUG or not all(_hashable(step) for step in steps):
+        return _render_unit(values, csrf_token=token)
+    if any(_has_form(step, read_only) for step in steps):
+        if not token:
+            return _render_unit(values)
+        return _with_token(_render_unit_kept(**values, csrf=CSRF_STAND_IN), token)
     return _render_unit_kept(**values)
