@@ -113,11 +113,13 @@ def load_threads(
     requests: int,
     concurrency: int,
     method: str = "GET",
-    body: str | None = None,
+    body: str | tuple[str, ...] | None = None,
     headers: dict[str, str] | None = None,
     expect: int = 200,
 ) -> dict:
-    """`requests` requests from `concurrency` threads in this process."""
+    """`requests` requests from `concurrency` threads in this process; a tuple of
+    bodies is sent in turn."""
+    bodies = _bodies(body)
     latencies: list[float] = []
     failures: list[int] = []
     lock = threading.Lock()
@@ -126,10 +128,12 @@ def load_threads(
     def work() -> None:
         while True:
             with lock:
-                if next(counter, None) is None:
+                number = next(counter, None)
+                if number is None:
                     return
+            one = bodies[number % len(bodies)] if bodies else None
             start = time.perf_counter()
-            status, _ = request(port, path, method=method, body=body, headers=headers)
+            status, _ = request(port, path, method=method, body=one, headers=headers)
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)
@@ -158,8 +162,14 @@ def load_threads(
 
 WRK_SCRIPT = """
 wrk.method = {method!r}
-wrk.body = {body!r}
 {headers}
+local bodies = {{{bodies}}}
+local sent = 0
+function request()
+  if #bodies == 0 then return wrk.format() end
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, bodies[(sent % #bodies) + 1])
+end
 bad = 0
 local threads = {{}}
 function setup(thread)
@@ -174,6 +184,12 @@ function done(summary, latency, requests)
   io.write(string.format("BAD %d\\n", total))
 end
 """
+
+
+def _bodies(body: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if body is None:
+        return ()
+    return (body,) if isinstance(body, str) else tuple(body)
 
 
 def _ms(value: str) -> float:
@@ -195,16 +211,18 @@ def load_wrk(
     seconds: int,
     concurrency: int,
     method: str = "GET",
-    body: str | None = None,
+    body: str | tuple[str, ...] | None = None,
     headers: dict[str, str] | None = None,
     expect: int = 200,
 ) -> dict:
-    """wrk for `seconds` with `concurrency` connections on one thread."""
+    """wrk for `seconds` with `concurrency` connections on one thread; a tuple of
+    bodies is sent in turn."""
     header_lines = "\n".join(
         f"wrk.headers[{k!r}] = {v!r}" for k, v in (headers or {}).items()
     )
+    bodies = ", ".join(repr(one) for one in _bodies(body))
     script = WRK_SCRIPT.format(
-        method=method, body=body or "", headers=header_lines, expect=expect
+        method=method, bodies=bodies, headers=header_lines, expect=expect
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script.replace("'", '"'))
