@@ -403,11 +403,15 @@ def main() -> None:
     staff = _staff()
     client, anonymous = Client(), Client()
     client.force_login(user)
-    first = attempt.items.order_by("position").first()
-    # Two answers in turn, as a learner changing their mind: each save writes.
+    # As a learner changing answers: each save writes. The bodies go in turn over
+    # four questions, so the four connections' saves in flight touch different
+    # questions, and each question's answers alternate between two of its keys.
+    items = list(attempt.items.order_by("position")[:4])
     autosave = (
         f"/exams/attempts/{attempt.pk}/answer/",
-        tuple(f"{first.field_name}={key}" for key in first.keys[:2]),
+        tuple(
+            f"{item.field_name}={item.keys[turn]}" for turn in (0, 1) for item in items
+        ),
     )
     queries = _page_queries(client, anonymous, urls, autosave)
     staff_client = Client()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from django.core.signals import setting_changed
 from django.urls import get_script_prefix, reverse
 
 
@@ -22,3 +23,11 @@ def _reverse(name: str, args: tuple, prefix: str) -> str:
 def reverse_cached(name: str, *args: str | int) -> str:
     """`reverse(name, args=args)`, computed once per process."""
     return _reverse(name, args, get_script_prefix())
+
+
+def _urls_changed(setting: str, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":  # tests that mount other URLs
+        _reverse.cache_clear()
+
+
+setting_changed.connect(_urls_changed, dispatch_uid="core.urls.forget")
