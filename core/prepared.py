@@ -74,8 +74,8 @@ class PreparedQueryError(Exception):
 
 
 def _examples(params: dict[str, ParamType], which: int) -> dict[str, Any]:
-    """Made-up values, distinct per parameter and per compilation (`which` 0 or 1),
-    that no real row or constant of a query would plausibly hold."""
+    """Made-up values, distinct per parameter and per compilation (`which` 0 or 1):
+    the query is compiled with them, never run."""
     values = {}
     for index, (name, kind) in enumerate(params.items()):
         if kind is int:
