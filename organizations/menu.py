@@ -12,6 +12,8 @@ stale link leads to a 404, never to data.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -37,9 +39,15 @@ def on_login(sender, request: HttpRequest | None, user, **kwargs) -> None:
         menu_refresh(request, user)
 
 
+class OrganizationLink(NamedTuple):
+    slug: str
+    name: str
+    url: str  # an administrator's dashboard, an instructor's skills checks
+
+
 def organization_menu(request: HttpRequest) -> dict:
-    """Context processor: `organizations_administered`, a list of {slug, name,
-    url} (an administrator's dashboard, an instructor's skills checks)."""
+    """Context processor: `organizations_administered`, a tuple of OrganizationLink
+    (a value, so the header drawn with it is kept: core.kept)."""
     session = getattr(request, "session", None)
     user = getattr(request, "user", None)
     if session is None or user is None or not user.is_authenticated:
@@ -52,5 +60,5 @@ def organization_menu(request: HttpRequest) -> dict:
             if role == [Membership.Role.INSTRUCTOR]
             else "organizations:dashboard"
         )
-        links.append({"slug": slug, "name": name, "url": reverse(page, args=[slug])})
-    return {"organizations_administered": links}
+        links.append(OrganizationLink(slug, name, reverse(page, args=[slug])))
+    return {"organizations_administered": tuple(links)}
