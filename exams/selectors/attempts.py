@@ -79,10 +79,11 @@ def _learner_expired(user_id, cut, untimed_cut) -> QuerySet[Attempt]:
 def learner_attempts_expired(
     *, user_id: int, exam_id: int | None = None, course_id: int | None = None
 ) -> list[Attempt]:
-    """The learner's open attempts (of one exam or of one course's exams) whose time
-    is up, as `attempts_expired` selects them, in order. One query."""
-    if exam_id is not None and course_id is not None:
-        raise ValueError("Give one exam or one course, not both.")
+    """The learner's open attempts of one exam (`exam_id`) or of one course's exams
+    (`course_id`) whose time is up, as `attempts_expired` selects them, in order.
+    One query. Exactly one of the two is given (ValueError otherwise)."""
+    if (exam_id is None) == (course_id is None):
+        raise ValueError("Give one exam or one course.")
     cut = timezone.now() - DEADLINE_GRACE
     values = {
         "user_id": user_id,
@@ -91,9 +92,7 @@ def learner_attempts_expired(
     }
     if exam_id is not None:
         return _expired_of_exam(exam_id=exam_id, **values)
-    if course_id is not None:
-        return _expired_in_course(course_id=course_id, **values)
-    return list(attempts_expired().filter(user_id=user_id).order_by("pk"))
+    return _expired_in_course(course_id=course_id, **values)
 
 
 def exam_for_viewer(*, exam_id: int, as_staff: bool = False) -> Exam:

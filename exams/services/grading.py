@@ -164,13 +164,13 @@ def exam_attempt_submit(
 def exam_attempts_close_expired(
     *, user, exam_id: int | None = None, course_id: int | None = None
 ) -> list[SubmitOutcome]:
-    """Grades each of the learner's open attempts (of one exam, or one course's
-    exams, when given) whose time is up, as of its closing moment; returns the
-    outcomes of those graded now. Called by the pages a returning learner opens
-    (exam pages, the course home), so an attempt never shows "in progress" once its
-    time is up. One query when there is nothing to close. Each attempt is graded in
-    its own transaction under its row lock, so the sweeper or a submit racing with it
-    grade it once."""
+    """Grades each of the learner's open attempts of one exam, or of one course's
+    exams (exactly one of the two is given), whose time is up, as of its closing
+    moment; returns the outcomes of those graded now. Called by the pages a
+    returning learner opens (exam pages, the course home), so an attempt never shows
+    "in progress" once its time is up. One query when there is nothing to close.
+    Each attempt is graded in its own transaction under its row lock, so the
+    sweeper or a submit racing with it grade it once."""
     outcomes = []
     for attempt in learner_attempts_expired(
         user_id=user.pk, exam_id=exam_id, course_id=course_id

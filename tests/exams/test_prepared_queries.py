@@ -115,3 +115,13 @@ def test_each_prepared_query_reads_what_its_queryset_reads(
             stranger = {**values, "user_id": UserFactory().pk}
             with transaction.atomic():
                 assert query(**stranger) == [], query.__name__
+
+
+@pytest.mark.parametrize(
+    "scope", [{}, {"exam_id": 1, "course_id": 1}], ids=["neither", "both"]
+)
+def test_the_expired_attempts_are_read_for_one_exam_or_one_course(scope):
+    """Never for all of a learner's attempts by omission, nor with a filter
+    silently dropped."""
+    with pytest.raises(ValueError, match="one exam or one course"):
+        attempt_selectors.learner_attempts_expired(user_id=1, **scope)
