@@ -11,6 +11,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -50,7 +51,10 @@ def _studied(learner: User, curriculum: Curriculum) -> Enrollment:
 def test_a_certificate_being_issued_appears_without_reloading(
     page: Page, live_server, curriculum: Curriculum
 ):
-    learner = _learner()
+    # Her time zone already saved: timezone.js would otherwise post it while this
+    # test issues the certificate, and the live server's in-memory SQLite refuses a
+    # second writer (tests/browser/helpers.py).
+    learner = _learner(time_zone=settings.TIME_ZONE)
     enrollment = Enrollment.objects.create(
         user=learner,
         course=curriculum.bls,
