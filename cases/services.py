@@ -26,7 +26,7 @@ from core.errors import NotFound
 from courses.completion import completion_requirements_met
 from courses.models import Enrollment
 from courses.selectors import prerequisites_missing
-from courses.services import enrollment_complete
+from courses.services import enrollment_complete, enrollment_failure_record
 
 from .definitions import definition_for
 from .engine import Definition
@@ -292,6 +292,16 @@ def _finish(
     locked.status = CaseAttempt.Status.FINISHED
     locked.finished_at = timezone.now()
     locked.save(update_fields=[*fields, "status", "finished_at"])
+    _failure_record(locked)
+
+
+def _failure_record(finished: CaseAttempt) -> None:
+    """A failed case's retake asks for the lessons its critical findings name to be
+    opened again (selectors.pacing): the enrollment notes the failure."""
+    if not finished.passed and finished.enrollment_id is not None:
+        enrollment_failure_record(
+            enrollment_id=finished.enrollment_id, at=finished.finished_at
+        )
 
 
 @transaction.atomic
@@ -350,6 +360,8 @@ def case_attempt_act(
         locked.finished_at = timezone.now()
         update += [*fields, "status", "finished_at"]
     locked.save(update_fields=update)
+    if result.finished:
+        _failure_record(locked)
     if result.finished and locked.passed:
         completed = _complete_if_met(locked)
     return ActOutcome(

@@ -18,6 +18,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from core.urls import reverse_cached
 
@@ -320,6 +321,16 @@ class Enrollment(models.Model):
     # Where "Resume" takes the learner: the lesson they last opened.
     last_lesson = models.ForeignKey(
         Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A lesson last opened at or after this moment is opened "since" every failure
+    # recorded in this enrollment (an exam's or a case's, whose pacing asks for the
+    # lessons it names to be opened again after it), so opening it again need not be
+    # written (courses.services.lesson_open): its enrollment time, moved on by each
+    # failure (enrollment_failure_record). Null (every opening written) only for
+    # rows written outside the ORM; those from before it was kept were given the
+    # mark their history implies (exams migration 0013).
+    lesson_views_current_from = models.DateTimeField(
+        null=True, blank=True, default=timezone.now, editable=False
     )
 
     class Meta:

@@ -44,6 +44,7 @@ from .models import (
     InfoPage,
     Lesson,
     LessonProgress,
+    LessonView,
     Module,
 )
 from .outline import content_cached
@@ -214,11 +215,28 @@ def _done_lesson_ids() -> Subquery:
     )
 
 
+def _current_view_ids() -> Subquery:
+    """The ids of the enrollment's lessons opened since its last recorded failure
+    (Enrollment.lesson_views_current_from), comma-separated (or NULL)."""
+    return Subquery(
+        LessonView.objects.filter(
+            enrollment=OuterRef("pk"),
+            last_opened_at__gte=OuterRef("lesson_views_current_from"),
+        )
+        .order_by()
+        .values("enrollment")
+        .annotate(ids=StringAgg(Cast("lesson_id", CharField()), Value(",")))
+        .values("ids")
+    )
+
+
 @functools.cache
 def _learner_state_queryset(*, steps: bool = True) -> QuerySet[Enrollment]:
     # Built once per process: resolving the subqueries costs more than running
     # them (about 2 ms a page); each page filters a clone.
-    queryset = Enrollment.objects.annotate(done_lesson_ids=_done_lesson_ids())
+    queryset = Enrollment.objects.annotate(
+        done_lesson_ids=_done_lesson_ids(), current_view_ids=_current_view_ids()
+    )
     return with_step_state(queryset) if steps else queryset
 
 
@@ -252,16 +270,22 @@ def _open_with_progress(user_id: int, course_id: int) -> QuerySet[Enrollment]:
 
 def _with_state(rows: list[Enrollment], user) -> list[Enrollment]:
     """`rows` read with their state, completed: the user and the outline's course
-    set (no query when a page or a step source reads them) and `done_ids`."""
+    set (no query when a page or a step source reads them), `done_ids` and
+    `current_view_ids` (lessons whose opening need not be written again:
+    services.lesson_open)."""
     courses = outline().courses_by_id
     for enrollment in rows:
         enrollment.user = user
         # The outline's course (shared, read-only).
         if enrollment.course_id in courses:
             enrollment.course = courses[enrollment.course_id]
-        raw = enrollment.done_lesson_ids
-        enrollment.done_ids = {int(pk) for pk in raw.split(",")} if raw else set()
+        enrollment.done_ids = _ids(enrollment.done_lesson_ids)
+        enrollment.current_view_ids = _ids(enrollment.current_view_ids)
     return rows
+
+
+def _ids(raw: str | None) -> set[int]:
+    return {int(pk) for pk in raw.split(",")} if raw else set()
 
 
 def with_learner_state(*, user) -> list[Enrollment]:

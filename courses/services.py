@@ -243,7 +243,15 @@ def lesson_open(*, enrollment: Enrollment, lesson: Lesson) -> None:
     """Records that the learner opened the lesson's page in this enrollment (the
     first time, and `last_opened_at` now: one upsert) and remembers it as where they
     resume (no write if unchanged). Called by the lesson page's GET, the only proof
-    the lesson was opened: `lesson_complete` and the exams' retake rule read it.
+    the lesson was opened: `lesson_complete` and the exams' and cases' retake rules
+    read it.
+
+    Nothing is written when the enrollment was read with its state
+    (selectors.enrollment_open_with_state) showing the lesson opened since its last
+    recorded failure (Enrollment.lesson_views_current_from): the retake rules ask
+    only whether a lesson was opened after a failure, and every failure recorded so
+    far is earlier, so the new moment would change no answer; a later failure moves
+    the mark past it, and the next opening is written.
 
     Refuses (InvalidInput, lesson.not_in_course) a lesson of another course.
     """
@@ -251,6 +259,14 @@ def lesson_open(*, enrollment: Enrollment, lesson: Lesson) -> None:
         raise InvalidInput(
             "This lesson is not part of the course.", code="lesson.not_in_course"
         )
+    if lesson.pk not in getattr(enrollment, "current_view_ids", ()):
+        _lesson_view_record(enrollment, lesson)
+    if enrollment.last_lesson_id != lesson.pk:
+        enrollment.last_lesson = lesson
+        enrollment.save(update_fields=["last_lesson"])
+
+
+def _lesson_view_record(enrollment: Enrollment, lesson: Lesson) -> None:
     now = timezone.now()
     LessonView.objects.bulk_create(
         [
@@ -265,9 +281,22 @@ def lesson_open(*, enrollment: Enrollment, lesson: Lesson) -> None:
         unique_fields=["enrollment", "lesson"],
         update_fields=["last_opened_at"],
     )
-    if enrollment.last_lesson_id != lesson.pk:
-        enrollment.last_lesson = lesson
-        enrollment.save(update_fields=["last_lesson"])
+
+
+def enrollment_failure_record(*, enrollment_id: int, at: datetime) -> None:
+    """Notes a failure dated `at` (an exam attempt or a case failed in this
+    enrollment) whose retake rule asks for lessons to be opened again after it:
+    openings from before it are written again (lesson_open). On every enrollment of
+    the learner in the course, as the retake rules read the learner's history of the
+    course whichever enrollment it was made in. Call it in the failure's
+    transaction. An enrollment without the mark stays without it (each opening
+    written)."""
+    this = Enrollment.objects.filter(pk=enrollment_id)
+    Enrollment.objects.filter(
+        user_id__in=this.values("user_id"),
+        course_id__in=this.values("course_id"),
+        lesson_views_current_from__lt=at,
+    ).update(lesson_views_current_from=at)
 
 
 def _require_active_for_lessons(enrollment: Enrollment) -> None:

@@ -21,7 +21,11 @@ from django.utils import timezone
 
 from core.dates import format_moment
 from courses.models import Enrollment
-from courses.services import enrollment_complete, lessons_complete_by_test_out
+from courses.services import (
+    enrollment_complete,
+    enrollment_failure_record,
+    lessons_complete_by_test_out,
+)
 
 from ..models import Attempt, AttemptQuestion
 from ..selectors import (
@@ -107,6 +111,8 @@ def attempt_grade(locked: Attempt, *, answers: Mapping[int, str]) -> SubmitOutco
     locked.submitted_at, locked.correct_count = now, correct
     locked.score, locked.passed = score, passed
     enrollment = locked.enrollment
+    if not passed:  # its retake asks for the lessons it names to be opened again
+        enrollment_failure_record(enrollment_id=enrollment.pk, at=now)
     tested_out = []
     if passed and locked.is_test_out and enrollment.status == Enrollment.Status.ACTIVE:
         # The renewing learner showed they know the module: its lessons count as

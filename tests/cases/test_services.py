@@ -21,7 +21,8 @@ from cases.services import (
     case_rate_limit_hit,
 )
 from core.errors import NotFound
-from courses.models import Enrollment
+from courses.models import Enrollment, LessonView
+from courses.selectors import enrollment_open_with_state
 from courses.services import lesson_open
 from tests.cases.engine_helpers import load
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
@@ -243,6 +244,36 @@ def test_after_a_fail_the_lessons_of_the_debrief_come_first(
     lesson_open(enrollment=enrollment, lesson=course.lessons_by_slug["arrest-drugs"])
     _, created = case_attempt_start(user=user, case=vf_case)
     assert created
+
+
+def test_a_lesson_opened_before_the_failure_is_written_again_when_reopened(
+    user, enrollment, vf_case, course, clock
+):
+    """As the lesson page opens lessons (with the learner's state read first): a
+    second opening before the failure writes nothing, the one after it counts."""
+    lesson = course.lessons_by_slug["vf-pvt"]
+
+    def open_as_the_page_does():
+        state = enrollment_open_with_state(user=user, course=enrollment.course)
+        lesson_open(enrollment=state, lesson=lesson)
+
+    open_as_the_page_does()
+    clock.shift(timedelta(seconds=1))
+    open_as_the_page_does()  # nothing failed since: not written
+    view = LessonView.objects.get(enrollment=enrollment, lesson=lesson)
+    assert view.last_opened_at == view.first_opened_at
+    clock.shift(timedelta(seconds=1))
+    fail(user, vf_case)
+    clock.shift(timedelta(seconds=1))
+    with pytest.raises(CaseRetakeNotOpen, match="Vf Pvt"):
+        case_attempt_start(user=user, case=vf_case)
+    open_as_the_page_does()
+    view.refresh_from_db()
+    assert view.last_opened_at > view.first_opened_at
+    with pytest.raises(CaseRetakeNotOpen) as refused:
+        case_attempt_start(user=user, case=vf_case)
+    assert "Vf Pvt" not in refused.value.message
+    assert "Arrest Drugs" in refused.value.message
 
 
 def test_from_the_third_failure_in_a_row_a_cool_down_runs(

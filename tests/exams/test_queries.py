@@ -18,9 +18,11 @@ PAGE_QUERIES = 3
 # (read once: issue 19), update, release.
 ANSWER_QUERIES = 6
 # user; attempt; questions (form); savepoint, lock (with enrollment),
-# questions, conditional update, bulk update; the statistics counters (the learner's
-# earlier attempts, then one upsert each: exam, questions, choices, pairs); release.
-SUBMIT_QUERIES = 14
+# questions, conditional update, bulk update; a fail: the enrollments' mark for
+# lesson openings (courses.services.enrollment_failure_record); the statistics
+# counters (the learner's earlier attempts, then one upsert each: exam, questions,
+# choices, pairs); release.
+SUBMIT_QUERIES = 15
 
 
 def saved_answers(attempt) -> dict[int, str]:
