@@ -592,24 +592,26 @@ def member_history_for(
 # --- Invitations, join links, requirements ----------------------------------------
 
 
-def invitations_for_admin(*, organization: Organization) -> list[Invitation]:
-    """The organization's invitations, open ones first, then the latest 100 others."""
-    base = Invitation.objects.filter(organization=organization).select_related(
-        "job_role"
+def invitations_for_admin(*, organization: Organization) -> QuerySet[Invitation]:
+    """The organization's invitations for its administrators' list (paged by the
+    page): waiting ones first, by address; then accepted, withdrawn and expired
+    ones, newest first."""
+    waiting = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+    return (
+        Invitation.objects.filter(organization=organization)
+        .select_related("job_role")
+        .annotate(
+            closed=Case(When(waiting, then=Value(0)), default=Value(1)),
+            waiting_email=Case(When(waiting, then=F("email"))),
+        )
+        .order_by("closed", "waiting_email", "-created_at", "-pk")
     )
-    open_ = list(
-        base.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("email")
-    )
-    closed = list(
-        base.exclude(accepted_at__isnull=True, revoked_at__isnull=True).order_by(
-            "-created_at", "-pk"
-        )[:100]
-    )
-    return open_ + closed
 
 
-def join_links_for_admin(*, organization: Organization) -> list[JoinLink]:
-    return list(
+def join_links_for_admin(*, organization: Organization) -> QuerySet[JoinLink]:
+    """The organization's join links, active ones first, newest first (paged by
+    the page)."""
+    return (
         JoinLink.objects.filter(organization=organization)
         .select_related("job_role")
         .order_by("-is_active", "-created_at", "-pk")

@@ -333,7 +333,9 @@ def invitations(request: HttpRequest, slug: str) -> HttpResponse:
             "invite_form": invite_form,
             "roster_form": roster_form,
             "roster_errors": roster_errors,
-            "invitations": selectors.invitations_for_admin(organization=organization),
+            "page": Paginator(
+                selectors.invitations_for_admin(organization=organization), PAGE_SIZE
+            ).get_page(request.GET.get("page")),
         },
     )
 
@@ -382,7 +384,9 @@ def join_links(request: HttpRequest, slug: str) -> HttpResponse:
             "organization": organization,
             "form": form,
             "created": created,
-            "links": selectors.join_links_for_admin(organization=organization),
+            "page": Paginator(
+                selectors.join_links_for_admin(organization=organization), PAGE_SIZE
+            ).get_page(request.GET.get("page")),
         },
     )
 

@@ -484,3 +484,62 @@ def test_reopening_an_accepted_invitation_says_whether_you_are_still_a_member(
     assert f"You are a member of {organization.name}" not in page
     assert "have left it since" in page
     assert "ask its administrators for a new invitation" in page
+
+
+def test_the_invitation_list_is_paged_waiting_ones_first(
+    organization, admin_client, django_assert_max_num_queries
+):
+    """A roster of hundreds stays one page at a time: waiting invitations first by
+    address, then the closed ones newest first, every one reachable."""
+    now = timezone.now()
+    for number in range(60):
+        Invitation.objects.create(
+            organization=organization,
+            email=f"waiting{number:03}@example.org",
+            token_hash=f"w{number:063}",
+            expires_at=now + timedelta(days=14),
+        )
+    for number in range(45):
+        Invitation.objects.create(
+            organization=organization,
+            email=f"closed{number:03}@example.org",
+            token_hash=f"c{number:063}",
+            created_at=now - timedelta(days=number + 1),
+            expires_at=now + timedelta(days=14),
+            revoked_at=now,
+        )
+    url = reverse("organizations:invitations", args=[organization.slug])
+
+    def listed(page: int) -> list[str]:
+        response = admin_client.get(url, {"page": page})
+        assert f"Page {page} of 3" in response.content.decode()
+        return [i.email for i in response.context["page"].object_list]
+
+    with django_assert_max_num_queries(12):
+        first = listed(1)
+    rest = listed(2) + listed(3)
+    assert first == [f"waiting{n:03}@example.org" for n in range(50)]
+    assert rest[:10] == [f"waiting{n:03}@example.org" for n in range(50, 60)]
+    # Closed ones newest first.
+    assert rest[10:] == [f"closed{n:03}@example.org" for n in range(45)]
+    html = admin_client.get(url, {"page": 2}).content.decode()
+    assert 'rel="prev"' in html and 'rel="next"' in html
+
+
+def test_the_join_link_list_is_paged_active_ones_first(organization, admin_client):
+    for number in range(55):
+        JoinLink.objects.create(
+            organization=organization,
+            label=f"link {number:03}",
+            token_hash=f"j{number:063}",
+            is_active=number % 2 == 0,
+            deactivated_at=None if number % 2 == 0 else timezone.now(),
+        )
+    url = reverse("organizations:join_links", args=[organization.slug])
+    first = admin_client.get(url).context["page"]
+    second = admin_client.get(url, {"page": 2}).context["page"]
+    assert first.paginator.num_pages == 2
+    shown = list(first.object_list) + list(second.object_list)
+    assert len(shown) == 55
+    actives = [link.is_active for link in shown]
+    assert actives == sorted(actives, reverse=True)  # every active one first
