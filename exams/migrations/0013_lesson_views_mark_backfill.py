@@ -11,39 +11,41 @@ from django.db.models import F, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 
-def backfill(apps, schema_editor):
-    Enrollment = apps.get_model("courses", "Enrollment")
-    Attempt = apps.get_model("exams", "Attempt")
-    CaseAttempt = apps.get_model("cases", "CaseAttempt")
-    exam_failed = (
-        Attempt.objects.filter(
+def _latest_failure(model, *, course, status, at):
+    """The learner's latest failure in the enrollment's course (or NULL)."""
+    return Subquery(
+        model.objects.filter(
             user_id=OuterRef("user_id"),
-            exam__course_id=OuterRef("course_id"),
-            status="submitted",
+            **{course: OuterRef("course_id")},
+            status=status,
             passed=False,
         )
         .order_by()
         .values("user_id")
-        .annotate(at=Max("submitted_at"))
+        .annotate(at=Max(at))
         .values("at")
     )
-    case_failed = (
-        CaseAttempt.objects.filter(
-            user_id=OuterRef("user_id"),
-            case__course_id=OuterRef("course_id"),
-            status="finished",
-            passed=False,
-        )
-        .order_by()
-        .values("user_id")
-        .annotate(at=Max("finished_at"))
-        .values("at")
+
+
+def backfill(apps, schema_editor):
+    Enrollment = apps.get_model("courses", "Enrollment")
+    exam_failed = _latest_failure(
+        apps.get_model("exams", "Attempt"),
+        course="exam__course_id",
+        status="submitted",
+        at="submitted_at",
+    )
+    case_failed = _latest_failure(
+        apps.get_model("cases", "CaseAttempt"),
+        course="case__course_id",
+        status="finished",
+        at="finished_at",
     )
     Enrollment.objects.filter(lesson_views_current_from=None).update(
         lesson_views_current_from=Greatest(
             F("enrolled_at"),
-            Coalesce(Subquery(exam_failed), F("enrolled_at")),
-            Coalesce(Subquery(case_failed), F("enrolled_at")),
+            Coalesce(exam_failed, F("enrolled_at")),
+            Coalesce(case_failed, F("enrolled_at")),
         )
     )
 
