@@ -494,7 +494,9 @@ class _Checker:
                 for index, item in enumerate(nxt):
                     self.transition(item, (*base, "next", index))
 
-    def vitals(self, value: Any, path: tuple) -> None:
+    def known_items(self, value: Any, path: tuple, known, what: str):
+        """(key, item) of a mapping whose keys must be among `known` (an unknown one
+        is reported, with the known ones); nothing for None."""
         if value is None:
             return
         if not isinstance(value, dict):
@@ -503,11 +505,16 @@ class _Checker:
         for key, item in value.items():
             if key in _META:
                 continue
-            if key not in VITALS:
+            if key not in known:
                 self.add(
-                    (*path, key), f"unknown vital '{key}' (known: {', '.join(VITALS)})"
+                    (*path, key), f"unknown {what} '{key}' (known: {', '.join(known)})"
                 )
-            elif item is None:
+                continue
+            yield key, item
+
+    def vitals(self, value: Any, path: tuple) -> None:
+        for key, item in self.known_items(value, path, VITALS, "vital"):
+            if item is None:
                 continue
             elif key == "bp":
                 if not isinstance(item, str) or not BP_RE.match(item):
@@ -516,20 +523,7 @@ class _Checker:
                 self.integer(item, (*path, key), 0, 400)
 
     def findings(self, value: Any, path: tuple) -> None:
-        if value is None:
-            return
-        if not isinstance(value, dict):
-            self.add(path, "must be a mapping")
-            return
-        for key, item in value.items():
-            if key in _META:
-                continue
-            if key not in FINDING_ACTIONS:
-                self.add(
-                    (*path, key),
-                    f"unknown finding '{key}' (known: {', '.join(FINDING_ACTIONS)})",
-                )
-                continue
+        for key, item in self.known_items(value, path, FINDING_ACTIONS, "finding"):
             self.text(item, (*path, key))
             code = FINDING_ACTIONS[key]
             if self.toolkit and not offered(code, self.toolkit):

@@ -116,6 +116,32 @@ def _patient(scene: Mapping) -> str:
     return f"the patient {responds}, {breathing}, with {_pulse(scene)}."
 
 
+# What the log says for an action whose text depends on nothing but its code.
+_FIXED = {
+    "pause_cpr": "Compressions stopped.",
+    "switch_compressor": "Compressors switched.",
+    "pacing": "Transcutaneous pacing started.",
+    "iv_access": "IV access established.",
+    "io_access": "IO access established.",
+    "advanced_airway": "Advanced airway placed.",
+    "capnography": "Waveform capnography attached.",
+    "vagal_maneuver": "Vagal manoeuvre done (modified Valsalva).",
+    "stroke_alert": "Stroke team activated.",
+    "thrombolysis": "IV thrombolytic given.",
+    "cath_lab": "Catheterization lab activated.",
+    "temperature_control": "Temperature control started.",
+    "consult": "Expert consultation called.",
+    "assign_roles": "Team roles assigned.",
+    "closed_loop": "Orders confirmed with closed-loop communication.",
+    "summarize": "Summarised for the team and asked for suggestions.",
+    "back_blows": "5 back blows given.",
+    "abdominal_thrusts": "5 abdominal thrusts given.",
+    "recovery_position": "Placed in the recovery position.",
+    "handoff": "Handed over care.",
+    "terminate": "Stopped the resuscitation.",
+}
+
+
 def describe(
     definition: Definition, st: Mapping, scene: Mapping, action: Action
 ) -> str:
@@ -123,6 +149,8 @@ def describe(
     acls = definition.toolkit == "acls"
     if code in _ANSWERED:
         return _answer(code, scene)
+    if code in _FIXED:
+        return _FIXED[code]
     if code == "call_help":
         return (
             "Called for help: emergency response activated, AED or defibrillator "
@@ -140,10 +168,6 @@ def describe(
             return f"Compressions went on, now {ratio}, {hands}."
         verb = "resumed" if st["cpr_ever"] else "started"
         return f"Compressions {verb} ({ratio}, {hands})."
-    if code == "pause_cpr":
-        return "Compressions stopped."
-    if code == "switch_compressor":
-        return "Compressors switched."
     if code == "attach_pads":
         return (
             "Defibrillator pads attached."
@@ -169,50 +193,16 @@ def describe(
         return "Shock delivered. The AED says: \u201cShock delivered.\u201d"
     if code == "sync_cardioversion":
         return f"Synchronized cardioversion delivered at {p['energy']} J."
-    if code == "pacing":
-        return "Transcutaneous pacing started."
     if code == "drug":
         drug = DRUGS[p["drug"]]
         dose = drug.dose(p["dose"])
         return f"{drug.label} given: {dose.label}."
-    if code == "iv_access":
-        return "IV access established."
-    if code == "io_access":
-        return "IO access established."
     if code == "oxygen":
         return f"Oxygen given ({_label(OXYGEN_TARGET, p['target'])})."
-    if code == "advanced_airway":
-        return "Advanced airway placed."
-    if code == "capnography":
-        return "Waveform capnography attached."
     if code == "ventilate":
         return f"Ventilation rate set: {_label(VENT_RATE, p['rate'])}."
     if code == "treat_cause":
         return f"Treated: {_CAUSE_LABELS[p['cause']].lower()}."
-    if code == "vagal_maneuver":
-        return "Vagal manoeuvre done (modified Valsalva)."
-    if code == "stroke_alert":
-        return "Stroke team activated."
-    if code == "thrombolysis":
-        return "IV thrombolytic given."
-    if code == "cath_lab":
-        return "Catheterization lab activated."
-    if code == "temperature_control":
-        return "Temperature control started."
-    if code == "consult":
-        return "Expert consultation called."
-    if code == "assign_roles":
-        return "Team roles assigned."
-    if code == "closed_loop":
-        return "Orders confirmed with closed-loop communication."
-    if code == "summarize":
-        return "Summarised for the team and asked for suggestions."
-    if code == "back_blows":
-        return "5 back blows given."
-    if code == "abdominal_thrusts":
-        return "5 abdominal thrusts given."
-    if code == "recovery_position":
-        return "Placed in the recovery position."
     if code == "advance":
         if st["cpr"] and not scene["pulse"] and st["cycle_start"] is not None:
             if st["pads"] or st["monitor"]:
@@ -221,8 +211,4 @@ def describe(
         if st["cpr"]:
             return "Compressions went on for a minute."
         return "Waited a minute."
-    if code == "handoff":
-        return "Handed over care."
-    if code == "terminate":
-        return "Stopped the resuscitation."
     raise ValueError(f"no text for {code}")
