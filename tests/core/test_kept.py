@@ -143,3 +143,11 @@ def test_with_debug_nothing_is_kept(settings):
 
 def _without_tokens(html: str) -> str:
     return TOKEN.sub("", html)
+
+
+def test_a_visitors_paths_are_not_kept(bls):
+    """The path is the visitor's to choose (any 404 under a course): their header is
+    drawn each time, and the shared cache does not grow with it."""
+    for number in range(5):
+        Client().get(f"/courses/bls/images/nothing-{number}.png")
+    assert kept._kept.cache_info().currsize <= 1  # the footer
