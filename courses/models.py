@@ -397,7 +397,9 @@ class LessonProgress(models.Model):
 
 
 class LessonView(models.Model):
-    """That the learner opened a lesson's page in this enrollment, and when last.
+    """That the learner opened a lesson's page in this enrollment, and when last in a
+    way that counts (services.lesson_open: an opening since the enrollment's last
+    failure is not written again).
 
     Recorded by the server on the page's GET (`lesson_open`), never posted by the
     browser: "mark complete" is accepted only for a lesson opened here, and a failed
