@@ -63,7 +63,9 @@ def mercy(transactional_db):
                     status="completed",
                     completed_at=timezone.now(),
                 ),
-                issued_on=today.replace(day=1),
+                # Two years' validity, ending `days` from today (before today
+                # for the lapsed one), so issue always precedes expiry.
+                issued_on=today + timezone.timedelta(days=days - 730),
                 expires_on=today + timezone.timedelta(days=days),
                 code=f"BLS-AAA{n}-BBBB-CCCC",
             )
