@@ -16,6 +16,10 @@ stand-in for the token (a random string of this process, which no content can
 hold), and each request puts its own token in the stand-in's place. Without a token
 (a page rendered outside a request) such markup is rendered afresh.
 
+The active time zone and language are part of the key, as a template's `date`
+filter or `{% translate %}` reads them: a learner in Tokyo never gets the markup drawn
+for one in New York.
+
 Content edits change the values themselves (titles, URLs); template edits take a
 restart in production (the cached loader); with DEBUG nothing is kept.
 """
@@ -29,6 +33,7 @@ from collections.abc import Hashable, Mapping
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.template.loader import get_template
+from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
@@ -47,7 +52,13 @@ def render_fresh(
 
 
 @functools.lru_cache(maxsize=4096)
-def _kept(template_name: str, items: tuple[tuple[str, Hashable], ...]) -> SafeString:
+def _kept(
+    template_name: str,
+    items: tuple[tuple[str, Hashable], ...],
+    zone: str,
+    language: str | None,
+) -> SafeString:
+    # `zone` and `language` are the active ones, which the rendering reads.
     return render_fresh(template_name, dict(items), csrf_token=CSRF_STAND_IN)
 
 
@@ -55,12 +66,18 @@ def render_kept(
     template_name: str, values: Mapping[str, object], csrf_token=None
 ) -> SafeString:
     """`template_name` rendered with `values` alone, once per process for each
-    distinct `values` (which must be hashable; others are rendered every time), with
-    `csrf_token` where the markup holds the token."""
+    distinct `values` (which must be hashable; others are rendered every time) in
+    the active time zone and language, with `csrf_token` where the markup holds the
+    token."""
     if settings.DEBUG:
         return render_fresh(template_name, values, csrf_token)
     try:
-        html = _kept(template_name, tuple(sorted(values.items())))
+        html = _kept(
+            template_name,
+            tuple(sorted(values.items())),
+            timezone.get_current_timezone_name(),
+            translation.get_language(),
+        )
     except TypeError:  # an unhashable value: rendered, not kept
         return render_fresh(template_name, values, csrf_token)
     if CSRF_STAND_IN not in html:

@@ -299,6 +299,22 @@ def enrollment_failure_record(*, enrollment_id: int, at: datetime) -> None:
     ).update(lesson_views_current_from=at)
 
 
+def enrollment_failure_seen(*, enrollment: Enrollment, at: datetime) -> None:
+    """The retake rules found a failure dated `at` in the learner's history of the
+    course (exams' and cases' pacing selectors). Should the enrollment's mark be
+    earlier, the failure was recorded by a process that did not move it (one still
+    running the previous release during a deploy): it is moved now, as
+    `enrollment_failure_record` would have, so the learner's next opening of each
+    lesson is written and can open the retake. Otherwise nothing is written."""
+    mark = enrollment.lesson_views_current_from
+    if mark is None or mark >= at:
+        return
+    enrollment_failure_record(enrollment_id=enrollment.pk, at=at)
+    enrollment.lesson_views_current_from = at
+    # Read against the earlier mark: this instance no longer skips any opening.
+    vars(enrollment).pop("current_view_ids", None)
+
+
 def _require_active_for_lessons(enrollment: Enrollment) -> None:
     """Lessons are completed only in an active enrollment (not waiting, not done)."""
     if enrollment.status != Enrollment.Status.ACTIVE:

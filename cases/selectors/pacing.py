@@ -31,6 +31,7 @@ from core.pacing import (
 )
 from core.prepared import prepared
 from courses.models import Enrollment, Lesson, LessonView
+from courses.services import enrollment_failure_seen
 
 from ..models import Case, CaseAttempt
 
@@ -106,6 +107,11 @@ def case_pacings_for(
         last_failed[case_id] = (attempt_id, finished_at, slugs)
     if not last_failed:
         return {}
+    # A failure the previous release recorded without moving the enrollment's mark:
+    # moved now, so opening the lessons named below is written (courses.services).
+    enrollment_failure_seen(
+        enrollment=enrollment, at=max(at for _, at, _ in last_failed.values())
+    )
     wanted = {slug for *_, slugs in last_failed.values() for slug in slugs}
     lessons: dict[tuple[int, str], tuple[LessonToOpen, datetime | None]] = {}
     if wanted:

@@ -2,9 +2,10 @@
 when the opening counts for something).
 
 Added null (every opening of a null row is written), and only then given its
-default (the creation moment) for new enrollments: a default given with the
-AddField would fill existing rows with the migration's moment and hide their
-failures. exams 0013 then gives existing rows the mark their history implies."""
+default (the creation moment) for new enrollments. A default given with the
+AddField would stamp every existing row with the migration's moment: safe (a later
+mark only has more openings written) but true of no row's history. exams 0013 then
+gives existing rows the mark their history implies."""
 
 import django.utils.timezone
 from django.db import migrations, models

@@ -26,6 +26,7 @@ from django.urls import reverse
 from core.pacing import LessonToOpen, RetakeWait, cooldown_after
 from core.prepared import prepared
 from courses.models import Enrollment, LessonView
+from courses.services import enrollment_failure_seen
 
 from ..models import Attempt, AttemptQuestion, CooldownClearance, Exam
 
@@ -104,6 +105,11 @@ def exam_pacings_for(
             last_failed[exam_id] = (attempt_id, submitted_at, cleared)
     if not last_failed:
         return {}
+    # A failure the previous release graded without moving the enrollment's mark:
+    # moved now, so opening the lessons named below is written (courses.services).
+    enrollment_failure_seen(
+        enrollment=enrollment, at=max(at for _, at, _ in last_failed.values())
+    )
     opened_at = LessonView.objects.filter(
         enrollment=enrollment, lesson_id=OuterRef("question__review_lesson_id")
     ).values("last_opened_at")[:1]

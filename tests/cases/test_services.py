@@ -276,6 +276,36 @@ def test_a_lesson_opened_before_the_failure_is_written_again_when_reopened(
     assert "Arrest Drugs" in refused.value.message
 
 
+def test_a_failure_recorded_without_moving_the_mark_heals_on_the_next_refusal(
+    learner_client, user, enrollment, vf_case, course, clock
+):
+    """A failure recorded by a process still running the previous release leaves
+    the enrollment's mark behind, so a later opening of a lesson already opened
+    since the mark would not be written: the retake rule moves the mark when it
+    sees the failure, and the next opening counts."""
+    lesson = course.lessons_by_slug["vf-pvt"]
+
+    def open_as_the_page_does():
+        state = enrollment_open_with_state(user=user, course=enrollment.course)
+        lesson_open(enrollment=state, lesson=lesson)
+
+    open_as_the_page_does()
+    mark = Enrollment.objects.get(pk=enrollment.pk).lesson_views_current_from
+    clock.shift(timedelta(seconds=1))
+    fail(user, vf_case)
+    Enrollment.objects.filter(pk=enrollment.pk).update(lesson_views_current_from=mark)
+    clock.shift(timedelta(seconds=1))
+    open_as_the_page_does()  # under the mark left behind: not written
+    # The case's page says what to open first.
+    page = learner_client.get(vf_case.get_absolute_url()).content.decode()
+    assert "Vf Pvt" in page
+    clock.shift(timedelta(seconds=1))
+    open_as_the_page_does()
+    with pytest.raises(CaseRetakeNotOpen) as refused:
+        case_attempt_start(user=user, case=vf_case)
+    assert "Vf Pvt" not in refused.value.message
+
+
 def test_from_the_third_failure_in_a_row_a_cool_down_runs(
     user, enrollment, vf_case, course, clock
 ):

@@ -6,11 +6,13 @@ its own CSRF token."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from core import kept
 from core.kept import CSRF_STAND_IN, render_kept
@@ -151,3 +153,28 @@ def test_a_visitors_paths_are_not_kept(bls):
     for number in range(5):
         Client().get(f"/courses/bls/images/nothing-{number}.png")
     assert kept._kept.cache_info().currsize <= 1  # the footer
+
+
+def test_markup_is_kept_per_time_zone_and_language(settings):
+    """A template's `date` filter reads the active time zone and language: each
+    learner's markup is drawn in their own."""
+    settings.TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [
+                    (
+                        "django.template.loaders.locmem.Loader",
+                        {"when.html": "{{ at|date:'H:i F' }}"},
+                    )
+                ]
+            },
+        }
+    ]
+    at = {"at": datetime(2026, 12, 1, 12, 0, tzinfo=UTC)}
+    with timezone.override("America/New_York"):
+        assert render_kept("when.html", at) == "07:00 December"
+        with translation.override("fr"):
+            assert render_kept("when.html", at) == "07:00 décembre"
+    with timezone.override("Asia/Tokyo"):
+        assert render_kept("when.html", at) == "21:00 December"

@@ -10,6 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from courses.models import Enrollment, Lesson, LessonProgress
+from courses.selectors import enrollment_open_with_state
 from courses.services import lesson_open
 from exams.models import Attempt, Exam
 from exams.selectors import exam_pacing_for
@@ -66,10 +67,16 @@ def complete_lessons(enrollment: Enrollment, lessons=None) -> None:
 
 
 def open_lessons(enrollment: Enrollment, lessons=None) -> None:
-    """Opens each lesson's page as the learner (the server's record of the GET)."""
+    """Opens each lesson's page as the learner (the server's record of the GET), as
+    the page does: with the learner's state read first, so an opening that would
+    change no retake rule is not written (courses.services.lesson_open)."""
     lessons = lessons if lessons is not None else enrollment.course.lessons.all()
     for lesson in lessons:
-        lesson_open(enrollment=enrollment, lesson=lesson)
+        state = enrollment_open_with_state(
+            user=enrollment.user, course=enrollment.course
+        )
+        as_read = state if state is not None and state.pk == enrollment.pk else None
+        lesson_open(enrollment=as_read or enrollment, lesson=lesson)
 
 
 @pytest.fixture

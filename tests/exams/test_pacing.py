@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from core import ratelimit
+from courses.models import Enrollment
 from curriculum.services import content_sync
 from exams.models import Attempt, CooldownClearance, Exam
 from exams.selectors import exam_pacing_for
@@ -72,6 +73,33 @@ def test_a_retake_opens_once_the_lessons_named_are_opened_after_the_failure(
     learner_client.get(lesson.get_absolute_url())
     assert start_refusal(user, module_exam) is None
     assert Attempt.objects.count() == 2
+
+
+def test_a_failure_graded_without_moving_the_mark_heals_on_the_next_refusal(
+    learner_client, user, module_exam, studied, clock
+):
+    """A failure graded by a process still running the previous release leaves the
+    enrollment's mark behind, so reopening a lesson opened since the mark would not
+    be written: the retake rule moves the mark when it sees the failure, and the
+    next opening of the lesson's page opens the retake."""
+    lesson = module_exam.module.lessons.order_by("order").first()
+    learner_client.get(lesson.get_absolute_url())
+    mark = Enrollment.objects.get(pk=studied.pk).lesson_views_current_from
+    clock.shift(MINUTE)
+    fail(user, module_exam)
+    Enrollment.objects.filter(pk=studied.pk).update(lesson_views_current_from=mark)
+    clock.shift(MINUTE)
+    learner_client.get(lesson.get_absolute_url())  # under the mark: not written
+    # The learner tries to start it: refused, and the exam's page says why.
+    refused = learner_client.post(
+        reverse("exams:start", args=[module_exam.pk]), follow=True
+    )
+    assert f"open the lesson that teaches what you missed: “{lesson.title}”" in (
+        unescape(refused.content.decode())
+    )
+    clock.shift(MINUTE)
+    learner_client.get(lesson.get_absolute_url())
+    assert start_refusal(user, module_exam) is None
 
 
 def test_cooldowns_follow_the_schedule_and_a_pass_resets_them(
