@@ -15,7 +15,7 @@ class CertificatesConfig(AppConfig):
         )
         from courses.events import EnrollmentCompleted
         from courses.pages import page_section_register
-        from courses.steps import completion_source_register
+        from courses.steps import completion_source_register, step_state_register
 
         from . import checks, handlers, selectors  # noqa: F401 (checks register)
         from .events import (
@@ -41,3 +41,5 @@ class CertificatesConfig(AppConfig):
         page_section_register("dashboard", selectors.dashboard_certificates)
         # What follows a completed course: its certificate (courses.steps).
         completion_source_register(selectors.certificate_steps_for)
+        # ...read with the enrollments themselves where a page reads their state.
+        step_state_register("certificate", selectors.certificate_state)

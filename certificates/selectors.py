@@ -18,6 +18,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -33,7 +34,15 @@ from core.prepared import prepared
 from courses.credentials import Held
 from courses.models import Course, Enrollment
 from courses.selectors import RENEWAL_WINDOW
-from courses.steps import Link, Step, StepKind, StepState
+from courses.steps import (
+    Link,
+    Step,
+    StepKind,
+    StepState,
+    rows_state,
+    state_rows,
+    step_state,
+)
 
 from .attestations import SkillsAttestation, skills_attestations_for
 from .codes import normalize_code
@@ -873,19 +882,55 @@ def dashboard_certificates(
 # --- The certificate as the step that follows a completed course (courses.steps) --
 
 
+def certificate_state() -> Subquery:
+    """The enrollment's certificate (or NULL), as a JSON object: the step state
+    courses reads with the enrollment (courses.steps, registered in apps.py), so
+    the dashboard reads what follows each completed course with its enrollments."""
+    return rows_state(
+        Certificate.objects.filter(enrollment=OuterRef("pk")),
+        code="code",
+        status="status",
+        expires_on="expires_on",
+    )
+
+
+def _certificate_of_state(enrollment: Enrollment, rows: str | None):
+    """The certificate described by `certificate_state`, or None: an unsaved
+    instance holding what the step shows."""
+    found = state_rows(rows)  # at most one: a certificate per enrollment
+    if not found:
+        return None
+    return Certificate(
+        enrollment_id=enrollment.pk,
+        user_id=enrollment.user_id,
+        code=found[0]["code"],
+        status=found[0]["status"],
+        expires_on=date.fromisoformat(found[0]["expires_on"]),
+    )
+
+
 def certificate_steps_for(*, user, enrollments: list[Enrollment]) -> dict[int, Step]:
     """What follows each completed enrollment: its certificate, to download (with
     its verify page), or one being issued (the page showing it refreshes itself
     until it is), or waiting for the learner's legal name. Registered with
-    courses.steps (completion source); one query."""
+    courses.steps (completion source); no query when the enrollments were read
+    with their step state (courses.steps.with_step_state), else one."""
     if any(enrollment.user_id != user.pk for enrollment in enrollments):
         raise ValueError("The enrollments must be the user's.")
-    wanted = {enrollment.pk for enrollment in enrollments}
-    certificates = {
-        certificate.enrollment_id: certificate
-        for certificate in _certificates_following(user_id=user.pk)
-        if certificate.enrollment_id in wanted
-    }
+    certificates = {}
+    unread = set()
+    for enrollment in enrollments:
+        loaded, rows = step_state(enrollment, "certificate")
+        if loaded:
+            certificates[enrollment.pk] = _certificate_of_state(enrollment, rows)
+        else:
+            unread.add(enrollment.pk)
+    if unread:
+        certificates.update(
+            (certificate.enrollment_id, certificate)
+            for certificate in _certificates_following(user_id=user.pk)
+            if certificate.enrollment_id in unread
+        )
     today = site_today()
     answer = {}
     for enrollment in enrollments:

@@ -69,6 +69,8 @@ def test_a_learner_who_completed_a_course_is_never_told_they_have_none(
     assert "You are not enrolled in any course yet" not in page
     assert 'data-certificate="' in page
     assert 'href="/learn/bls/">Reread the lessons' in page
+    # Its certificate is in hand, not on its way.
+    assert "certificate on its way" not in page and "Being issued" not in page
 
 
 def test_a_completed_course_whose_certificate_is_coming_says_so(client, nurse, bls):
