@@ -16,9 +16,12 @@ stand-in for the token (a random string of this process, which no content can
 hold), and each request puts its own token in the stand-in's place. Without a token
 (a page rendered outside a request) such markup is rendered afresh.
 
-The active time zone and language are part of the key, as a template's `date`
-filter or `{% translate %}` reads them: a learner in Tokyo never gets the markup drawn
-for one in New York.
+Nothing but the values may shape the markup, so a kept template may not read what
+a request sets around it: no date or time formatting (the active time zone), no
+translation (the active language), no clock, no `{% include %}` of a template that
+does. Pass such values formatted. A template that breaks the rule is refused
+(ImproperlyConfigured) the first time it is kept, in every environment but DEBUG,
+so the suite's pages find it.
 
 Content edits change the values themselves (titles, URLs); template edits take a
 restart in production (the cached loader); with DEBUG nothing is kept.
@@ -27,13 +30,14 @@ restart in production (the cached loader); with DEBUG nothing is kept.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from collections.abc import Hashable, Mapping
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.template.loader import get_template
-from django.utils import timezone, translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
@@ -51,14 +55,34 @@ def render_fresh(
     return SafeString(get_template(template_name).render(context))
 
 
+# What a kept template may not use (module docstring): filters and tags that read
+# the active time zone, language or the clock.
+_READS_THE_REQUEST = re.compile(
+    r"\|\s*(?:date|time|timesince|timeuntil|naturaltime|naturalday|localtime|utc"
+    r"|timezone)\b"
+    r"|\{%\s*(?:now|trans|translate|blocktrans|blocktranslate|localtime|timezone"
+    r"|get_current_timezone|get_current_language|language)\b"
+)
+_INCLUDE = re.compile(r"""\{%\s*include\s+["']([^"']+)["']""")
+
+
+@functools.cache
+def _check_pure(template_name: str) -> None:
+    """Refuses a template (or one it includes) that reads more than its values."""
+    source = get_template(template_name).template.source
+    if found := _READS_THE_REQUEST.search(source):
+        raise ImproperlyConfigured(
+            f"{template_name} is kept (core.kept) but uses {found.group(0)!r}, which "
+            "reads the request's time zone, language or clock: pass the value "
+            "formatted instead."
+        )
+    for included in _INCLUDE.findall(source):
+        _check_pure(included)
+
+
 @functools.lru_cache(maxsize=4096)
-def _kept(
-    template_name: str,
-    items: tuple[tuple[str, Hashable], ...],
-    zone: str,
-    language: str | None,
-) -> SafeString:
-    # `zone` and `language` are the active ones, which the rendering reads.
+def _kept(template_name: str, items: tuple[tuple[str, Hashable], ...]) -> SafeString:
+    _check_pure(template_name)
     return render_fresh(template_name, dict(items), csrf_token=CSRF_STAND_IN)
 
 
@@ -66,18 +90,12 @@ def render_kept(
     template_name: str, values: Mapping[str, object], csrf_token=None
 ) -> SafeString:
     """`template_name` rendered with `values` alone, once per process for each
-    distinct `values` (which must be hashable; others are rendered every time) in
-    the active time zone and language, with `csrf_token` where the markup holds the
-    token."""
+    distinct `values` (which must be hashable; others are rendered every time), with
+    `csrf_token` where the markup holds the token."""
     if settings.DEBUG:
         return render_fresh(template_name, values, csrf_token)
     try:
-        html = _kept(
-            template_name,
-            tuple(sorted(values.items())),
-            timezone.get_current_timezone_name(),
-            translation.get_language(),
-        )
+        html = _kept(template_name, tuple(sorted(values.items())))
     except TypeError:  # an unhashable value: rendered, not kept
         return render_fresh(template_name, values, csrf_token)
     if CSRF_STAND_IN not in html:
@@ -90,6 +108,7 @@ def render_kept(
 def forget() -> None:
     """Drops every kept markup (tests that change templates or settings)."""
     _kept.cache_clear()
+    _check_pure.cache_clear()
 
 
 def _setting_changed(**kwargs) -> None:

@@ -303,9 +303,12 @@ def enrollment_failure_seen(*, enrollment: Enrollment, at: datetime) -> None:
     """The retake rules found a failure dated `at` in the learner's history of the
     course (exams' and cases' pacing selectors). Should the enrollment's mark be
     earlier, the failure was recorded by a process that did not move it (one still
-    running the previous release during a deploy): it is moved now, as
-    `enrollment_failure_record` would have, so the learner's next opening of each
-    lesson is written and can open the retake. Otherwise nothing is written."""
+    running the previous release during a deploy), or this instance was read before
+    the failure was recorded: the mark is moved as `enrollment_failure_record`
+    would have (an update that changes nothing in the second case), so the
+    learner's next opening of each lesson is written and can open the retake. It
+    only ever moves the mark later, which only has more openings written.
+    Otherwise nothing is written."""
     mark = enrollment.lesson_views_current_from
     if mark is None or mark >= at:
         return

@@ -81,7 +81,9 @@ def case_pacings_for(
     time (none for a case never finished or last passed). Two queries whatever the
     number of cases or attempts, one when no case was failed last: the learner's
     finished attempts of these cases, then the lessons their last failures linked
-    with when this enrollment last opened each."""
+    with when this enrollment last opened each; one update more when the
+    enrollment's lesson-views mark is older than the last failure
+    (courses.services.enrollment_failure_seen)."""
     if not cases:
         return {}
     by_id = {case.pk: case for case in cases}

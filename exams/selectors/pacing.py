@@ -84,7 +84,9 @@ def exam_pacings_for(
     (none for an exam never taken or last passed). Two queries whatever the number
     of exams, attempts or questions, one when no exam was failed last: the learner's
     submitted attempts (with any staff clearance), then the lessons named by the last
-    failures' missed items with when this enrollment last opened each."""
+    failures' missed items with when this enrollment last opened each; one update
+    more when the enrollment's lesson-views mark is older than the last failure
+    (courses.services.enrollment_failure_seen)."""
     if not exams:
         return {}
     by_id = {exam.pk: exam for exam in exams}

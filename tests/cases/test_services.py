@@ -276,13 +276,13 @@ def test_a_lesson_opened_before_the_failure_is_written_again_when_reopened(
     assert "Arrest Drugs" in refused.value.message
 
 
-def test_a_failure_recorded_without_moving_the_mark_heals_on_the_next_refusal(
+def test_a_failure_recorded_without_moving_the_mark_heals_on_the_cases_page(
     learner_client, user, enrollment, vf_case, course, clock
 ):
     """A failure recorded by a process still running the previous release leaves
     the enrollment's mark behind, so a later opening of a lesson already opened
-    since the mark would not be written: the retake rule moves the mark when it
-    sees the failure, and the next opening counts."""
+    since the mark would not be written: the retake rule moves the mark when the
+    case's page reads it, and the next opening counts."""
     lesson = course.lessons_by_slug["vf-pvt"]
 
     def open_as_the_page_does():

@@ -9,10 +9,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
 
 from core import kept
 from core.kept import CSRF_STAND_IN, render_kept
@@ -155,9 +155,19 @@ def test_a_visitors_paths_are_not_kept(bls):
     assert kept._kept.cache_info().currsize <= 1  # the footer
 
 
-def test_markup_is_kept_per_time_zone_and_language(settings):
-    """A template's `date` filter reads the active time zone and language: each
-    learner's markup is drawn in their own."""
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ at|date:'H:i' }}",
+        "{{ at | timesince }}",
+        "{% now 'Y' %}",
+        "{% load i18n %}{% translate 'Hello' %}",
+        '{% include "dated.html" %}',
+    ],
+)
+def test_a_kept_template_may_not_read_the_time_zone_language_or_clock(settings, source):
+    """Its markup is shared by every request, so what a request sets around it (the
+    learner's time zone, the language, the moment) must not shape it."""
     settings.TEMPLATES = [
         {
             "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -165,16 +175,14 @@ def test_markup_is_kept_per_time_zone_and_language(settings):
                 "loaders": [
                     (
                         "django.template.loaders.locmem.Loader",
-                        {"when.html": "{{ at|date:'H:i F' }}"},
+                        {"kept.html": source, "dated.html": "{{ at|date }}"},
                     )
                 ]
             },
         }
     ]
     at = {"at": datetime(2026, 12, 1, 12, 0, tzinfo=UTC)}
-    with timezone.override("America/New_York"):
-        assert render_kept("when.html", at) == "07:00 December"
-        with translation.override("fr"):
-            assert render_kept("when.html", at) == "07:00 décembre"
-    with timezone.override("Asia/Tokyo"):
-        assert render_kept("when.html", at) == "21:00 December"
+    with pytest.raises(ImproperlyConfigured, match=r"(kept|dated)\.html"):
+        render_kept("kept.html", at)
+    # Drawn afresh (not kept), it is an ordinary template.
+    assert kept.render_fresh("kept.html", at)

@@ -68,8 +68,9 @@ def complete_lessons(enrollment: Enrollment, lessons=None) -> None:
 
 def open_lessons(enrollment: Enrollment, lessons=None) -> None:
     """Opens each lesson's page as the learner (the server's record of the GET), as
-    the page does: with the learner's state read first, so an opening that would
-    change no retake rule is not written (courses.services.lesson_open)."""
+    the page of an open enrollment does: with the learner's state read first, so an
+    opening that would change no retake rule is not written
+    (courses.services.lesson_open). Any other enrollment has it written."""
     lessons = lessons if lessons is not None else enrollment.course.lessons.all()
     for lesson in lessons:
         state = enrollment_open_with_state(

@@ -75,13 +75,14 @@ def test_a_retake_opens_once_the_lessons_named_are_opened_after_the_failure(
     assert Attempt.objects.count() == 2
 
 
-def test_a_failure_graded_without_moving_the_mark_heals_on_the_next_refusal(
+def test_a_failure_graded_without_moving_the_mark_heals_on_the_refusals_page(
     learner_client, user, module_exam, studied, clock
 ):
     """A failure graded by a process still running the previous release leaves the
     enrollment's mark behind, so reopening a lesson opened since the mark would not
     be written: the retake rule moves the mark when it sees the failure, and the
-    next opening of the lesson's page opens the retake."""
+    next opening of the lesson's page opens the retake. A refused start rolls its
+    move back; the exam's page the refusal shows moves it for good."""
     lesson = module_exam.module.lessons.order_by("order").first()
     learner_client.get(lesson.get_absolute_url())
     mark = Enrollment.objects.get(pk=studied.pk).lesson_views_current_from
