@@ -42,4 +42,6 @@ class CertificatesConfig(AppConfig):
         # What follows a completed course: its certificate (courses.steps).
         completion_source_register(selectors.certificate_steps_for)
         # ...read with the enrollments themselves where a page reads their state.
-        step_state_register("certificate", selectors.certificate_state)
+        step_state_register(
+            "certificate", selectors.certificate_state, completed_only=True
+        )

@@ -243,6 +243,9 @@ class CoursePlan:
 _step_sources: list = []
 _completion_sources: list = []
 _state_sources: dict[str, Callable[[], Any]] = {}
+# The states only a completed enrollment can hold (what follows it): not read with
+# open enrollments alone.
+_completed_states: set[str] = set()
 
 
 def step_source_register(fn) -> None:
@@ -257,19 +260,34 @@ def completion_source_register(fn) -> None:
         _completion_sources.append(fn)
 
 
-def step_state_register(name: str, fn: Callable[[], Any]) -> None:
+def step_state_register(
+    name: str, fn: Callable[[], Any], *, completed_only: bool = False
+) -> None:
     """Lets a step source read the learner's records with the enrollment itself
     (one query for the learner's whole state on a page, issue 19): `fn()` returns
     an expression over an Enrollment row (`OuterRef("pk")` is its id) that
     `with_step_state` annotates; the source reads the value back with
-    `step_state(enrollment, name)` and queries only when it was not loaded."""
+    `step_state(enrollment, name)` and queries only when it was not loaded.
+    `completed_only`: a state only a completed enrollment holds (its certificate),
+    not read where only open enrollments are."""
     _state_sources[name] = fn
+    if completed_only:
+        _completed_states.add(name)
+    else:
+        _completed_states.discard(name)
 
 
-def with_step_state(queryset: QuerySet[Enrollment]) -> QuerySet[Enrollment]:
-    """`queryset` with every registered step state annotated."""
+def with_step_state(
+    queryset: QuerySet[Enrollment], *, completed: bool = True
+) -> QuerySet[Enrollment]:
+    """`queryset` with every registered step state annotated; without `completed`
+    (a query of open enrollments only) not those only completed ones hold."""
     return queryset.annotate(
-        **{f"step_state_{name}": fn() for name, fn in _state_sources.items()}
+        **{
+            f"step_state_{name}": fn()
+            for name, fn in _state_sources.items()
+            if completed or name not in _completed_states
+        }
     )
 
 

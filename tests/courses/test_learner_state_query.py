@@ -15,7 +15,12 @@ from tests.factories import CourseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-STATE = ("done_lesson_ids", "step_state_exams", "step_state_cases")
+STATE = (
+    "done_lesson_ids",
+    "step_state_exams",
+    "step_state_cases",
+    "step_state_certificate",
+)
 
 
 def _rows(enrollments) -> list[tuple]:
@@ -77,3 +82,16 @@ def test_the_pages_see_the_state_of_their_own_learner(busy, course):
     assert mine.user == busy and theirs.user == other
     assert len(mine.done_ids) == len(lessons(course))
     assert theirs.done_ids == set()
+
+
+def test_only_a_query_that_may_read_completed_enrollments_reads_their_certificate(
+    busy, course
+):
+    """What follows a completed course (its certificate) is read with the dashboard's
+    enrollments, not with the open enrollment a course home reads."""
+    (open_row,) = selectors._open_with_state(user_id=busy.pk, course_id=course.pk)
+    assert not hasattr(open_row, "step_state_certificate")
+    assert all(
+        hasattr(row, "step_state_certificate")
+        for row in selectors._all_with_state(user_id=busy.pk)
+    )
