@@ -22,9 +22,9 @@ from cases.services import (
 )
 from core.errors import NotFound
 from courses.models import Enrollment, LessonView
-from courses.selectors import enrollment_open_with_state
 from courses.services import lesson_open
 from tests.cases.engine_helpers import load
+from tests.exams.conftest import open_lessons
 from tests.factories import CourseFactory, EnrollmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -253,13 +253,9 @@ def test_a_lesson_opened_before_the_failure_is_written_again_when_reopened(
     second opening before the failure writes nothing, the one after it counts."""
     lesson = course.lessons_by_slug["vf-pvt"]
 
-    def open_as_the_page_does():
-        state = enrollment_open_with_state(user=user, course=enrollment.course)
-        lesson_open(enrollment=state, lesson=lesson)
-
-    open_as_the_page_does()
+    open_lessons(enrollment, [lesson])
     clock.shift(timedelta(seconds=1))
-    open_as_the_page_does()  # nothing failed since: not written
+    open_lessons(enrollment, [lesson])  # nothing failed since: not written
     view = LessonView.objects.get(enrollment=enrollment, lesson=lesson)
     assert view.last_opened_at == view.first_opened_at
     clock.shift(timedelta(seconds=1))
@@ -267,7 +263,7 @@ def test_a_lesson_opened_before_the_failure_is_written_again_when_reopened(
     clock.shift(timedelta(seconds=1))
     with pytest.raises(CaseRetakeNotOpen, match="Vf Pvt"):
         case_attempt_start(user=user, case=vf_case)
-    open_as_the_page_does()
+    open_lessons(enrollment, [lesson])
     view.refresh_from_db()
     assert view.last_opened_at > view.first_opened_at
     with pytest.raises(CaseRetakeNotOpen) as refused:
@@ -285,22 +281,18 @@ def test_a_failure_recorded_without_moving_the_mark_heals_on_the_cases_page(
     case's page reads it, and the next opening counts."""
     lesson = course.lessons_by_slug["vf-pvt"]
 
-    def open_as_the_page_does():
-        state = enrollment_open_with_state(user=user, course=enrollment.course)
-        lesson_open(enrollment=state, lesson=lesson)
-
-    open_as_the_page_does()
+    open_lessons(enrollment, [lesson])
     mark = Enrollment.objects.get(pk=enrollment.pk).lesson_views_current_from
     clock.shift(timedelta(seconds=1))
     fail(user, vf_case)
     Enrollment.objects.filter(pk=enrollment.pk).update(lesson_views_current_from=mark)
     clock.shift(timedelta(seconds=1))
-    open_as_the_page_does()  # under the mark left behind: not written
+    open_lessons(enrollment, [lesson])  # under the mark left behind: not written
     # The case's page says what to open first.
     page = learner_client.get(vf_case.get_absolute_url()).content.decode()
     assert "Vf Pvt" in page
     clock.shift(timedelta(seconds=1))
-    open_as_the_page_does()
+    open_lessons(enrollment, [lesson])
     with pytest.raises(CaseRetakeNotOpen) as refused:
         case_attempt_start(user=user, case=vf_case)
     assert "Vf Pvt" not in refused.value.message
