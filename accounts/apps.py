@@ -10,8 +10,11 @@ class AccountsConfig(AppConfig):
         from allauth.mfa.models import Authenticator
         from allauth.mfa.signals import authenticator_added
         from django.contrib.auth import update_session_auth_hash
+        from django.db.models.signals import post_migrate
 
         from . import checks  # noqa: F401  (registers the system checks)
+        from .learner_state import learner_records_register, on_post_migrate
+        from .models import User
         from .services import totp_activation_record, user_other_sessions_end
 
         def _record_activation_code(sender, authenticator, **kwargs) -> None:
@@ -46,4 +49,10 @@ class AccountsConfig(AppConfig):
             _totp_activated,
             weak=False,
             dispatch_uid="accounts.totp_activated_session",
+        )
+        # Kept learner pages (accounts.learner_pages) show the profile (legal name,
+        # profession); every app above names its own learner tables.
+        learner_records_register(User, owner="pk")
+        post_migrate.connect(
+            on_post_migrate, sender=self, dispatch_uid="accounts.learner_triggers"
         )

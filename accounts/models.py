@@ -16,7 +16,8 @@ from django.contrib.auth.models import (
     PermissionsMixin,
 )
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -71,8 +72,9 @@ class UserManager(BaseUserManager["User"]):
     def get(self, *args, **kwargs) -> User:
         """`get(pk=<int>)`, the lookup Django's ModelBackend makes on every signed-in
         request, runs a query compiled once per process (core.prepared: about half
-        the CPU of the ORM's, issue 19), with the ORM's answer and DoesNotExist;
-        any other lookup is the ORM's own."""
+        the CPU of the ORM's, issue 19), with the ORM's answer and DoesNotExist,
+        and the learner's state version as `state_version`; any other lookup is the
+        ORM's own."""
         if (
             type(self) is UserManager  # not a related manager (group.user_set)
             and self._db is None
@@ -174,7 +176,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 @prepared(pk=int)
 def _user_by_pk(pk: int) -> models.QuerySet[User]:
-    return User.objects.filter(pk=pk)
+    # With the learner's state version as of this read (`state_version`): the
+    # request's user is read first, before anything a kept page is drawn from
+    # (accounts.learner_pages), at no query of its own.
+    return User.objects.filter(pk=pk).annotate(
+        state_version=Coalesce(
+            Subquery(
+                LearnerVersion.objects.filter(user_id=OuterRef("pk")).values("version")
+            ),
+            Value(0),
+        )
+    )
 
 
 class TotpStep(models.Model):
@@ -196,3 +208,23 @@ class TotpStep(models.Model):
 
     def __str__(self) -> str:
         return f"authenticator {self.authenticator_id}: step {self.last_step}"
+
+
+class LearnerVersion(models.Model):
+    """A counter the database moves on every write to a learner's records (their
+    user row, enrollments, lesson progress, attempts, certificates, ...): pages kept
+    per learner (accounts.learner_pages) are keyed by it, so no kept page outlives a
+    change to what it shows, however the change was made (a service, the admin, a
+    bulk update, a shell).
+
+    The triggers that move it are installed after every `migrate`
+    (accounts.learner_state); the apps name their tables in `AppConfig.ready()`. A
+    learner with no row has version 0. `user_id` is a plain column, not a foreign
+    key: a trigger may move the counter while the user's rows are being deleted.
+    """
+
+    user_id = models.BigIntegerField(primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: version {self.version}"

@@ -7,7 +7,9 @@ from allauth.mfa.models import Authenticator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from .models import User
+from core.prepared import prepared
+
+from .models import LearnerVersion, User
 
 
 def user_has_totp(*, user: User) -> bool:
@@ -60,3 +62,15 @@ def users_matching(*, term: str) -> QuerySet[User]:
     for word in term.split():
         matches &= Q(legal_name__icontains=word) | Q(email__startswith=word.lower())
     return User.objects.filter(matches)
+
+
+@prepared(user_id=int)
+def _learner_version(user_id: int) -> QuerySet[LearnerVersion]:
+    return LearnerVersion.objects.filter(user_id=user_id).values_list("version")
+
+
+def learner_version(*, user_id: int) -> int:
+    """The learner's state version (accounts.models.LearnerVersion): it moves with
+    every write to their records. One query."""
+    rows = _learner_version(user_id=user_id)
+    return rows[0][0] if rows else 0

@@ -612,7 +612,10 @@ def seed_rows(
         ids = Ids(cursor, tables)
         generator = Generator(content, ids, rng, timezone.now())
         cursor.execute("SET synchronous_commit = off")
-        try:  # no per-row foreign-key checks (the rows are built valid)
+        # No per-row foreign-key checks (the rows are built valid), and none of the
+        # learner-version triggers (accounts.learner_state: a fresh database has no
+        # kept page to invalidate).
+        try:
             cursor.execute("SET session_replication_role = replica")
         except Exception:
             raw.rollback()

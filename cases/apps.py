@@ -19,3 +19,10 @@ class CasesConfig(AppConfig):
         step_state_register("cases", case_attempts_state)
         # The course home's link to the course's case simulations.
         page_section_register("course_home", course_home_cases)
+        # What the learner's kept pages show moves their state version
+        # (accounts.learner_state): the case attempts, not each action's event.
+        from accounts.learner_state import learner_records_register
+
+        from .models import CaseAttempt
+
+        learner_records_register(CaseAttempt)

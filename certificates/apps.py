@@ -45,3 +45,12 @@ class CertificatesConfig(AppConfig):
         step_state_register(
             "certificate", selectors.certificate_state, completed_only=True
         )
+        # What the learner's kept pages show moves their state version
+        # (accounts.learner_state).
+        from accounts.learner_state import learner_records_register
+
+        from .models import Certificate, ExternalCertificate, HolderNameRequest
+
+        learner_records_register(Certificate)
+        learner_records_register(ExternalCertificate)
+        learner_records_register(HolderNameRequest, owner="enrollment__user")

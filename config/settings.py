@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The header's links to organizations the user administers (no query).
                 "organizations.menu.organization_menu",
+                # The form tokens of a page kept per learner (accounts.learner_pages).
+                "accounts.learner_pages.csrf_stand_in",
             ],
         },
     },

@@ -14,16 +14,22 @@ sentences services write alike. `datetime_attribute` is the machine form for
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+
+from . import horizon
 
 
 def site_today() -> date:
     """Today in the site's time zone (settings.TIME_ZONE), whatever time zone the
     request activated for display."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
+    zone = timezone.get_default_timezone()
+    today = timezone.localdate(timezone=zone)
+    # What is drawn from today's date changes at the site's next midnight.
+    horizon.note(datetime.combine(today + timedelta(days=1), time(), tzinfo=zone))
+    return today
 
 
 def format_day(value: date) -> str:

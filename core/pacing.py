@@ -16,6 +16,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from . import horizon
 from .dates import format_moment
 
 # The wait before the next start after the 3rd, 4th, 5th... failure in a row
@@ -78,6 +79,7 @@ class RetakeWait(ABC):
         """Why the lessons `names` must be opened first (`many`: more than one)."""
 
     def waiting(self, now: datetime | None = None) -> bool:
+        horizon.note(self.opens_at)  # what a page draws of it changes then
         return self.opens_at is not None and (now or timezone.now()) < self.opens_at
 
     @property

@@ -31,6 +31,7 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -316,6 +317,13 @@ def rows_state(queryset: QuerySet, **fields: str) -> Subquery:
 def state_rows(value: str | None) -> list[dict]:
     """The rows of a `rows_state` value, as dicts."""
     return json.loads(f"[{value or ''}]")
+
+
+def state_moment(value: str) -> datetime:
+    """A date-time field of a `rows_state` row (PostgreSQL writes it with its
+    offset, SQLite as the UTC it stores)."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def lesson_key(lesson: Lesson | int) -> str:

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import http_date
 from django.views.decorators.http import condition, require_POST
 
+from accounts.learner_pages import kept_learner_page
 from accounts.models import Profession
 from accounts.selectors import staff_verified
 from core.errors import LifelineError
@@ -14,6 +15,7 @@ from core.issuer import issuer
 
 from . import selectors, services
 from .models import Bundle, CourseImage, Enrollment
+from .outline import content_version
 from .pages import page_refresh, page_sections
 from .steps import StepKind, continue_from, lesson_ends_module, lesson_key
 
@@ -116,7 +118,14 @@ def _active_or_message(
     return enrollment
 
 
+def _content(request: HttpRequest) -> str | None:
+    """What a kept learner page is drawn from besides the learner's records: the
+    content version (None: unknown, the page is drawn afresh)."""
+    return content_version()
+
+
 @login_required
+@kept_learner_page(variant=_content)
 def course_home(request: HttpRequest, slug: str) -> HttpResponse:
     course = selectors.course_for_viewer(slug=slug, as_staff=staff_verified(request))
     # What higher apps bring up to date for a returning learner, before anything is
@@ -195,6 +204,11 @@ def _course_home_waiting(request: HttpRequest, course, enrollment) -> HttpRespon
 
 
 @login_required
+# Kept too: a lesson opened again with nothing changed since writes nothing
+# (services.lesson_open), and any write to the learner's records (a failure moving
+# the lesson-views mark included) moves their state version: the page is drawn
+# again, and the opening recorded, exactly when it would write.
+@kept_learner_page(variant=_content)
 def lesson_detail(
     request: HttpRequest, slug: str, module: str, lesson: str
 ) -> HttpResponse:
@@ -325,6 +339,7 @@ def course_image(request: HttpRequest, slug: str, path: str) -> HttpResponse:
 
 
 @login_required
+@kept_learner_page(variant=_content)
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = selectors.dashboard_for(
         user=request.user, as_staff=staff_verified(request)

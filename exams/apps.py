@@ -25,3 +25,12 @@ class ExamsConfig(AppConfig):
         # The learner's attempts, read with their enrollment (one query a page).
         step_state_register("exams", attempts_state)
         page_refresh_register("course_home", course_home_attempts_close)
+        # What the learner's kept pages show moves their state version
+        # (accounts.learner_state). Not the answers: the autosave writes them at
+        # every choice, and no kept page shows them.
+        from accounts.learner_state import learner_records_register
+
+        from .models import Attempt, CooldownClearance
+
+        learner_records_register(Attempt)
+        learner_records_register(CooldownClearance, owner="attempt__user")

@@ -47,6 +47,21 @@ def answer_positions(data) -> set[int]:
     }
 
 
+def single_answer(data) -> tuple[int, str] | None:
+    """(position, key) when the post holds one answer and nothing else (but the
+    CSRF token): what exam.js sends as each answer is chosen. None otherwise; the
+    whole form then reads it."""
+    names = set(data) - {AttemptForm.CSRF_FIELD}
+    if len(names) != 1:
+        return None
+    (name,) = names
+    position = answer_field_position(name)
+    values = data.getlist(name)
+    if position is None or len(values) != 1 or not values[0]:
+        return None
+    return position, values[0]
+
+
 class AttemptForm(forms.Form):
     """Field `q<position>` per question, its choices under their per-attempt keys.
 

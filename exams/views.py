@@ -15,7 +15,7 @@ from courses.models import Enrollment
 from courses.selectors import enrollment_open
 
 from . import selectors, services
-from .forms import AttemptForm, StatisticsQueryForm, answer_positions
+from .forms import AttemptForm, StatisticsQueryForm, answer_positions, single_answer
 from .models import Attempt
 
 
@@ -223,6 +223,7 @@ def answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
             user=request.user,
             positions=answer_positions(request.POST),
             parse=parse,
+            single=single_answer(request.POST),
         )
     except services.AttemptNotFound:
         raise Http404("No such attempt.") from None

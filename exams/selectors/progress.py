@@ -8,15 +8,21 @@ from decimal import Decimal
 from enum import Enum
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
+    F,
     Max,
     OuterRef,
     Q,
     Subquery,
+    Value,
+    When,
 )
+from django.db.models.functions import Coalesce
 
 from cases.selectors import required_cases_passed, required_cases_passed_for
+from core import horizon
 from courses.models import Enrollment, Module
 from courses.outline import content_cached
 from courses.selectors import (
@@ -25,9 +31,10 @@ from courses.selectors import (
     learner_renewing,
     modules_with_lessons,
 )
-from courses.steps import rows_state, state_rows, step_state
+from courses.steps import rows_state, state_moment, state_rows, step_state
 
 from ..models import Attempt, Exam
+from .attempts import DEADLINE_GRACE, UNTIMED_ATTEMPT_LIFETIME
 from .pass_rule import exam_draw_count, may_miss_sentence
 
 
@@ -277,6 +284,16 @@ def attempts_state() -> Subquery:
         passed="passed",
         score="score",
         test_out="is_test_out",
+        # When an open attempt closes (attempt_closes_at, in SQL): the page drawn
+        # from it changes then (core.horizon).
+        closes=Case(
+            When(
+                status=Attempt.Status.OPEN,
+                then=Coalesce(
+                    "deadline", F("started_at") + Value(UNTIMED_ATTEMPT_LIFETIME)
+                ),
+            ),
+        ),
     )
 
 
@@ -303,6 +320,8 @@ def _summary_of(rows: str | None) -> dict[int, dict]:
             row["test_out_fails"] += 1
         if attempt["status"] == Attempt.Status.OPEN:
             row["open_id"] = max(row["open_id"] or 0, attempt["id"])
+            if attempt.get("closes"):
+                horizon.note(state_moment(attempt["closes"]) + DEADLINE_GRACE)
         if attempt["score"] is not None:
             score = Decimal(str(attempt["score"]))
             row["best"] = score if row["best"] is None else max(row["best"], score)

@@ -3,10 +3,11 @@ with grading)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from core.prepared import prepared
 from ..errors import AttemptClosed, AttemptNotFound, InvalidAnswers, TimeIsUp
 from ..models import Attempt, AttemptQuestion
 from ..selectors import time_is_up
+from ..selectors.attempts import DEADLINE_GRACE, UNTIMED_ATTEMPT_LIFETIME
 
 
 def lock_attempt(attempt: Attempt) -> Attempt:
@@ -77,13 +79,13 @@ def _attempt_locked(attempt_id: int, user_id: int) -> QuerySet[Attempt]:
     return Attempt.objects.select_for_update().filter(pk=attempt_id, user_id=user_id)
 
 
-@transaction.atomic
 def exam_attempt_autosave(
     *,
     attempt_id: int,
     user,
     positions: Collection[int],
     parse: Callable[[list[AttemptQuestion]], Mapping[int, str]],
+    single: tuple[int, str] | None = None,
 ) -> int:
     """The autosave (exam.js): locks the user's attempt, reads its presented
     questions at `positions` (those the post names: exam.js sends the answers not
@@ -92,10 +94,95 @@ def exam_attempt_autosave(
     a question the attempt did not present included), as exam_attempt_answer does;
     returns how many changed.
 
+    `single` (position, key) is the post's one answer when it holds nothing else
+    (exams.forms.single_answer): on PostgreSQL it is first saved in one statement
+    that checks what the steps below check (`_answer_one`); only when that saves
+    nothing (an answer unchanged, or a post to refuse) do the steps below run, and
+    say why.
+
     Raises AttemptNotFound for an attempt that is not the user's (its existence is
     not revealed), then what `parse` raises, AttemptClosed, InvalidAnswers or
     TimeIsUp; nothing is saved then.
     """
+    if single is not None and _answer_one(
+        attempt_id=attempt_id, user_id=user.pk, position=single[0], key=single[1]
+    ):
+        return 1
+    return _autosave_locked(attempt_id, user, positions, parse)
+
+
+@functools.cache
+def _answer_one_sql() -> str:
+    attempt, item = Attempt._meta, AttemptQuestion._meta
+    column = {
+        f.name: f.column for f in (*attempt.concrete_fields, *item.concrete_fields)
+    }
+    q = connection.ops.quote_name
+    # Built from the models' metadata (quoted names): no value is written in.
+    return f"""
+        WITH attempt AS (
+            SELECT {q(attempt.pk.column)} AS id FROM {q(attempt.db_table)}
+            WHERE {q(attempt.pk.column)} = %(attempt)s
+              AND {q(column["user"])} = %(user)s
+              AND {q(column["status"])} = %(open)s
+              AND COALESCE(
+                  {q(column["deadline"])}, {q(column["started_at"])} + %(lifetime)s
+              ) + %(grace)s >= %(now)s
+            FOR UPDATE
+        )
+        UPDATE {q(item.db_table)} AS item
+        SET {q(column["selected_key"])} = %(key)s,
+            {q(column["selected_choice"])} = (
+                SELECT (choice ->> 'choice')::bigint
+                FROM jsonb_array_elements(item.{q(column["choices"])}) AS choice
+                WHERE choice ->> 'key' = %(key)s
+                LIMIT 1
+            ),
+            {q(column["answered_at"])} = %(now)s
+        FROM attempt
+        WHERE item.{q(column["attempt"])} = attempt.id
+          AND item.{q(column["position"])} = %(position)s
+          AND item.{q(column["selected_key"])} <> %(key)s
+          AND item.{q(column["choices"])}
+              @> jsonb_build_array(jsonb_build_object('key', %(key)s::text))
+    """  # noqa: S608
+
+
+def _answer_one(*, attempt_id: int, user_id: int, position: int, key: str) -> bool:
+    """Saves one answer in one statement (in autocommit, from the view) when everything
+    `_autosave_locked` checks holds: the attempt is the user's, open, its time not
+    up (time_is_up, in SQL), the question presented at `position`, `key` one of its
+    choices, and the answer a change. The attempt's row is locked while it runs, as
+    there, so a submission being graded is waited for and the answer then refused.
+    Returns whether it saved; always False on other databases than PostgreSQL
+    (four round trips less per autosave, issue 19)."""
+    if connection.vendor != "postgresql":
+        return False
+    sql = _answer_one_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "attempt": attempt_id,
+                "user": user_id,
+                "open": Attempt.Status.OPEN,
+                "lifetime": UNTIMED_ATTEMPT_LIFETIME,
+                "grace": DEADLINE_GRACE,
+                "now": timezone.now(),
+                "position": position,
+                "key": key,
+            },
+        )
+        return cursor.rowcount == 1
+
+
+@transaction.atomic
+def _autosave_locked(
+    attempt_id: int,
+    user,
+    positions: Collection[int],
+    parse: Callable[[list[AttemptQuestion]], Mapping[int, str]],
+) -> int:
     rows = _attempt_locked(attempt_id=attempt_id, user_id=user.pk)
     if not rows:
         raise AttemptNotFound("No such attempt.")

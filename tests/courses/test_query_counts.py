@@ -32,10 +32,15 @@ pytestmark = pytest.mark.django_db
 #   resume (one update);
 # - dashboard: the enrollments with their state (and what follows a completed
 #   course: its certificate), the credentials (one), the certificates section.
+# The course home, the lesson and the dashboard are kept per learner
+# (accounts.learner_pages), by the learner's state version read with the user.
 QUERIES = {"catalog": 1, "detail": 3, "home": 3, "lesson": 4, "dashboard": 4}
-# Opening the same lesson again (nothing to update, nothing failed since it was
-# opened: services.lesson_open writes nothing): the user, the enrollment with its
-# state (at most 4, issue 19).
+# One of them again, nothing changed since it was drawn: the user (with the state
+# version), and the kept page.
+KEPT_QUERIES = 1
+# Opening the same lesson again: the first opening wrote (the learner's records
+# changed), so it is drawn once more, writing nothing this time
+# (services.lesson_open): the user, the enrollment with its state. Then it is kept.
 LESSON_AGAIN_QUERIES = 2
 # A lesson reread in a module already done (the resume update, then the exams'
 # attempts the plan reads).
@@ -96,6 +101,17 @@ def test_pages_use_a_fixed_number_of_queries(
         assert response.status_code == 200, name
     with django_assert_num_queries(LESSON_AGAIN_QUERIES):
         assert client.get(pages["lesson"]).status_code == 200
+    with django_assert_num_queries(KEPT_QUERIES):
+        assert client.get(pages["lesson"]).status_code == 200
+    # The dashboard was drawn after the last change to the learner's records: it
+    # is kept. Opening the lesson changed them after the course home was drawn:
+    # drawn again once, then kept.
+    with django_assert_num_queries(KEPT_QUERIES):
+        assert client.get(pages["dashboard"]).status_code == 200
+    with django_assert_num_queries(QUERIES["home"]):
+        assert client.get(pages["home"]).status_code == 200
+    with django_assert_num_queries(KEPT_QUERIES):
+        assert client.get(pages["home"]).status_code == 200
     # Rereading a lesson whose module is done: "continue" needs the whole plan, and
     # its sources read the exams' and cases' state themselves (one query here).
     reread = ordered[1].get_absolute_url()
