@@ -6,7 +6,7 @@ between two changes to their records, a learner goes back to them again and agai
 `kept_learner_page` keeps such a page, in this process, under a key made of
 everything it is drawn from:
 
-- the view, the URL (path and query) and the learner;
+- the view, the URL's path and the learner;
 - the learner's **state version** (accounts.models.LearnerVersion), which database
   triggers move on every write to their records (accounts.learner_state), read
   first, before anything the page reads, so a write landing while the page is drawn
@@ -19,12 +19,15 @@ everything it is drawn from:
 A kept page is served for at most MAX_AGE, and never past the first moment at which
 the clock alone changes it: code comparing a moment with the clock notes it
 (core.horizon: a retake's cool-down ends, an open attempt closes, the site's day
-ends). A moment nobody noted is shown at most MAX_AGE late; nothing is enforced by
-a page, so a stale page can only offer a button the server then refuses.
+ends); a page during whose drawing such a moment passed is not kept. A moment
+nobody noted is shown at most MAX_AGE late; nothing is enforced by a page, so a
+stale page can only offer a button the server then refuses.
 
-Not kept: a page shown with messages (or that queued some), anything but a 200
-HTML response without cookies of its own, a request with no content version (the
-shared cache is down) or under DEBUG. The form tokens in a kept page are a stand-in
+Not kept: a staff member's pages (drafts, permissions and their second factor move
+no learner's version), a URL with a query string (the pages read none), a page shown
+with messages (or that queued some), anything but a 200 HTML response without
+cookies of its own, a request with no content version (the shared cache is down) or
+under DEBUG. The form tokens in a kept page are a stand-in
 (the `csrf_stand_in` context processor) that each response replaces with the
 request's own CSRF token. Each process keeps at most MAX_PAGES pages and MAX_BYTES
 of them, the least recently served dropped first; a restart (a deploy) starts
@@ -85,7 +88,7 @@ def csrf_stand_in(request: HttpRequest) -> dict:
 def _key(request: HttpRequest, view: Callable, variant: Hashable) -> str:
     parts = [
         f"{view.__module__}.{view.__qualname__}",
-        request.get_full_path(),
+        request.path,
         request.user.pk,
         _version(request.user),
         variant,
@@ -121,6 +124,30 @@ def _keepable(response: HttpResponse) -> bool:
     )
 
 
+def _keepable_request(request: HttpRequest) -> bool:
+    user = request.user
+    return not (
+        settings.DEBUG
+        or request.method not in ("GET", "HEAD")
+        or request.GET  # the pages read none: a query string is not kept
+        or not user.is_authenticated
+        # Staff see drafts and act by permissions and their second factor, none
+        # of which moves a learner's version: their pages are drawn each time.
+        or user.is_staff
+        or user.is_superuser
+        or len(get_messages(request))  # shown once: drawn afresh
+    )
+
+
+def _with_token(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """A response drawn to be kept but not kept, with the request's token."""
+    if CSRF_STAND_IN.encode() in getattr(response, "content", b""):
+        response.content = response.content.replace(
+            CSRF_STAND_IN.encode(), get_token(request).encode()
+        )
+    return response
+
+
 def kept_learner_page(variant: Callable[[HttpRequest], Hashable | None]):
     """Keeps the view's page per learner (module docstring). `variant(request)` is
     what else the page is drawn from (hashable, JSON-writable); None: not kept."""
@@ -128,12 +155,7 @@ def kept_learner_page(variant: Callable[[HttpRequest], Hashable | None]):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if (
-                settings.DEBUG
-                or request.method not in ("GET", "HEAD")
-                or not request.user.is_authenticated
-                or len(get_messages(request))  # shown once: drawn afresh
-            ):
+            if not _keepable_request(request):
                 return view(request, *args, **kwargs)
             extra = variant(request)
             if extra is None:
@@ -154,14 +176,12 @@ def kept_learner_page(variant: Callable[[HttpRequest], Hashable | None]):
             finally:
                 setattr(request, _DRAWING, False)
             if not _keepable(response) or len(get_messages(request)):
-                if CSRF_STAND_IN.encode() in getattr(response, "content", b""):
-                    response.content = response.content.replace(
-                        CSRF_STAND_IN.encode(), get_token(request).encode()
-                    )
-                return response
+                return _with_token(response, request)
             until = now + MAX_AGE
-            if seen.until is not None and seen.until < until:
-                until = seen.until
+            if seen.until is not None:
+                until = min(until, seen.until)
+            if until <= timezone.now():  # a moment passed while it was drawn
+                return _with_token(response, request)
             kept = _Kept(
                 content=response.content,
                 headers=tuple(

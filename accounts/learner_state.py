@@ -16,7 +16,8 @@ Each app names its tables in its `AppConfig.ready()`:
 
 and the triggers are (re)installed after every `migrate` (and every `flush`), for
 PostgreSQL and SQLite alike, so they always follow the registered tables and their
-columns. A table written on every request of a hot path (the attempt's answers, at
+columns; accounts 0007 installs them with the versions' table and removes them when
+migrated back. A table written on every request of a hot path (the attempt's answers, at
 each autosave) is deliberately not registered: no kept page shows it.
 """
 
@@ -149,16 +150,30 @@ def _sqlite(table: LearnerTable, quote) -> list[str]:
     return statements
 
 
+def _present(connection) -> tuple[bool, list[LearnerTable]]:
+    """Whether the versions' table exists, and the registered tables that do."""
+    with connection.cursor() as cursor:
+        names = set(connection.introspection.table_names(cursor))
+    tables = [t for t in _tables.values() if t.model._meta.db_table in names]
+    return LearnerVersion._meta.db_table in names, tables
+
+
 def learner_triggers_install(using: str = "default") -> None:
-    """(Re)installs the triggers of every registered table on database `using`."""
+    """(Re)installs the triggers of every registered table that exists on database
+    `using`; removes them all while the versions' table does not exist (migrated
+    back before accounts 0007), so no write ever fails for want of it."""
     connection = connections[using]
+    versions, tables = _present(connection)
+    if not versions:
+        learner_triggers_remove(using)
+        return
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
         statements = [_postgresql_bump(quote)]
-        for table in _tables.values():
+        for table in tables:
             statements += _postgresql(table, quote)
     elif connection.vendor == "sqlite":
-        statements = [s for table in _tables.values() for s in _sqlite(table, quote)]
+        statements = [s for table in tables for s in _sqlite(table, quote)]
     else:
         raise NotImplementedError(
             f"No learner-version triggers for {connection.vendor}: kept learner "
@@ -169,7 +184,43 @@ def learner_triggers_install(using: str = "default") -> None:
             cursor.execute(statement)
 
 
+def learner_triggers_remove(using: str = "default") -> None:
+    """Drops every registered table's trigger on database `using`."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    _, tables = _present(connection)
+    statements = []
+    for table in tables:
+        name = table.model._meta.db_table
+        if connection.vendor == "postgresql":
+            statements += [
+                f"DROP TRIGGER IF EXISTS learner_version ON {quote(name)}",
+                f"DROP FUNCTION IF EXISTS {quote(f'learner_version_{name}'[:63])}()",
+            ]
+        else:
+            statements += [
+                f"DROP TRIGGER IF EXISTS {quote(f'learner_version_{name}_{event}')}"
+                for event in ("insert", "update", "delete")
+            ]
+    if connection.vendor == "postgresql":
+        statements.append("DROP FUNCTION IF EXISTS learner_version_bump(bigint)")
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
 def on_post_migrate(sender, using: str = "default", **kwargs) -> None:
     """post_migrate receiver (apps.py), for the accounts app: the migrations of
-    every app have run by then."""
+    every app have run by then (or only some: `migrate accounts` on a new
+    database; the others' tables get theirs at the next `migrate`)."""
     learner_triggers_install(using=using)
+
+
+def migration_install(apps, schema_editor) -> None:
+    """accounts 0007, forwards: the triggers of the tables that exist so far."""
+    learner_triggers_install(using=schema_editor.connection.alias)
+
+
+def migration_remove(apps, schema_editor) -> None:
+    """accounts 0007, backwards: no trigger may write to the table it drops."""
+    learner_triggers_remove(using=schema_editor.connection.alias)

@@ -23,8 +23,12 @@ from django.utils import timezone
 
 @dataclass
 class Horizon:
-    """The earliest moment noted so far (None: none)."""
+    """The earliest moment noted so far (None: none) after `started`, when the
+    drawing began. A moment noted between `started` and the end of the drawing may
+    or may not be reflected in what was drawn: then `until` is already past, and
+    nothing should be kept."""
 
+    started: datetime
     until: datetime | None = None
 
 
@@ -32,10 +36,10 @@ _current: ContextVar[Horizon | None] = ContextVar("horizon", default=None)
 
 
 def note(moment: datetime | None) -> None:
-    """What is being drawn changes at `moment` (if it is still to come, the caller
-    need not check)."""
+    """What is being drawn changes at `moment` (the caller need not check whether it
+    is still to come: one already past when the drawing began is dropped)."""
     horizon = _current.get()
-    if horizon is None or moment is None or moment <= timezone.now():
+    if horizon is None or moment is None or moment <= horizon.started:
         return
     if horizon.until is None or moment < horizon.until:
         horizon.until = moment
@@ -46,7 +50,7 @@ def watching() -> Iterator[Horizon]:
     """Collects the moments noted inside the block (nested blocks each see the
     moments noted in them, and pass them on outwards)."""
     outer = _current.get()
-    horizon = Horizon()
+    horizon = Horizon(started=timezone.now())
     token = _current.set(horizon)
     try:
         yield horizon

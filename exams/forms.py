@@ -6,6 +6,8 @@ nothing is saved)."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from .models import AttemptQuestion, answer_field_position
@@ -47,17 +49,22 @@ def answer_positions(data) -> set[int]:
     }
 
 
+# What a choice key can be (exams.services.attempts: token_urlsafe): a post's
+# value that could not be one is left to the form, which refuses it (400).
+_CHOICE_KEY = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
 def single_answer(data) -> tuple[int, str] | None:
     """(position, key) when the post holds one answer and nothing else (but the
-    CSRF token): what exam.js sends as each answer is chosen. None otherwise; the
-    whole form then reads it."""
+    CSRF token), its key shaped like a choice key: what exam.js sends as each
+    answer is chosen. None otherwise; the whole form then reads it."""
     names = set(data) - {AttemptForm.CSRF_FIELD}
     if len(names) != 1:
         return None
     (name,) = names
     position = answer_field_position(name)
     values = data.getlist(name)
-    if position is None or len(values) != 1 or not values[0]:
+    if position is None or len(values) != 1 or not _CHOICE_KEY.fullmatch(values[0]):
         return None
     return position, values[0]
 

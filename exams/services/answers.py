@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -112,7 +112,8 @@ def exam_attempt_autosave(
 
 
 @functools.cache
-def _answer_one_sql() -> str:
+def _answer_one_sql(alias: str) -> str:
+    connection = connections[alias]
     attempt, item = Attempt._meta, AttemptQuestion._meta
     column = {
         f.name: f.column for f in (*attempt.concrete_fields, *item.concrete_fields)
@@ -156,9 +157,10 @@ def _answer_one(*, attempt_id: int, user_id: int, position: int, key: str) -> bo
     there, so a submission being graded is waited for and the answer then refused.
     Returns whether it saved; always False on other databases than PostgreSQL
     (four round trips less per autosave, issue 19)."""
+    connection = connections[router.db_for_write(AttemptQuestion)]
     if connection.vendor != "postgresql":
         return False
-    sql = _answer_one_sql()
+    sql = _answer_one_sql(connection.alias)
     with connection.cursor() as cursor:
         cursor.execute(
             sql,

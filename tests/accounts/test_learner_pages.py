@@ -18,7 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.learner_pages import MAX_AGE
-from accounts.learner_state import learner_tables
+from accounts.learner_state import (
+    learner_tables,
+    learner_triggers_install,
+    learner_triggers_remove,
+)
+from accounts.models import LearnerVersion
 from accounts.selectors import learner_version
 from certificates.models import Certificate, ExternalCertificate, HolderNameRequest
 from core.dates import site_today
@@ -27,9 +32,12 @@ from courses.services import lesson_open
 from exams.models import Attempt, AttemptQuestion, CooldownClearance
 from tests.factories import (
     CertificateFactory,
+    CourseFactory,
     EnrollmentFactory,
     ExamFactory,
     ExternalCertificateFactory,
+    LessonFactory,
+    ModuleFactory,
     QuestionFactory,
     UserFactory,
 )
@@ -41,7 +49,9 @@ pytestmark = pytest.mark.django_db
 NOT_SHOWN = {
     "admin.LogEntry": "the admin's history",
     "account.EmailAddress": "sign-in addresses (the profile page is not kept)",
-    "mfa.Authenticator": "two-factor devices; the session's record is in the key",
+    "mfa.Authenticator": "two-factor devices: staff pages are not kept",
+    "accounts.User_groups": "groups: permissions matter to staff only",
+    "accounts.User_user_permissions": "permissions: staff only",
     "audit.AuditEvent": "the audit trail",
     "cases.CaseEvent": "each action of a case run (the case player, not kept)",
     "exams.AttemptQuestion": "the answers, written at every autosave",
@@ -53,6 +63,7 @@ NOT_SHOWN = {
     "organizations.ApiToken": "organization pages",
     "organizations.SeatGrant": "organization pages",
     "organizations.SeatAssignment": "organization pages (enrolling moves it)",
+    "organizations.SeatAssignment_enrollments": "organization pages",
     "organizations.SkillsCheck": "organization pages",
 }
 
@@ -65,7 +76,7 @@ def test_every_table_of_a_learners_records_is_watched_or_named():
     watched = {table.model for table in learner_tables()}
     owners = watched | {get_user_model()}
     unwatched = set()
-    for model in apps.get_models():
+    for model in apps.get_models(include_auto_created=True):
         if model in watched:
             continue
         for field in model._meta.concrete_fields:
@@ -295,3 +306,59 @@ def test_a_process_keeps_at_most_max_bytes_of_pages(bls, monkeypatch):
         client.get(home)
     assert len(learner_pages._pages) == 2
     assert learner_pages._bytes <= learner_pages.MAX_BYTES
+
+
+def test_a_staff_members_pages_are_drawn_each_time(staff_client, staff):
+    """Staff see drafts by their second factor, which moves no learner's version:
+    losing it shows on the next request."""
+    from allauth.mfa.models import Authenticator
+
+    draft = CourseFactory(slug="draft", is_published=False)
+    module = ModuleFactory(course=draft, slug="m")
+    lesson = LessonFactory(module=module, slug="l")
+    assert staff_client.get(lesson.get_absolute_url()).status_code == 200
+    Authenticator.objects.filter(user=staff).delete()
+    assert staff_client.get(lesson.get_absolute_url()).status_code == 404
+
+
+def test_what_the_session_holds_shows_on_the_next_visit(learning):
+    """The header's organization links are kept in the session (organizations.menu),
+    not in the learner's records: the session is part of what a page is kept by."""
+    client = signed_in(learning.user)
+    dashboard = reverse("courses:dashboard")
+    assert "Mercy General" not in client.get(dashboard).content.decode()
+    session = client.session
+    session["organizations_administered"] = [["mercy", "Mercy General", "admin"]]
+    session.save()
+    assert "Mercy General" in client.get(dashboard).content.decode()
+
+
+def test_a_query_string_is_not_kept(learning, django_assert_num_queries):
+    client = signed_in(learning.user)
+    home = reverse("courses:home", args=[learning.course.slug])
+    client.get(f"{home}?x=1")
+    with django_assert_num_queries(3):  # drawn again: the user, refresh, state
+        client.get(f"{home}?x=1")
+
+
+def test_migrated_back_before_the_versions_table_no_write_fails(learning):
+    """`migrate accounts 0006` drops the versions' table; post_migrate then removes
+    every trigger that would write to it (the drop is rolled back with the test)."""
+    table = connection.ops.quote_name(LearnerVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {table}")
+    learner_triggers_install()  # what post_migrate runs then
+    Enrollment.objects.filter(pk=learning.pk).update(
+        lesson_views_current_from=timezone.now()
+    )
+    LessonProgress.objects.filter(enrollment=learning).delete()
+
+
+def test_the_triggers_removed_leave_writes_unwatched_and_come_back(learning):
+    learner_triggers_remove()
+    before = version(learning.user)
+    LessonProgress.objects.filter(enrollment=learning).delete()
+    assert version(learning.user) == before
+    learner_triggers_install()
+    _attempt(learning)
+    assert version(learning.user) > before

@@ -90,6 +90,8 @@ REFUSALS = {
         404,
     ),
     "a key it did not present": (lambda a, c: None, lambda item: "nope", 400),
+    # Nothing a database refuses reaches it: a NUL byte is a 400, not a 500.
+    "a key no choice can have": (lambda a, c: None, lambda item: "a\x00b", 400),
     "a key of another question": (
         lambda a, c: None,
         lambda item: next(
