@@ -401,7 +401,11 @@ class AttemptQuestion(models.Model):
     too, so the result explains the question as it was asked.
     """
 
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: both unique constraints below lead with it, and every
+    # index is one more write at each autosave (issue 19).
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField()
     text_html = models.TextField()

@@ -129,7 +129,7 @@ def _answer_one_sql(alias: str) -> str:
               AND COALESCE(
                   {q(column["deadline"])}, {q(column["started_at"])} + %(lifetime)s
               ) + %(grace)s >= %(now)s
-            FOR UPDATE
+            FOR SHARE
         )
         UPDATE {q(item.db_table)} AS item
         SET {q(column["selected_key"])} = %(key)s,
@@ -153,10 +153,14 @@ def _answer_one(*, attempt_id: int, user_id: int, position: int, key: str) -> bo
     """Saves one answer in one statement (in autocommit, from the view) when everything
     `_autosave_locked` checks holds: the attempt is the user's, open, its time not
     up (time_is_up, in SQL), the question presented at `position`, `key` one of its
-    choices, and the answer a change. The attempt's row is locked while it runs, as
-    there, so a submission being graded is waited for and the answer then refused.
+    choices, and the answer a change. The attempt's row is share-locked while it
+    runs (FOR SHARE): a submission being graded holds it FOR UPDATE, so it is waited
+    for and the answer then refused (its status re-read after the wait), while
+    autosaves of the attempt never wait for each other (a question's row is locked
+    by the UPDATE itself: two saves of one question land one after the other).
     Returns whether it saved; always False on other databases than PostgreSQL
-    (four round trips less per autosave, issue 19)."""
+    (four round trips less per autosave, issue 19;
+    tests/integration/test_autosave_races.py)."""
     connection = connections[router.db_for_write(AttemptQuestion)]
     if connection.vendor != "postgresql":
         return False
