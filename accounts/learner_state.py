@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.db.models import Model
 
@@ -73,9 +74,20 @@ def _owner_column(model: type[Model], owner: str, row: str, quote) -> str:
     )
 
 
+def _postgresql_function(table: LearnerTable) -> str:
+    return f"learner_version_{table.model._meta.db_table}"[:63]
+
+
+def _sqlite_trigger(table: LearnerTable, event: str) -> str:
+    return f"learner_version_{table.model._meta.db_table}_{event.lower()}"
+
+
+_EVENTS = ("INSERT", "UPDATE", "DELETE")
+
+
 def _postgresql(table: LearnerTable, quote) -> list[str]:
     name = table.model._meta.db_table
-    function = quote(f"learner_version_{name}"[:63])
+    function = quote(_postgresql_function(table))
     return [
         f"""
         CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
@@ -142,7 +154,7 @@ def _sqlite(table: LearnerTable, quote) -> list[str]:
     }
     statements = []
     for event, body in bodies.items():
-        trigger = quote(f"learner_version_{name}_{event.lower()}")
+        trigger = quote(_sqlite_trigger(table, event))
         statements += [
             f"DROP TRIGGER IF EXISTS {trigger}",
             f"CREATE TRIGGER {trigger} AFTER {event} ON {quote(name)} BEGIN {body} END",
@@ -174,10 +186,11 @@ def learner_triggers_install(using: str = "default") -> None:
             statements += _postgresql(table, quote)
     elif connection.vendor == "sqlite":
         statements = [s for table in tables for s in _sqlite(table, quote)]
-    else:
-        raise NotImplementedError(
+    else:  # the site runs on these two (README); refuse rather than go stale
+        raise ImproperlyConfigured(
             f"No learner-version triggers for {connection.vendor}: kept learner "
-            "pages would outlive the changes they show."
+            "pages would outlive the changes they show. Lifeline runs on "
+            "PostgreSQL or SQLite."
         )
     with connection.cursor() as cursor:
         for statement in statements:
@@ -191,16 +204,16 @@ def learner_triggers_remove(using: str = "default") -> None:
     _, tables = _present(connection)
     statements = []
     for table in tables:
-        name = table.model._meta.db_table
         if connection.vendor == "postgresql":
+            name = quote(table.model._meta.db_table)
             statements += [
-                f"DROP TRIGGER IF EXISTS learner_version ON {quote(name)}",
-                f"DROP FUNCTION IF EXISTS {quote(f'learner_version_{name}'[:63])}()",
+                f"DROP TRIGGER IF EXISTS learner_version ON {name}",
+                f"DROP FUNCTION IF EXISTS {quote(_postgresql_function(table))}()",
             ]
         else:
             statements += [
-                f"DROP TRIGGER IF EXISTS {quote(f'learner_version_{name}_{event}')}"
-                for event in ("insert", "update", "delete")
+                f"DROP TRIGGER IF EXISTS {quote(_sqlite_trigger(table, event))}"
+                for event in _EVENTS
             ]
     if connection.vendor == "postgresql":
         statements.append("DROP FUNCTION IF EXISTS learner_version_bump(bigint)")

@@ -4,22 +4,18 @@ passed or in progress, and whether every completion rule holds."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    F,
     Max,
     OuterRef,
     Q,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 
 from cases.selectors import required_cases_passed, required_cases_passed_for
 from core import horizon
@@ -34,7 +30,7 @@ from courses.selectors import (
 from courses.steps import rows_state, state_moment, state_rows, step_state
 
 from ..models import Attempt, Exam
-from .attempts import DEADLINE_GRACE, UNTIMED_ATTEMPT_LIFETIME
+from .attempts import DEADLINE_GRACE, attempt_closes_at
 from .pass_rule import exam_draw_count, may_miss_sentence
 
 
@@ -284,16 +280,21 @@ def attempts_state() -> Subquery:
         passed="passed",
         score="score",
         test_out="is_test_out",
-        # When an open attempt closes (attempt_closes_at, in SQL): the page drawn
-        # from it changes then (core.horizon).
-        closes=Case(
-            When(
-                status=Attempt.Status.OPEN,
-                then=Coalesce(
-                    "deadline", F("started_at") + Value(UNTIMED_ATTEMPT_LIFETIME)
-                ),
-            ),
-        ),
+        # When an open attempt closes (attempt_closes_at): the page drawn from
+        # it changes then (core.horizon).
+        deadline="deadline",
+        started="started_at",
+    )
+
+
+def _closes_at(row: dict) -> datetime:
+    """attempt_closes_at of an `attempts_state` row."""
+    deadline = row["deadline"]
+    return attempt_closes_at(
+        Attempt(
+            deadline=state_moment(deadline) if deadline else None,
+            started_at=state_moment(row["started"]),
+        )
     )
 
 
@@ -320,8 +321,7 @@ def _summary_of(rows: str | None) -> dict[int, dict]:
             row["test_out_fails"] += 1
         if attempt["status"] == Attempt.Status.OPEN:
             row["open_id"] = max(row["open_id"] or 0, attempt["id"])
-            if attempt.get("closes"):
-                horizon.note(state_moment(attempt["closes"]) + DEADLINE_GRACE)
+            horizon.note(_closes_at(attempt) + DEADLINE_GRACE)
         if attempt["score"] is not None:
             score = Decimal(str(attempt["score"]))
             row["best"] = score if row["best"] is None else max(row["best"], score)
