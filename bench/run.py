@@ -285,7 +285,8 @@ def _pages_report(result: dict) -> str:
             continue
         lines.append(row(f"admin {label}", r["unfiltered"]))
         lines.append(row(f"admin {label} ?q={r['search_term']}", r["search"]))
-    lines.append(row("`sync_content`, no change", result["sync_content"]))
+    for label, r in result["sync_content"].items():
+        lines.append(row(f"`sync_content`, {label}", r))
     lines.append(row("certificate sweeper (selection)", result["sweeper"]))
     lines.append("")
     return "\n".join(lines)

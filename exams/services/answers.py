@@ -100,6 +100,10 @@ def exam_attempt_autosave(
     nothing (an answer unchanged, or a post to refuse) do the steps below run, and
     say why.
 
+    The one statement commits without waiting for the disk (ASYNCHRONOUS_COMMIT);
+    the steps below, rare (a post of several answers, or one to refuse), and a
+    submission's grading wait, as every other write does.
+
     Raises AttemptNotFound for an attempt that is not the user's (its existence is
     not revealed), then what `parse` raises, AttemptClosed, InvalidAnswers or
     TimeIsUp; nothing is saved then.
@@ -109,6 +113,18 @@ def exam_attempt_autosave(
     ):
         return 1
     return _autosave_locked(attempt_id, user, positions, parse)
+
+
+# An autosave's commit does not wait for its WAL to reach the disk (PostgreSQL's
+# asynchronous commit, for the autosave's transaction only: set_config's third
+# argument). Waiting for the flush was most of an autosave's time (issue 19). What it
+# risks: should the database server itself crash, the answers saved in the last
+# moments before (at most three times wal_writer_delay, 0.6 s by default) are lost,
+# the database otherwise intact. The learner's page still shows them and a submission
+# posts every answer it shows (exam_attempt_submit), so they count unless the
+# learner also left the page, or time ran out, in that second
+# (docs/ARCHITECTURE.md, "One answer, one statement").
+ASYNCHRONOUS_COMMIT = "set_config('synchronous_commit', 'off', true)"
 
 
 @functools.cache
@@ -122,7 +138,8 @@ def _answer_one_sql(alias: str) -> str:
     # Built from the models' metadata (quoted names): no value is written in.
     return f"""
         WITH attempt AS (
-            SELECT {q(attempt.pk.column)} AS id FROM {q(attempt.db_table)}
+            SELECT {q(attempt.pk.column)} AS id, {ASYNCHRONOUS_COMMIT}
+            FROM {q(attempt.db_table)}
             WHERE {q(attempt.pk.column)} = %(attempt)s
               AND {q(column["user"])} = %(user)s
               AND {q(column["status"])} = %(open)s
@@ -160,7 +177,8 @@ def _answer_one(*, attempt_id: int, user_id: int, position: int, key: str) -> bo
     by the UPDATE itself: two saves of one question land one after the other).
     Returns whether it saved; always False on other databases than PostgreSQL
     (four round trips less per autosave, issue 19;
-    tests/integration/test_autosave_races.py)."""
+    tests/integration/test_autosave_races.py). Its commit does not wait for the
+    disk (ASYNCHRONOUS_COMMIT)."""
     connection = connections[router.db_for_write(AttemptQuestion)]
     if connection.vendor != "postgresql":
         return False

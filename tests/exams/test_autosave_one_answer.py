@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from exams.models import Attempt, AttemptQuestion
 from exams.selectors.attempts import DEADLINE_GRACE
 from exams.services import exam_attempt_submit
+from tests.exams.conftest import answers_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +127,48 @@ def test_a_question_the_attempt_did_not_present_is_refused(learner_client, attem
     response = post_one(learner_client, attempt, position, "abc")
     assert response.status_code == 400
     assert answers_saved(attempt) == before
+
+
+# Durability. An autosave's commit does not wait for the disk (PostgreSQL's
+# asynchronous commit, exams.services.answers.ASYNCHRONOUS_COMMIT): should the
+# database server crash, the last moment's autosaves may be lost, and the page still
+# holds them for the submission. Everything else waits as before: grading first,
+# and the full path's saves (several answers in one post).
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_an_autosave_commits_without_waiting_for_the_disk(learner_client, attempt):
+    # The test's transaction is still open after the request, so the setting the
+    # autosave's transaction ran with can be read.
+    assert synchronous_commit() == "on"
+    item = first_item(attempt)
+    key = item.choices[1]["key"]
+    assert post_one(learner_client, attempt, item.position, key).status_code == 204
+    assert synchronous_commit() == "off"
+
+
+@pytest.mark.postgres
+def test_a_submission_is_graded_with_a_commit_that_waits_for_the_disk(attempt):
+    exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+    assert synchronous_commit() == "on"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_connection_waits_for_the_disk_again_after_an_autosave(
+    learner_client, attempt
+):
+    # As served: each autosave commits on its own, and the setting ends with it; the
+    # connection's next work (a submission, a certificate) commits as before.
+    item = first_item(attempt)
+    key = item.choices[1]["key"]
+    assert post_one(learner_client, attempt, item.position, key).status_code == 204
+    assert synchronous_commit() == "on"
+    item.refresh_from_db()
+    assert item.selected_key == key
