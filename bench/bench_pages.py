@@ -456,7 +456,9 @@ def main() -> None:
     staff = _staff()
     client, anonymous = Client(), Client()
     client.force_login(user)
-    # As a learner changing answers: each save writes. The bodies go in turn over
+    # As a learner changing answers: each save writes (the attempt is fresh, an
+    # hour and a half left, so its saves commit as most do, without waiting for the
+    # disk: exams.services.answers.ASYNCHRONOUS_COMMIT). The bodies go in turn over
     # four questions, so the four connections' saves in flight touch different
     # questions, and each question's answers alternate between two of its keys.
     items = list(attempt.items.order_by("position")[:4])

@@ -157,6 +157,22 @@ MUTANTS: list[Mutant] = [
         tests=("tests/exams/test_grading.py",),
     ),
     Mutant(
+        id="exams-autosave-async-everywhere",
+        rule="an autosave in the attempt's last minutes commits without waiting for the disk",
+        path="exams/services/answers.py",
+        find="CASE WHEN closing.at > %(now)s + %(synchronous)s",
+        replace="CASE WHEN TRUE",
+        tests=("tests/exams/test_autosave_one_answer.py",),
+    ),
+    Mutant(
+        id="exams-autosave-async-leaks",
+        rule="an autosave's asynchronous commit outlives its transaction (grading too)",
+        path="exams/services/answers.py",
+        find="'synchronous_commit', 'off', true)",
+        replace="'synchronous_commit', 'off', false)",
+        tests=("tests/exams/test_autosave_one_answer.py",),
+    ),
+    Mutant(
         id="exams-m13",
         rule="completion on BLS arrival dropped",
         path="courses/services.py",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connections, router, transaction
 from django.db.models import QuerySet
@@ -100,9 +100,10 @@ def exam_attempt_autosave(
     nothing (an answer unchanged, or a post to refuse) do the steps below run, and
     say why.
 
-    The one statement commits without waiting for the disk (ASYNCHRONOUS_COMMIT);
-    the steps below, rare (a post of several answers, or one to refuse), and a
-    submission's grading wait, as every other write does.
+    The one statement commits without waiting for the disk but in the attempt's
+    last minutes (ASYNCHRONOUS_COMMIT); the steps below, rare (a post of several
+    answers, or one to refuse), and a submission's grading wait, as every other
+    write does. Call it in autocommit (no transaction open), as the view does.
 
     Raises AttemptNotFound for an attempt that is not the user's (its existence is
     not revealed), then what `parse` raises, AttemptClosed, InvalidAnswers or
@@ -116,14 +117,21 @@ def exam_attempt_autosave(
 
 
 # An autosave's commit does not wait for its WAL to reach the disk (PostgreSQL's
-# asynchronous commit, for the autosave's transaction only: set_config's third
-# argument). Waiting for the flush was most of an autosave's time (issue 19). What it
-# risks: should the database server itself crash, the answers saved in the last
-# moments before (at most three times wal_writer_delay, 0.6 s by default) are lost,
-# the database otherwise intact. The learner's page still shows them and a submission
-# posts every answer it shows (exam_attempt_submit), so they count unless the
-# learner also left the page, or time ran out, in that second
-# (docs/ARCHITECTURE.md, "One answer, one statement").
+# asynchronous commit, for the autosave's own transaction only: set_config's third
+# argument), except in the attempt's last SYNCHRONOUS_BEFORE_CLOSE. Served, the wait
+# was about a sixth of an autosave's time on a quiet machine (docs/BENCHMARKS.md,
+# seventh pass). What it risks: should the database server crash, its host fail or
+# a standby take over, the answers saved in the moment before (at most three times
+# wal_writer_delay, 0.6 s by default; any synchronous commit on the server flushes
+# them sooner) are lost, the database otherwise consistent. The exam page still
+# shows them and a submission posts every answer it shows, so they count when the
+# learner submits from that page in time; they are lost if the learner reloads the
+# page first (it shows what was saved) or submits after the deadline (only saved
+# answers count then: hence the last minutes wait for the disk, longer than a
+# database takes to recover). Runs in autocommit only (the view): inside a
+# transaction the setting would hold for the whole transaction
+# (docs/ARCHITECTURE.md, "An autosave does not wait for the disk").
+SYNCHRONOUS_BEFORE_CLOSE = timedelta(minutes=5)
 ASYNCHRONOUS_COMMIT = "set_config('synchronous_commit', 'off', true)"
 
 
@@ -138,15 +146,21 @@ def _answer_one_sql(alias: str) -> str:
     # Built from the models' metadata (quoted names): no value is written in.
     return f"""
         WITH attempt AS (
-            SELECT {q(attempt.pk.column)} AS id, {ASYNCHRONOUS_COMMIT}
-            FROM {q(attempt.db_table)}
-            WHERE {q(attempt.pk.column)} = %(attempt)s
-              AND {q(column["user"])} = %(user)s
-              AND {q(column["status"])} = %(open)s
-              AND COALESCE(
-                  {q(column["deadline"])}, {q(column["started_at"])} + %(lifetime)s
-              ) + %(grace)s >= %(now)s
-            FOR SHARE
+            SELECT a.{q(attempt.pk.column)} AS id,
+              CASE WHEN closing.at > %(now)s + %(synchronous)s
+                THEN {ASYNCHRONOUS_COMMIT} END
+            FROM {q(attempt.db_table)} AS a
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(
+                    a.{q(column["deadline"])},
+                    a.{q(column["started_at"])} + %(lifetime)s
+                ) AS at
+            ) AS closing
+            WHERE a.{q(attempt.pk.column)} = %(attempt)s
+              AND a.{q(column["user"])} = %(user)s
+              AND a.{q(column["status"])} = %(open)s
+              AND closing.at + %(grace)s >= %(now)s
+            FOR SHARE OF a
         )
         UPDATE {q(item.db_table)} AS item
         SET {q(column["selected_key"])} = %(key)s,
@@ -178,7 +192,8 @@ def _answer_one(*, attempt_id: int, user_id: int, position: int, key: str) -> bo
     Returns whether it saved; always False on other databases than PostgreSQL
     (four round trips less per autosave, issue 19;
     tests/integration/test_autosave_races.py). Its commit does not wait for the
-    disk (ASYNCHRONOUS_COMMIT)."""
+    disk but in the attempt's last minutes (ASYNCHRONOUS_COMMIT); it must run in
+    autocommit, as the view calls it."""
     connection = connections[router.db_for_write(AttemptQuestion)]
     if connection.vendor != "postgresql":
         return False
@@ -192,6 +207,7 @@ def _answer_one(*, attempt_id: int, user_id: int, position: int, key: str) -> bo
                 "open": Attempt.Status.OPEN,
                 "lifetime": UNTIMED_ATTEMPT_LIFETIME,
                 "grace": DEADLINE_GRACE,
+                "synchronous": SYNCHRONOUS_BEFORE_CLOSE,
                 "now": timezone.now(),
                 "position": position,
                 "key": key,

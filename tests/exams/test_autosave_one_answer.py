@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from exams.models import Attempt, AttemptQuestion
 from exams.selectors.attempts import DEADLINE_GRACE
 from exams.services import exam_attempt_submit
+from exams.services.answers import SYNCHRONOUS_BEFORE_CLOSE
 from tests.exams.conftest import answers_for
 from tests.factories import UserFactory
 
@@ -130,10 +131,11 @@ def test_a_question_the_attempt_did_not_present_is_refused(learner_client, attem
 
 
 # Durability. An autosave's commit does not wait for the disk (PostgreSQL's
-# asynchronous commit, exams.services.answers.ASYNCHRONOUS_COMMIT): should the
-# database server crash, the last moment's autosaves may be lost, and the page still
-# holds them for the submission. Everything else waits as before: grading first,
-# and the full path's saves (several answers in one post).
+# asynchronous commit, exams.services.answers.ASYNCHRONOUS_COMMIT) but in the
+# attempt's last minutes: should the database server crash, the last moment's
+# autosaves may be lost, and the page still holds them for a submission in time.
+# Everything else waits as before: grading first, and the full path's saves (several
+# answers in one post).
 
 
 def synchronous_commit() -> str:
@@ -142,33 +144,53 @@ def synchronous_commit() -> str:
         return cursor.fetchone()[0]
 
 
+def closing_in(attempt, left: timedelta) -> None:
+    deadline = timezone.now() + left
+    Attempt.objects.filter(pk=attempt.pk).update(
+        started_at=deadline - timedelta(hours=1), deadline=deadline
+    )
+
+
 @pytest.mark.postgres
-def test_an_autosave_commits_without_waiting_for_the_disk(learner_client, attempt):
+@pytest.mark.parametrize(
+    ("left", "setting"),
+    [
+        (None, "off"),  # untimed: open for a day
+        (SYNCHRONOUS_BEFORE_CLOSE + timedelta(minutes=1), "off"),
+        # The last minutes: a lost answer could not be sent again in time.
+        (SYNCHRONOUS_BEFORE_CLOSE - timedelta(minutes=1), "on"),
+        (timedelta(seconds=-5), "on"),  # in the grace after the deadline
+    ],
+    ids=["untimed", "six minutes left", "four minutes left", "in the grace"],
+)
+def test_an_autosave_waits_for_the_disk_only_in_the_attempts_last_minutes(
+    learner_client, attempt, left, setting
+):
+    if left is not None:
+        closing_in(attempt, left)
     # The test's transaction is still open after the request, so the setting the
-    # autosave's transaction ran with can be read.
+    # autosave's transaction committed with can be read.
     assert synchronous_commit() == "on"
     item = first_item(attempt)
     key = item.choices[1]["key"]
     assert post_one(learner_client, attempt, item.position, key).status_code == 204
-    assert synchronous_commit() == "off"
-
-
-@pytest.mark.postgres
-def test_a_submission_is_graded_with_a_commit_that_waits_for_the_disk(attempt):
-    exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
-    assert synchronous_commit() == "on"
+    item.refresh_from_db()
+    assert item.selected_key == key
+    assert synchronous_commit() == setting
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_connection_waits_for_the_disk_again_after_an_autosave(
+def test_a_submission_after_an_autosave_is_graded_with_a_commit_that_waits(
     learner_client, attempt
 ):
-    # As served: each autosave commits on its own, and the setting ends with it; the
-    # connection's next work (a submission, a certificate) commits as before.
+    # As served: each autosave commits on its own, and its setting ends with it; the
+    # connection's next work, a submission, commits waiting for the disk.
     item = first_item(attempt)
     key = item.choices[1]["key"]
     assert post_one(learner_client, attempt, item.position, key).status_code == 204
-    assert synchronous_commit() == "on"
-    item.refresh_from_db()
-    assert item.selected_key == key
+    with transaction.atomic():
+        exam_attempt_submit(attempt=attempt, answers=answers_for(attempt))
+        assert synchronous_commit() == "on"
+    attempt.refresh_from_db()
+    assert not attempt.is_open
