@@ -282,8 +282,9 @@ def _sync() -> dict:
     reads them are as its last run left them (curriculum/services/fingerprint.py): a
     release that changes that code re-reads every file once. So the database is
     first brought to what this code writes, by a sync in its own process as a
-    release runs it; the cold call here is then the first no-change sync in a fresh
-    process, as the issue asks. The re-read a deploy costs is measured apart
+    release runs it; the cold call here is then the first no-change sync of this
+    process (whose other measurements have imported most of the code already), the
+    sync the issue asks about. The re-read a deploy costs is measured apart
     (`--force`: it reads and compares every file, as that first sync does)."""
     subprocess.run(  # noqa: S603 - our interpreter, our manage.py
         [sys.executable, str(BASE_DIR / "manage.py"), "sync_content", "-v", "0"],
