@@ -15,9 +15,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from config.celery import app as celery_app
 from core import sessions as session_engine
@@ -152,6 +154,17 @@ def user(db):
 @pytest.fixture
 def staff(db):
     return factories.StaffFactory()
+
+
+@pytest.fixture
+def clock():
+    """The test's clock, frozen at now: move it as a learner would wait
+    (`clock.shift(timedelta(hours=1))`, `clock.move_to(when)`). A test that counts
+    requests against a rate limit freezes it too (`usefixtures("clock")`): the
+    limits count in fixed windows (core.ratelimit), and a window ending during the
+    test would restart the count."""
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

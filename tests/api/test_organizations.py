@@ -233,6 +233,7 @@ def test_another_organizations_slug_is_the_same_404_as_an_unknown_one(client, se
         assert without_instance(found) == without_instance(unknown)
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_requests_are_limited_per_token(
     client, secret, organization, org_admin, settings
 ):

@@ -4,9 +4,7 @@ enrolled in it, and its cases."""
 from __future__ import annotations
 
 import pytest
-import time_machine
 from django.core.cache import cache
-from django.utils import timezone
 
 from cases import definitions
 from tests.cases.app_helpers import add_lessons, make_case
@@ -48,9 +46,3 @@ def lay_case(course):
 @pytest.fixture
 def learner(learner_client, enrollment):
     return learner_client
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller

@@ -352,6 +352,7 @@ def test_a_pass_resets_the_count_of_failures(user, enrollment, vf_case, course, 
     assert case_attempt_start(user=user, case=vf_case)[1]
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_starts_are_rate_limited_per_learner(user):
     for _ in range(10):
         case_rate_limit_hit(user=user, action="start")

@@ -186,6 +186,7 @@ def test_a_form_without_its_place_in_the_case_is_400(learner, vf_case):
     assert "reload it" in text(response.content.decode())
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_malformed_actions_count_towards_the_rate_limit(learner, vf_case, monkeypatch):
     """A script posting garbage is throttled like one posting actions: each post
     costs the server the same page, valid or not."""
@@ -261,6 +262,7 @@ def test_an_open_attempt_has_no_debrief_yet(learner, vf_case):
     assert response["Location"] == reverse("cases:play", args=[attempt.pk])
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_too_many_starts_get_429_with_retry_after(learner, vf_case):
     url = reverse("cases:start", args=["sim", vf_case.slug])
     for _ in range(10):

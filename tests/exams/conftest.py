@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from courses.models import Enrollment, Lesson, LessonProgress
@@ -78,14 +77,6 @@ def open_lessons(enrollment: Enrollment, lessons=None) -> None:
         )
         as_read = state if state is not None and state.pk == enrollment.pk else None
         lesson_open(enrollment=as_read or enrollment, lesson=lesson)
-
-
-@pytest.fixture
-def clock():
-    """The test's clock, frozen at now: move it as a learner would wait
-    (`clock.shift(timedelta(hours=1))`, `clock.move_to(when)`)."""
-    with time_machine.travel(timezone.now(), tick=False) as traveller:
-        yield traveller
 
 
 def ready_to_retake(user, exam: Exam, clock=None) -> None:

@@ -241,6 +241,7 @@ def test_exam_starts_are_limited_per_learner_with_a_clear_429(
     assert learner_client.post(url).status_code == 302
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_exam_submits_are_limited_and_saving_answers_is_not(learner_client, attempt):
     url = reverse("exams:attempt", args=[attempt.pk])
     for _ in range(30):
@@ -253,6 +254,7 @@ def test_exam_submits_are_limited_and_saving_answers_is_not(learner_client, atte
     assert "You have submitted exams 20 times" in unescape(response.content.decode())
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_the_limit_is_per_learner(client, module_exam, bls):
     from tests.factories import EnrollmentFactory
 
@@ -264,6 +266,7 @@ def test_the_limit_is_per_learner(client, module_exam, bls):
         assert statuses == [302] * 10 + [429]
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_starts_stay_limited_while_redis_is_down(
     learner_client, module_exam, studied, settings, monkeypatch
 ):

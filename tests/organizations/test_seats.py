@@ -391,6 +391,7 @@ def test_a_bundle_seat_enrols_in_its_courses(
     assert SeatAssignment.objects.get().enrollments.count() == 2
 
 
+@pytest.mark.usefixtures("clock")  # the limit counts in fixed windows
 def test_redeeming_is_rate_limited(client, nurse_member, settings):
     client.force_login(nurse_member.user)
     url = reverse("organizations:seat_redeem")
