@@ -68,16 +68,21 @@ def test_the_same_answer_again_changes_nothing(learner_client, attempt):
     assert item.answered_at == saved_at
 
 
+def closing_in(attempt, left: timedelta) -> None:
+    """Gives the attempt a time limit that ends `left` from now."""
+    deadline = timezone.now() + left
+    Attempt.objects.filter(pk=attempt.pk).update(
+        started_at=deadline - timedelta(hours=1), deadline=deadline
+    )
+
+
 def _submitted(attempt, client):
     exam_attempt_submit(attempt=attempt, answers={})
 
 
 def _time_up(attempt, client):
     # Its deadline (and the grace after it) passed a minute ago.
-    deadline = timezone.now() - timedelta(minutes=1) - DEADLINE_GRACE
-    Attempt.objects.filter(pk=attempt.pk).update(
-        started_at=deadline - timedelta(hours=1), deadline=deadline
-    )
+    closing_in(attempt, -timedelta(minutes=1) - DEADLINE_GRACE)
 
 
 def _another_learner(attempt, client):
@@ -142,13 +147,6 @@ def synchronous_commit() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         return cursor.fetchone()[0]
-
-
-def closing_in(attempt, left: timedelta) -> None:
-    deadline = timezone.now() + left
-    Attempt.objects.filter(pk=attempt.pk).update(
-        started_at=deadline - timedelta(hours=1), deadline=deadline
-    )
 
 
 @pytest.mark.postgres
